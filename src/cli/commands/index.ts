@@ -1,0 +1,6 @@
+import type { Command } from "commander";
+
+/** Every CLI command registers its flags here; one line per command module. */
+export type RegisterCommand = (program: Command) => void;
+
+export const COMMANDS: RegisterCommand[] = [];

@@ -1,0 +1,63 @@
+/**
+ * The one table of gpupool's stable error codes, shared by the HTTP API and the CLI.
+ * Each code has an HTTP status, a CLI exit code and a one-line hint on how to fix it;
+ * docs/errors.md lists the same table (a test keeps the two in step).
+ */
+export interface ErrorSpec {
+  readonly status: number;
+  readonly exit: number;
+  readonly hint: string;
+}
+
+export const ERROR_CODES = {
+  GP_INVALID_QUANTITY: { status: 400, exit: 2, hint: "Write quantities like 250m, 0.25, 2, 512Mi or 10Gi." },
+  GP_INVALID_ARGUMENT: { status: 400, exit: 2, hint: "Check the flag or field named in the message; --help lists them." },
+  GP_INVALID_SPEC: { status: 400, exit: 2, hint: "Fix the field at the path given in the message." },
+  GP_UNKNOWN_GPU_MODEL: { status: 400, exit: 2, hint: "Use a model from `gpupool gpus --catalog`, e.g. A100-80GB or T4." },
+  GP_UNKNOWN_MIG_PROFILE: { status: 400, exit: 2, hint: "Use a MIG profile the GPU model supports, e.g. 1g.10gb on an H100-80GB." },
+  GP_UNKNOWN_POLICY: { status: 400, exit: 2, hint: "Pick a policy listed by `gpupool sim --help`." },
+  GP_INVALID_PLUGIN_ARGS: { status: 400, exit: 2, hint: "Fix the plugin argument at the field path given." },
+  GP_DUPLICATE_PLUGIN: { status: 500, exit: 70, hint: "Two plugins share one name in the registry; rename one." },
+  GP_TRACE_NOT_FOUND: { status: 404, exit: 3, hint: "Pass the trace CSVs with --nodes/--pods or --trace-dir (see docs/scheduling.md)." },
+  GP_TRACE_FORMAT: { status: 400, exit: 3, hint: "The CSV must have the Alibaba cluster-trace-gpu-v2023 columns." },
+  GP_INVALID_CUDA_VERSION: { status: 400, exit: 2, hint: "Write CUDA versions as MAJOR.MINOR, e.g. 12.4." },
+  GP_INVALID_DRIVER_VERSION: { status: 400, exit: 2, hint: "Write driver versions as nvidia-smi prints them, e.g. 535.104.05." },
+  GP_NVIDIA_SMI_FAILED: { status: 503, exit: 4, hint: "Check that nvidia-smi runs on this host, or use --simulate." },
+  GP_NVIDIA_SMI_TIMEOUT: { status: 503, exit: 4, hint: "nvidia-smi did not answer in time; check the driver (dmesg) or use --simulate." },
+  GP_NVIDIA_SMI_PARSE: { status: 502, exit: 4, hint: "nvidia-smi printed something gpupool cannot read; please report it with the output." },
+  GP_MIG_LAYOUT_INVALID: { status: 409, exit: 5, hint: "The requested MIG instances do not fit the GPU's slice geometry." },
+  GP_MIG_GPU_BUSY: { status: 409, exit: 5, hint: "MIG layouts change only on idle GPUs; stop the processes on it first." },
+  GP_IMAGE_NOT_FOUND: { status: 404, exit: 3, hint: "Pull or import the image into the local engine first." },
+  GP_INTERNAL: { status: 500, exit: 70, hint: "This is a bug in gpupool; please report it with the message." },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An expected, user-facing failure: a stable code plus a message that names the bad value. */
+export class GpupoolError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = "GpupoolError";
+    this.code = code;
+    this.details = details;
+  }
+
+  get statusCode(): number {
+    return ERROR_CODES[this.code].status;
+  }
+
+  get exitCode(): number {
+    return ERROR_CODES[this.code].exit;
+  }
+
+  get hint(): string {
+    return ERROR_CODES[this.code].hint;
+  }
+}
+
+export function isGpupoolError(err: unknown): err is GpupoolError {
+  return err instanceof GpupoolError;
+}
