@@ -25,6 +25,7 @@ fi
 trap '[ "$own_policy" = 1 ] && rm -f "$policy"' EXIT
 
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq || echo "setup-docker: apt-get update failed; trying the cached lists"
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Other setup scripts may run apt at the same time: wait for the dpkg lock instead of failing.
+apt-get -o DPkg::Lock::Timeout=600 update -qq || echo "setup-docker: apt-get update failed; trying the cached lists"
+apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
 echo "setup-docker: installed ${missing[*]}; dockerd $(dockerd --version 2>/dev/null || echo '?'), runsc $(runsc --version 2>/dev/null | head -1 || echo '?')"
