@@ -45,6 +45,11 @@ export interface Workload {
   readonly seq?: number;
   /** Whether the workload may be preempted at all (default true). */
   readonly preemptible?: boolean;
+  /**
+   * For `whole` requests of more than one GPU: "required" places only on GPUs that are all
+   * NVLink-connected; "preferred" (default) favours such nodes but accepts others.
+   */
+  readonly nvlink?: "required" | "preferred";
 }
 
 /** GPU compute this request takes in milli, summed over GPUs (a MIG instance counts its compute slices of 7). */

@@ -1,0 +1,51 @@
+import type { Workload } from "../../core/workload.js";
+import type { Status } from "./status.js";
+
+/** What filters and cacheable scores said about one pod shape on one node state. */
+export interface CachedVerdict {
+  readonly status: Status | null;
+  readonly scores: readonly number[];
+}
+
+/** Bound on remembered node states per pod shape; beyond it the map starts over (rows stay valid). */
+const MAX_STATES_PER_SHAPE = 8192;
+
+/**
+ * The equivalence cache (kube-scheduler had one too): filter verdicts and cacheable scores keyed by
+ * (pod shape, node state). Two layers:
+ *  - a row per shape indexed by node position, valid while the node's stateId is unchanged
+ *    (the hot path: a typed-array compare per node);
+ *  - a map per shape from stateId to verdict, so nodes in equal states share one computation.
+ * Correct by the Filter/Score contract: cacheable plugins depend only on the shape and the state.
+ */
+export class ShapeCache {
+  readonly rowState: Int32Array;
+  readonly rowFeasible: Uint8Array;
+  readonly rowScores: Float64Array;
+  readonly rowStatus: (Status | null)[];
+  readonly byState = new Map<number, CachedVerdict>();
+
+  constructor(
+    nodeCount: number,
+    readonly scoreCount: number,
+  ) {
+    this.rowState = new Int32Array(nodeCount).fill(-1);
+    this.rowFeasible = new Uint8Array(nodeCount);
+    this.rowScores = new Float64Array(nodeCount * Math.max(scoreCount, 1));
+    this.rowStatus = new Array(nodeCount).fill(null);
+  }
+
+  remember(stateId: number, verdict: CachedVerdict): void {
+    if (this.byState.size >= MAX_STATES_PER_SHAPE) this.byState.clear();
+    this.byState.set(stateId, verdict);
+  }
+}
+
+/** Everything a filter or score may read of a pod, as one key (see FilterPlugin.cacheable). */
+export function shapeKey(pod: Workload): string {
+  const g = pod.gpu;
+  const gpu = g.kind === "share" ? `s${g.milli}/${g.memoryMiB}` : g.kind === "whole" ? `w${g.count}` : g.kind === "mig" ? `m${g.profile}` : "n";
+  const models = pod.gpuModels?.length ? pod.gpuModels.join("|") : "";
+  const cuda = pod.cuda ? `${pod.cuda.version}${pod.cuda.forwardCompat ? "+fc" : ""}` : "";
+  return `${pod.cpuMilli}|${pod.memoryMiB}|${gpu}|${models}|${cuda}|${pod.nvlink ?? ""}`;
+}

@@ -1,0 +1,193 @@
+import { z } from "zod";
+import type { GpuAssignment } from "../../core/allocation.js";
+import type { Workload } from "../../core/workload.js";
+import type { DevicePlugin, ScorePlugin } from "../framework/interfaces.js";
+import { registration } from "../framework/registry.js";
+import type { NodeInfo } from "../snapshot/node-info.js";
+import { migChoice, shareFits, wholeChoice } from "./gpu-devices.js";
+
+/**
+ * Fragmentation Gradient Descent (Weng et al., USENIX ATC'23; protocol in
+ * ../shared/design/FGD-PROTOCOL.md). The fragmentation F(n) of a node is the GPU compute (milli) that
+ * the typical pods of the workload could not use there, weighted by how often each typical pod occurs.
+ * A placement scores floor(100·sigmoid((F(n) − F(n′)) / 1000)): the more it lowers fragmentation,
+ * the higher. Device choice takes the GPU whose use lowers F the most (lowest index on a tie).
+ */
+
+export const TypicalPodSchema = z
+  .object({
+    cpuMilli: z.number().int().nonnegative(),
+    /** Host memory in MiB; only read when fragmentation is memory-aware. */
+    memoryMiB: z.number().int().nonnegative().default(0),
+    /** Per-GPU compute milli (1..1000); ignored when gpuCount is 0. */
+    gpuMilli: z.number().int().min(0).max(1000),
+    gpuCount: z.number().int().nonnegative(),
+    models: z.array(z.string()).default([]),
+    weight: z.number().positive(),
+  })
+  .strict();
+export type TypicalPod = z.infer<typeof TypicalPodSchema>;
+
+export const FgdArgsSchema = z
+  .object({
+    /** The target workload; when empty, a generic mix of whole GPUs and common shares. */
+    typicalPods: z.array(TypicalPodSchema).default([]),
+    /** Count a node's GPUs as fragmented for a typical pod whose host memory no longer fits (gpupool extension). */
+    memoryAware: z.boolean().default(false),
+    /** Floor scores to integers 0..100 as the paper's simulator does (false: continuous). */
+    floor: z.boolean().default(true),
+  })
+  .strict();
+export type FgdArgs = z.infer<typeof FgdArgsSchema>;
+
+const GENERIC_MIX: TypicalPod[] = [
+  { cpuMilli: 0, memoryMiB: 0, gpuMilli: 1000, gpuCount: 1, models: [], weight: 4 },
+  { cpuMilli: 0, memoryMiB: 0, gpuMilli: 1000, gpuCount: 2, models: [], weight: 1 },
+  { cpuMilli: 0, memoryMiB: 0, gpuMilli: 1000, gpuCount: 8, models: [], weight: 1 },
+  { cpuMilli: 0, memoryMiB: 0, gpuMilli: 500, gpuCount: 1, models: [], weight: 2 },
+  { cpuMilli: 0, memoryMiB: 0, gpuMilli: 250, gpuCount: 1, models: [], weight: 2 },
+];
+
+interface Shape {
+  readonly cpu: number;
+  readonly mem: number;
+  readonly milli: number;
+  readonly num: number;
+  readonly models: ReadonlySet<string> | null;
+  readonly p: number;
+}
+
+export class FgdScore implements ScorePlugin, DevicePlugin {
+  readonly name: string = "FgdScore";
+  readonly cacheable = true;
+  protected readonly shapes: Shape[];
+  private readonly memoryAware: boolean;
+  private readonly floor: boolean;
+  /** Per node: bitmask of GPUs whose model each shape allows (index node.order * shapes + m). */
+  private readonly allowed = new Map<NodeInfo, Int32Array>();
+  private readonly scratch = new Array<number>(64).fill(0);
+
+  constructor(args: FgdArgs) {
+    const typical = args.typicalPods.length ? args.typicalPods : GENERIC_MIX;
+    const total = typical.reduce((s, t) => s + t.weight, 0);
+    this.shapes = typical.map((t) => ({
+      cpu: t.cpuMilli,
+      mem: t.memoryMiB,
+      milli: t.gpuMilli,
+      num: t.gpuCount,
+      models: t.models.length ? new Set(t.models) : null,
+      p: t.weight / total,
+    }));
+    this.memoryAware = args.memoryAware;
+    this.floor = args.floor;
+  }
+
+  private allowedMasks(node: NodeInfo): Int32Array {
+    let masks = this.allowed.get(node);
+    if (!masks) {
+      masks = new Int32Array(this.shapes.length);
+      for (let m = 0; m < this.shapes.length; m++) {
+        const models = this.shapes[m]!.models;
+        let mask = 0;
+        for (let i = 0; i < node.gpuCount; i++) {
+          const g = node.spec.gpus[i]!;
+          if (!g.migEnabled && (!models || models.has(g.model))) mask |= 1 << i;
+        }
+        masks[m] = mask;
+      }
+      this.allowed.set(node, masks);
+    }
+    return masks;
+  }
+
+  /** F for a node whose CPU left is `cpu`, memory left `mem`, and GPU free milli `free[0..g)`. */
+  fragmentation(node: NodeInfo, cpu: number, mem: number, free: readonly number[], g: number): number {
+    const masks = this.allowedMasks(node);
+    let total = 0;
+    for (let i = 0; i < g; i++) total += free[i]!;
+    let F = 0;
+    for (let m = 0; m < this.shapes.length; m++) {
+      const s = this.shapes[m]!;
+      let f: number;
+      if (s.num === 0 || cpu < s.cpu || (this.memoryAware && mem < s.mem)) {
+        f = total;
+      } else {
+        const mask = masks[m]!;
+        let fit = 0;
+        let small = 0;
+        for (let i = 0; i < g; i++) {
+          const fr = free[i]!;
+          if ((mask >> i) & 1 && fr >= s.milli) fit++;
+          else small += fr;
+        }
+        f = fit >= s.num ? small : total;
+      }
+      F += s.p * f;
+    }
+    return F;
+  }
+
+  protected toScore(delta: number): number {
+    const v = 100 / (1 + Math.exp(-delta / 1000));
+    return this.floor ? Math.floor(v) : v;
+  }
+
+  /** Score of placing `pod` on GPU `i` (share), or on its whole-GPU choice (i = -1). */
+  protected placementScore(node: NodeInfo, pod: Workload, f0: number, i: number, whole: readonly number[] | null): number {
+    const g = node.gpuCount;
+    const free = this.scratch;
+    for (let d = 0; d < g; d++) free[d] = node.gpuFree[d]!;
+    if (i >= 0 && pod.gpu.kind === "share") free[i]! -= pod.gpu.milli;
+    if (whole) for (const d of whole) free[d] = 0;
+    const f1 = this.fragmentation(node, node.cpuFree - pod.cpuMilli, node.memFree - pod.memoryMiB, free, g);
+    return this.toScore(f0 - f1);
+  }
+
+  protected baseFragmentation(node: NodeInfo): number {
+    return this.fragmentation(node, node.cpuFree, node.memFree, node.gpuFree, node.gpuCount);
+  }
+
+  score(_s: unknown, pod: Workload, node: NodeInfo): number {
+    const f0 = this.baseFragmentation(node);
+    const g = pod.gpu;
+    if (g.kind === "none") return this.placementScore(node, pod, f0, -1, null);
+    if (g.kind === "mig") return 50;
+    if (g.kind === "whole") {
+      const pick = wholeChoice(node, pod);
+      return pick ? this.placementScore(node, pod, f0, -1, pick.map((a) => a.index)) : 0;
+    }
+    let best = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < node.gpuCount; i++) {
+      if (!shareFits(node, i, pod, g.milli, g.memoryMiB)) continue;
+      const s = this.placementScore(node, pod, f0, i, null);
+      if (s > best) best = s;
+    }
+    return best;
+  }
+
+  chooseDevices(_s: unknown, pod: Workload, node: NodeInfo): GpuAssignment[] | null {
+    const g = pod.gpu;
+    if (g.kind === "whole") return wholeChoice(node, pod);
+    if (g.kind === "mig") {
+      const a = migChoice(node, pod);
+      return a ? [a] : null;
+    }
+    if (g.kind !== "share") return [];
+    const f0 = this.baseFragmentation(node);
+    let best = -1;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < node.gpuCount; i++) {
+      if (!shareFits(node, i, pod, g.milli, g.memoryMiB)) continue;
+      const s = this.placementScore(node, pod, f0, i, null);
+      if (s > bestScore) {
+        bestScore = s;
+        best = i;
+      }
+    }
+    return best < 0 ? null : [{ index: best, milli: g.milli, memoryMiB: g.memoryMiB }];
+  }
+}
+
+export const fgdRegistrations = {
+  FgdScore: registration(FgdArgsSchema, (args) => new FgdScore(args)),
+};

@@ -1,0 +1,63 @@
+import { z } from "zod";
+import type { Workload } from "../../core/workload.js";
+import type { FilterPlugin } from "../framework/interfaces.js";
+import { registration } from "../framework/registry.js";
+import { type MaybeStatus, Status } from "../framework/status.js";
+import type { NodeInfo } from "../snapshot/node-info.js";
+import { migChoice, migProfileOf, modelAllowed, shareFits, wholeChoice } from "./gpu-devices.js";
+
+const INSUFFICIENT_CPU = Status.unschedulable("Insufficient CPU");
+const INSUFFICIENT_MEMORY = Status.unschedulable("Insufficient memory");
+const NO_GPUS = Status.unresolvable("node has no GPUs");
+const MODEL = Status.unresolvable("GPU model not allowed");
+const NO_SHARE = Status.unschedulable("no GPU with enough free share");
+const NO_WHOLE = Status.unschedulable("not enough free whole GPUs");
+const NO_NVLINK = Status.unschedulable("no NVLink-connected set of free GPUs");
+const NO_MIG_GPU = Status.unresolvable("no MIG-enabled GPU with that profile");
+const NO_MIG_ROOM = Status.unschedulable("no room for the MIG instance");
+
+/** CPU and memory fit (kube's NodeResourcesFit). */
+export class NodeResourcesFit implements FilterPlugin {
+  readonly name = "NodeResourcesFit";
+  filter(_s: unknown, pod: Workload, node: NodeInfo): MaybeStatus {
+    if (node.cpuFree < pod.cpuMilli) return INSUFFICIENT_CPU;
+    if (node.memFree < pod.memoryMiB) return INSUFFICIENT_MEMORY;
+    return null;
+  }
+}
+
+/** GPU fit for every request kind: model constraint, share room, whole GPUs (with NVLink when required), MIG room. */
+export class GpuFit implements FilterPlugin {
+  readonly name = "GpuFit";
+  filter(_s: unknown, pod: Workload, node: NodeInfo): MaybeStatus {
+    const g = pod.gpu;
+    if (g.kind === "none") return null;
+    if (node.gpuCount === 0) return NO_GPUS;
+    if (pod.gpuModels?.length && !node.models.some((m) => modelAllowed(pod, m))) return MODEL;
+    switch (g.kind) {
+      case "share": {
+        if (node.maxFree < g.milli) return NO_SHARE;
+        for (let i = 0; i < node.gpuCount; i++) if (shareFits(node, i, pod, g.milli, g.memoryMiB)) return null;
+        return NO_SHARE;
+      }
+      case "whole": {
+        if (node.fullyFree < g.count) return NO_WHOLE;
+        if (wholeChoice(node, pod) !== null) return null;
+        return pod.nvlink === "required" ? NO_NVLINK : NO_WHOLE;
+      }
+      case "mig": {
+        let capable = false;
+        for (let i = 0; i < node.gpuCount; i++) {
+          if (modelAllowed(pod, node.spec.gpus[i]!.model) && migProfileOf(node, i, g.profile)) capable = true;
+        }
+        if (!capable) return NO_MIG_GPU;
+        return migChoice(node, pod) ? null : NO_MIG_ROOM;
+      }
+    }
+  }
+}
+
+export const fitRegistrations = {
+  NodeResourcesFit: registration(z.object({}).strict(), () => new NodeResourcesFit()),
+  GpuFit: registration(z.object({}).strict(), () => new GpuFit()),
+};

@@ -1,0 +1,188 @@
+import type { Allocation } from "../../core/allocation.js";
+import { findGpuModel } from "../../core/catalog.js";
+import type { NodeSpec } from "../../core/node.js";
+import type { Workload } from "../../core/workload.js";
+
+/** A workload placed on a node, with what it holds there. */
+export interface Placed {
+  readonly workload: Workload;
+  readonly allocation: Allocation;
+}
+
+/**
+ * The mutable, per-node view the scheduler works on. Units: CPU milli, memory MiB, GPU milli.
+ *
+ * Contract: only `apply` and `release` (called by a Statement) change the free amounts, and both
+ * refresh the derived fields (`fullyFree`, `maxFree`, `stateId`). `stateId` identifies the node's
+ * schedulable state: two nodes with equal stateId answer every filter and score identically, which is
+ * what lets the score cache share work between nodes and across time.
+ */
+export class NodeInfo {
+  readonly name: string;
+  readonly spec: NodeSpec;
+  /** Position in the snapshot's order; ties between equal scores go to the lowest. */
+  readonly order: number;
+  cpuFree: number;
+  memFree: number;
+  /** Free compute milli per GPU index. A MIG-enabled GPU reports 0 here: it is only handed out as instances. */
+  readonly gpuFree: number[];
+  /** Free GPU memory (MiB) per GPU index. */
+  readonly gpuMemFree: number[];
+  /** MIG: used memory slices as a bitmask, and used compute slices, per GPU index. */
+  readonly migUsedMask: number[];
+  readonly migUsedCompute: number[];
+  /** MIG: instances placed per GPU: profile name → count. */
+  readonly migCounts: Map<string, number>[];
+  readonly placed = new Map<string, Placed>();
+  /** Number of GPUs with all 1000 milli free (MIG GPUs never count). */
+  fullyFree = 0;
+  /** Largest free milli on one GPU. */
+  maxFree = 0;
+  /** Sum of free milli over GPUs. */
+  totalFree = 0;
+  /** Interned schedulable-state id; see the class contract. */
+  stateId = -1;
+  /** Bumped on every change. */
+  version = 0;
+  /** The distinct GPU models on this node. */
+  readonly models: readonly string[];
+  /** Catalog-resolved datacenter flag (false when unknown). */
+  readonly datacenter: boolean;
+  private readonly typeKey: string;
+  private readonly interner: StateInterner;
+
+  constructor(spec: NodeSpec, order: number, interner: StateInterner) {
+    this.name = spec.name;
+    this.spec = spec;
+    this.order = order;
+    this.interner = interner;
+    this.cpuFree = spec.cpuMilli;
+    this.memFree = spec.memoryMiB;
+    this.gpuFree = spec.gpus.map((g) => (g.migEnabled ? 0 : 1000));
+    this.gpuMemFree = spec.gpus.map((g) => g.memoryMiB);
+    this.migUsedMask = spec.gpus.map(() => 0);
+    this.migUsedCompute = spec.gpus.map(() => 0);
+    this.migCounts = spec.gpus.map(() => new Map());
+    this.models = [...new Set(spec.gpus.map((g) => g.model))];
+    this.datacenter = this.models.length > 0 && this.models.every((m) => findGpuModel(m)?.datacenter ?? true);
+    this.typeKey = JSON.stringify([
+      spec.cpuMilli,
+      spec.memoryMiB,
+      spec.driverVersion ?? "",
+      spec.labels ?? {},
+      spec.gpus.map((g) => [g.model, g.memoryMiB, g.migEnabled ?? false, g.nvlinkPeers ?? []]),
+    ]);
+    this.refresh();
+  }
+
+  get gpuCount(): number {
+    return this.gpuFree.length;
+  }
+
+  /** Takes what `alloc` holds. The caller (a Statement) has checked that it fits. */
+  apply(workload: Workload, alloc: Allocation): void {
+    this.cpuFree -= alloc.cpuMilli;
+    this.memFree -= alloc.memoryMiB;
+    for (const g of alloc.gpus) {
+      if (g.mig) {
+        const profile = this.migProfile(g.index, g.mig.profile);
+        this.migUsedMask[g.index]! |= ((1 << profile.memorySlices) - 1) << g.mig.start;
+        this.migUsedCompute[g.index]! += profile.computeSlices;
+        const counts = this.migCounts[g.index]!;
+        counts.set(g.mig.profile, (counts.get(g.mig.profile) ?? 0) + 1);
+      } else {
+        this.gpuFree[g.index]! -= g.milli;
+      }
+      this.gpuMemFree[g.index]! -= g.memoryMiB;
+    }
+    this.placed.set(alloc.workloadId, { workload, allocation: alloc });
+    this.refresh();
+  }
+
+  /** Gives back what `alloc` held. */
+  release(alloc: Allocation): void {
+    this.cpuFree += alloc.cpuMilli;
+    this.memFree += alloc.memoryMiB;
+    for (const g of alloc.gpus) {
+      if (g.mig) {
+        const profile = this.migProfile(g.index, g.mig.profile);
+        this.migUsedMask[g.index]! &= ~(((1 << profile.memorySlices) - 1) << g.mig.start);
+        this.migUsedCompute[g.index]! -= profile.computeSlices;
+        const counts = this.migCounts[g.index]!;
+        counts.set(g.mig.profile, (counts.get(g.mig.profile) ?? 1) - 1);
+      } else {
+        this.gpuFree[g.index]! += g.milli;
+      }
+      this.gpuMemFree[g.index]! += g.memoryMiB;
+    }
+    this.placed.delete(alloc.workloadId);
+    this.refresh();
+  }
+
+  private migProfile(index: number, name: string) {
+    const model = findGpuModel(this.spec.gpus[index]!.model);
+    const profile = model?.migProfiles.find((p) => p.name === name);
+    if (!profile) throw new Error(`node ${this.name} GPU ${index}: no MIG profile ${name}`);
+    return profile;
+  }
+
+  private refresh(): void {
+    let fully = 0;
+    let max = 0;
+    let total = 0;
+    for (let i = 0; i < this.gpuFree.length; i++) {
+      const f = this.gpuFree[i]!;
+      if (f === 1000) fully++;
+      if (f > max) max = f;
+      total += f;
+    }
+    this.fullyFree = fully;
+    this.maxFree = max;
+    this.totalFree = total;
+    this.version++;
+    this.stateId = this.interner.intern(this.stateKey());
+  }
+
+  /** Everything a filter or score may look at, as one string. */
+  private stateKey(): string {
+    let tags = "";
+    if (this.placed.size > 0) {
+      const set = new Set<string>();
+      for (const p of this.placed.values()) set.add(shapeTag(p.workload));
+      tags = [...set].sort().join("+");
+    }
+    return `${this.typeKey}|${this.cpuFree}|${this.memFree}|${this.gpuFree.join(",")}|${this.gpuMemFree.join(",")}|${this.migUsedMask.join(",")}|${tags}`;
+  }
+}
+
+/** The clustering tag of a workload: "share-gpu", "<k>-gpu", "mig" or "cpu". */
+export function shapeTag(w: Workload): string {
+  switch (w.gpu.kind) {
+    case "none":
+      return "cpu";
+    case "share":
+      return w.gpu.milli >= 1000 ? "1-gpu" : "share-gpu";
+    case "whole":
+      return `${w.gpu.count}-gpu`;
+    case "mig":
+      return "mig";
+  }
+}
+
+/** Interns node state strings into small integers, shared by all nodes of a snapshot. */
+export class StateInterner {
+  private readonly ids = new Map<string, number>();
+
+  intern(key: string): number {
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(key, id);
+    }
+    return id;
+  }
+
+  get size(): number {
+    return this.ids.size;
+  }
+}
