@@ -21,6 +21,7 @@ import {
 import type { Profile } from "./profile.js";
 import type { Registry } from "./registry.js";
 import { type CachedVerdict, ShapeCache, shapeKey } from "./score-cache.js";
+import { ArgmaxTree } from "./argmax-tree.js";
 import { Code, Status } from "./status.js";
 
 export type ScheduleResult =
@@ -42,12 +43,13 @@ export class Framework {
   private readonly filters: FilterPlugin[];
   private readonly scores: WeightedScore[];
   private readonly cachedScores: WeightedScore[];
-  private readonly liveScores: WeightedScore[];
   private readonly tieBreaks: ScorePlugin[];
   private readonly devices: DevicePlugin;
   readonly reserves: ReservePlugin[];
   readonly permits: PermitPlugin[];
   private readonly cacheFilters: boolean;
+  /** See syncIncremental. */
+  private readonly incremental: boolean;
   private readonly shapes = new Map<string, ShapeCache>();
   private readonly feasible: Int32Array;
   private readonly scoreBufs: Float64Array[];
@@ -77,12 +79,14 @@ export class Framework {
     this.filters = profile.filter.map((n) => typed(n, "filter", isFilter));
     this.scores = profile.score.map((s) => ({ plugin: typed(s.name, "score", isScore), weight: s.weight }));
     this.cachedScores = this.scores.filter((s) => s.plugin.cacheable);
-    this.liveScores = this.scores.filter((s) => !s.plugin.cacheable);
     this.tieBreaks = profile.tieBreak.map((n) => typed(n, "score", isScore));
     this.devices = typed(profile.devices, "devices", isDevice);
     this.reserves = profile.reserve.map((n) => typed(n, "reserve", isReserve));
     this.permits = profile.permit.map((n) => typed(n, "permit", isPermit));
     this.cacheFilters = this.filters.every((f) => f.cacheable !== false);
+    const only = this.scores[0]?.plugin;
+    this.incremental =
+      this.cacheFilters && this.scores.length === 1 && only!.cacheable && !only!.normalize && this.tieBreaks.length === 0;
     const n = handle.snapshot.nodes.length;
     this.feasible = new Int32Array(n);
     this.scoreBufs = this.scores.map(() => new Float64Array(n));
@@ -98,6 +102,12 @@ export class Framework {
         return { ok: false, status: st };
       }
     }
+    if (this.incremental) {
+      const cache = this.syncIncremental(state, pod);
+      const chosen = cache.tree!.best();
+      if (chosen < 0) return { ok: false, status: this.explainNoFit(pod) };
+      return this.withDevices(state, pod, this.handle.snapshot.nodes[chosen]!, cache.feasibleCount);
+    }
     const count = this.cacheFilters ? this.filterAndScoreCached(state, pod) : this.filterAndScoreLive(state, pod);
     if (count === 0) return { ok: false, status: this.explainNoFit(pod) };
 
@@ -106,31 +116,77 @@ export class Framework {
       const sc = this.scores[s]!;
       sc.plugin.normalize?.(state, pod, this.scoreBufs[s]!, count);
     }
-    const totals = this.totals;
-    let best = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j < count; j++) {
-      let t = 0;
-      for (let s = 0; s < this.scores.length; s++) t += this.scores[s]!.weight * this.scoreBufs[s]![j]!;
-      totals[j] = t;
-      if (t > best) best = t;
-    }
     let chosen = -1;
-    if (this.tieBreaks.length === 0) {
+    if (this.scores.length === 1 && this.tieBreaks.length === 0) {
+      // One score, no tie-breaks: the first highest wins (weights do not change the order).
+      const buf = this.scoreBufs[0]!;
+      let best = Number.NEGATIVE_INFINITY;
       for (let j = 0; j < count; j++) {
-        if (totals[j] === best) {
+        if (buf[j]! > best) {
+          best = buf[j]!;
           chosen = this.feasible[j]!;
-          break;
         }
       }
     } else {
+      const totals = this.totals;
+      let best = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < count; j++) {
+        let t = 0;
+        for (let s = 0; s < this.scores.length; s++) t += this.scores[s]!.weight * this.scoreBufs[s]![j]!;
+        totals[j] = t;
+        if (t > best) best = t;
+      }
       chosen = this.breakTies(state, pod, best, count);
     }
-    const node = nodes[chosen]!;
+    return this.withDevices(state, pod, nodes[chosen]!, count);
+  }
+
+  private withDevices(state: CycleState, pod: Workload, node: NodeInfo, feasible: number): ScheduleResult {
     const gpus = pod.gpu.kind === "none" ? [] : this.devices.chooseDevices(state, pod, node);
     if (gpus === null) {
       return { ok: false, status: new Status(Code.Error, [`no GPU choice on ${node.name} although it passed the filters`], this.devices.name) };
     }
-    return { ok: true, node, gpus, feasible: count };
+    return { ok: true, node, gpus, feasible };
+  }
+
+  /** Brings node `i`'s cached row for this shape up to date; returns its value for the argmax tree. */
+  private refreshRow(cache: ShapeCache, state: CycleState, pod: Workload, i: number): number {
+    const sid = this.handle.snapshot.index.stateIds[i]!;
+    if (cache.rowState[i] !== sid) {
+      let v = cache.byState.get(sid);
+      if (v === undefined) {
+        v = this.verdict(state, pod, this.handle.snapshot.nodes[i]!);
+        cache.remember(sid, v);
+      }
+      const was = cache.rowState[i] !== -1 && cache.rowFeasible[i] === 1;
+      const now = v.status === null;
+      cache.feasibleCount += (now ? 1 : 0) - (was ? 1 : 0);
+      cache.rowState[i] = sid;
+      cache.rowFeasible[i] = now ? 1 : 0;
+      cache.rowStatus[i] = v.status;
+      cache.rowScores[i] = now ? v.scores[0]! : 0;
+    }
+    return cache.rowFeasible[i] === 1 ? cache.rowScores[i]! : Number.NEGATIVE_INFINITY;
+  }
+
+  /**
+   * Incremental selection: only nodes that changed since this shape was last scheduled are
+   * re-evaluated; an argmax tree keeps the best (highest score, first in node order).
+   */
+  private syncIncremental(state: CycleState, pod: Workload): ShapeCache {
+    const cache = this.shapeCache(pod);
+    const changes = this.handle.snapshot.index.changes;
+    const tree = cache.tree;
+    const n = this.handle.snapshot.nodes.length;
+    // Past n/8 changes, one linear pass (a typed-array compare per node) beats log-n tree updates.
+    const caughtUp =
+      tree !== null && changes.since(cache.syncedSeq, (i) => tree.set(i, this.refreshRow(cache, state, pod, i)), n >> 3);
+    if (!caughtUp) {
+      cache.tree ??= new ArgmaxTree(n);
+      cache.tree.setAll((i) => this.refreshRow(cache, state, pod, i));
+    }
+    cache.syncedSeq = changes.seq;
+    return cache;
   }
 
   /** Builds the allocation record for a scheduling decision. */
@@ -156,20 +212,27 @@ export class Framework {
         return { status: st, scores: [] };
       }
     }
-    return { status: null, scores: this.cachedScores.map((s) => s.plugin.score(state, pod, node)) };
+    const scores: number[] = [];
+    for (let s = 0; s < this.cachedScores.length; s++) scores.push(this.cachedScores[s]!.plugin.score(state, pod, node));
+    return { status: null, scores };
   }
 
   /** Hot path: fills `feasible` and the score buffers; returns the feasible count. */
   private filterAndScoreCached(state: CycleState, pod: Workload): number {
     const cache = this.shapeCache(pod);
     const nodes = this.handle.snapshot.nodes;
+    const stateIds = this.handle.snapshot.index.stateIds;
     const k = this.cachedScores.length;
     const { rowState, rowFeasible, rowScores, rowStatus } = cache;
+    const feasible = this.feasible;
+    const scores = this.scores;
+    const bufs = this.scoreBufs;
+    const single = scores.length === 1 && k === 1 ? bufs[0]! : null;
     let count = 0;
-    for (let i = 0; i < nodes.length; i++) {
-      const node = nodes[i]!;
-      const sid = node.stateId;
+    for (let i = 0; i < stateIds.length; i++) {
+      const sid = stateIds[i]!;
       if (rowState[i] !== sid) {
+        const node = nodes[i]!;
         let v = cache.byState.get(sid);
         if (v === undefined) {
           v = this.verdict(state, pod, node);
@@ -180,15 +243,18 @@ export class Framework {
         rowStatus[i] = v.status;
         for (let s = 0; s < k; s++) rowScores[i * k + s] = v.scores[s]!;
       }
-      if (rowFeasible[i] === 1) {
-        this.feasible[count] = i;
+      if (rowFeasible[i] === 0) continue;
+      feasible[count] = i;
+      if (single !== null) {
+        single[count] = rowScores[i]!;
+      } else {
         let cs = 0;
-        for (let s = 0; s < this.scores.length; s++) {
-          const sc = this.scores[s]!;
-          this.scoreBufs[s]![count] = sc.plugin.cacheable ? rowScores[i * k + cs++]! : sc.plugin.score(state, pod, node);
+        for (let s = 0; s < scores.length; s++) {
+          const plugin = scores[s]!.plugin;
+          bufs[s]![count] = plugin.cacheable ? rowScores[i * k + cs++]! : plugin.score(state, pod, nodes[i]!);
         }
-        count++;
       }
+      count++;
     }
     return count;
   }
@@ -213,6 +279,7 @@ export class Framework {
     return count;
   }
 
+  /** Among nodes whose total is `best`: the highest tie-break keys, then the first in node order. */
   private breakTies(state: CycleState, pod: Workload, best: number, count: number): number {
     const nodes = this.handle.snapshot.nodes;
     let chosen = -1;
@@ -220,6 +287,7 @@ export class Framework {
     for (let j = 0; j < count; j++) {
       if (this.totals[j] !== best) continue;
       const i = this.feasible[j]!;
+      if (this.tieBreaks.length === 0) return i;
       const keys = this.tieBreaks.map((t) => t.score(state, pod, nodes[i]!));
       if (chosen < 0 || lexGreater(keys, chosenKeys)) {
         chosen = i;
@@ -229,23 +297,33 @@ export class Framework {
     return chosen;
   }
 
-  /** "0/N nodes are available: 12 × Insufficient CPU; 3 × GPU model not allowed". */
+  /**
+   * Why no node fits: "0/N nodes are available: 12 × Insufficient CPU; 3 × GPU model not allowed".
+   * The code is computed now (it decides whether preemption may help); the text only when read.
+   */
   private explainNoFit(pod: Workload): Status {
     const nodes = this.handle.snapshot.nodes;
-    const tally = new Map<string, number>();
-    let unresolvable = 0;
-    const state = new CycleState();
-    for (const p of this.preFilters) p.preFilter(state, pod);
-    for (const node of nodes) {
-      const v = this.verdict(state, pod, node);
-      const st = v.status ?? new Status(Code.Unschedulable, ["no room left"]);
-      if (st.code === Code.UnschedulableAndUnresolvable) unresolvable++;
-      const reason = st.reasons.join("; ") || "unschedulable";
-      tally.set(reason, (tally.get(reason) ?? 0) + 1);
+    let statuses: readonly (Status | null)[];
+    if (this.cacheFilters) {
+      // The cached rows are current: filterAndScoreCached just refreshed every node for this shape.
+      statuses = this.shapeCache(pod).rowStatus.slice();
+    } else {
+      const state = new CycleState();
+      for (const p of this.preFilters) p.preFilter(state, pod);
+      statuses = nodes.map((node) => this.verdict(state, pod, node).status);
     }
-    const parts = [...tally.entries()].sort((a, b) => b[1] - a[1]).map(([r, c]) => `${c} × ${r}`);
+    let unresolvable = 0;
+    for (const st of statuses) if (st !== null && st.code === Code.UnschedulableAndUnresolvable) unresolvable++;
     const code = nodes.length > 0 && unresolvable === nodes.length ? Code.UnschedulableAndUnresolvable : Code.Unschedulable;
-    return new Status(code, [`0/${nodes.length} nodes are available: ${parts.join("; ") || "no nodes"}`]);
+    return new Status(code, () => {
+      const tally = new Map<string, number>();
+      for (const st of statuses) {
+        const reason = st === null ? "no room left" : st.reasons.join("; ") || "unschedulable";
+        tally.set(reason, (tally.get(reason) ?? 0) + 1);
+      }
+      const parts = [...tally.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([r, c]) => `${c} × ${r}`);
+      return [`0/${nodes.length} nodes are available: ${parts.join("; ") || "no nodes"}`];
+    });
   }
 }
 

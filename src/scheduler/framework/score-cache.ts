@@ -1,4 +1,5 @@
 import type { Workload } from "../../core/workload.js";
+import type { ArgmaxTree } from "./argmax-tree.js";
 import type { Status } from "./status.js";
 
 /** What filters and cacheable scores said about one pod shape on one node state. */
@@ -24,6 +25,12 @@ export class ShapeCache {
   readonly rowScores: Float64Array;
   readonly rowStatus: (Status | null)[];
   readonly byState = new Map<number, CachedVerdict>();
+  /** Incremental selection (one cacheable score, no normalize, no tie-breaks): best node by score. */
+  tree: ArgmaxTree | null = null;
+  /** ChangeLog sequence the rows and tree reflect. */
+  syncedSeq = 0;
+  /** Nodes whose row says feasible. */
+  feasibleCount = 0;
 
   constructor(
     nodeCount: number,

@@ -22,14 +22,20 @@ export const CODE_NAMES = ["Success", "Unschedulable", "UnschedulableAndUnresolv
 
 export class Status {
   readonly code: Code;
-  readonly reasons: readonly string[];
   /** Name of the plugin that produced the status; set by the framework. */
   plugin: string | undefined;
+  private reasonsOrThunk: readonly string[] | (() => readonly string[]);
 
-  constructor(code: Code, reasons: readonly string[] = [], plugin?: string) {
+  /** `reasons` may be a function, computed on first read (explanations cost a scan of the nodes). */
+  constructor(code: Code, reasons: readonly string[] | (() => readonly string[]) = [], plugin?: string) {
     this.code = code;
-    this.reasons = reasons;
+    this.reasonsOrThunk = reasons;
     this.plugin = plugin;
+  }
+
+  get reasons(): readonly string[] {
+    if (typeof this.reasonsOrThunk === "function") this.reasonsOrThunk = this.reasonsOrThunk();
+    return this.reasonsOrThunk;
   }
 
   static unschedulable(...reasons: string[]): Status {

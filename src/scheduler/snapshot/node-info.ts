@@ -2,6 +2,7 @@ import type { Allocation } from "../../core/allocation.js";
 import { findGpuModel } from "../../core/catalog.js";
 import type { NodeSpec } from "../../core/node.js";
 import type { Workload } from "../../core/workload.js";
+import type { ChangeLog } from "./change-log.js";
 
 /** A workload placed on a node, with what it holds there. */
 export interface Placed {
@@ -49,13 +50,13 @@ export class NodeInfo {
   /** Catalog-resolved datacenter flag (false when unknown). */
   readonly datacenter: boolean;
   private readonly typeKey: string;
-  private readonly interner: StateInterner;
+  private readonly index: SnapshotIndex;
 
-  constructor(spec: NodeSpec, order: number, interner: StateInterner) {
+  constructor(spec: NodeSpec, order: number, index: SnapshotIndex) {
+    this.index = index;
     this.name = spec.name;
     this.spec = spec;
     this.order = order;
-    this.interner = interner;
     this.cpuFree = spec.cpuMilli;
     this.memFree = spec.memoryMiB;
     this.gpuFree = spec.gpus.map((g) => (g.migEnabled ? 0 : 1000));
@@ -140,7 +141,9 @@ export class NodeInfo {
     this.maxFree = max;
     this.totalFree = total;
     this.version++;
-    this.stateId = this.interner.intern(this.stateKey());
+    this.stateId = this.index.interner.intern(this.stateKey());
+    this.index.stateIds[this.order] = this.stateId;
+    this.index.changes.record(this.order);
   }
 
   /** Everything a filter or score may look at, as one string. */
@@ -167,6 +170,14 @@ export function shapeTag(w: Workload): string {
     case "mig":
       return "mig";
   }
+}
+
+/** What all nodes of a snapshot share: the state interner, the stateIds by position, the change log. */
+export interface SnapshotIndex {
+  readonly interner: StateInterner;
+  /** NodeInfo.stateId by node order, contiguous for the scheduling hot loop. */
+  readonly stateIds: Int32Array;
+  readonly changes: ChangeLog;
 }
 
 /** Interns node state strings into small integers, shared by all nodes of a snapshot. */

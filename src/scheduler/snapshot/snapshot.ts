@@ -1,7 +1,8 @@
 import type { Allocation } from "../../core/allocation.js";
 import type { NodeSpec } from "../../core/node.js";
 import type { Workload } from "../../core/workload.js";
-import { NodeInfo, type Placed, StateInterner } from "./node-info.js";
+import { ChangeLog } from "./change-log.js";
+import { NodeInfo, type Placed, type SnapshotIndex, StateInterner } from "./node-info.js";
 
 /**
  * The cluster as one scheduling cycle sees it: nodes in a fixed order (ties between equal scores
@@ -9,15 +10,17 @@ import { NodeInfo, type Placed, StateInterner } from "./node-info.js";
  */
 export class Snapshot {
   readonly nodes: readonly NodeInfo[];
-  readonly interner = new StateInterner();
+  /** Shared by the nodes: state interner, stateIds by position, change log (see NodeInfo). */
+  readonly index: SnapshotIndex;
   private readonly byName = new Map<string, NodeInfo>();
   private readonly where = new Map<string, NodeInfo>();
 
   constructor(specs: readonly NodeSpec[]) {
     const nodes: NodeInfo[] = [];
+    this.index = { interner: new StateInterner(), stateIds: new Int32Array(specs.length), changes: new ChangeLog(4 * specs.length) };
     for (const spec of specs) {
       if (this.byName.has(spec.name)) throw new Error(`duplicate node name ${spec.name}`);
-      const info = new NodeInfo(spec, nodes.length, this.interner);
+      const info = new NodeInfo(spec, nodes.length, this.index);
       nodes.push(info);
       this.byName.set(spec.name, info);
     }

@@ -1,0 +1,42 @@
+import { type Command, Option } from "commander";
+import type { RegisterCommand } from "./index.js";
+
+export const registerSim: RegisterCommand = (program: Command) => {
+  program
+    .command("sim")
+    .summary("replay a GPU cluster trace through the scheduler and report GPU allocation")
+    .description(
+      [
+        "Replays an Alibaba cluster-trace-gpu-v2023 trace through gpupool's scheduler following the FGD",
+        "paper's protocol (workload tuned to 130 % of the cluster's GPUs per seed, random node order per run,",
+        "no departures) and reports the allocated GPU % when the arrived workload reaches 100 % and 130 %.",
+        "",
+        "Policies: random, dotprod, clustering, packing, bestfit, fgd (the paper's), binpack, spread, and",
+        "default (gpupool's own). The trace is not shipped; see docs/scheduling.md for where to get it.",
+      ].join("\n"),
+    )
+    .option("--nodes <csv>", "node list CSV (openb_node_list_gpu_node.csv)")
+    .option("--pods <csv>", "pod list CSV (openb_pod_list_*.csv)")
+    .option("--trace-dir <dir>", "folder holding the trace CSVs (used when --nodes/--pods are not given); default $GPUPOOL_TRACE_DIR or ../shared/traces/alibaba-gpu-v2023")
+    .option("--workload <name>", "pod list in --trace-dir: default, cpu100, gpushare40, gpuspec20, multigpu20, …", "default")
+    .option("--policy <list>", "policy or comma-separated policies", "default")
+    .option("--seeds <range>", "seeds: 42-51, 42,43 or 42", "42")
+    .option("--tune <factor>", "grow the workload to this multiple of the cluster's GPUs", "1.3")
+    .option("--json", "print the machine-readable result on stdout (one object; an array for several policies)")
+    .option("--plot <file.svg>", "write an SVG of unallocated % against arrived % (median over seeds) per policy")
+    .addOption(new Option("--no-progress", "no progress bar on stderr"))
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Examples:",
+        "  gpupool sim --policy fgd,default --seeds 42-51",
+        "  gpupool sim --nodes nodes.csv --pods pods.csv --policy fgd --seeds 42-51 --json",
+        "  gpupool sim --policy random,bestfit,fgd,default --seeds 42-44 --plot frag.svg",
+      ].join("\n"),
+    )
+    .action(async (opts) => {
+      const { runSimCommand } = await import("../../sim/cli.js");
+      await runSimCommand(opts);
+    });
+};

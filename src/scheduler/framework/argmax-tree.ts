@@ -1,0 +1,50 @@
+/**
+ * A segment tree over node positions answering "which position has the highest value, the lowest
+ * position on a tie" in O(1), with O(log n) updates. Infeasible nodes hold -Infinity.
+ */
+export class ArgmaxTree {
+  private readonly size: number;
+  /** Leaf values at [size, size + n); internal nodes hold the winning position of their range. */
+  private readonly values: Float64Array;
+  private readonly winner: Int32Array;
+
+  constructor(readonly n: number) {
+    let size = 1;
+    while (size < Math.max(n, 1)) size <<= 1;
+    this.size = size;
+    this.values = new Float64Array(size).fill(Number.NEGATIVE_INFINITY);
+    this.winner = new Int32Array(2 * size).fill(-1);
+    for (let i = 0; i < size; i++) this.winner[size + i] = i;
+    for (let v = size - 1; v >= 1; v--) this.winner[v] = this.pick(this.winner[2 * v]!, this.winner[2 * v + 1]!);
+  }
+
+  private pick(a: number, b: number): number {
+    // a covers lower positions than b, so a wins ties.
+    return this.values[b]! > this.values[a]! ? b : a;
+  }
+
+  set(i: number, value: number): void {
+    this.values[i] = value;
+    let v = (this.size + i) >> 1;
+    while (v >= 1) {
+      this.winner[v] = this.pick(this.winner[2 * v]!, this.winner[2 * v + 1]!);
+      v >>= 1;
+    }
+  }
+
+  /** Sets many leaves, then rebuilds all internal nodes once (O(n)). */
+  setAll(fill: (i: number) => number): void {
+    for (let i = 0; i < this.n; i++) this.values[i] = fill(i);
+    for (let v = this.size - 1; v >= 1; v--) this.winner[v] = this.pick(this.winner[2 * v]!, this.winner[2 * v + 1]!);
+  }
+
+  /** The best position, or -1 when every value is -Infinity. */
+  best(): number {
+    const w = this.winner[1]!;
+    return this.values[w] === Number.NEGATIVE_INFINITY ? -1 : w;
+  }
+
+  value(i: number): number {
+    return this.values[i]!;
+  }
+}
