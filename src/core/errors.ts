@@ -42,6 +42,9 @@ export const ERROR_CODES = {
   GP_TENANT_EXISTS: { status: 409, exit: 5, hint: "Tenant names are unique; pick another name." },
   GP_IDEMPOTENCY_CONFLICT: { status: 409, exit: 5, hint: "That client request id was already used with a different spec; use a new request id." },
   GP_UNAUTHORIZED: { status: 401, exit: 6, hint: "Pass a valid API token (Authorization: Bearer gp_...)." },
+  GP_MIG_DISABLED: { status: 409, exit: 5, hint: "Enable MIG mode first (nvidia-smi -i N -mig 1, then reset the GPU); it cannot change while the GPU is in use." },
+  GP_MIG_APPLY_FAILED: { status: 502, exit: 4, hint: "nvidia-smi mig refused the layout; its message is included. Check `nvidia-smi mig -lgi` and dmesg." },
+  GP_MPS_FAILED: { status: 502, exit: 4, hint: "The MPS control daemon did not do what was asked; check its log directory and that nvidia-cuda-mps-control is installed." },
   GP_INTERNAL: { status: 500, exit: 70, hint: "This is a bug in gpupool; please report it with the message." },
 } as const satisfies Record<string, ErrorSpec>;
 
