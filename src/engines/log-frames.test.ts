@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import type { LogLine } from "./engine.js";
+import { demuxLogLines, encodeLogFrame } from "./log-frames.js";
+
+async function collect(chunks: Uint8Array[], multiplexed = true): Promise<LogLine[]> {
+  async function* gen() {
+    for (const c of chunks) yield c;
+  }
+  const out: LogLine[] = [];
+  for await (const line of demuxLogLines(gen(), multiplexed)) out.push(line);
+  return out;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Cuts bytes into pieces of the given sizes (cycled), to split headers, payloads and characters. */
+function cut(bytes: Uint8Array, sizes: number[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let o = 0;
+  for (let i = 0; o < bytes.length; i++) {
+    const n = sizes[i % sizes.length] as number;
+    out.push(bytes.slice(o, o + n));
+    o += n;
+  }
+  return out;
+}
+
+describe("demuxLogLines", () => {
+  it("splits stdout and stderr frames into tagged lines", async () => {
+    const stream = concat([
+      encodeLogFrame("stdout", "a\nb\n"),
+      encodeLogFrame("stderr", "oops\n"),
+      encodeLogFrame("stdout", "c\n"),
+    ]);
+    expect(await collect([stream])).toEqual([
+      { stream: "stdout", text: "a" },
+      { stream: "stdout", text: "b" },
+      { stream: "stderr", text: "oops" },
+      { stream: "stdout", text: "c" },
+    ]);
+  });
+
+  it("joins a line that spans frames and chunks, headers and UTF-8 characters cut anywhere", async () => {
+    const stream = concat([
+      encodeLogFrame("stdout", "héllo "),
+      encodeLogFrame("stderr", "e1\n"),
+      encodeLogFrame("stdout", "wörld ✓\nlast"),
+    ]);
+    for (const sizes of [[1], [3], [5, 2], [7, 11, 1]]) {
+      expect(await collect(cut(stream, sizes)), `chunks ${sizes}`).toEqual([
+        { stream: "stderr", text: "e1" },
+        { stream: "stdout", text: "héllo wörld ✓" },
+        { stream: "stdout", text: "last" },
+      ]);
+    }
+  });
+
+  it("reads a raw (TTY) stream as stdout and drops \\r before \\n", async () => {
+    const raw = new TextEncoder().encode("x\r\ny\n");
+    expect(await collect(cut(raw, [2]), false)).toEqual([
+      { stream: "stdout", text: "x" },
+      { stream: "stdout", text: "y" },
+    ]);
+  });
+
+  it("ignores a truncated trailing frame header", async () => {
+    const stream = concat([encodeLogFrame("stdout", "ok\n"), new Uint8Array([1, 0, 0])]);
+    expect(await collect([stream])).toEqual([{ stream: "stdout", text: "ok" }]);
+  });
+});
