@@ -1,6 +1,5 @@
-import { existsSync } from "node:fs";
 import { findOnPath } from "../detect.js";
-import { DOCKERD_BINARY } from "./dockerd.js";
+import { dockerdBinary } from "./dockerd.js";
 
 /** Why real Podman cannot be tested here, or undefined when it can. */
 export function podmanUnavailable(): string | undefined {
@@ -11,7 +10,7 @@ export function podmanUnavailable(): string | undefined {
 
 /** Why a private dockerd cannot be started here, or undefined when it can. */
 export function dockerUnavailable(): string | undefined {
-  if (!existsSync(DOCKERD_BINARY)) return "dockerd is not installed; run `sudo bash .ci/setup-docker.sh` to enable";
+  if (!dockerdBinary()) return "dockerd is not installed; run `sudo bash .ci/setup-docker.sh` to enable";
   if (process.getuid?.() !== 0) return "the tests start their own dockerd, which needs root";
   return undefined;
 }

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { findOnPath } from "../detect.js";
 import { DockerEngine } from "../docker.js";
 
 export interface PrivateDockerd {
@@ -12,7 +13,10 @@ export interface PrivateDockerd {
   stop(): Promise<void>;
 }
 
-export const DOCKERD_BINARY = "/usr/bin/dockerd";
+/** dockerd's path: on PATH, else where Debian's docker.io puts it (/usr/sbin, often not on a user's PATH). */
+export function dockerdBinary(): string | undefined {
+  return findOnPath("dockerd", process.env.PATH) ?? ["/usr/sbin/dockerd", "/usr/bin/dockerd"].find((p) => existsSync(p));
+}
 export const RUNSC_BINARY = "/usr/bin/runsc";
 
 /**
@@ -37,7 +41,9 @@ export async function startDockerd(opts: { readyTimeoutMs?: number } = {}): Prom
     "--iptables=false", "--ip6tables=false", "--bridge=none", "--storage-driver=overlay2",
   ];
   let log = "";
-  const child: ChildProcess = spawn(DOCKERD_BINARY, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const binary = dockerdBinary();
+  if (!binary) throw new Error("dockerd is not installed (run .ci/setup-docker.sh)");
+  const child: ChildProcess = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
   const append = (b: Buffer) => {
     log = (log + b.toString()).slice(-8000);
   };

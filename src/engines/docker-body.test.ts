@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { dockerCreateBody } from "./docker-body.js";
+import { importChanges, splitRef } from "./docker.js";
+
+describe("dockerCreateBody", () => {
+  it("asks for the GPUs by UUID through one nvidia DeviceRequest with the gpu capability", () => {
+    const body = dockerCreateBody({
+      name: "job-1",
+      image: "nvcr.io/nvidia/cuda:12.4.1-base-ubuntu22.04",
+      gpus: { cdi: ["nvidia.com/gpu=GPU-aaa"], uuids: ["GPU-aaa", "MIG-bbb"] },
+    });
+    expect((body.HostConfig as Record<string, unknown>).DeviceRequests).toEqual([
+      { Driver: "nvidia", Count: 0, DeviceIDs: ["GPU-aaa", "MIG-bbb"], Capabilities: [["gpu"]], Options: {} },
+    ]);
+  });
+
+  it("maps limits, env, labels, network, runtime and the stop contract", () => {
+    const body = dockerCreateBody({
+      name: "job-2",
+      image: "localhost/busybox:latest",
+      command: ["sh", "-c", "true"],
+      env: { A: "1", NVIDIA_VISIBLE_DEVICES: "none" },
+      labels: { "io.gpupool.job": "j2" },
+      cpuMilli: 1500,
+      memoryMiB: 512,
+      runtime: "runsc",
+      stopGraceSeconds: 30,
+    });
+    expect(body).toMatchObject({
+      Image: "localhost/busybox:latest",
+      Cmd: ["sh", "-c", "true"],
+      Env: ["A=1", "NVIDIA_VISIBLE_DEVICES=none"],
+      Labels: { "io.gpupool.job": "j2" },
+      Tty: false,
+      StopSignal: "SIGTERM",
+      StopTimeout: 30,
+      HostConfig: { NetworkMode: "none", NanoCpus: 1_500_000_000, Memory: 536_870_912, MemorySwap: 536_870_912, Runtime: "runsc" },
+    });
+    expect((body.HostConfig as Record<string, unknown>).DeviceRequests).toBeUndefined();
+  });
+
+  it("leaves out limits that are not set and uses the default network when asked", () => {
+    const host = dockerCreateBody({ name: "x", image: "i", network: "default" }).HostConfig as Record<string, unknown>;
+    expect(host.NetworkMode).toBe("default");
+    expect(host).not.toHaveProperty("Memory");
+    expect(host).not.toHaveProperty("NanoCpus");
+    expect(host).not.toHaveProperty("Runtime");
+  });
+
+  it("refuses CDI-only GPUs: Docker 20.10 cannot attach CDI devices", () => {
+    expect(() => dockerCreateBody({ name: "x", image: "i", gpus: { cdi: ["nvidia.com/gpu=0"], uuids: [] } })).toThrow(
+      expect.objectContaining({ code: "GP_ENGINE_UNSUPPORTED" }),
+    );
+  });
+});
+
+describe("image references and import changes", () => {
+  it("splits a reference into repo and tag, keeping a registry port in the repo", () => {
+    expect(splitRef("localhost/busybox:latest")).toEqual({ repo: "localhost/busybox", tag: "latest" });
+    expect(splitRef("localhost:5000/cuda")).toEqual({ repo: "localhost:5000/cuda", tag: "latest" });
+    expect(splitRef("busybox")).toEqual({ repo: "busybox", tag: "latest" });
+  });
+
+  it("writes CMD as JSON and one ENV per variable", () => {
+    expect(importChanges({ cmd: ["/bin/sh"], env: ["PATH=/bin", "A=b=c"] })).toEqual(['CMD ["/bin/sh"]', "ENV PATH=/bin", "ENV A=b=c"]);
+  });
+});
