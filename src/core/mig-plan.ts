@@ -150,7 +150,7 @@ export function planMig(
       reason: `no placement of ${requested.join(", ")} fits ${model.name}'s slice geometry${existing.length ? ` next to ${existing.map((e) => `${e.profile}@${e.start}`).join(", ")}` : ""}`,
     };
   }
-  const added = best.placed;
+  const added = [...best.placed].sort((a, b) => a.start - b.start);
   return { ok: true, added, layout: [...existing, ...added].sort((a, b) => a.start - b.start) };
 }
 
