@@ -1,0 +1,327 @@
+import { randomBytes } from "node:crypto";
+import type { Allocation } from "../core/allocation.js";
+import { GpupoolError } from "../core/errors.js";
+import { type Db, inTransaction } from "./db.js";
+import { type JobState, PLACED_STATES, assertTransition } from "./job-states.js";
+
+/** The submitted job spec as the API accepted it (validated above the store; kept as JSON). */
+export type JobSpecJson = Readonly<Record<string, unknown>>;
+
+/** A job as stored. Times are milliseconds since the epoch (UTC); null when not (yet) reached. */
+export interface JobRecord {
+  readonly id: string;
+  /** Submission order across all tenants (FIFO within a priority). */
+  readonly seq: number;
+  readonly tenant: string;
+  readonly clientRequestId: string | null;
+  readonly name: string;
+  readonly spec: JobSpecJson;
+  readonly state: JobState;
+  /** Why the job is in its state (e.g. "preempted by job-7", "exit code 3", "lost after restart"). */
+  readonly reason: string | null;
+  readonly priority: number;
+  readonly queue: string;
+  /** Node and allocation while placed (Scheduled, Starting, Running); kept after it ends for the record. */
+  readonly node: string | null;
+  readonly allocation: Allocation | null;
+  readonly containerId: string | null;
+  readonly exitCode: number | null;
+  /** Container starts so far (incremented on → Starting). */
+  readonly attempts: number;
+  /** Not to be scheduled before this time (restart backoff); null = at once. */
+  readonly notBefore: number | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly scheduledAt: number | null;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+}
+
+export interface NewJob {
+  readonly name: string;
+  readonly spec: JobSpecJson;
+  readonly priority?: number;
+  /** Default "default". */
+  readonly queue?: string;
+  /** The client's idempotency key: a second submission with it returns the first job. */
+  readonly clientRequestId?: string;
+}
+
+export interface JobEvent {
+  readonly seq: number;
+  readonly jobId: string;
+  readonly at: number;
+  /** "submitted" | "transition" | "container" */
+  readonly type: string;
+  readonly from: JobState | null;
+  readonly to: JobState | null;
+  readonly reason: string | null;
+}
+
+export interface TransitionOptions {
+  readonly reason?: string;
+  /** Compare-and-set: refuse (GP_ILLEGAL_TRANSITION) unless the job is in one of these states now. */
+  readonly from?: JobState | readonly JobState[];
+  /** Required on → Scheduled. */
+  readonly node?: string;
+  readonly allocation?: Allocation;
+  readonly containerId?: string;
+  readonly exitCode?: number;
+  /** On → Pending: earliest time to schedule again (backoff). */
+  readonly notBefore?: number;
+}
+
+export interface JobFilter {
+  readonly tenant?: string;
+  readonly states?: readonly JobState[];
+  readonly queue?: string;
+  /** Only jobs with seq greater than this (paging). */
+  readonly afterSeq?: number;
+  readonly limit?: number;
+}
+
+interface JobRow {
+  seq: number;
+  id: string;
+  tenant: string;
+  client_request_id: string | null;
+  name: string;
+  spec: string;
+  state: JobState;
+  reason: string | null;
+  priority: number;
+  queue: string;
+  node: string | null;
+  allocation: string | null;
+  container_id: string | null;
+  exit_code: number | null;
+  attempts: number;
+  not_before: number | null;
+  created_at: number;
+  updated_at: number;
+  scheduled_at: number | null;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+interface EventRow {
+  seq: number;
+  job_id: string;
+  at: number;
+  type: string;
+  from_state: JobState | null;
+  to_state: JobState | null;
+  reason: string | null;
+}
+
+/**
+ * Jobs and their events. Every change of a job is one transaction that also appends its event,
+ * so the event log and the job row never disagree, even across kill -9.
+ */
+export class JobRepo {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number,
+  ) {}
+
+  /**
+   * Submits a job as Pending. With a clientRequestId already used by this tenant, returns that
+   * job (created: false) when the submission is the same, GP_IDEMPOTENCY_CONFLICT when it differs.
+   */
+  submit(tenant: string, job: NewJob): { job: JobRecord; created: boolean } {
+    return inTransaction(this.db, () => {
+      if (!this.db.prepare("SELECT 1 FROM tenants WHERE name = ?").get(tenant)) {
+        throw new GpupoolError("GP_TENANT_NOT_FOUND", `no tenant ${tenant}`, { tenant });
+      }
+      const queue = job.queue ?? "default";
+      const priority = job.priority ?? 0;
+      if (job.clientRequestId !== undefined) {
+        const row = this.db.prepare("SELECT * FROM jobs WHERE tenant = ? AND client_request_id = ?").get(tenant, job.clientRequestId) as
+          | JobRow
+          | undefined;
+        if (row) {
+          const existing = toJob(row);
+          const same =
+            existing.name === job.name &&
+            existing.priority === priority &&
+            existing.queue === queue &&
+            canonicalJson(existing.spec) === canonicalJson(job.spec);
+          if (!same) {
+            throw new GpupoolError(
+              "GP_IDEMPOTENCY_CONFLICT",
+              `client request id ${job.clientRequestId} was already used for job ${existing.id} with a different submission`,
+              { jobId: existing.id, clientRequestId: job.clientRequestId },
+            );
+          }
+          return { job: existing, created: false };
+        }
+      }
+      const at = this.now();
+      const id = newJobId(at);
+      this.db
+        .prepare(
+          `INSERT INTO jobs (id, tenant, client_request_id, name, spec, state, priority, queue, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?)`,
+        )
+        .run(id, tenant, job.clientRequestId ?? null, job.name, JSON.stringify(job.spec), priority, queue, at, at);
+      this.addEvent(id, at, "submitted", null, "Pending", null);
+      return { job: this.require(id), created: true };
+    });
+  }
+
+  get(id: string): JobRecord | undefined {
+    const row = this.db.prepare("SELECT * FROM jobs WHERE id = ?").get(id) as JobRow | undefined;
+    return row ? toJob(row) : undefined;
+  }
+
+  require(id: string): JobRecord {
+    const job = this.get(id);
+    if (!job) throw new GpupoolError("GP_JOB_NOT_FOUND", `no job ${id}`, { jobId: id });
+    return job;
+  }
+
+  list(filter: JobFilter = {}): JobRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.tenant !== undefined) {
+      where.push("tenant = ?");
+      args.push(filter.tenant);
+    }
+    if (filter.states && filter.states.length > 0) {
+      where.push(`state IN (${filter.states.map(() => "?").join(", ")})`);
+      args.push(...filter.states);
+    }
+    if (filter.queue !== undefined) {
+      where.push("queue = ?");
+      args.push(filter.queue);
+    }
+    if (filter.afterSeq !== undefined) {
+      where.push("seq > ?");
+      args.push(filter.afterSeq);
+    }
+    const sql = `SELECT * FROM jobs ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, filter.limit ?? -1) as JobRow[]).map(toJob);
+  }
+
+  /** Pending jobs whose backoff has passed, highest priority first, then in submission order. */
+  schedulable(now = this.now()): JobRecord[] {
+    return (
+      this.db
+        .prepare("SELECT * FROM jobs WHERE state = 'Pending' AND (not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, seq")
+        .all(now) as JobRow[]
+    ).map(toJob);
+  }
+
+  /**
+   * Moves a job to another state if the state machine allows it (else GP_ILLEGAL_TRANSITION and
+   * nothing changes), updating the fields that go with the new state and appending the event,
+   * all in one transaction.
+   */
+  transition(id: string, to: JobState, opts: TransitionOptions = {}): JobRecord {
+    return inTransaction(this.db, () => {
+      const job = this.require(id);
+      const expected = opts.from === undefined ? undefined : typeof opts.from === "string" ? [opts.from] : opts.from;
+      if (expected && !expected.includes(job.state)) {
+        throw new GpupoolError(
+          "GP_ILLEGAL_TRANSITION",
+          `job ${id} is ${job.state}, not ${expected.join(" or ")}, so it cannot go to ${to}`,
+          { jobId: id, from: job.state, to, expected },
+        );
+      }
+      assertTransition(id, job.state, to);
+      const at = this.now();
+      const set: Record<string, unknown> = { state: to, reason: opts.reason ?? null, updated_at: at };
+      if (to === "Scheduled") {
+        if (!opts.node || !opts.allocation) {
+          throw new GpupoolError("GP_INVALID_ARGUMENT", `job ${id}: → Scheduled needs the node and the allocation`, { jobId: id });
+        }
+        Object.assign(set, { node: opts.node, allocation: JSON.stringify(opts.allocation), scheduled_at: at, container_id: null, exit_code: null });
+      }
+      if (to === "Starting") set.attempts = job.attempts + 1;
+      if (to === "Running") set.started_at = at;
+      if (to === "Pending") Object.assign(set, { not_before: opts.notBefore ?? null, finished_at: null });
+      if (!PLACED_STATES.has(to) && to !== "Pending") set.finished_at = at;
+      if (opts.containerId !== undefined) set.container_id = opts.containerId;
+      if (opts.exitCode !== undefined) set.exit_code = opts.exitCode;
+      const cols = Object.keys(set);
+      this.db.prepare(`UPDATE jobs SET ${cols.map((c) => `${c} = ?`).join(", ")} WHERE id = ?`).run(...cols.map((c) => set[c]), id);
+      this.addEvent(id, at, "transition", job.state, to, opts.reason ?? null);
+      return this.require(id);
+    });
+  }
+
+  /** Records the container of the current attempt (Starting or Running), with an event. */
+  recordContainer(id: string, containerId: string): JobRecord {
+    return inTransaction(this.db, () => {
+      const job = this.require(id);
+      if (job.state !== "Starting" && job.state !== "Running") {
+        throw new GpupoolError("GP_ILLEGAL_TRANSITION", `job ${id} is ${job.state}; a container is recorded only while Starting or Running`, {
+          jobId: id,
+          from: job.state,
+        });
+      }
+      const at = this.now();
+      this.db.prepare("UPDATE jobs SET container_id = ?, updated_at = ? WHERE id = ?").run(containerId, at, id);
+      this.addEvent(id, at, "container", job.state, job.state, `container ${containerId}`);
+      return this.require(id);
+    });
+  }
+
+  events(jobId: string): JobEvent[] {
+    return (this.db.prepare("SELECT * FROM job_events WHERE job_id = ? ORDER BY seq").all(jobId) as EventRow[]).map((r) => ({
+      seq: r.seq,
+      jobId: r.job_id,
+      at: r.at,
+      type: r.type,
+      from: r.from_state,
+      to: r.to_state,
+      reason: r.reason,
+    }));
+  }
+
+  private addEvent(jobId: string, at: number, type: string, from: JobState | null, to: JobState | null, reason: string | null): void {
+    this.db
+      .prepare("INSERT INTO job_events (job_id, at, type, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(jobId, at, type, from, to, reason);
+  }
+}
+
+/** Job ids: "j-" + time (base36 ms) + 8 random hex digits; sortable by creation, unguessable enough for logs. */
+function newJobId(at: number): string {
+  return `j-${at.toString(36)}${randomBytes(4).toString("hex")}`;
+}
+
+/** JSON with object keys sorted at every level, so equal specs compare equal whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+function toJob(row: JobRow): JobRecord {
+  return {
+    id: row.id,
+    seq: row.seq,
+    tenant: row.tenant,
+    clientRequestId: row.client_request_id,
+    name: row.name,
+    spec: JSON.parse(row.spec) as JobSpecJson,
+    state: row.state,
+    reason: row.reason,
+    priority: row.priority,
+    queue: row.queue,
+    node: row.node,
+    allocation: row.allocation === null ? null : (JSON.parse(row.allocation) as Allocation),
+    containerId: row.container_id,
+    exitCode: row.exit_code,
+    attempts: row.attempts,
+    notBefore: row.not_before,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    scheduledAt: row.scheduled_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}

@@ -1,0 +1,122 @@
+import { GpupoolError } from "../core/errors.js";
+import { type Db, inTransaction } from "./db.js";
+
+export interface Migration {
+  /** 1, 2, 3, … — never reused, never edited once released; add a new one instead. */
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * The schema, as ordered migrations. Times are INTEGER milliseconds since the Unix epoch (UTC);
+ * JSON columns hold JSON text. usage.gpu_milli_ms is GPU milli (1000 = one GPU) × milliseconds held,
+ * exact in integers: 1 GPU for 1 s = 1_000_000. Job states are checked by the table so even a bug in the code above
+ * cannot store an unknown one.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "tenants, tokens, jobs, events, usage",
+    sql: `
+      CREATE TABLE tenants (
+        name        TEXT PRIMARY KEY,
+        quotas      TEXT NOT NULL DEFAULT '{}',
+        created_at  INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE api_tokens (
+        id           TEXT PRIMARY KEY,
+        tenant       TEXT NOT NULL REFERENCES tenants(name) ON DELETE CASCADE,
+        name         TEXT NOT NULL DEFAULT '',
+        prefix       TEXT NOT NULL,
+        hash         TEXT NOT NULL UNIQUE,
+        created_at   INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at   INTEGER
+      ) STRICT;
+      CREATE INDEX api_tokens_tenant ON api_tokens(tenant);
+
+      CREATE TABLE jobs (
+        seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+        id                TEXT NOT NULL UNIQUE,
+        tenant            TEXT NOT NULL REFERENCES tenants(name),
+        client_request_id TEXT,
+        name              TEXT NOT NULL,
+        spec              TEXT NOT NULL,
+        state             TEXT NOT NULL CHECK (state IN
+                            ('Pending','Scheduled','Starting','Running','Succeeded','Failed','Preempted','Cancelled')),
+        reason            TEXT,
+        priority          INTEGER NOT NULL DEFAULT 0,
+        queue             TEXT NOT NULL,
+        node              TEXT,
+        allocation        TEXT,
+        container_id      TEXT,
+        exit_code         INTEGER,
+        attempts          INTEGER NOT NULL DEFAULT 0,
+        not_before        INTEGER,
+        created_at        INTEGER NOT NULL,
+        updated_at        INTEGER NOT NULL,
+        scheduled_at      INTEGER,
+        started_at        INTEGER,
+        finished_at       INTEGER,
+        UNIQUE (tenant, client_request_id)
+      ) STRICT;
+      CREATE INDEX jobs_state ON jobs(state, priority DESC, seq);
+      CREATE INDEX jobs_tenant ON jobs(tenant, seq);
+
+      CREATE TABLE job_events (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id     TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        at         INTEGER NOT NULL,
+        type       TEXT NOT NULL,
+        from_state TEXT,
+        to_state   TEXT,
+        reason     TEXT
+      ) STRICT;
+      CREATE INDEX job_events_job ON job_events(job_id, seq);
+
+      CREATE TABLE usage (
+        job_id            TEXT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+        tenant            TEXT NOT NULL REFERENCES tenants(name),
+        gpu_milli_ms      INTEGER NOT NULL DEFAULT 0,
+        updated_at        INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX usage_tenant ON usage(tenant);
+    `,
+  },
+];
+
+/**
+ * Brings the database up to the newest migration, each in its own transaction together with its
+ * row in schema_migrations; re-running is a no-op. A database newer than this code (a version
+ * it does not know) is refused with GP_STORE_SCHEMA rather than touched.
+ */
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, now: () => number = Date.now): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  ) STRICT`);
+  const known = new Set(migrations.map((m) => m.version));
+  const applied = new Set(
+    (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version),
+  );
+  const unknown = [...applied].filter((v) => !known.has(v));
+  if (unknown.length > 0) {
+    throw new GpupoolError(
+      "GP_STORE_SCHEMA",
+      `the database has schema version(s) ${unknown.join(", ")} this gpupool does not know (newest known: ${Math.max(0, ...known)})`,
+    );
+  }
+  const ran: number[] = [];
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (applied.has(m.version)) continue;
+    inTransaction(db, () => {
+      db.exec(m.sql);
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, now());
+    });
+    ran.push(m.version);
+  }
+  return ran;
+}

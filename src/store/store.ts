@@ -1,0 +1,103 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Db, openDatabase } from "./db.js";
+import { type JobEvent, type JobFilter, type JobRecord, JobRepo, type NewJob } from "./jobs.js";
+import { migrate } from "./migrations.js";
+import { TenantRepo } from "./tenants.js";
+import { TokenRepo } from "./tokens.js";
+import { type Usage, UsageRepo } from "./usage.js";
+
+export interface StoreOptions {
+  /** Milliseconds since the epoch; injectable for deterministic tests. Default Date.now. */
+  readonly now?: () => number;
+}
+
+/** The file under a data directory (`gpupool up --data DIR`) that holds the store. */
+export const STORE_FILE = "gpupool.db";
+
+/**
+ * gpupool's state in one SQLite file: tenants, API tokens, jobs with their event log, and metered
+ * usage. The repositories below are the admin view (every tenant); `forTenant` gives the view an
+ * API request authenticated as one tenant may use, which cannot see or touch other tenants' jobs.
+ */
+export class Store {
+  readonly tenants: TenantRepo;
+  readonly tokens: TokenRepo;
+  readonly jobs: JobRepo;
+  readonly usage: UsageRepo;
+
+  private constructor(
+    readonly db: Db,
+    readonly path: string,
+    now: () => number,
+  ) {
+    this.tenants = new TenantRepo(db, now);
+    this.tokens = new TokenRepo(db, now);
+    this.jobs = new JobRepo(db, now);
+    this.usage = new UsageRepo(db, now);
+  }
+
+  /** Opens the store file at `path` (":memory:" for tests), applying any pending migrations. */
+  static open(path: string, opts: StoreOptions = {}): Store {
+    const db = openDatabase(path);
+    try {
+      migrate(db, undefined, opts.now);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new Store(db, path, opts.now ?? Date.now);
+  }
+
+  /** Opens <dataDir>/gpupool.db, creating the directory if needed. */
+  static openDir(dataDir: string, opts: StoreOptions = {}): Store {
+    mkdirSync(dataDir, { recursive: true });
+    return Store.open(join(dataDir, STORE_FILE), opts);
+  }
+
+  forTenant(tenant: string): TenantView {
+    this.tenants.require(tenant);
+    return new TenantView(this, tenant);
+  }
+
+  /** Checkpoints the WAL into the main file and closes. Safe to skip: a crash loses nothing committed. */
+  close(): void {
+    if (!this.db.open) return;
+    if (this.path !== ":memory:") this.db.pragma("wal_checkpoint(TRUNCATE)");
+    this.db.close();
+  }
+}
+
+/** One tenant's view: every read and write is confined to its jobs (another tenant's job is "not found"). */
+export class TenantView {
+  constructor(
+    private readonly store: Store,
+    readonly tenant: string,
+  ) {}
+
+  submit(job: NewJob): { job: JobRecord; created: boolean } {
+    return this.store.jobs.submit(this.tenant, job);
+  }
+
+  get(id: string): JobRecord | undefined {
+    const job = this.store.jobs.get(id);
+    return job && job.tenant === this.tenant ? job : undefined;
+  }
+
+  list(filter: Omit<JobFilter, "tenant"> = {}): JobRecord[] {
+    return this.store.jobs.list({ ...filter, tenant: this.tenant });
+  }
+
+  /** The job's events, or undefined when the job is not this tenant's. */
+  events(id: string): JobEvent[] | undefined {
+    return this.get(id) ? this.store.jobs.events(id) : undefined;
+  }
+
+  usage(): Usage {
+    return this.store.usage.ofTenant(this.tenant);
+  }
+
+  jobUsage(id: string): Usage | undefined {
+    return this.get(id) ? this.store.usage.ofJob(id) : undefined;
+  }
+}

@@ -1,0 +1,103 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { GpupoolError } from "../core/errors.js";
+import { type Db, inTransaction } from "./db.js";
+
+/** What the store keeps about a token: never the token itself, only its SHA-256 and a short prefix to show. */
+export interface ApiToken {
+  readonly id: string;
+  readonly tenant: string;
+  readonly name: string;
+  /** The first characters of the token (e.g. "gp_3kZ9xQ"), safe to show in lists and logs. */
+  readonly prefix: string;
+  readonly createdAt: number;
+  readonly lastUsedAt: number | null;
+  readonly revokedAt: number | null;
+}
+
+interface TokenRow {
+  id: string;
+  tenant: string;
+  name: string;
+  prefix: string;
+  hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export const TOKEN_PREFIX_LENGTH = 10;
+
+/** SHA-256 hex of a token. Tokens carry 256 random bits, so a fast unsalted hash is enough. */
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+export class TokenRepo {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number,
+  ) {}
+
+  /** Issues a token for a tenant. The plaintext is returned this once and stored nowhere. */
+  create(tenant: string, name = ""): { token: string; record: ApiToken } {
+    const token = `gp_${randomBytes(32).toString("base64url")}`;
+    const record: ApiToken = {
+      id: randomUUID(),
+      tenant,
+      name,
+      prefix: token.slice(0, TOKEN_PREFIX_LENGTH),
+      createdAt: this.now(),
+      lastUsedAt: null,
+      revokedAt: null,
+    };
+    inTransaction(this.db, () => {
+      if (!this.db.prepare("SELECT 1 FROM tenants WHERE name = ?").get(tenant)) {
+        throw new GpupoolError("GP_TENANT_NOT_FOUND", `no tenant ${tenant}`, { tenant });
+      }
+      this.db
+        .prepare("INSERT INTO api_tokens (id, tenant, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .run(record.id, tenant, name, record.prefix, hashToken(token), record.createdAt);
+    });
+    return { token, record };
+  }
+
+  /** The token's record when it is valid (known, not revoked), stamping its last use; otherwise undefined. */
+  authenticate(token: string): ApiToken | undefined {
+    const row = this.db.prepare("SELECT * FROM api_tokens WHERE hash = ? AND revoked_at IS NULL").get(hashToken(token)) as
+      | TokenRow
+      | undefined;
+    if (!row) return undefined;
+    const at = this.now();
+    this.db.prepare("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").run(at, row.id);
+    return toToken({ ...row, last_used_at: at });
+  }
+
+  /** The tenant a token belongs to, or GP_UNAUTHORIZED. */
+  requireTenant(token: string): string {
+    const t = this.authenticate(token);
+    if (!t) throw new GpupoolError("GP_UNAUTHORIZED", "the API token is unknown or revoked");
+    return t.tenant;
+  }
+
+  list(tenant: string): ApiToken[] {
+    return (this.db.prepare("SELECT * FROM api_tokens WHERE tenant = ? ORDER BY created_at, id").all(tenant) as TokenRow[]).map(toToken);
+  }
+
+  /** Revokes a tenant's token; returns whether one was revoked (idempotent, scoped to the tenant). */
+  revoke(tenant: string, id: string): boolean {
+    const res = this.db.prepare("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND tenant = ? AND revoked_at IS NULL").run(this.now(), id, tenant);
+    return res.changes > 0;
+  }
+}
+
+function toToken(row: TokenRow): ApiToken {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    name: row.name,
+    prefix: row.prefix,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at,
+  };
+}
