@@ -1,7 +1,9 @@
 import type { Command } from "commander";
+import { registerCompat } from "./compat.js";
+import { registerGpus } from "./gpus.js";
 import { registerSim } from "./sim.js";
 
 /** Every CLI command registers its flags here; one line per command module. */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerSim];
+export const COMMANDS: RegisterCommand[] = [registerSim, registerGpus, registerCompat];

@@ -1,0 +1,37 @@
+import type { Command } from "commander";
+import type { RegisterCommand } from "./index.js";
+
+export const registerGpus: RegisterCommand = (program: Command) => {
+  program
+    .command("gpus")
+    .summary("show this host's GPUs: models, memory, MIG layout, NVLink groups and who uses what")
+    .description(
+      [
+        "Lists the GPUs nvidia-smi reports (or simulated ones with --simulate, or a saved `nvidia-smi -q -x`",
+        "document with --nvidia-smi-xml): memory, utilisation, MIG mode and devices, NVLink groups, and the",
+        "processes on each GPU with the container they run in. Simulated GPUs are marked as such.",
+      ].join("\n"),
+    )
+    .option("--simulate <gpus>", "simulate GPUs from the catalog, e.g. 2xH100-80GB,1xT4")
+    .option(
+      "--nvidia-smi-xml <file>",
+      "read a saved `nvidia-smi -q -x` document instead of running nvidia-smi",
+    )
+    .option("--timeout <ms>", "deadline for each nvidia-smi call in milliseconds", "15000")
+    .option("--catalog", "list the GPU models gpupool knows (for --simulate and model constraints)")
+    .option("--json", 'print {"gpus":[…],"nvlinkGroups":[…],"simulated",…} on stdout')
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Examples:",
+        "  gpupool gpus",
+        "  gpupool gpus --simulate 2xH100-80GB,1xT4 --json",
+        "  gpupool gpus --catalog",
+      ].join("\n"),
+    )
+    .action(async (opts) => {
+      const { runGpusCommand } = await import("../../node/gpus-command.js");
+      await runGpusCommand(opts);
+    });
+};

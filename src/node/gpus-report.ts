@@ -1,0 +1,183 @@
+import { GPU_MODELS } from "../core/catalog.js";
+import type { GpuInfo, GpuInventory } from "./gpu-info.js";
+
+/**
+ * What `gpupool gpus` prints: the JSON contract (`--json`) and a table in the spirit of nvidia-smi's,
+ * with MIG layout, NVLink groups and who uses what. Simulated GPUs are labelled on every row.
+ */
+
+export interface GpusJson {
+  readonly gpus: readonly {
+    readonly index: number;
+    readonly uuid: string;
+    readonly name: string;
+    readonly model: string;
+    readonly memoryMiB: number;
+    readonly usedMemoryMiB: number | null;
+    readonly driverVersion: string | null;
+    readonly cudaVersion: string | null;
+    readonly computeMode: string | null;
+    readonly migMode: string;
+    readonly migDevices: readonly {
+      readonly index: number;
+      readonly uuid: string | null;
+      readonly profile: string | null;
+      readonly gpuInstanceId: number | null;
+      readonly computeInstanceId: number | null;
+      readonly memoryMiB: number | null;
+    }[];
+    readonly processes: readonly {
+      readonly pid: number;
+      readonly usedMemoryMiB: number | null;
+      readonly name: string | null;
+      readonly containerId: string | null;
+    }[];
+    readonly utilizationPercent: number | null;
+    readonly temperatureC: number | null;
+    readonly powerDrawW: number | null;
+    readonly nvlinkPeers: readonly number[];
+    readonly simulated: boolean;
+  }[];
+  readonly nvlinkGroups: readonly (readonly number[])[];
+  readonly simulated: boolean;
+  readonly source: string;
+}
+
+function peers(inv: GpuInventory, index: number): number[] {
+  return (inv.nvlinkGroups.find((g) => g.includes(index)) ?? []).filter((i) => i !== index);
+}
+
+export function gpusJson(inv: GpuInventory): GpusJson {
+  return {
+    gpus: inv.gpus.map((g) => ({
+      index: g.index,
+      uuid: g.uuid,
+      name: g.name,
+      model: g.model,
+      memoryMiB: g.memoryMiB,
+      usedMemoryMiB: g.usedMemoryMiB,
+      driverVersion: g.driverVersion,
+      cudaVersion: g.cudaVersion,
+      computeMode: g.computeMode,
+      migMode: g.migMode,
+      migDevices: g.migDevices.map((d) => ({
+        index: d.index,
+        uuid: d.uuid,
+        profile: d.profile,
+        gpuInstanceId: d.gpuInstanceId,
+        computeInstanceId: d.computeInstanceId,
+        memoryMiB: d.memoryMiB,
+      })),
+      processes: g.processes.map((p) => ({
+        pid: p.pid,
+        usedMemoryMiB: p.usedMemoryMiB,
+        name: p.name,
+        containerId: p.containerId ?? null,
+      })),
+      utilizationPercent: g.utilizationPercent,
+      temperatureC: g.temperatureC,
+      powerDrawW: g.powerDrawW,
+      nvlinkPeers: peers(inv, g.index),
+      simulated: g.simulated,
+    })),
+    nvlinkGroups: inv.nvlinkGroups,
+    simulated: inv.simulated,
+    source: inv.source,
+  };
+}
+
+function table(headers: string[], rows: string[][]): string[] {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+}
+
+const na = (v: number | string | null | undefined, unit = "") =>
+  v === null || v === undefined ? "N/A" : `${v}${unit}`;
+
+function memory(g: GpuInfo): string {
+  return `${g.usedMemoryMiB === null ? "N/A" : g.usedMemoryMiB} / ${g.memoryMiB} MiB`;
+}
+
+export function renderGpusTable(inv: GpuInventory): string {
+  const out: string[] = [];
+  const drivers = [
+    ...new Set(inv.gpus.map((g) => `driver ${na(g.driverVersion)}, CUDA ${na(g.cudaVersion)}`)),
+  ];
+  out.push(`GPUs from ${inv.source}${inv.gpus.length ? ` — ${drivers.join("; ")}` : ""}`);
+  if (inv.simulated)
+    out.push("SIMULATED: these GPUs come from the catalog; there is no hardware behind them.");
+  if (inv.gpus.length === 0) {
+    out.push("No GPUs found.");
+    return `${out.join("\n")}\n`;
+  }
+  out.push("");
+  out.push(
+    ...table(
+      ["GPU", "MODEL", "UUID", "MEMORY (used / total)", "UTIL", "TEMP", "POWER", "MIG", "NVLINK", "SIM"],
+      inv.gpus.map((g) => [
+        String(g.index),
+        g.model,
+        g.uuid,
+        memory(g),
+        na(g.utilizationPercent, " %"),
+        na(g.temperatureC, " C"),
+        na(g.powerDrawW, " W"),
+        g.migMode,
+        peers(inv, g.index).join(",") || "-",
+        g.simulated ? "yes" : "no",
+      ]),
+    ),
+  );
+  const mig = inv.gpus.flatMap((g) =>
+    g.migDevices.map((d) => [
+      String(g.index),
+      String(d.index),
+      d.profile ?? "?",
+      na(d.gpuInstanceId),
+      na(d.computeInstanceId),
+      na(d.memoryMiB, " MiB"),
+      d.uuid ?? "(run nvidia-smi -L for UUIDs)",
+    ]),
+  );
+  out.push("", "MIG devices:");
+  out.push(
+    ...(mig.length ? table(["GPU", "DEV", "PROFILE", "GI", "CI", "MEMORY", "UUID"], mig) : ["  none"]),
+  );
+  out.push("", "NVLink groups:");
+  out.push(
+    inv.nvlinkGroups.length ? `  ${inv.nvlinkGroups.map((g) => `[${g.join(",")}]`).join(" ")}` : "  none",
+  );
+  const procs = inv.gpus.flatMap((g) =>
+    g.processes.map((p) => [
+      String(g.index),
+      String(p.pid),
+      p.type ?? "?",
+      na(p.usedMemoryMiB, " MiB"),
+      p.containerId ? p.containerId.slice(0, 12) : "-",
+      p.name ?? "?",
+    ]),
+  );
+  out.push("", "Processes:");
+  out.push(
+    ...(procs.length ? table(["GPU", "PID", "TYPE", "MEMORY", "CONTAINER", "NAME"], procs) : ["  none"]),
+  );
+  return `${out.join("\n")}\n`;
+}
+
+/** `gpupool gpus --catalog`: the models gpupool knows, for --simulate and model constraints. */
+export function renderCatalog(): string {
+  const rows = GPU_MODELS.map((m) => [
+    m.name,
+    `${m.memoryMiB} MiB`,
+    String(m.sms),
+    m.computeCapability,
+    m.datacenter ? "yes" : "no",
+    m.migProfiles.map((p) => p.name).join(" ") || "-",
+  ]);
+  return `${table(["MODEL", "MEMORY", "SMS", "CC", "DATACENTER", "MIG PROFILES"], rows).join("\n")}\n`;
+}
