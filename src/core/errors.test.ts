@@ -8,7 +8,12 @@ function docRows(): Map<string, { status: number; exit: number; hint: string }> 
   const rows = new Map<string, { status: number; exit: number; hint: string }>();
   for (const line of text.split("\n")) {
     const m = /^\| (GP_[A-Z_]+) \| (\d+) \| (\d+) \| (.*) \|$/.exec(line);
-    if (m) rows.set(m[1] as string, { status: Number(m[2]), exit: Number(m[3]), hint: (m[4] as string).replace(/\\\|/g, "|") });
+    if (m)
+      rows.set(m[1] as string, {
+        status: Number(m[2]),
+        exit: Number(m[3]),
+        hint: (m[4] as string).replace(/\\\|/g, "|"),
+      });
   }
   return rows;
 }

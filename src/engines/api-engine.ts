@@ -38,7 +38,10 @@ export abstract class ApiEngine implements ContainerEngine {
     const res = await this.http.send("GET", "/_ping", { headersTimeoutMs: 10_000 });
     const text = await res.body.text();
     if (res.status !== 200) {
-      throw new GpupoolError("GP_ENGINE_UNAVAILABLE", `${this.kind} at ${this.http.socketPath} answered ping with HTTP ${res.status}: ${text}`);
+      throw new GpupoolError(
+        "GP_ENGINE_UNAVAILABLE",
+        `${this.kind} at ${this.http.socketPath} answered ping with HTTP ${res.status}: ${text}`,
+      );
     }
   }
 
@@ -65,9 +68,13 @@ export abstract class ApiEngine implements ContainerEngine {
       try {
         await this.pull(ref);
       } catch (err) {
-        throw new GpupoolError("GP_IMAGE_NOT_FOUND", `image ${ref} is not on this host and pulling it failed: ${(err as Error).message}`, {
-          image: ref,
-        });
+        throw new GpupoolError(
+          "GP_IMAGE_NOT_FOUND",
+          `image ${ref} is not on this host and pulling it failed: ${(err as Error).message}`,
+          {
+            image: ref,
+          },
+        );
       }
       const pulled = await this.inspectImage(ref);
       if (pulled) return pulled;
@@ -87,7 +94,11 @@ export abstract class ApiEngine implements ContainerEngine {
       async *[Symbol.asyncIterator]() {
         const query = { stdout: true, stderr: true, follow: opts.follow ?? false };
         const res = await http
-          .send("GET", `/containers/${encodeURIComponent(id)}/logs`, { query, signal: opts.signal, headersTimeoutMs: 0 })
+          .send("GET", `/containers/${encodeURIComponent(id)}/logs`, {
+            query,
+            signal: opts.signal,
+            headersTimeoutMs: 0,
+          })
           .catch((err: unknown) => {
             if (opts.signal?.aborted) return undefined;
             throw err;
@@ -171,41 +182,66 @@ export abstract class ApiEngine implements ContainerEngine {
   }
 
   /** Accepts the listed statuses; 404 → GP_CONTAINER_NOT_FOUND; anything else → GP_ENGINE_ERROR. */
-  protected async expectNoContent(res: HttpResponse, id: string, what: string, ok: readonly number[]): Promise<void> {
+  protected async expectNoContent(
+    res: HttpResponse,
+    id: string,
+    what: string,
+    ok: readonly number[],
+  ): Promise<void> {
     if (ok.includes(res.status)) {
       await res.body.dump();
       return;
     }
     if (res.status === 404) throw containerNotFound(id, await errorMessage(res));
     const message = await errorMessage(res);
-    throw new GpupoolError("GP_ENGINE_ERROR", `${this.kind} could not ${what} container ${id}: HTTP ${res.status}: ${message}`, {
-      status: res.status,
-      engineMessage: message,
-    });
+    throw new GpupoolError(
+      "GP_ENGINE_ERROR",
+      `${this.kind} could not ${what} container ${id}: HTTP ${res.status}: ${message}`,
+      {
+        status: res.status,
+        engineMessage: message,
+      },
+    );
   }
 
   /** Maps a failed create to the error a caller can act on. */
   protected async createError(res: HttpResponse, spec: ContainerSpec): Promise<GpupoolError> {
     const message = await errorMessage(res);
     if (res.status === 404 || /no such image|image not known|not found in local storage/i.test(message)) {
-      return new GpupoolError("GP_IMAGE_NOT_FOUND", `image ${spec.image} is not on this host (${this.kind}: ${message})`, {
-        image: spec.image,
-      });
+      return new GpupoolError(
+        "GP_IMAGE_NOT_FOUND",
+        `image ${spec.image} is not on this host (${this.kind}: ${message})`,
+        {
+          image: spec.image,
+        },
+      );
     }
     if (res.status === 409 || /already in use/i.test(message)) {
-      return new GpupoolError("GP_CONTAINER_EXISTS", `a container named ${spec.name} already exists (${this.kind}: ${message})`, {
-        name: spec.name,
-      });
+      return new GpupoolError(
+        "GP_CONTAINER_EXISTS",
+        `a container named ${spec.name} already exists (${this.kind}: ${message})`,
+        {
+          name: spec.name,
+        },
+      );
     }
     if (/runtime/i.test(message) && spec.runtime) {
-      return new GpupoolError("GP_RUNTIME_UNAVAILABLE", `${this.kind} cannot use OCI runtime ${spec.runtime}: ${message}`, {
-        runtime: spec.runtime,
-      });
+      return new GpupoolError(
+        "GP_RUNTIME_UNAVAILABLE",
+        `${this.kind} cannot use OCI runtime ${spec.runtime}: ${message}`,
+        {
+          runtime: spec.runtime,
+        },
+      );
     }
-    return new GpupoolError("GP_ENGINE_ERROR", `${this.kind} refused to create ${spec.name}: HTTP ${res.status}: ${message}`, {
-      status: res.status,
-      engineMessage: message,
-    });
+    return new GpupoolError(
+      "GP_ENGINE_ERROR",
+      `${this.kind} refused to create ${spec.name}: HTTP ${res.status}: ${message}`,
+      {
+        status: res.status,
+        engineMessage: message,
+      },
+    );
   }
 
   /** Reads a JSON progress stream (pull/import) and throws on an {error} entry. */
@@ -227,7 +263,9 @@ export abstract class ApiEngine implements ContainerEngine {
 }
 
 export function containerNotFound(id: string, message: string): GpupoolError {
-  return new GpupoolError("GP_CONTAINER_NOT_FOUND", `no container ${id}${message ? ` (${message})` : ""}`, { container: id });
+  return new GpupoolError("GP_CONTAINER_NOT_FOUND", `no container ${id}${message ? ` (${message})` : ""}`, {
+    container: id,
+  });
 }
 
 export function parseEnv(list: readonly string[]): Record<string, string> {
@@ -291,5 +329,11 @@ interface InspectDoc {
   Name?: string;
   ImageName?: string;
   Config?: { Image?: string; Labels?: Record<string, string> | null };
-  State?: { Status?: string; ExitCode?: number; OOMKilled?: boolean; StartedAt?: string; FinishedAt?: string };
+  State?: {
+    Status?: string;
+    ExitCode?: number;
+    OOMKilled?: boolean;
+    StartedAt?: string;
+    FinishedAt?: string;
+  };
 }

@@ -11,7 +11,11 @@ export interface EngineUnderTest {
   /** The runtime name that runs gVisor (runsc) on this engine, if it has one. */
   readonly sandboxRuntime?: string;
   /** GPU devices this engine can really inject here, and what a container then sees. */
-  readonly gpu?: { readonly devices: GpuDevices; readonly env: readonly [string, string]; readonly deviceNode?: string };
+  readonly gpu?: {
+    readonly devices: GpuDevices;
+    readonly env: readonly [string, string];
+    readonly deviceNode?: string;
+  };
   /** Called after the suite's own containers are removed. */
   cleanup?(): Promise<void>;
 }
@@ -123,7 +127,10 @@ export function engineConformance(opts: ConformanceOptions): void {
       const { id, code, lines } = await runToEnd(s);
       expect(code).toBe(0);
       expect(stdout(lines)).toEqual(["foo=hello world", "bar=x=y"]);
-      expect((await engine.inspect(id))?.labels).toMatchObject({ "io.gpupool.job": "job-1", [TEST_RUN_LABEL]: run });
+      expect((await engine.inspect(id))?.labels).toMatchObject({
+        "io.gpupool.job": "job-1",
+        [TEST_RUN_LABEL]: run,
+      });
     });
 
     it("limits memory and CPU in the container's cgroup (v1 files)", async () => {
@@ -249,7 +256,9 @@ export function engineConformance(opts: ConformanceOptions): void {
 
     it("runs a sandboxed container under gVisor (runsc)", async (ctx) => {
       if (!ut.sandboxRuntime) return ctx.skip("this engine has no gVisor runtime here");
-      const { code, lines } = await runToEnd(spec("uname -r; dmesg", { runtime: ut.sandboxRuntime, memoryMiB: 64 }));
+      const { code, lines } = await runToEnd(
+        spec("uname -r; dmesg", { runtime: ut.sandboxRuntime, memoryMiB: 64 }),
+      );
       expect(code).toBe(0);
       const out = stdout(lines);
       expect(out[0]).toBe("4.4.0");

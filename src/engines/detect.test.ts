@@ -24,7 +24,12 @@ describe("detectEngine", () => {
   it("fails with GP_ENGINE_UNAVAILABLE, naming what it tried, when there is no socket and no podman", async () => {
     const dataDir = await mkdtemp("/tmp/gpt-");
     try {
-      const err = await detectEngine({ dataDir, env: {}, sockets: [join(dataDir, "nope.sock")], podmanBinary: null }).catch((e) => e);
+      const err = await detectEngine({
+        dataDir,
+        env: {},
+        sockets: [join(dataDir, "nope.sock")],
+        podmanBinary: null,
+      }).catch((e) => e);
       expect(err).toMatchObject({ code: "GP_ENGINE_UNAVAILABLE" });
       expect(String(err.message)).toContain("nope.sock: absent");
     } finally {
@@ -33,7 +38,9 @@ describe("detectEngine", () => {
   });
 
   it("refuses a non-unix DOCKER_HOST", async () => {
-    await expect(detectEngine({ dataDir: "/tmp", env: { DOCKER_HOST: "tcp://1.2.3.4:2375" }, sockets: [] })).rejects.toMatchObject({
+    await expect(
+      detectEngine({ dataDir: "/tmp", env: { DOCKER_HOST: "tcp://1.2.3.4:2375" }, sockets: [] }),
+    ).rejects.toMatchObject({
       code: "GP_ENGINE_UNAVAILABLE",
     });
   });
@@ -63,9 +70,17 @@ describe.skipIf(podmanUnavailable() !== undefined && !process.env.CI)("owned pod
 
   it("detects the socket of a running podman service through CONTAINER_HOST as podman", async () => {
     const dataDir = await mkdtemp("/tmp/gpt-");
-    const service = await startPodmanService({ socketPath: join(dataDir, "p.sock"), pidFile: join(dataDir, "p.pid") });
+    const service = await startPodmanService({
+      socketPath: join(dataDir, "p.sock"),
+      pidFile: join(dataDir, "p.pid"),
+    });
     try {
-      const detected = await detectEngine({ dataDir, env: { CONTAINER_HOST: `unix://${service.socketPath}` }, sockets: [], podmanBinary: null });
+      const detected = await detectEngine({
+        dataDir,
+        env: { CONTAINER_HOST: `unix://${service.socketPath}` },
+        sockets: [],
+        podmanBinary: null,
+      });
       expect([detected.kind, detected.source]).toEqual(["podman", "env"]);
       expect((await detected.engine.info()).cdi).toBe(true);
       await detected.close();

@@ -55,13 +55,15 @@ export async function detectEngine(opts: DetectOptions): Promise<DetectedEngine>
     const value = env[name];
     if (!value) continue;
     const path = unixSocketPath(value);
-    if (!path) throw new GpupoolError("GP_ENGINE_UNAVAILABLE", `${name}=${value}: only unix:// sockets are supported`);
+    if (!path)
+      throw new GpupoolError("GP_ENGINE_UNAVAILABLE", `${name}=${value}: only unix:// sockets are supported`);
     candidates.push({ path, source: "env" });
   }
   for (const path of opts.sockets ?? WELL_KNOWN_SOCKETS) candidates.push({ path, source: "socket" });
 
   const owned: PodmanService[] = [];
-  const binary = opts.podmanBinary === null ? undefined : (opts.podmanBinary ?? findOnPath("podman", env.PATH));
+  const binary =
+    opts.podmanBinary === null ? undefined : (opts.podmanBinary ?? findOnPath("podman", env.PATH));
   for (const { path, source } of candidates) {
     if (!existsSync(path)) {
       tried.push(`${path}: absent`);
@@ -129,11 +131,16 @@ async function finish(
     await Promise.all(owned.map((s) => s.stop()));
     throw err;
   }
-  const engine: ContainerEngine = kind === "podman" ? new PodmanEngine({ socketPath, runtimes: runtimeServices }) : new DockerEngine(socketPath);
+  const engine: ContainerEngine =
+    kind === "podman"
+      ? new PodmanEngine({ socketPath, runtimes: runtimeServices })
+      : new DockerEngine(socketPath);
   if (kind === "docker" && (opts.runtimes ?? []).length > 0) {
     const known = new Set((await engine.info()).runtimes);
     for (const runtime of opts.runtimes ?? []) {
-      if (!known.has(runtime.name)) runtimeProblems[runtime.name] = `dockerd has no runtime "${runtime.name}" (add it to daemon.json "runtimes")`;
+      if (!known.has(runtime.name))
+        runtimeProblems[runtime.name] =
+          `dockerd has no runtime "${runtime.name}" (add it to daemon.json "runtimes")`;
     }
   }
   return {

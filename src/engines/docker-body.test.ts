@@ -34,13 +34,22 @@ describe("dockerCreateBody", () => {
       Tty: false,
       StopSignal: "SIGTERM",
       StopTimeout: 30,
-      HostConfig: { NetworkMode: "none", NanoCpus: 1_500_000_000, Memory: 536_870_912, MemorySwap: 536_870_912, Runtime: "runsc" },
+      HostConfig: {
+        NetworkMode: "none",
+        NanoCpus: 1_500_000_000,
+        Memory: 536_870_912,
+        MemorySwap: 536_870_912,
+        Runtime: "runsc",
+      },
     });
     expect((body.HostConfig as Record<string, unknown>).DeviceRequests).toBeUndefined();
   });
 
   it("leaves out limits that are not set and uses the default network when asked", () => {
-    const host = dockerCreateBody({ name: "x", image: "i", network: "default" }).HostConfig as Record<string, unknown>;
+    const host = dockerCreateBody({ name: "x", image: "i", network: "default" }).HostConfig as Record<
+      string,
+      unknown
+    >;
     expect(host.NetworkMode).toBe("default");
     expect(host).not.toHaveProperty("Memory");
     expect(host).not.toHaveProperty("NanoCpus");
@@ -48,9 +57,9 @@ describe("dockerCreateBody", () => {
   });
 
   it("refuses CDI-only GPUs: Docker 20.10 cannot attach CDI devices", () => {
-    expect(() => dockerCreateBody({ name: "x", image: "i", gpus: { cdi: ["nvidia.com/gpu=0"], uuids: [] } })).toThrow(
-      expect.objectContaining({ code: "GP_ENGINE_UNSUPPORTED" }),
-    );
+    expect(() =>
+      dockerCreateBody({ name: "x", image: "i", gpus: { cdi: ["nvidia.com/gpu=0"], uuids: [] } }),
+    ).toThrow(expect.objectContaining({ code: "GP_ENGINE_UNSUPPORTED" }));
   });
 });
 
@@ -62,6 +71,10 @@ describe("image references and import changes", () => {
   });
 
   it("writes CMD as JSON and one ENV per variable", () => {
-    expect(importChanges({ cmd: ["/bin/sh"], env: ["PATH=/bin", "A=b=c"] })).toEqual(['CMD ["/bin/sh"]', "ENV PATH=/bin", "ENV A=b=c"]);
+    expect(importChanges({ cmd: ["/bin/sh"], env: ["PATH=/bin", "A=b=c"] })).toEqual([
+      'CMD ["/bin/sh"]',
+      "ENV PATH=/bin",
+      "ENV A=b=c",
+    ]);
   });
 });

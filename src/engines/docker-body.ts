@@ -30,7 +30,9 @@ export function dockerCreateBody(spec: ContainerSpec): Record<string, unknown> {
         `docker cannot attach CDI devices (${gpus.cdi.join(", ")}); give GPU UUIDs for a DeviceRequest`,
       );
     }
-    hostConfig.DeviceRequests = [{ Driver: "nvidia", Count: 0, DeviceIDs: [...gpus.uuids], Capabilities: [["gpu"]], Options: {} }];
+    hostConfig.DeviceRequests = [
+      { Driver: "nvidia", Count: 0, DeviceIDs: [...gpus.uuids], Capabilities: [["gpu"]], Options: {} },
+    ];
   }
   return {
     Image: spec.image,

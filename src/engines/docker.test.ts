@@ -16,7 +16,8 @@ engineConformance({
     const engine = new DockerEngine(dockerd.socketPath);
     try {
       // A fresh data-root has no images: this builds localhost/busybox:latest with `docker import` semantics.
-      if (!(await ensureBusyboxImage(engine))) throw new Error("a fresh dockerd should not have the busybox image yet");
+      if (!(await ensureBusyboxImage(engine)))
+        throw new Error("a fresh dockerd should not have the busybox image yet");
     } catch (err) {
       await engine.close();
       await dockerd.stop();
@@ -47,7 +48,11 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)("detectEngine with
         runtimes: [{ name: "kata", path: "/opt/kata/bin/kata-runtime" }],
       });
       try {
-        expect([detected.kind, detected.source, detected.socketPath]).toEqual(["docker", "env", dockerd.socketPath]);
+        expect([detected.kind, detected.source, detected.socketPath]).toEqual([
+          "docker",
+          "env",
+          dockerd.socketPath,
+        ]);
         expect(detected.runtimeProblems.kata).toMatch(/daemon.json/);
         await detected.engine.ping();
       } finally {

@@ -17,7 +17,10 @@ export class DockerEngine extends ApiEngine {
   async info(): Promise<EngineInfo> {
     const [version, info] = await Promise.all([
       this.http.json<{ Version: string; ApiVersion: string }>("GET", "/version"),
-      this.http.json<{ Runtimes?: Record<string, unknown>; CgroupVersion?: string; DefaultRuntime?: string }>("GET", "/info"),
+      this.http.json<{ Runtimes?: Record<string, unknown>; CgroupVersion?: string; DefaultRuntime?: string }>(
+        "GET",
+        "/info",
+      ),
     ]);
     return {
       kind: "docker",
@@ -39,12 +42,17 @@ export class DockerEngine extends ApiEngine {
 
   async wait(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<number> {
     const path = `/containers/${encodeURIComponent(id)}/wait`;
-    const res = await this.http.send("POST", path, { query: { condition: "not-running" }, signal: opts.signal, headersTimeoutMs: 0 });
+    const res = await this.http.send("POST", path, {
+      query: { condition: "not-running" },
+      signal: opts.signal,
+      headersTimeoutMs: 0,
+    });
     if (res.status !== 200) {
       await this.expectNoContent(res, id, "wait for", []);
     }
     const doc = (await res.body.json()) as { StatusCode: number; Error?: { Message?: string } | null };
-    if (doc.Error?.Message) throw new GpupoolError("GP_ENGINE_ERROR", `waiting for ${id}: ${doc.Error.Message}`);
+    if (doc.Error?.Message)
+      throw new GpupoolError("GP_ENGINE_ERROR", `waiting for ${id}: ${doc.Error.Message}`);
     return doc.StatusCode;
   }
 
@@ -53,7 +61,10 @@ export class DockerEngine extends ApiEngine {
   }
 
   protected async pull(ref: string): Promise<void> {
-    const res = await this.http.send("POST", "/images/create", { query: { fromImage: ref }, headersTimeoutMs: 0 });
+    const res = await this.http.send("POST", "/images/create", {
+      query: { fromImage: ref },
+      headersTimeoutMs: 0,
+    });
     await this.consumeProgress(res, `pull ${ref}`);
   }
 

@@ -64,7 +64,14 @@ export interface ContainerSpec {
 }
 
 /** Normalised container status; engines' other words (e.g. "configured", "stopped") map onto these. */
-export type ContainerStatus = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
+export type ContainerStatus =
+  | "created"
+  | "running"
+  | "paused"
+  | "restarting"
+  | "removing"
+  | "exited"
+  | "dead";
 
 export interface ContainerState {
   readonly id: string;

@@ -25,7 +25,10 @@ export interface ShellWorld {
   sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
 
-type Token = { kind: "word"; text: string } | { kind: "sep"; text: ";" | "&" } | { kind: "redir"; text: ">&2" };
+type Token =
+  | { kind: "word"; text: string }
+  | { kind: "sep"; text: ";" | "&" }
+  | { kind: "redir"; text: ">&2" };
 
 class ShellExit {
   constructor(readonly status: number) {}
@@ -81,7 +84,8 @@ export class FakeShell {
         if (token.kind === "word") words.push(token.text);
         else if (token.kind === "redir") toStderr = true;
       }
-      if (words.length > 0) await this.runCommand(words, toStderr ? "stderr" : "stdout", statement.background);
+      if (words.length > 0)
+        await this.runCommand(words, toStderr ? "stderr" : "stdout", statement.background);
     }
   }
 
@@ -132,7 +136,9 @@ export class FakeShell {
         const interrupt = new AbortController();
         this.waitInterrupt = interrupt;
         const all = Promise.all(this.background.splice(0));
-        const interrupted = new Promise<void>((resolve) => interrupt.signal.addEventListener("abort", () => resolve()));
+        const interrupted = new Promise<void>((resolve) =>
+          interrupt.signal.addEventListener("abort", () => resolve()),
+        );
         await Promise.race([all, interrupted]);
         this.waitInterrupt = undefined;
         return interrupt.signal.aborted ? 128 + 15 : 0;
@@ -222,7 +228,11 @@ export function splitStatements(script: string): { text: string; background: boo
 }
 
 /** Splits a script into words, separators and redirections, expanding variables outside single quotes. */
-export function tokenize(script: string, env: Readonly<Record<string, string>>, lastStatus: () => number): Token[] {
+export function tokenize(
+  script: string,
+  env: Readonly<Record<string, string>>,
+  lastStatus: () => number,
+): Token[] {
   const tokens: Token[] = [];
   let word = "";
   let inWord = false;

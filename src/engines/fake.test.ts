@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { collect, engineConformance } from "./conformance.js";
 import { BUSYBOX_IMAGE, type FakeClock, FakeEngine } from "./fake.js";
 
-const CDI = { "test.gpupool.io/gpu=0": { env: { GPUPOOL_TEST_GPU: "0" }, deviceNodes: ["/dev/gpupool-test0"] } };
+const CDI = {
+  "test.gpupool.io/gpu=0": { env: { GPUPOOL_TEST_GPU: "0" }, deviceNodes: ["/dev/gpupool-test0"] },
+};
 
 engineConformance({
   name: "fake (in memory)",
@@ -10,7 +12,11 @@ engineConformance({
     engine: new FakeEngine({ cdiDevices: CDI }),
     image: BUSYBOX_IMAGE,
     sandboxRuntime: "runsc",
-    gpu: { devices: { cdi: ["test.gpupool.io/gpu=0"], uuids: [] }, env: ["GPUPOOL_TEST_GPU", "0"], deviceNode: "/dev/gpupool-test0" },
+    gpu: {
+      devices: { cdi: ["test.gpupool.io/gpu=0"], uuids: [] },
+      env: ["GPUPOOL_TEST_GPU", "0"],
+      deviceNode: "/dev/gpupool-test0",
+    },
   }),
 });
 
@@ -46,7 +52,11 @@ describe("FakeEngine", () => {
   it("hands out deterministic ids and follows a manual clock", async () => {
     const clock = new ManualClock();
     const engine = new FakeEngine({ clock });
-    const id = await engine.create({ name: "a", image: BUSYBOX_IMAGE, command: ["sh", "-c", "echo one; sleep 60; echo two"] });
+    const id = await engine.create({
+      name: "a",
+      image: BUSYBOX_IMAGE,
+      command: ["sh", "-c", "echo one; sleep 60; echo two"],
+    });
     expect(id).toBe("fake-000001");
     await engine.start(id);
     let done = false;
@@ -84,7 +94,10 @@ describe("FakeEngine", () => {
     async function* tar() {
       yield new Uint8Array([1, 2, 3]);
     }
-    await engine.importImage("localhost/x:1", tar(), { cmd: ["/bin/sh"], env: ["PATH=/bin", "CUDA_VERSION=12.4.1"] });
+    await engine.importImage("localhost/x:1", tar(), {
+      cmd: ["/bin/sh"],
+      env: ["PATH=/bin", "CUDA_VERSION=12.4.1"],
+    });
     expect((await engine.ensureImage("localhost/x:1")).env).toEqual({ PATH: "/bin", CUDA_VERSION: "12.4.1" });
   });
 });

@@ -135,12 +135,22 @@ export class FakeEngine implements ContainerEngine {
   async inspectImage(ref: string): Promise<ImageInfo | undefined> {
     const image = this.images.get(ref);
     if (!image) return undefined;
-    return { id: image.id, env: { ...(image.env ?? {}) }, labels: { ...(image.labels ?? {}) }, ...(image.cmd ? { cmd: image.cmd } : {}) };
+    return {
+      id: image.id,
+      env: { ...(image.env ?? {}) },
+      labels: { ...(image.labels ?? {}) },
+      ...(image.cmd ? { cmd: image.cmd } : {}),
+    };
   }
 
   async ensureImage(ref: string): Promise<ImageInfo> {
     const image = await this.inspectImage(ref);
-    if (!image) throw new GpupoolError("GP_IMAGE_NOT_FOUND", `image ${ref} is not on this host (the fake engine has no registry)`, { image: ref });
+    if (!image)
+      throw new GpupoolError(
+        "GP_IMAGE_NOT_FOUND",
+        `image ${ref} is not on this host (the fake engine has no registry)`,
+        { image: ref },
+      );
     return image;
   }
 
@@ -154,12 +164,19 @@ export class FakeEngine implements ContainerEngine {
   async create(spec: ContainerSpec): Promise<string> {
     this.assertOpen();
     const image = this.images.get(spec.image);
-    if (!image) throw new GpupoolError("GP_IMAGE_NOT_FOUND", `image ${spec.image} is not on this host`, { image: spec.image });
+    if (!image)
+      throw new GpupoolError("GP_IMAGE_NOT_FOUND", `image ${spec.image} is not on this host`, {
+        image: spec.image,
+      });
     if ([...this.containers.values()].some((c) => c.spec.name === spec.name)) {
-      throw new GpupoolError("GP_CONTAINER_EXISTS", `a container named ${spec.name} already exists`, { name: spec.name });
+      throw new GpupoolError("GP_CONTAINER_EXISTS", `a container named ${spec.name} already exists`, {
+        name: spec.name,
+      });
     }
     if (spec.runtime && spec.runtime !== "runc" && !this.runtimes.includes(spec.runtime)) {
-      throw new GpupoolError("GP_RUNTIME_UNAVAILABLE", `the fake engine has no OCI runtime ${spec.runtime}`, { runtime: spec.runtime });
+      throw new GpupoolError("GP_RUNTIME_UNAVAILABLE", `the fake engine has no OCI runtime ${spec.runtime}`, {
+        runtime: spec.runtime,
+      });
     }
     const env: Record<string, string> = { ...(image.env ?? {}), ...this.gpuEnv(spec), ...(spec.env ?? {}) };
     const id = `fake-${String(++this.seq).padStart(6, "0")}`;
@@ -186,7 +203,11 @@ export class FakeEngine implements ContainerEngine {
   async start(id: string): Promise<void> {
     const c = this.get(id);
     if (c.status === "running") return;
-    if (c.status !== "created") throw new GpupoolError("GP_ENGINE_ERROR", `fake: container ${id} is ${c.status}; only created containers start`);
+    if (c.status !== "created")
+      throw new GpupoolError(
+        "GP_ENGINE_ERROR",
+        `fake: container ${id} is ${c.status}; only created containers start`,
+      );
     const shell = new FakeShell(this.world(c));
     c.shell = shell;
     c.status = "running";
@@ -201,7 +222,9 @@ export class FakeEngine implements ContainerEngine {
     const c = this.get(id);
     if (opts.signal) {
       const aborted = new Promise<never>((_, reject) =>
-        opts.signal?.addEventListener("abort", () => reject(opts.signal?.reason ?? new Error("aborted")), { once: true }),
+        opts.signal?.addEventListener("abort", () => reject(opts.signal?.reason ?? new Error("aborted")), {
+          once: true,
+        }),
       );
       return Promise.race([c.exited, aborted]);
     }
@@ -234,7 +257,10 @@ export class FakeEngine implements ContainerEngine {
     if (c.status !== "running" || !c.shell) return;
     c.shell.signal("TERM");
     const grace = new AbortController();
-    const outcome = await Promise.race([c.exited.then(() => "exited" as const), this.clock.sleep(graceSeconds * 1000, grace.signal).then(() => "grace" as const)]);
+    const outcome = await Promise.race([
+      c.exited.then(() => "exited" as const),
+      this.clock.sleep(graceSeconds * 1000, grace.signal).then(() => "grace" as const),
+    ]);
     grace.abort();
     if (outcome === "grace" && c.status === "running") c.shell.signal("KILL");
     await c.exited;
@@ -252,8 +278,18 @@ export class FakeEngine implements ContainerEngine {
 
   async list(labels: LabelFilter): Promise<ContainerSummary[]> {
     return [...this.containers.values()]
-      .filter((c) => Object.entries(labels).every(([k, v]) => (v === true ? k in (c.spec.labels ?? {}) : c.spec.labels?.[k] === v)))
-      .map((c) => ({ id: c.id, name: c.spec.name, image: c.spec.image, status: c.status, labels: { ...(c.spec.labels ?? {}) } }));
+      .filter((c) =>
+        Object.entries(labels).every(([k, v]) =>
+          v === true ? k in (c.spec.labels ?? {}) : c.spec.labels?.[k] === v,
+        ),
+      )
+      .map((c) => ({
+        id: c.id,
+        name: c.spec.name,
+        image: c.spec.image,
+        status: c.status,
+        labels: { ...(c.spec.labels ?? {}) },
+      }));
   }
 
   async inspect(id: string): Promise<ContainerState | undefined> {
@@ -298,10 +334,18 @@ export class FakeEngine implements ContainerEngine {
     const gpus = spec.gpus;
     if (!gpus || (gpus.cdi.length === 0 && gpus.uuids.length === 0)) return {};
     if (this.gpuMode === "deviceRequests") {
-      if (gpus.uuids.length === 0) throw new GpupoolError("GP_ENGINE_UNSUPPORTED", "this (docker-like) fake engine needs GPU UUIDs, not CDI names");
+      if (gpus.uuids.length === 0)
+        throw new GpupoolError(
+          "GP_ENGINE_UNSUPPORTED",
+          "this (docker-like) fake engine needs GPU UUIDs, not CDI names",
+        );
       return { NVIDIA_VISIBLE_DEVICES: gpus.uuids.join(",") };
     }
-    if (gpus.cdi.length === 0) throw new GpupoolError("GP_ENGINE_UNSUPPORTED", "this (podman-like) fake engine needs CDI device names");
+    if (gpus.cdi.length === 0)
+      throw new GpupoolError(
+        "GP_ENGINE_UNSUPPORTED",
+        "this (podman-like) fake engine needs CDI device names",
+      );
     const env: Record<string, string> = {};
     for (const name of gpus.cdi) {
       const device = this.cdiDevices[name];
@@ -315,7 +359,9 @@ export class FakeEngine implements ContainerEngine {
     const spec = c.spec;
     const sandboxed = spec.runtime === "runsc";
     const deviceNodes = new Set(
-      this.gpuMode === "cdi" ? (spec.gpus?.cdi ?? []).flatMap((n) => this.cdiDevices[n]?.deviceNodes ?? []) : [],
+      this.gpuMode === "cdi"
+        ? (spec.gpus?.cdi ?? []).flatMap((n) => this.cdiDevices[n]?.deviceNodes ?? [])
+        : [],
     );
     const files: Record<string, string> = {
       "/sys/fs/cgroup/memory/memory.limit_in_bytes": `${spec.memoryMiB ? mibToBytes(spec.memoryMiB) : "9223372036854771712"}\n`,
@@ -333,7 +379,12 @@ export class FakeEngine implements ContainerEngine {
     return {
       env: c.env,
       file: (path: string) => files[path],
-      dir: (path: string) => (path === "/sys/class/net" ? ((spec.network ?? "none") === "none" ? ["lo"] : ["eth0", "lo"]) : undefined),
+      dir: (path: string) =>
+        path === "/sys/class/net"
+          ? (spec.network ?? "none") === "none"
+            ? ["lo"]
+            : ["eth0", "lo"]
+          : undefined,
       kernelRelease: sandboxed ? "4.4.0" : "6.1.0-fake",
       dmesg: sandboxed ? ["[   0.000000] Starting gVisor...", "[   0.100000] Ready!"] : undefined,
       write,

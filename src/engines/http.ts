@@ -10,7 +10,11 @@ import { GpupoolError } from "../core/errors.js";
 export interface HttpResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: AsyncIterable<Uint8Array> & { text(): Promise<string>; json(): Promise<unknown>; dump(): Promise<void> };
+  readonly body: AsyncIterable<Uint8Array> & {
+    text(): Promise<string>;
+    json(): Promise<unknown>;
+    dump(): Promise<void>;
+  };
 }
 
 export type Query = Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
@@ -40,7 +44,8 @@ export class UnixHttpClient {
     let body: string | Uint8Array | Readable | undefined;
     const headers: Record<string, string> = {};
     if (opts.body instanceof Uint8Array || isAsyncIterable(opts.body)) {
-      body = opts.body instanceof Uint8Array ? opts.body : Readable.from(opts.body as AsyncIterable<Uint8Array>);
+      body =
+        opts.body instanceof Uint8Array ? opts.body : Readable.from(opts.body as AsyncIterable<Uint8Array>);
       headers["content-type"] = "application/x-tar";
     } else if (opts.body !== undefined) {
       body = JSON.stringify(opts.body);
@@ -67,12 +72,19 @@ export class UnixHttpClient {
           { socketPath: this.socketPath },
         );
       }
-      throw new GpupoolError("GP_ENGINE_ERROR", `${method} ${path} on ${this.socketPath} failed: ${(err as Error).message}`);
+      throw new GpupoolError(
+        "GP_ENGINE_ERROR",
+        `${method} ${path} on ${this.socketPath} failed: ${(err as Error).message}`,
+      );
     }
   }
 
   /** Sends and parses a JSON answer; statuses outside `ok` throw via engineError. */
-  async json<T>(method: string, path: string, opts: RequestOptions & { ok?: readonly number[] } = {}): Promise<T> {
+  async json<T>(
+    method: string,
+    path: string,
+    opts: RequestOptions & { ok?: readonly number[] } = {},
+  ): Promise<T> {
     const res = await this.send(method, path, opts);
     if (!(opts.ok ?? [200, 201]).includes(res.status)) throw await engineError(res, method, path);
     const text = await res.body.text();

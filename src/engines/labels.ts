@@ -14,7 +14,12 @@ export const LABELS = {
 } as const;
 
 /** The labels of one job attempt's container. */
-export function jobLabels(instance: string, jobId: string, attempt: number, tenant: string): Record<string, string> {
+export function jobLabels(
+  instance: string,
+  jobId: string,
+  attempt: number,
+  tenant: string,
+): Record<string, string> {
   return {
     [LABELS.managed]: "true",
     [LABELS.instance]: instance,

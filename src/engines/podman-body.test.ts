@@ -32,15 +32,18 @@ describe("podmanCreateBody", () => {
       stop_timeout: 10,
       r_limits: [{ type: "nofile", soft: 20000, hard: 20000 }],
       netns: { nsmode: "none" },
-      resource_limits: { memory: { limit: 67_108_864, swap: 67_108_864 }, cpu: { quota: 25_000, period: 100_000 } },
+      resource_limits: {
+        memory: { limit: 67_108_864, swap: 67_108_864 },
+        cpu: { quota: 25_000, period: 100_000 },
+      },
       devices: [{ path: "nvidia.com/gpu=GPU-aaa" }],
     });
   });
 
   it("refuses UUID-only GPUs: Podman's API enforces devices through CDI", () => {
-    expect(() => podmanCreateBody({ name: "x", image: "i", gpus: { cdi: [], uuids: ["GPU-a"] } }, [])).toThrow(
-      expect.objectContaining({ code: "GP_ENGINE_UNSUPPORTED" }),
-    );
+    expect(() =>
+      podmanCreateBody({ name: "x", image: "i", gpus: { cdi: [], uuids: ["GPU-a"] } }, []),
+    ).toThrow(expect.objectContaining({ code: "GP_ENGINE_UNSUPPORTED" }));
   });
 });
 

@@ -1,6 +1,12 @@
 import { readFileSync } from "node:fs";
 import { GpupoolError } from "../core/errors.js";
-import { type ContainerSpec, CPU_PERIOD_US, DEFAULT_STOP_GRACE_SECONDS, cpuQuotaUs, mibToBytes } from "./engine.js";
+import {
+  type ContainerSpec,
+  CPU_PERIOD_US,
+  DEFAULT_STOP_GRACE_SECONDS,
+  cpuQuotaUs,
+  mibToBytes,
+} from "./engine.js";
 
 /** An rlimit as libpod's spec generator takes it (`r_limits`): type "nofile", not "RLIMIT_NOFILE" (podman adds the prefix). */
 export interface Rlimit {
@@ -37,7 +43,8 @@ export function podmanCreateBody(spec: ContainerSpec, rlimits: readonly Rlimit[]
     const bytes = mibToBytes(spec.memoryMiB);
     limits.memory = { limit: bytes, swap: bytes };
   }
-  if (spec.cpuMilli && spec.cpuMilli > 0) limits.cpu = { quota: cpuQuotaUs(spec.cpuMilli), period: CPU_PERIOD_US };
+  if (spec.cpuMilli && spec.cpuMilli > 0)
+    limits.cpu = { quota: cpuQuotaUs(spec.cpuMilli), period: CPU_PERIOD_US };
   if (Object.keys(limits).length > 0) body.resource_limits = limits;
   const gpus = spec.gpus;
   if (gpus && (gpus.cdi.length > 0 || gpus.uuids.length > 0)) {
@@ -56,7 +63,10 @@ export function podmanCreateBody(spec: ContainerSpec, rlimits: readonly Rlimit[]
  * This process's hard nofile/nproc limits (nproc capped at kernel.pid_max), read from /proc, as
  * rlimits a container may be given without CAP_SYS_RESOURCE. Empty off Linux.
  */
-export function hostRlimits(procLimits = "/proc/self/limits", pidMaxFile = "/proc/sys/kernel/pid_max"): Rlimit[] {
+export function hostRlimits(
+  procLimits = "/proc/self/limits",
+  pidMaxFile = "/proc/sys/kernel/pid_max",
+): Rlimit[] {
   let text: string;
   try {
     text = readFileSync(procLimits, "utf8");

@@ -16,7 +16,11 @@ export interface RuntimeConfig {
 }
 
 /** gVisor as ENVIRONMENT.md runs it under Podman: without network=none it refuses the root netns. */
-export const RUNSC_RUNTIME: RuntimeConfig = { name: "runsc", path: "/usr/bin/runsc", flags: ["network=none"] };
+export const RUNSC_RUNTIME: RuntimeConfig = {
+  name: "runsc",
+  path: "/usr/bin/runsc",
+  flags: ["network=none"],
+};
 
 export interface PodmanServiceOptions {
   readonly binary?: string;
@@ -72,7 +76,10 @@ export async function startPodmanService(opts: PodmanServiceOptions): Promise<Po
   try {
     for (;;) {
       if (exitCode !== undefined) {
-        throw new GpupoolError("GP_ENGINE_UNAVAILABLE", `${binary} ${args.join(" ")} exited (${exitCode}) before answering: ${log.trim()}`);
+        throw new GpupoolError(
+          "GP_ENGINE_UNAVAILABLE",
+          `${binary} ${args.join(" ")} exited (${exitCode}) before answering: ${log.trim()}`,
+        );
       }
       try {
         const res = await client.send("GET", "/_ping", { headersTimeoutMs: 2000 });
@@ -82,7 +89,10 @@ export async function startPodmanService(opts: PodmanServiceOptions): Promise<Po
         // not listening yet
       }
       if (Date.now() > deadline) {
-        throw new GpupoolError("GP_ENGINE_UNAVAILABLE", `podman service on ${opts.socketPath} did not answer in time: ${log.trim()}`);
+        throw new GpupoolError(
+          "GP_ENGINE_UNAVAILABLE",
+          `podman service on ${opts.socketPath} did not answer in time: ${log.trim()}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }

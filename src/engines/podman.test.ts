@@ -30,16 +30,28 @@ engineConformance({
   setup: async () => {
     const dataDir = await mkdtemp("/tmp/gpp-");
     // No well-known sockets and no env: detectEngine must spawn its own service (the "only the binary" path).
-    const detected = await detectEngine({ dataDir, sockets: [], env: { PATH: process.env.PATH }, runtimes: [RUNSC_RUNTIME] });
-    if (detected.source !== "spawned" || detected.kind !== "podman") throw new Error(`expected a spawned podman, got ${detected.source} ${detected.kind}`);
+    const detected = await detectEngine({
+      dataDir,
+      sockets: [],
+      env: { PATH: process.env.PATH },
+      runtimes: [RUNSC_RUNTIME],
+    });
+    if (detected.source !== "spawned" || detected.kind !== "podman")
+      throw new Error(`expected a spawned podman, got ${detected.source} ${detected.kind}`);
     await ensureBusyboxImage(detected.engine);
     await mkdir(CDI_DIR, { recursive: true });
     await writeFile(CDI_FILE, JSON.stringify(CDI_SPEC));
     return {
       engine: detected.engine,
       image: BUSYBOX_REF,
-      ...(existsSync(RUNSC_RUNTIME.path) && !detected.runtimeProblems.runsc ? { sandboxRuntime: "runsc" } : {}),
-      gpu: { devices: { cdi: ["test.gpupool.io/gpu=0"], uuids: [] }, env: ["GPUPOOL_TEST_GPU", "0"], deviceNode: "/dev/gpupool-test0" },
+      ...(existsSync(RUNSC_RUNTIME.path) && !detected.runtimeProblems.runsc
+        ? { sandboxRuntime: "runsc" }
+        : {}),
+      gpu: {
+        devices: { cdi: ["test.gpupool.io/gpu=0"], uuids: [] },
+        env: ["GPUPOOL_TEST_GPU", "0"],
+        deviceNode: "/dev/gpupool-test0",
+      },
       async cleanup() {
         await detected.close();
         await rm(CDI_FILE, { force: true });

@@ -44,7 +44,9 @@ export class PodmanEngine extends ApiEngine {
     super(new UnixHttpClient(opts.socketPath, LIBPOD_API_PREFIX));
     this.socketPath = opts.socketPath;
     const runtimes = opts.runtimes ?? [];
-    this.runtimeClients = new Map(runtimes.map((r) => [r.name, new UnixHttpClient(r.socketPath, LIBPOD_API_PREFIX)]));
+    this.runtimeClients = new Map(
+      runtimes.map((r) => [r.name, new UnixHttpClient(r.socketPath, LIBPOD_API_PREFIX)]),
+    );
     this.runtimePaths = new Map(runtimes.map((r) => [r.path, r.name]));
     this.rlimits = opts.rlimits ?? hostRlimits();
   }
@@ -115,7 +117,8 @@ export class PodmanEngine extends ApiEngine {
     const res = await this.http.send("POST", path, { signal: opts.signal, headersTimeoutMs: 0 });
     if (res.status !== 200) await this.expectNoContent(res, id, "wait for", []);
     const code = Number((await res.body.text()).trim());
-    if (!Number.isInteger(code)) throw new GpupoolError("GP_ENGINE_ERROR", `podman wait for ${id} answered no exit code`);
+    if (!Number.isInteger(code))
+      throw new GpupoolError("GP_ENGINE_ERROR", `podman wait for ${id} answered no exit code`);
     return code;
   }
 
@@ -124,7 +127,10 @@ export class PodmanEngine extends ApiEngine {
   }
 
   protected async pull(ref: string): Promise<void> {
-    const res = await this.http.send("POST", "/images/pull", { query: { reference: ref, quiet: true }, headersTimeoutMs: 0 });
+    const res = await this.http.send("POST", "/images/pull", {
+      query: { reference: ref, quiet: true },
+      headersTimeoutMs: 0,
+    });
     await this.consumeProgress(res, `pull ${ref}`);
   }
 
@@ -143,7 +149,8 @@ export class PodmanEngine extends ApiEngine {
   }
 
   private clientFor(runtime: string | undefined): UnixHttpClient {
-    if (runtime === undefined || runtime === "" || runtime === "runc" || runtime === "default") return this.http;
+    if (runtime === undefined || runtime === "" || runtime === "runc" || runtime === "default")
+      return this.http;
     const client = this.runtimeClients.get(runtime);
     if (!client) {
       throw new GpupoolError(

@@ -18,7 +18,8 @@ export function openDatabase(path: string): Db {
   try {
     if (path !== ":memory:") {
       const mode = db.pragma("journal_mode = WAL", { simple: true });
-      if (mode !== "wal") throw new GpupoolError("GP_INTERNAL", `SQLite refused WAL mode for ${path} (got ${String(mode)})`);
+      if (mode !== "wal")
+        throw new GpupoolError("GP_INTERNAL", `SQLite refused WAL mode for ${path} (got ${String(mode)})`);
     }
     db.pragma("synchronous = FULL");
     db.pragma("foreign_keys = ON");
@@ -45,7 +46,10 @@ export function inTransaction<T>(db: Db, fn: () => T): T {
 export function mapSqliteError(err: unknown, what: string): unknown {
   const code = (err as { code?: string }).code ?? "";
   if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") {
-    return new GpupoolError("GP_STORE_BUSY", `${what}: the database is locked by another process (${(err as Error).message})`);
+    return new GpupoolError(
+      "GP_STORE_BUSY",
+      `${what}: the database is locked by another process (${(err as Error).message})`,
+    );
   }
   return err;
 }

@@ -1,7 +1,16 @@
 export { openDatabase, inTransaction } from "./db.js";
 export { MIGRATIONS, migrate, type Migration } from "./migrations.js";
 export * from "./job-states.js";
-export { JobRepo, canonicalJson, type JobRecord, type NewJob, type JobEvent, type JobFilter, type JobSpecJson, type TransitionOptions } from "./jobs.js";
+export {
+  JobRepo,
+  canonicalJson,
+  type JobRecord,
+  type NewJob,
+  type JobEvent,
+  type JobFilter,
+  type JobSpecJson,
+  type TransitionOptions,
+} from "./jobs.js";
 export { TenantRepo, type Tenant, type TenantQuotas } from "./tenants.js";
 export { TokenRepo, hashToken, type ApiToken } from "./tokens.js";
 export { UsageRepo, usageOf, type Usage } from "./usage.js";

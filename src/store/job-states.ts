@@ -5,7 +5,16 @@ import { GpupoolError } from "../core/errors.js";
  * Cancelled. Preempted and Failed jobs may go back to Pending (requeue after preemption, retry
  * under the restart policy); Succeeded and Cancelled are final.
  */
-export const JOB_STATES = ["Pending", "Scheduled", "Starting", "Running", "Succeeded", "Failed", "Preempted", "Cancelled"] as const;
+export const JOB_STATES = [
+  "Pending",
+  "Scheduled",
+  "Starting",
+  "Running",
+  "Succeeded",
+  "Failed",
+  "Preempted",
+  "Cancelled",
+] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
 /** Every legal transition; anything else is refused with GP_ILLEGAL_TRANSITION. */
@@ -23,7 +32,12 @@ export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
 };
 
 /** States in which no container of the job may be running. */
-export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(["Succeeded", "Failed", "Preempted", "Cancelled"]);
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set([
+  "Succeeded",
+  "Failed",
+  "Preempted",
+  "Cancelled",
+]);
 /** States that never change again. */
 export const FINAL_STATES: ReadonlySet<JobState> = new Set(["Succeeded", "Cancelled"]);
 /** States in which the job holds a placement (node + allocation). */

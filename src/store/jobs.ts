@@ -136,9 +136,9 @@ export class JobRepo {
       const queue = job.queue ?? "default";
       const priority = job.priority ?? 0;
       if (job.clientRequestId !== undefined) {
-        const row = this.db.prepare("SELECT * FROM jobs WHERE tenant = ? AND client_request_id = ?").get(tenant, job.clientRequestId) as
-          | JobRow
-          | undefined;
+        const row = this.db
+          .prepare("SELECT * FROM jobs WHERE tenant = ? AND client_request_id = ?")
+          .get(tenant, job.clientRequestId) as JobRow | undefined;
         if (row) {
           const existing = toJob(row);
           const same =
@@ -163,7 +163,17 @@ export class JobRepo {
           `INSERT INTO jobs (id, tenant, client_request_id, name, spec, state, priority, queue, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?)`,
         )
-        .run(id, tenant, job.clientRequestId ?? null, job.name, JSON.stringify(job.spec), priority, queue, at, at);
+        .run(
+          id,
+          tenant,
+          job.clientRequestId ?? null,
+          job.name,
+          JSON.stringify(job.spec),
+          priority,
+          queue,
+          at,
+          at,
+        );
       this.addEvent(id, at, "submitted", null, "Pending", null);
       return { job: this.require(id), created: true };
     });
@@ -207,7 +217,9 @@ export class JobRepo {
   schedulable(now = this.now()): JobRecord[] {
     return (
       this.db
-        .prepare("SELECT * FROM jobs WHERE state = 'Pending' AND (not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, seq")
+        .prepare(
+          "SELECT * FROM jobs WHERE state = 'Pending' AND (not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, seq",
+        )
         .all(now) as JobRow[]
     ).map(toJob);
   }
@@ -220,7 +232,8 @@ export class JobRepo {
   transition(id: string, to: JobState, opts: TransitionOptions = {}): JobRecord {
     return inTransaction(this.db, () => {
       const job = this.require(id);
-      const expected = opts.from === undefined ? undefined : typeof opts.from === "string" ? [opts.from] : opts.from;
+      const expected =
+        opts.from === undefined ? undefined : typeof opts.from === "string" ? [opts.from] : opts.from;
       if (expected && !expected.includes(job.state)) {
         throw new GpupoolError(
           "GP_ILLEGAL_TRANSITION",
@@ -233,9 +246,19 @@ export class JobRepo {
       const set: Record<string, unknown> = { state: to, reason: opts.reason ?? null, updated_at: at };
       if (to === "Scheduled") {
         if (!opts.node || !opts.allocation) {
-          throw new GpupoolError("GP_INVALID_ARGUMENT", `job ${id}: → Scheduled needs the node and the allocation`, { jobId: id });
+          throw new GpupoolError(
+            "GP_INVALID_ARGUMENT",
+            `job ${id}: → Scheduled needs the node and the allocation`,
+            { jobId: id },
+          );
         }
-        Object.assign(set, { node: opts.node, allocation: JSON.stringify(opts.allocation), scheduled_at: at, container_id: null, exit_code: null });
+        Object.assign(set, {
+          node: opts.node,
+          allocation: JSON.stringify(opts.allocation),
+          scheduled_at: at,
+          container_id: null,
+          exit_code: null,
+        });
       }
       if (to === "Starting") set.attempts = job.attempts + 1;
       if (to === "Running") set.started_at = at;
@@ -244,7 +267,9 @@ export class JobRepo {
       if (opts.containerId !== undefined) set.container_id = opts.containerId;
       if (opts.exitCode !== undefined) set.exit_code = opts.exitCode;
       const cols = Object.keys(set);
-      this.db.prepare(`UPDATE jobs SET ${cols.map((c) => `${c} = ?`).join(", ")} WHERE id = ?`).run(...cols.map((c) => set[c]), id);
+      this.db
+        .prepare(`UPDATE jobs SET ${cols.map((c) => `${c} = ?`).join(", ")} WHERE id = ?`)
+        .run(...cols.map((c) => set[c]), id);
       this.addEvent(id, at, "transition", job.state, to, opts.reason ?? null);
       return this.require(id);
     });
@@ -255,20 +280,28 @@ export class JobRepo {
     return inTransaction(this.db, () => {
       const job = this.require(id);
       if (job.state !== "Starting" && job.state !== "Running") {
-        throw new GpupoolError("GP_ILLEGAL_TRANSITION", `job ${id} is ${job.state}; a container is recorded only while Starting or Running`, {
-          jobId: id,
-          from: job.state,
-        });
+        throw new GpupoolError(
+          "GP_ILLEGAL_TRANSITION",
+          `job ${id} is ${job.state}; a container is recorded only while Starting or Running`,
+          {
+            jobId: id,
+            from: job.state,
+          },
+        );
       }
       const at = this.now();
-      this.db.prepare("UPDATE jobs SET container_id = ?, updated_at = ? WHERE id = ?").run(containerId, at, id);
+      this.db
+        .prepare("UPDATE jobs SET container_id = ?, updated_at = ? WHERE id = ?")
+        .run(containerId, at, id);
       this.addEvent(id, at, "container", job.state, job.state, `container ${containerId}`);
       return this.require(id);
     });
   }
 
   events(jobId: string): JobEvent[] {
-    return (this.db.prepare("SELECT * FROM job_events WHERE job_id = ? ORDER BY seq").all(jobId) as EventRow[]).map((r) => ({
+    return (
+      this.db.prepare("SELECT * FROM job_events WHERE job_id = ? ORDER BY seq").all(jobId) as EventRow[]
+    ).map((r) => ({
       seq: r.seq,
       jobId: r.job_id,
       at: r.at,
@@ -279,9 +312,18 @@ export class JobRepo {
     }));
   }
 
-  private addEvent(jobId: string, at: number, type: string, from: JobState | null, to: JobState | null, reason: string | null): void {
+  private addEvent(
+    jobId: string,
+    at: number,
+    type: string,
+    from: JobState | null,
+    to: JobState | null,
+    reason: string | null,
+  ): void {
     this.db
-      .prepare("INSERT INTO job_events (job_id, at, type, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO job_events (job_id, at, type, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?, ?)",
+      )
       .run(jobId, at, type, from, to, reason);
   }
 }
@@ -295,7 +337,9 @@ function newJobId(at: number): string {
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : v,
   );
 }

@@ -92,7 +92,11 @@ export const MIGRATIONS: readonly Migration[] = [
  * row in schema_migrations; re-running is a no-op. A database newer than this code (a version
  * it does not know) is refused with GP_STORE_SCHEMA rather than touched.
  */
-export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, now: () => number = Date.now): number[] {
+export function migrate(
+  db: Db,
+  migrations: readonly Migration[] = MIGRATIONS,
+  now: () => number = Date.now,
+): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
     name       TEXT NOT NULL,
@@ -100,7 +104,9 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, n
   ) STRICT`);
   const known = new Set(migrations.map((m) => m.version));
   const applied = new Set(
-    (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version),
+    (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map(
+      (r) => r.version,
+    ),
   );
   const unknown = [...applied].filter((v) => !known.has(v));
   if (unknown.length > 0) {
@@ -114,7 +120,11 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, n
     if (applied.has(m.version)) continue;
     inTransaction(db, () => {
       db.exec(m.sql);
-      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, now());
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
+        m.version,
+        m.name,
+        now(),
+      );
     });
     ran.push(m.version);
   }

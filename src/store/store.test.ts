@@ -19,7 +19,13 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const ALLOC = { workloadId: "w", node: "n1", cpuMilli: 500, memoryMiB: 256, gpus: [{ index: 0, milli: 1000, memoryMiB: 81920 }] };
+const ALLOC = {
+  workloadId: "w",
+  node: "n1",
+  cpuMilli: 500,
+  memoryMiB: 256,
+  gpus: [{ index: 0, milli: 1000, memoryMiB: 81920 }],
+};
 
 describe("Store: opening and migrations", () => {
   it("uses WAL, full sync and foreign keys", () => {
@@ -37,7 +43,9 @@ describe("Store: opening and migrations", () => {
     a.close();
     const db = openDatabase(join(dir, "gpupool.db"));
     expect(migrate(db)).toEqual([]);
-    expect(db.prepare("SELECT version FROM schema_migrations").all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
+    expect(db.prepare("SELECT version FROM schema_migrations").all()).toEqual(
+      MIGRATIONS.map((m) => ({ version: m.version })),
+    );
     db.close();
     const b = Store.openDir(dir);
     expect(b.tenants.list().map((t) => t.name)).toEqual(["acme"]);
@@ -98,7 +106,13 @@ describe("Store: crash safety", () => {
     await new Promise<void>((resolve, reject) => {
       const child = spawn(
         process.execPath,
-        ["--import", join(here, "test-support/register-ts.mjs"), join(here, "test-support/crash-child.ts"), path, "run1"],
+        [
+          "--import",
+          join(here, "test-support/register-ts.mjs"),
+          join(here, "test-support/crash-child.ts"),
+          path,
+          "run1",
+        ],
         { stdio: ["ignore", "pipe", "pipe"] },
       );
       let buf = "";
@@ -113,7 +127,9 @@ describe("Store: crash safety", () => {
         for (const line of lines) seen.push(JSON.parse(line));
         if (seen.length >= killAfter) child.kill("SIGKILL");
       });
-      child.on("exit", (code, signal) => (signal === "SIGKILL" ? resolve() : reject(new Error(`child exited ${code}: ${err}`))));
+      child.on("exit", (code, signal) =>
+        signal === "SIGKILL" ? resolve() : reject(new Error(`child exited ${code}: ${err}`)),
+      );
     });
     expect(seen.length).toBeGreaterThanOrEqual(killAfter);
 
@@ -136,7 +152,11 @@ describe("Store: crash safety", () => {
     }
     // Restarting the writer re-submits nothing twice: its request ids are already taken.
     const first = seen.find((s) => s.requestId);
-    const again = store.jobs.submit("crash", { name: "job-0", spec: { image: "busybox", i: 0 }, clientRequestId: first?.requestId as string });
+    const again = store.jobs.submit("crash", {
+      name: "job-0",
+      spec: { image: "busybox", i: 0 },
+      clientRequestId: first?.requestId as string,
+    });
     expect(again).toMatchObject({ created: false, job: { id: first?.id } });
     store.close();
   });
@@ -157,7 +177,9 @@ describe("Store: API tokens", () => {
     expect(store.tokens.revoke("other", record.id)).toBe(false); // not theirs
     expect(store.tokens.revoke("acme", record.id)).toBe(true);
     expect(store.tokens.authenticate(token)).toBeUndefined();
-    expect(() => store.tokens.requireTenant(token)).toThrow(expect.objectContaining({ code: "GP_UNAUTHORIZED" }));
+    expect(() => store.tokens.requireTenant(token)).toThrow(
+      expect.objectContaining({ code: "GP_UNAUTHORIZED" }),
+    );
     store.close();
     const bytes = readFileSync(join(dir, "gpupool.db"));
     expect(bytes.includes(Buffer.from(token))).toBe(false);

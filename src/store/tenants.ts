@@ -37,12 +37,18 @@ export class TenantRepo {
   /** Names: lowercase letters, digits and '-', 1–63 characters (they end up in labels and URLs). */
   create(name: string, quotas: TenantQuotas = {}): Tenant {
     if (!NAME.test(name)) {
-      throw new GpupoolError("GP_INVALID_ARGUMENT", `tenant name ${JSON.stringify(name)} must be 1–63 of a-z, 0-9 and '-', not starting or ending with '-'`);
+      throw new GpupoolError(
+        "GP_INVALID_ARGUMENT",
+        `tenant name ${JSON.stringify(name)} must be 1–63 of a-z, 0-9 and '-', not starting or ending with '-'`,
+      );
     }
     return inTransaction(this.db, () => {
-      if (this.get(name)) throw new GpupoolError("GP_TENANT_EXISTS", `tenant ${name} already exists`, { tenant: name });
+      if (this.get(name))
+        throw new GpupoolError("GP_TENANT_EXISTS", `tenant ${name} already exists`, { tenant: name });
       const createdAt = this.now();
-      this.db.prepare("INSERT INTO tenants (name, quotas, created_at) VALUES (?, ?, ?)").run(name, JSON.stringify(quotas), createdAt);
+      this.db
+        .prepare("INSERT INTO tenants (name, quotas, created_at) VALUES (?, ?, ?)")
+        .run(name, JSON.stringify(quotas), createdAt);
       return { name, quotas, createdAt };
     });
   }

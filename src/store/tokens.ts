@@ -55,7 +55,9 @@ export class TokenRepo {
         throw new GpupoolError("GP_TENANT_NOT_FOUND", `no tenant ${tenant}`, { tenant });
       }
       this.db
-        .prepare("INSERT INTO api_tokens (id, tenant, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .prepare(
+          "INSERT INTO api_tokens (id, tenant, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
         .run(record.id, tenant, name, record.prefix, hashToken(token), record.createdAt);
     });
     return { token, record };
@@ -63,9 +65,9 @@ export class TokenRepo {
 
   /** The token's record when it is valid (known, not revoked), stamping its last use; otherwise undefined. */
   authenticate(token: string): ApiToken | undefined {
-    const row = this.db.prepare("SELECT * FROM api_tokens WHERE hash = ? AND revoked_at IS NULL").get(hashToken(token)) as
-      | TokenRow
-      | undefined;
+    const row = this.db
+      .prepare("SELECT * FROM api_tokens WHERE hash = ? AND revoked_at IS NULL")
+      .get(hashToken(token)) as TokenRow | undefined;
     if (!row) return undefined;
     const at = this.now();
     this.db.prepare("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").run(at, row.id);
@@ -80,12 +82,18 @@ export class TokenRepo {
   }
 
   list(tenant: string): ApiToken[] {
-    return (this.db.prepare("SELECT * FROM api_tokens WHERE tenant = ? ORDER BY created_at, id").all(tenant) as TokenRow[]).map(toToken);
+    return (
+      this.db
+        .prepare("SELECT * FROM api_tokens WHERE tenant = ? ORDER BY created_at, id")
+        .all(tenant) as TokenRow[]
+    ).map(toToken);
   }
 
   /** Revokes a tenant's token; returns whether one was revoked (idempotent, scoped to the tenant). */
   revoke(tenant: string, id: string): boolean {
-    const res = this.db.prepare("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND tenant = ? AND revoked_at IS NULL").run(this.now(), id, tenant);
+    const res = this.db
+      .prepare("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND tenant = ? AND revoked_at IS NULL")
+      .run(this.now(), id, tenant);
     return res.changes > 0;
   }
 }

@@ -26,10 +26,15 @@ export class UsageRepo {
   /** Adds `gpuMilli` held for `durationMs` to the job (and so to its tenant), in one transaction. */
   add(jobId: string, gpuMilli: number, durationMs: number): Usage {
     if (!Number.isInteger(gpuMilli) || gpuMilli < 0 || !Number.isInteger(durationMs) || durationMs < 0) {
-      throw new GpupoolError("GP_INVALID_ARGUMENT", `usage needs whole, non-negative GPU milli and milliseconds (got ${gpuMilli}, ${durationMs})`);
+      throw new GpupoolError(
+        "GP_INVALID_ARGUMENT",
+        `usage needs whole, non-negative GPU milli and milliseconds (got ${gpuMilli}, ${durationMs})`,
+      );
     }
     return inTransaction(this.db, () => {
-      const job = this.db.prepare("SELECT tenant FROM jobs WHERE id = ?").get(jobId) as { tenant: string } | undefined;
+      const job = this.db.prepare("SELECT tenant FROM jobs WHERE id = ?").get(jobId) as
+        | { tenant: string }
+        | undefined;
       if (!job) throw new GpupoolError("GP_JOB_NOT_FOUND", `no job ${jobId}`, { jobId });
       this.db
         .prepare(
@@ -42,18 +47,24 @@ export class UsageRepo {
   }
 
   ofJob(jobId: string): Usage {
-    const row = this.db.prepare("SELECT gpu_milli_ms FROM usage WHERE job_id = ?").get(jobId) as { gpu_milli_ms: number } | undefined;
+    const row = this.db.prepare("SELECT gpu_milli_ms FROM usage WHERE job_id = ?").get(jobId) as
+      | { gpu_milli_ms: number }
+      | undefined;
     return usageOf(row?.gpu_milli_ms ?? 0);
   }
 
   ofTenant(tenant: string): Usage {
-    const row = this.db.prepare("SELECT COALESCE(SUM(gpu_milli_ms), 0) AS total FROM usage WHERE tenant = ?").get(tenant) as { total: number };
+    const row = this.db
+      .prepare("SELECT COALESCE(SUM(gpu_milli_ms), 0) AS total FROM usage WHERE tenant = ?")
+      .get(tenant) as { total: number };
     return usageOf(row.total);
   }
 
   /** Every tenant's total, by name (tenants without usage are absent). */
   byTenant(): Record<string, Usage> {
-    const rows = this.db.prepare("SELECT tenant, SUM(gpu_milli_ms) AS total FROM usage GROUP BY tenant ORDER BY tenant").all() as {
+    const rows = this.db
+      .prepare("SELECT tenant, SUM(gpu_milli_ms) AS total FROM usage GROUP BY tenant ORDER BY tenant")
+      .all() as {
       tenant: string;
       total: number;
     }[];

@@ -3,7 +3,8 @@ import { dockerdBinary } from "./dockerd.js";
 
 /** Why real Podman cannot be tested here, or undefined when it can. */
 export function podmanUnavailable(): string | undefined {
-  if (!findOnPath("podman", process.env.PATH)) return "podman is not installed; run `sudo bash .ci/setup-podman.sh` to enable";
+  if (!findOnPath("podman", process.env.PATH))
+    return "podman is not installed; run `sudo bash .ci/setup-podman.sh` to enable";
   if (process.getuid?.() !== 0) return "the Podman tests run rootful; run them as root";
   return undefined;
 }

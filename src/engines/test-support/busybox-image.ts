@@ -19,14 +19,18 @@ export const BUSYBOX_BINARY = "/bin/busybox";
 export async function ensureBusyboxImage(engine: ContainerEngine, ref = BUSYBOX_REF): Promise<boolean> {
   if (await engine.inspectImage(ref)) return false;
   if (!existsSync(BUSYBOX_BINARY)) {
-    throw new Error(`${BUSYBOX_BINARY} is missing: install busybox-static (apt-get install busybox-static) to build ${ref}`);
+    throw new Error(
+      `${BUSYBOX_BINARY} is missing: install busybox-static (apt-get install busybox-static) to build ${ref}`,
+    );
   }
   const root = await mkdtemp(join(tmpdir(), "gp-rootfs-"));
   try {
     for (const dir of ["bin", "dev", "proc", "sys", "tmp", "etc"]) await mkdir(join(root, dir));
     await copyFile(BUSYBOX_BINARY, join(root, "bin/busybox"));
     execFileSync("chmod", ["0755", join(root, "bin/busybox")]);
-    const applets = execFileSync(BUSYBOX_BINARY, ["--list"], { encoding: "utf8" }).split("\n").filter(Boolean);
+    const applets = execFileSync(BUSYBOX_BINARY, ["--list"], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean);
     for (const applet of applets) {
       if (applet !== "busybox") await symlink("busybox", join(root, "bin", applet));
     }

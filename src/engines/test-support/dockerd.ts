@@ -15,7 +15,10 @@ export interface PrivateDockerd {
 
 /** dockerd's path: on PATH, else where Debian's docker.io puts it (/usr/sbin, often not on a user's PATH). */
 export function dockerdBinary(): string | undefined {
-  return findOnPath("dockerd", process.env.PATH) ?? ["/usr/sbin/dockerd", "/usr/bin/dockerd"].find((p) => existsSync(p));
+  return (
+    findOnPath("dockerd", process.env.PATH) ??
+    ["/usr/sbin/dockerd", "/usr/bin/dockerd"].find((p) => existsSync(p))
+  );
 }
 export const RUNSC_BINARY = "/usr/bin/runsc";
 
@@ -33,12 +36,20 @@ export async function startDockerd(opts: { readyTimeoutMs?: number } = {}): Prom
   if (existsSync(RUNSC_BINARY)) runtimes.runsc = { path: RUNSC_BINARY, runtimeArgs: ["--network=none"] };
   await writeFile(join(dir, "daemon.json"), JSON.stringify({ runtimes }));
   const args = [
-    "--config-file", join(dir, "daemon.json"),
-    "--data-root", join(dir, "data"),
-    "--exec-root", join(dir, "exec"),
-    "-H", `unix://${socketPath}`,
-    "--pidfile", join(dir, "d.pid"),
-    "--iptables=false", "--ip6tables=false", "--bridge=none", "--storage-driver=overlay2",
+    "--config-file",
+    join(dir, "daemon.json"),
+    "--data-root",
+    join(dir, "data"),
+    "--exec-root",
+    join(dir, "exec"),
+    "-H",
+    `unix://${socketPath}`,
+    "--pidfile",
+    join(dir, "d.pid"),
+    "--iptables=false",
+    "--ip6tables=false",
+    "--bridge=none",
+    "--storage-driver=overlay2",
   ];
   let log = "";
   const binary = dockerdBinary();
@@ -64,7 +75,10 @@ export async function startDockerd(opts: { readyTimeoutMs?: number } = {}): Prom
         await engine.ping();
         break;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`dockerd did not answer on ${socketPath} in time: ${(err as Error).message}\n${log}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `dockerd did not answer on ${socketPath} in time: ${(err as Error).message}\n${log}`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
     }

@@ -20,7 +20,11 @@ export async function load(url, context, next) {
     const source = await readFile(new URL(url), "utf8");
     const out = ts.transpileModule(source, {
       fileName: url,
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+      compilerOptions: {
+        module: ts.ModuleKind.ESNext,
+        target: ts.ScriptTarget.ES2022,
+        verbatimModuleSyntax: true,
+      },
     });
     return { format: "module", source: out.outputText, shortCircuit: true };
   }
