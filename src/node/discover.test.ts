@@ -29,6 +29,8 @@ describe("discoverGpus through a fake nvidia-smi subprocess", () => {
     expect(inv.gpus).toHaveLength(8);
     expect(inv.gpus.map((g) => g.model)).toEqual(Array(8).fill("V100-32GB"));
     expect(inv.nvlinkGroups).toEqual([[0, 1, 2, 3, 4, 5, 6, 7]]);
+    expect(inv.gpus.map((g) => g.numaNode)).toEqual([3, 3, 1, 1, 7, 7, 5, 5]);
+    expect(inv.gpus[0]!.cpuAffinity).toBe("48-63,176-191");
     expect(inv.simulated).toBe(false);
     // No MIG GPU here, so -L is not asked for.
     expect(fake.calls()).toEqual(["-q -x", "topo -m"]);

@@ -58,9 +58,14 @@ export function inventoryFromSmi(xml: string, source: string, topo?: string, lis
       gpus,
       parseOrThrow("-L", () => parseSmiList(list)),
     );
-  const nvlinkGroups =
-    topo === undefined ? [] : parseOrThrow("topo -m", () => parseTopoMatrix(topo)).nvlinkGroups;
-  return { gpus, nvlinkGroups, simulated: false, source };
+  if (topo === undefined) return { gpus, nvlinkGroups: [], simulated: false, source };
+  const t = parseOrThrow("topo -m", () => parseTopoMatrix(topo));
+  const byIndex = new Map(t.gpus.map((g) => [g.index, g]));
+  gpus = gpus.map((g) => {
+    const near = byIndex.get(g.index);
+    return { ...g, cpuAffinity: near?.cpuAffinity ?? null, numaNode: near?.numaNode ?? null };
+  });
+  return { gpus, nvlinkGroups: t.nvlinkGroups, simulated: false, source };
 }
 
 export async function discoverGpus(runner: SmiRunner): Promise<GpuInventory> {

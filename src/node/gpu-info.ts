@@ -62,6 +62,10 @@ export interface GpuInfo {
   readonly pciBusId: string | null;
   /** N of /dev/nvidiaN; null when unknown. */
   readonly minorNumber: number | null;
+  /** CPUs close to the GPU (`topo -m` "CPU Affinity", e.g. "48-63,176-191"); null when not known. */
+  readonly cpuAffinity: string | null;
+  /** NUMA node close to the GPU (`topo -m` "NUMA Affinity"); null when not known. */
+  readonly numaNode: number | null;
   /** True for GPUs made up from the catalog (`--simulate`); they have no hardware behind them. */
   readonly simulated: boolean;
 }

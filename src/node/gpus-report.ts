@@ -36,6 +36,8 @@ export interface GpusJson {
     readonly temperatureC: number | null;
     readonly powerDrawW: number | null;
     readonly nvlinkPeers: readonly number[];
+    readonly cpuAffinity: string | null;
+    readonly numaNode: number | null;
     readonly simulated: boolean;
   }[];
   readonly nvlinkGroups: readonly (readonly number[])[];
@@ -78,6 +80,8 @@ export function gpusJson(inv: GpuInventory): GpusJson {
       temperatureC: g.temperatureC,
       powerDrawW: g.powerDrawW,
       nvlinkPeers: peers(inv, g.index),
+      cpuAffinity: g.cpuAffinity,
+      numaNode: g.numaNode,
       simulated: g.simulated,
     })),
     nvlinkGroups: inv.nvlinkGroups,
@@ -118,7 +122,19 @@ export function renderGpusTable(inv: GpuInventory): string {
   out.push("");
   out.push(
     ...table(
-      ["GPU", "MODEL", "UUID", "MEMORY (used / total)", "UTIL", "TEMP", "POWER", "MIG", "NVLINK", "SIM"],
+      [
+        "GPU",
+        "MODEL",
+        "UUID",
+        "MEMORY (used / total)",
+        "UTIL",
+        "TEMP",
+        "POWER",
+        "MIG",
+        "NVLINK",
+        "NUMA",
+        "SIM",
+      ],
       inv.gpus.map((g) => [
         String(g.index),
         g.model,
@@ -129,6 +145,7 @@ export function renderGpusTable(inv: GpuInventory): string {
         na(g.powerDrawW, " W"),
         g.migMode,
         peers(inv, g.index).join(",") || "-",
+        na(g.numaNode),
         g.simulated ? "yes" : "no",
       ]),
     ),

@@ -73,6 +73,8 @@ export function simulateGpus(
         powerDrawW: null,
         pciBusId: null,
         minorNumber: index,
+        cpuAffinity: null,
+        numaNode: null,
         simulated: true,
       });
     }

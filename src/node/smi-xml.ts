@@ -138,6 +138,8 @@ function gpuInfo(
     powerDrawW: powerDraw(gpu),
     pciBusId: gpu.attrs.id ?? smiText(textAt(gpu, "pci/pci_bus_id")),
     minorNumber: smiInt(textAt(gpu, "minor_number")),
+    cpuAffinity: null,
+    numaNode: null,
     simulated: false,
   };
 }
