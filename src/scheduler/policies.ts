@@ -4,15 +4,19 @@ import { Registry } from "./framework/registry.js";
 import { baselineRegistrations } from "./plugins/baseline-scores.js";
 import { deviceRegistrations } from "./plugins/devices.js";
 import { fgdRegistrations, type TypicalPod } from "./plugins/fgd.js";
+import { cudaRegistrations } from "./plugins/cuda.js";
 import { fitRegistrations } from "./plugins/fit.js";
+import { gpupoolRegistrations } from "./plugins/gpupool-score.js";
 
 /** Every plugin gpupool ships. A caller may register more on its own Registry. */
 export function builtinRegistry(): Registry {
   return new Registry({
     ...fitRegistrations,
+    ...cudaRegistrations,
     ...deviceRegistrations,
     ...baselineRegistrations,
     ...fgdRegistrations,
+    ...gpupoolRegistrations,
   });
 }
 
@@ -33,14 +37,20 @@ export function requirePolicy(name: string): Policy {
 export interface PolicyOptions {
   /** The target workload for fragmentation-aware policies (fgd, default). */
   readonly typicalPods?: readonly TypicalPod[];
+  /** Extra args for the policy's score plugin (validated by that plugin's schema). */
+  readonly scoreArgs?: Readonly<Record<string, unknown>>;
 }
 
-const FILTERS = ["NodeResourcesFit", "GpuFit"];
+const FILTERS = ["NodeResourcesFit", "GpuFit", "CudaCompat"];
 
 /** The scheduling profile behind a policy name. */
 export function policyProfile(policy: Policy, opts: PolicyOptions = {}): ProfileInput {
   const typicalPods = opts.typicalPods ? [...opts.typicalPods] : [];
   const base = { name: policy, filter: FILTERS, devices: "BestFitDevices" };
+  const withArgs = (p: ProfileInput, plugin: string, args: Record<string, unknown>): ProfileInput => ({ ...p, pluginArgs: { [plugin]: args } });
+  if (opts.scoreArgs && policy !== "fgd" && policy !== "default") {
+    throw new GpupoolError("GP_INVALID_PLUGIN_ARGS", `policy "${policy}" takes no score arguments`, { policy });
+  }
   switch (policy) {
     case "random":
       return { ...base, score: [{ name: "RandomScore" }], devices: "RandomDevices" };
@@ -57,8 +67,11 @@ export function policyProfile(policy: Policy, opts: PolicyOptions = {}): Profile
     case "spread":
       return { ...base, score: [{ name: "SpreadScore" }] };
     case "fgd":
-      return { ...base, score: [{ name: "FgdScore" }], devices: "FgdScore", pluginArgs: { FgdScore: { typicalPods } } };
+      return withArgs({ ...base, score: [{ name: "FgdScore" }], devices: "FgdScore" }, "FgdScore", { typicalPods, ...opts.scoreArgs });
     case "default":
-      return { ...base, score: [{ name: "FgdScore" }], devices: "FgdScore", pluginArgs: { FgdScore: { typicalPods } } };
+      return withArgs({ ...base, score: [{ name: "GpupoolScore" }], devices: "GpupoolScore" }, "GpupoolScore", {
+        typicalPods,
+        ...opts.scoreArgs,
+      });
   }
 }

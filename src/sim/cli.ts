@@ -17,6 +17,7 @@ export interface SimCliOptions {
   seeds: string;
   tune: string;
   json?: boolean;
+  policyArgs?: string;
   plot?: string;
   progress: boolean;
 }
@@ -83,6 +84,17 @@ export async function runSimCommand(opts: SimCliOptions): Promise<void> {
   const seeds = parseSeeds(opts.seeds);
   const tune = Number(opts.tune);
   if (!Number.isFinite(tune) || tune <= 0 || tune > 10) throw new GpupoolError("GP_INVALID_ARGUMENT", `--tune: "${opts.tune}" is not a factor in (0, 10]`);
+  let scoreArgs: Record<string, unknown> | undefined;
+  if (opts.policyArgs !== undefined) {
+    try {
+      scoreArgs = JSON.parse(opts.policyArgs);
+    } catch {
+      throw new GpupoolError("GP_INVALID_ARGUMENT", `--policy-args: not JSON: ${opts.policyArgs}`);
+    }
+    if (typeof scoreArgs !== "object" || scoreArgs === null || Array.isArray(scoreArgs)) {
+      throw new GpupoolError("GP_INVALID_ARGUMENT", "--policy-args: expected a JSON object");
+    }
+  }
   const dir = traceDir(opts.traceDir);
   const nodesFile = opts.nodes ?? join(dir, "openb_node_list_gpu_node.csv");
   const podsFile = opts.pods ?? join(dir, `openb_pod_list_${opts.workload}.csv`);
@@ -97,7 +109,7 @@ export async function runSimCommand(opts: SimCliOptions): Promise<void> {
     const runs: RunResult[] = [];
     for (const [i, seed] of seeds.entries()) {
       const label = `${policy} seed ${seed} (${i + 1}/${seeds.length})`;
-      runs.push(runExperiment(nodes, pods, policy, seed, { tune, onProgress: (d, t) => bar.update(label, d, t) }));
+      runs.push(runExperiment(nodes, pods, policy, seed, { tune, ...(scoreArgs ? { scoreArgs } : {}), onProgress: (d, t) => bar.update(label, d, t) }));
     }
     summaries.push(summarize(policy, runs));
     curves.push({ name: policy, allocated: medianCurve(runs) });

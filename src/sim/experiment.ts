@@ -22,6 +22,8 @@ export interface RunResult {
 
 export interface RunOptions {
   readonly tune?: number;
+  /** Extra score-plugin args for fgd/default (see policyProfile). */
+  readonly scoreArgs?: Readonly<Record<string, unknown>>;
   /** Called every `progressEvery` pods with (done, total). */
   readonly onProgress?: (done: number, total: number) => void;
   readonly progressEvery?: number;
@@ -56,7 +58,7 @@ export function runExperiment(nodes: readonly NodeSpec[], original: readonly Tra
   const perm = rng.perm(nodes.length);
   const ordered = nodes.map((n, i) => ({ n, k: perm[i]! })).sort((a, b) => a.k - b.k).map((x) => x.n);
   const scheduler = new Scheduler(ordered, {
-    profile: policyProfile(policy, { typicalPods: typicalPods(original) }),
+    profile: policyProfile(policy, { typicalPods: typicalPods(original), ...(opts.scoreArgs ? { scoreArgs: opts.scoreArgs } : {}) }),
     seed: rng.nextUint32(),
   });
   const curve = new AllocationCurve(clusterMilli);

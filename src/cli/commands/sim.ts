@@ -22,6 +22,7 @@ export const registerSim: RegisterCommand = (program: Command) => {
     .option("--policy <list>", "policy or comma-separated policies", "default")
     .option("--seeds <range>", "seeds: 42-51, 42,43 or 42", "42")
     .option("--tune <factor>", "grow the workload to this multiple of the cluster's GPUs", "1.3")
+    .option("--policy-args <json>", 'score-plugin arguments for fgd/default, e.g. \'{"strandWeight":0.5}\' (see docs/scheduling.md)')
     .option("--json", "print the machine-readable result on stdout (one object; an array for several policies)")
     .option("--plot <file.svg>", "write an SVG of unallocated % against arrived % (median over seeds) per policy")
     .addOption(new Option("--no-progress", "no progress bar on stderr"))

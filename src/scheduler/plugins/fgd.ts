@@ -36,6 +36,13 @@ export const FgdArgsSchema = z
     memoryAware: z.boolean().default(false),
     /** Floor scores to integers 0..100 as the paper's simulator does (false: continuous). */
     floor: z.boolean().default(true),
+    /**
+     * Weight of "stranded" GPU compute added to F: free GPU milli the node's CPU (or memory, when
+     * memory-aware) cannot feed at the typical GPU pods' CPU-per-GPU ratio (gpupool extension; 0 = off).
+     */
+    strandWeight: z.number().nonnegative().default(0),
+    /** Milli of fragmentation change that moves the sigmoid by one unit (the paper: 1000). */
+    sigmoidScale: z.number().positive().default(1000),
   })
   .strict();
 export type FgdArgs = z.infer<typeof FgdArgsSchema>;
@@ -63,6 +70,11 @@ export class FgdScore implements ScorePlugin, DevicePlugin {
   protected readonly shapes: Shape[];
   private readonly memoryAware: boolean;
   private readonly floor: boolean;
+  private readonly sigmoidScale: number;
+  private readonly strandWeight: number;
+  /** Typical GPU pods' CPU milli (and memory MiB) per GPU milli. */
+  private readonly cpuPerMilli: number;
+  private readonly memPerMilli: number;
   /** Per node: bitmask of GPUs whose model each shape allows (index node.order * shapes + m). */
   private readonly allowed = new Map<NodeInfo, Int32Array>();
   private readonly scratch = new Array<number>(64).fill(0);
@@ -80,6 +92,19 @@ export class FgdScore implements ScorePlugin, DevicePlugin {
     }));
     this.memoryAware = args.memoryAware;
     this.floor = args.floor;
+    this.sigmoidScale = args.sigmoidScale;
+    this.strandWeight = args.strandWeight;
+    let cpu = 0;
+    let mem = 0;
+    let milli = 0;
+    for (const sh of this.shapes) {
+      if (sh.num === 0) continue;
+      cpu += sh.p * sh.cpu;
+      mem += sh.p * sh.mem;
+      milli += sh.p * sh.num * sh.milli;
+    }
+    this.cpuPerMilli = milli > 0 ? cpu / milli : 0;
+    this.memPerMilli = milli > 0 ? mem / milli : 0;
   }
 
   private allowedMasks(node: NodeInfo): Int32Array {
@@ -124,11 +149,16 @@ export class FgdScore implements ScorePlugin, DevicePlugin {
       }
       F += s.p * f;
     }
+    if (this.strandWeight > 0 && total > 0) {
+      let strand = this.cpuPerMilli > 0 ? total - cpu / this.cpuPerMilli : 0;
+      if (this.memoryAware && this.memPerMilli > 0) strand = Math.max(strand, total - mem / this.memPerMilli);
+      if (strand > 0) F += this.strandWeight * strand;
+    }
     return F;
   }
 
   protected toScore(delta: number): number {
-    const v = 100 / (1 + Math.exp(-delta / 1000));
+    const v = 100 / (1 + Math.exp(-delta / this.sigmoidScale));
     return this.floor ? Math.floor(v) : v;
   }
 
@@ -140,7 +170,12 @@ export class FgdScore implements ScorePlugin, DevicePlugin {
     if (i >= 0 && pod.gpu.kind === "share") free[i]! -= pod.gpu.milli;
     if (whole) for (const d of whole) free[d] = 0;
     const f1 = this.fragmentation(node, node.cpuFree - pod.cpuMilli, node.memFree - pod.memoryMiB, free, g);
-    return this.toScore(f0 - f1);
+    return this.toScore(f0 - f1 - this.placementCost(node, pod));
+  }
+
+  /** Extra cost (milli) of placing `pod` on `node` beyond the change in F; 0 for FGD itself. */
+  protected placementCost(_node: NodeInfo, _pod: Workload): number {
+    return 0;
   }
 
   protected baseFragmentation(node: NodeInfo): number {
