@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   GP_MIG_DISABLED: { status: 409, exit: 5, hint: "Enable MIG mode first (nvidia-smi -i N -mig 1, then reset the GPU); it cannot change while the GPU is in use." },
   GP_MIG_APPLY_FAILED: { status: 502, exit: 4, hint: "nvidia-smi mig refused the layout; its message is included. Check `nvidia-smi mig -lgi` and dmesg." },
   GP_MPS_FAILED: { status: 502, exit: 4, hint: "The MPS control daemon did not do what was asked; check its log directory and that nvidia-cuda-mps-control is installed." },
+  GP_UNKNOWN_PRIORITY_CLASS: { status: 400, exit: 2, hint: "Use a priority class (system-critical, high, normal, low, best-effort) or an integer." },
   GP_INTERNAL: { status: 500, exit: 70, hint: "This is a bug in gpupool; please report it with the message." },
 } as const satisfies Record<string, ErrorSpec>;
 
