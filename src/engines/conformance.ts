@@ -16,6 +16,12 @@ export interface EngineUnderTest {
     readonly env: readonly [string, string];
     readonly deviceNode?: string;
   };
+  /**
+   * Simulates a gpupool crash and restart: abandons the current client (and, for an owned podman
+   * service, kills it with SIGKILL) and returns a fresh client for the same engine. Absent when
+   * the engine's state does not outlive its client (the fake).
+   */
+  reconnect?(): Promise<ContainerEngine>;
   /** Called after the suite's own containers are removed. */
   cleanup?(): Promise<void>;
 }
@@ -263,6 +269,36 @@ export function engineConformance(opts: ConformanceOptions): void {
       const out = stdout(lines);
       expect(out[0]).toBe("4.4.0");
       expect(out.some((l) => l.includes("gVisor"))).toBe(true);
+    });
+
+    // Keep this test last: it replaces the client the others use.
+    it("re-adopts its containers after a crash: a new client lists them by label and controls them", async (ctx) => {
+      if (!ut.reconnect) return ctx.skip("this engine's containers do not outlive its client");
+      const group = randomUUID().slice(0, 8);
+      const labels = { "io.gpupool.group": group };
+      const running = await engine.create(spec("echo before; sleep 30", { labels }));
+      await engine.start(running);
+      await waitForLine(engine, running, "before");
+      const exited = await runToEnd(spec("exit 4", { labels }));
+      const created = await engine.create(
+        spec("echo late-start", { labels, ...(ut.sandboxRuntime ? { runtime: ut.sandboxRuntime } : {}) }),
+      );
+
+      engine = await ut.reconnect();
+
+      const found = new Map((await engine.list({ "io.gpupool.group": group })).map((c) => [c.id, c.status]));
+      expect(Object.fromEntries(found)).toEqual({
+        [running]: "running",
+        [exited.id]: "exited",
+        [created]: "created",
+      });
+      expect(stdout(await collect(engine.logs(running)))).toEqual(["before"]);
+      expect(await engine.wait(exited.id)).toBe(4);
+      await engine.start(created);
+      expect(await engine.wait(created)).toBe(0);
+      expect(stdout(await collect(engine.logs(created)))).toEqual(["late-start"]);
+      await engine.stop(running, 1);
+      expect(await engine.wait(running)).toBe(137);
     });
 
     it("injects the requested GPU devices", async (ctx) => {

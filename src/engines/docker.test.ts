@@ -23,13 +23,20 @@ engineConformance({
       await dockerd.stop();
       throw err;
     }
+    let current = engine;
     return {
       engine,
       image: BUSYBOX_REF,
+      async reconnect() {
+        // gpupool restarts; dockerd (and so the containers) keeps running.
+        await current.close();
+        current = new DockerEngine(dockerd.socketPath);
+        return current;
+      },
       ...(dockerd.runtimes.includes("runsc") ? { sandboxRuntime: "runsc" } : {}),
       // No NVIDIA toolkit here: DeviceRequests fail ("could not select device driver"); the body is unit-tested.
       async cleanup() {
-        await engine.close();
+        await current.close();
         await dockerd.stop();
       },
     };

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -59,7 +59,9 @@ describe("hostRlimits", () => {
       ].join("\n"),
     );
     writeFileSync(join(dir, "pid_max"), "32768\n");
-    expect(hostRlimits(join(dir, "limits"), join(dir, "pid_max"))).toEqual([
+    const limits = hostRlimits(join(dir, "limits"), join(dir, "pid_max"));
+    rmSync(dir, { recursive: true, force: true });
+    expect(limits).toEqual([
       { type: "nofile", soft: 20000, hard: 20000 },
       { type: "nproc", soft: 32768, hard: 32768 },
     ]);

@@ -31,6 +31,8 @@ export interface PodmanServiceOptions {
   /** Extra global podman flags, e.g. ["--cgroup-manager", "cgroupfs"]. */
   readonly globalArgs?: readonly string[];
   readonly readyTimeoutMs?: number;
+  /** Extra environment for the service, e.g. { CONTAINERS_CONF: "/path/containers.conf" }. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface PodmanService {
@@ -55,7 +57,10 @@ export async function startPodmanService(opts: PodmanServiceOptions): Promise<Po
   args.push("system", "service", "--time=0", `unix://${opts.socketPath}`);
   const binary = opts.binary ?? "podman";
   let log = "";
-  const child: ChildProcess = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
+  const child: ChildProcess = spawn(binary, args, {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, ...(opts.env ?? {}) },
+  });
   child.stderr?.on("data", (b: Buffer) => {
     log = (log + b.toString()).slice(-4000);
   });
