@@ -75,6 +75,27 @@ describe("cdiSpecForSlices", () => {
     expect(spec.devices[3]!.containerEdits.env).toContain("GPUPOOL_SIMULATED=1");
   });
 
+  it("common edits (driver mounts and hooks) go to the spec's top-level containerEdits", () => {
+    const common = {
+      mounts: [
+        {
+          hostPath: "/usr/lib/x86_64-linux-gnu/libcuda.so.1",
+          containerPath: "/usr/lib/x86_64-linux-gnu/libcuda.so.1",
+          options: ["ro", "nosuid", "nodev", "bind"],
+        },
+      ],
+      hooks: [
+        {
+          hookName: "createContainer",
+          path: "/usr/bin/nvidia-ctk",
+          args: ["nvidia-ctk", "hook", "update-ldcache"],
+        },
+      ],
+    };
+    expect(cdiSpecForSlices(SLICES, "example.test/gpu", common).containerEdits).toEqual(common);
+    expect(spec.containerEdits).toBeUndefined();
+  });
+
   it("rejects bad kinds, bad ids and duplicate ids", () => {
     expect(() => cdiSpecForSlices(SLICES, "nokind")).toThrow(/vendor\.example\/class/);
     expect(() => cdiSpecForSlices([{ kind: "whole", id: "bad id", gpus: [real0] }])).toThrow(

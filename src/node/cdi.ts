@@ -27,10 +27,19 @@ export interface CdiMount {
   readonly options?: readonly string[];
 }
 
+/** A CDI OCI hook (e.g. nvidia-ctk's update-ldcache), passed through as given. */
+export interface CdiHook {
+  readonly hookName: string;
+  readonly path: string;
+  readonly args?: readonly string[];
+  readonly env?: readonly string[];
+}
+
 export interface CdiContainerEdits {
   readonly env?: readonly string[];
   readonly deviceNodes?: readonly CdiDeviceNode[];
   readonly mounts?: readonly CdiMount[];
+  readonly hooks?: readonly CdiHook[];
 }
 
 export interface CdiSpec {
@@ -77,8 +86,16 @@ export function checkCdiKind(kind: string): string {
   return kind;
 }
 
-/** One spec holding one device per slice, named by slice id; `kind` defaults to CDI_KIND. */
-export function cdiSpecForSlices(slices: readonly Slice[], kind: string = CDI_KIND): CdiSpec {
+/**
+ * One spec holding one device per slice, named by slice id; `kind` defaults to CDI_KIND. `common`
+ * edits apply to every device: on real GPU hosts pass the driver's library mounts and hooks there
+ * (e.g. the top-level containerEdits of `nvidia-ctk cdi generate`); gpupool does not discover them.
+ */
+export function cdiSpecForSlices(
+  slices: readonly Slice[],
+  kind: string = CDI_KIND,
+  common?: CdiContainerEdits,
+): CdiSpec {
   checkCdiKind(kind);
   const seen = new Set<string>();
   const devices = slices.map((s) => {
@@ -87,7 +104,7 @@ export function cdiSpecForSlices(slices: readonly Slice[], kind: string = CDI_KI
     seen.add(s.id);
     return { name: s.id, containerEdits: cdiEditsForSlice(s) };
   });
-  return { cdiVersion: CDI_VERSION, kind, devices };
+  return { cdiVersion: CDI_VERSION, kind, devices, ...(common ? { containerEdits: common } : {}) };
 }
 
 /** The fully-qualified name an engine is given: `vendor/class=name`. */

@@ -66,6 +66,8 @@ export class MpsControl {
         env: this.envFor(gpuUuid),
         input,
         timeoutMs: this.timeoutMs,
+        // `-d` forks the daemon, which may hold our pipes open: the parent's exit is what counts.
+        resolveOnExit: args.includes("-d"),
       });
     } catch (err) {
       if (err instanceof CommandStartError) {

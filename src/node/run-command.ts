@@ -25,6 +25,11 @@ export interface CommandOptions {
   readonly cwd?: string;
   /** Bytes kept from each of stdout and stderr (default 16 MiB). */
   readonly maxOutputBytes?: number;
+  /**
+   * Finish when the program exits rather than when its output pipes close. For programs that fork a
+   * daemon (`nvidia-cuda-mps-control -d`) which may keep the inherited pipes open.
+   */
+  readonly resolveOnExit?: boolean;
 }
 
 /** Thrown only when the program cannot be started at all (ENOENT, EACCES). */
@@ -102,6 +107,8 @@ export function runCommand(
     // "close" waits for the pipes; after a timeout a grandchild might still hold them, so use "exit".
     child.on("exit", (code, signal) => {
       if (timedOut) finish(code, signal);
+      // Give the pipes a moment to drain what was already written, then stop waiting for them.
+      else if (opts.resolveOnExit) setTimeout(() => finish(code, signal), 50);
     });
     child.on("close", (code, signal) => finish(code, signal));
     child.stdin.on("error", () => {
