@@ -74,10 +74,9 @@ export function parseTopoMatrix(text: string): Topology {
     const cells = splitCells(line);
     const rowName = cells[0] ?? "";
     if (!/^GPU\d+$/.test(rowName)) {
-      if (line.trim() === "" || /^Legend/i.test(line.trim())) {
-        if (gpus.length > 0) break;
-      }
-      continue; // NIC rows
+      // The matrix ends at the blank line before the legend; other rows are NICs.
+      if (gpus.length > 0 && (line.trim() === "" || /^Legend/i.test(line.trim()))) break;
+      continue;
     }
     const values = cells.slice(1);
     const index = Number(rowName.slice(3));
