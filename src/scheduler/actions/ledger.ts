@@ -1,0 +1,182 @@
+import type { Allocation } from "../../core/allocation.js";
+import { GPU_MODELS, findGpuModel } from "../../core/catalog.js";
+import {
+  addResources,
+  DEFAULT_QUEUE,
+  firstExceeded,
+  formatResource,
+  NO_RESOURCES,
+  type QueueSpec,
+  queueSpec,
+  RESOURCE_KEYS,
+  type Resources,
+  subResources,
+} from "../../core/queue.js";
+import type { Workload } from "../../core/workload.js";
+import type { Snapshot } from "../snapshot/snapshot.js";
+
+/** The queue a workload belongs to. */
+export function queueOf(w: Workload): string {
+  return w.queue ?? DEFAULT_QUEUE;
+}
+
+/** What a placed allocation holds, in quota resources (a MIG instance: its compute slices × 1000/7). */
+export function allocationResources(snapshot: Snapshot, alloc: Allocation): Resources {
+  let gpuMilli = 0;
+  let gpuMemoryMiB = 0;
+  for (const g of alloc.gpus) {
+    gpuMemoryMiB += g.memoryMiB;
+    if (g.mig) {
+      const model = snapshot.node(alloc.node)?.spec.gpus[g.index]?.model;
+      const profile = model === undefined ? undefined : findGpuModel(model)?.migProfiles.find((p) => p.name === g.mig!.profile);
+      const slices = profile?.computeSlices ?? 0;
+      gpuMilli += Math.round((slices * 1000) / 7);
+    } else {
+      gpuMilli += g.milli;
+    }
+  }
+  return { gpuMilli, gpuMemoryMiB, cpuMilli: alloc.cpuMilli };
+}
+
+/**
+ * What a pending workload will hold, as far as it is known before placement: whole GPUs count
+ * their compute but not their memory (that depends on the GPU model chosen), so limits on GPU memory
+ * are checked again once the allocation exists.
+ */
+export function demandOf(w: Workload): Resources {
+  const g = w.gpu;
+  switch (g.kind) {
+    case "none":
+      return { gpuMilli: 0, gpuMemoryMiB: 0, cpuMilli: w.cpuMilli };
+    case "whole":
+      return { gpuMilli: g.count * 1000, gpuMemoryMiB: 0, cpuMilli: w.cpuMilli };
+    case "share":
+      return { gpuMilli: g.milli, gpuMemoryMiB: g.memoryMiB, cpuMilli: w.cpuMilli };
+    case "mig": {
+      let profile: { computeSlices: number; memoryMiB: number } | undefined;
+      for (const m of GPU_MODELS) profile ??= m.migProfiles.find((p) => p.name === g.profile);
+      const slices = profile?.computeSlices ?? 0;
+      return { gpuMilli: Math.round((slices * 1000) / 7), gpuMemoryMiB: profile?.memoryMiB ?? 0, cpuMilli: w.cpuMilli };
+    }
+  }
+}
+
+/**
+ * Per-queue usage during one cycle. Usage starts from the snapshot's placed workloads and follows
+ * every allocate/evict the cycle makes (CycleContext keeps it in step with the Statement, rollbacks
+ * included, by cloning at checkpoints). A queue not in the spec list is an implicit queue with no
+ * guarantee, no limit and weight 1.
+ */
+export class QueueLedger {
+  private readonly specs = new Map<string, QueueSpec>();
+  private readonly usage: Map<string, Resources>;
+  /** Cluster capacity per resource: what shares of idle capacity are measured against. */
+  readonly capacity: Resources;
+
+  constructor(specs: readonly QueueSpec[], snapshot: Snapshot, usage?: Map<string, Resources>) {
+    for (const s of specs) this.specs.set(s.name, s);
+    let gpuMilli = 0;
+    let gpuMemoryMiB = 0;
+    let cpuMilli = 0;
+    for (const n of snapshot.nodes) {
+      cpuMilli += n.spec.cpuMilli;
+      for (const g of n.spec.gpus) {
+        gpuMilli += 1000;
+        gpuMemoryMiB += g.memoryMiB;
+      }
+    }
+    this.capacity = { gpuMilli, gpuMemoryMiB, cpuMilli };
+    if (usage) {
+      this.usage = usage;
+    } else {
+      this.usage = new Map();
+      for (const p of snapshot.placedWorkloads()) this.add(queueOf(p.workload), allocationResources(snapshot, p.allocation));
+    }
+  }
+
+  spec(queue: string): QueueSpec {
+    let s = this.specs.get(queue);
+    if (!s) {
+      s = queueSpec({ name: queue });
+      this.specs.set(queue, s);
+    }
+    return s;
+  }
+
+  used(queue: string): Resources {
+    return this.usage.get(queue) ?? NO_RESOURCES;
+  }
+
+  add(queue: string, r: Resources): void {
+    this.usage.set(queue, addResources(this.used(queue), r));
+  }
+
+  remove(queue: string, r: Resources): void {
+    this.usage.set(queue, subResources(this.used(queue), r));
+  }
+
+  /** A copy for checkpoints (usage values are immutable, so copying the map is enough). */
+  clone(snapshot: Snapshot): QueueLedger {
+    return new QueueLedger([...this.specs.values()], snapshot, new Map(this.usage));
+  }
+
+  restore(from: QueueLedger): void {
+    this.usage.clear();
+    for (const [k, v] of from.usage) this.usage.set(k, v);
+  }
+
+  /** Why taking `extra` would break the queue's limit ("over quota: queue a limit gpu 2000m (…)"), or null. */
+  overLimit(queue: string, extra: Resources): string | null {
+    const limit = this.spec(queue).limit;
+    if (!limit) return null;
+    const used = this.used(queue);
+    const key = firstExceeded(addResources(used, extra), limit);
+    if (key === null) return null;
+    return `over quota: queue ${queue} limit ${formatResource(key, limit[key])} (uses ${used[key]}, asks ${extra[key]})`;
+  }
+
+  /**
+   * Whether taking `extra` keeps the queue within its guarantee: `extra` uses at least one guaranteed
+   * resource (guarantee > 0), and stays within the guarantee in every guaranteed resource it uses.
+   * Resources the guarantee leaves at 0 are not governed by it (a GPU guarantee says nothing of CPU).
+   */
+  withinGuarantee(queue: string, extra: Resources): boolean {
+    const g = this.spec(queue).guarantee;
+    const used = this.used(queue);
+    let governed = false;
+    for (const key of RESOURCE_KEYS) {
+      if (g[key] === 0 || extra[key] === 0) continue;
+      if (used[key] + extra[key] > g[key]) return false;
+      governed = true;
+    }
+    return governed;
+  }
+
+  /**
+   * Whether giving back `r` keeps the queue at or above its guarantee: `r` may only come out of what
+   * the queue holds beyond its guarantee, in every resource it uses. Reclaim and preemption across
+   * queues take only such work.
+   */
+  canGiveBack(queue: string, r: Resources): boolean {
+    const g = this.spec(queue).guarantee;
+    const used = this.used(queue);
+    for (const key of RESOURCE_KEYS) if (r[key] > 0 && used[key] - r[key] < g[key]) return false;
+    return true;
+  }
+
+  /**
+   * How far the queue borrows beyond its guarantee, per unit of weight: the dominant resource's
+   * excess as a fraction of cluster capacity, divided by the weight. Idle capacity goes first to the
+   * queue with the lowest value, so borrowing is shared by weight.
+   */
+  borrowShare(queue: string): number {
+    const spec = this.spec(queue);
+    const used = this.used(queue);
+    let dominant = 0;
+    for (const key of RESOURCE_KEYS) {
+      const cap = this.capacity[key];
+      if (cap > 0) dominant = Math.max(dominant, Math.max(0, used[key] - spec.guarantee[key]) / cap);
+    }
+    return dominant / spec.weight;
+  }
+}

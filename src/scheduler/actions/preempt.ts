@@ -1,0 +1,44 @@
+import type { CycleContext } from "./context.js";
+import { makeRoom, type RoomPolicy } from "./make-room.js";
+import { admissible, type Waiting } from "./place-unit.js";
+import { priorityOf } from "./units.js";
+import type { Unit } from "./units.js";
+
+/**
+ * Preempt: a unit waiting for capacity may evict workloads of STRICTLY lower priority that are
+ * preemptible, a gang always whole. Work of another queue is taken only from what that queue holds
+ * beyond its guarantee (guarantees hold against every priority); the unit's own queue is exempt.
+ */
+export const PREEMPT: RoomPolicy = {
+  reason: "preempt",
+  eligible: (unit) => (p) =>
+    priorityOf(p.workload) < unit.priority &&
+    p.workload.preemptible !== false &&
+    (unit.gangSize === undefined || p.workload.gang?.id !== unit.key),
+  search: (unit) => ({ guardQueues: true, exemptQueue: unit.queue }),
+};
+
+/** Runs `policy` for every unit still waiting for capacity that eviction may help, in unit order. */
+export function evictFor(
+  ctx: CycleContext,
+  units: readonly Unit[],
+  waiting: Map<string, Waiting>,
+  policy: RoomPolicy,
+  wants: (unit: Unit) => boolean = () => true,
+): void {
+  for (const unit of units) {
+    const w = waiting.get(unit.key);
+    if (w === undefined) {
+      // Not tried by allocate (a configured order without it): place it only if admissible.
+      if (unit.members.some((m) => ctx.snapshot.placement(m.id))) continue;
+    } else if (w.kind !== "capacity" || !w.resolvable) {
+      continue;
+    }
+    if (admissible(ctx, unit) !== null || !wants(unit)) continue;
+    if (makeRoom(ctx, unit, policy)) waiting.delete(unit.key);
+  }
+}
+
+export function preempt(ctx: CycleContext, units: readonly Unit[], waiting: Map<string, Waiting>): void {
+  evictFor(ctx, units, waiting, PREEMPT);
+}

@@ -1,0 +1,124 @@
+import type { Workload } from "../../core/workload.js";
+import type { NodeInfo, Placed } from "../snapshot/node-info.js";
+import type { CycleContext } from "./context.js";
+import { allocationResources, queueOf } from "./ledger.js";
+import { priorityOf, seqOf } from "./units.js";
+
+/** Workloads that leave together: one workload, or every placed member of its gang. */
+export interface VictimGroup {
+  readonly members: readonly Placed[];
+  /** Highest member priority. */
+  readonly priority: number;
+  /** Newest member submission. */
+  readonly seq: number;
+}
+
+/** Whether a placed workload may be evicted for the pod at hand (priority, preemptible, queue rules). */
+export type Eligible = (p: Placed) => boolean;
+
+/**
+ * The candidate groups on `node`: every member eligible, lowest priority first, then newest first
+ * (then id, for determinism). A gang member on this node brings its whole gang, wherever it runs.
+ */
+export function candidateGroups(ctx: CycleContext, node: NodeInfo, eligible: Eligible): VictimGroup[] {
+  const seen = new Set<string>();
+  const groups: VictimGroup[] = [];
+  const onNode = [...node.placed.values()].sort((a, b) => (a.allocation.workloadId < b.allocation.workloadId ? -1 : 1));
+  for (const p of onNode) {
+    if (seen.has(p.allocation.workloadId)) continue;
+    const members = ctx.evictionGroup(p);
+    for (const m of members) seen.add(m.allocation.workloadId);
+    if (!members.every(eligible)) continue;
+    groups.push({
+      members,
+      priority: Math.max(...members.map((m) => priorityOf(m.workload))),
+      seq: Math.max(...members.map((m) => seqOf(m.workload))),
+    });
+  }
+  return groups.sort(
+    (a, b) =>
+      a.priority - b.priority ||
+      b.seq - a.seq ||
+      (a.members[0]!.allocation.workloadId < b.members[0]!.allocation.workloadId ? -1 : 1),
+  );
+}
+
+/**
+ * Whether the group can leave without pushing any queue below its guarantee, given what is already
+ * gone. `guardQueues` false skips the check (measuring, not evicting).
+ */
+function mayLeave(ctx: CycleContext, g: VictimGroup, guardQueues: boolean, exempt: string | undefined): boolean {
+  if (!guardQueues) return true;
+  const byQueue = new Map<string, ReturnType<typeof allocationResources>>();
+  for (const m of g.members) {
+    const q = queueOf(m.workload);
+    if (q === exempt) continue;
+    const r = allocationResources(ctx.snapshot, m.allocation);
+    const prev = byQueue.get(q);
+    byQueue.set(q, prev ? { gpuMilli: prev.gpuMilli + r.gpuMilli, gpuMemoryMiB: prev.gpuMemoryMiB + r.gpuMemoryMiB, cpuMilli: prev.cpuMilli + r.cpuMilli } : r);
+  }
+  for (const [q, r] of byQueue) if (!ctx.ledger.canGiveBack(q, r)) return false;
+  return true;
+}
+
+function evictGroup(ctx: CycleContext, g: VictimGroup): void {
+  for (const m of g.members) ctx.evict(m.allocation.workloadId);
+}
+
+export interface VictimSearch {
+  /** Check queue guarantees of the victims' queues (except `exemptQueue`, the pod's own queue). */
+  readonly guardQueues: boolean;
+  readonly exemptQueue?: string;
+}
+
+/**
+ * A small set of groups on `node` whose eviction lets `pod` be placed, or null. Greedy: evict
+ * candidates in order until the pod fits, then give back ("reprieve") each chosen group, highest
+ * priority first, when the pod still fits without evicting it. Leaves the snapshot as it found it.
+ */
+export function minimalVictims(
+  ctx: CycleContext,
+  pod: Workload,
+  node: NodeInfo,
+  eligible: Eligible,
+  search: VictimSearch,
+): VictimGroup[] | null {
+  const groups = candidateGroups(ctx, node, eligible);
+  if (groups.length === 0) return null;
+  const cp = ctx.checkpoint();
+  let chosen: VictimGroup[] = [];
+  let fits = false;
+  for (const g of groups) {
+    if (!g.members.every((m) => ctx.snapshot.placement(m.allocation.workloadId))) continue;
+    if (!mayLeave(ctx, g, search.guardQueues, search.exemptQueue)) continue;
+    evictGroup(ctx, g);
+    chosen.push(g);
+    if (ctx.fits(pod)) {
+      fits = true;
+      break;
+    }
+  }
+  ctx.rollback(cp);
+  if (!fits) return null;
+  for (const g of [...chosen].reverse()) {
+    const without = chosen.filter((c) => c !== g);
+    for (const c of without) evictGroup(ctx, c);
+    const still = ctx.fits(pod);
+    ctx.rollback(cp);
+    if (still) chosen = without;
+  }
+  return chosen;
+}
+
+/** Orders victim sets: lowest highest-priority first, then fewest workloads, then lowest summed priority. */
+export function compareVictimSets(a: readonly VictimGroup[], b: readonly VictimGroup[]): number {
+  const top = (s: readonly VictimGroup[]) => Math.max(Number.NEGATIVE_INFINITY, ...s.map((g) => g.priority));
+  const count = victimCount;
+  const sum = (s: readonly VictimGroup[]) => s.reduce((n, g) => n + g.members.reduce((k, m) => k + priorityOf(m.workload), 0), 0);
+  return top(a) - top(b) || count(a) - count(b) || sum(a) - sum(b);
+}
+
+/** Workloads in a victim set. */
+export function victimCount(s: readonly VictimGroup[]): number {
+  return s.reduce((n, g) => n + g.members.length, 0);
+}
