@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { collect, engineConformance } from "./conformance.js";
@@ -59,7 +59,9 @@ engineConformance({
     let detected = await detect(dataDir);
     await ensureBusyboxImage(detected.engine);
     await mkdir(CDI_DIR, { recursive: true });
-    await writeFile(CDI_FILE, JSON.stringify(CDI_SPEC));
+    // Atomically (podman reads every *.json in the CDI dirs; a half-written one would be an invalid spec).
+    await writeFile(`${CDI_FILE}.tmp`, JSON.stringify(CDI_SPEC));
+    await rename(`${CDI_FILE}.tmp`, CDI_FILE);
     return {
       engine: detected.engine,
       image: BUSYBOX_REF,
