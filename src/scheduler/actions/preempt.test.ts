@@ -1,0 +1,157 @@
+import { describe, expect, it } from "vitest";
+import type { NodeSpec } from "../../core/node.js";
+import { queueSpec } from "../../core/queue.js";
+import type { Workload } from "../../core/workload.js";
+import { makeNode, makePod, makeScheduler } from "../scenarios/builders.js";
+import { runCycle } from "./cycle.js";
+
+/** A scheduler whose snapshot already runs `running` (all must fit). */
+function withRunning(nodes: readonly NodeSpec[], running: readonly Workload[], queues = [] as ReturnType<typeof queueSpec>[]) {
+  const s = makeScheduler(nodes);
+  const r = runCycle(s, { pending: running, queues, actions: ["allocate"] });
+  expect(r.pending, "setup: everything running must fit").toEqual(new Map());
+  return s;
+}
+
+const evicted = (r: ReturnType<typeof runCycle>) => r.evict.map((e) => e.workloadId).sort();
+
+describe("preempt", () => {
+  it("evicts only strictly lower priorities: lowest first, newest first, and no more than needed", () => {
+    const s = withRunning(
+      [makeNode("n1", { gpus: 4 })],
+      [
+        makePod("old-low", { gpus: 1, priority: -100, seq: 1 }),
+        makePod("new-low", { gpus: 1, priority: -100, seq: 2 }),
+        makePod("normal", { gpus: 1, priority: 0, seq: 3 }),
+        makePod("peer", { gpus: 1, priority: 1000, seq: 4 }),
+      ],
+    );
+    const r = runCycle(s, { pending: [makePod("high", { gpus: 1, priority: 1000, seq: 5 })] });
+    expect(r.evict).toEqual([{ workloadId: "new-low", reason: "preempt", by: "high" }]);
+    expect(r.bind.map((a) => a.workloadId)).toEqual(["high"]);
+  });
+
+  it("never evicts an equal priority", () => {
+    const s = withRunning([makeNode("n1", { gpus: 1 })], [makePod("a", { gpus: 1, priority: 5 })]);
+    const r = runCycle(s, { pending: [makePod("b", { gpus: 1, priority: 5 })] });
+    expect(r.evict).toEqual([]);
+    expect(r.pending.has("b")).toBe(true);
+  });
+
+  it("never evicts a workload marked preemptible: false", () => {
+    const s = withRunning([makeNode("n1", { gpus: 1 })], [makePod("a", { gpus: 1, priority: -1000, preemptible: false })]);
+    const r = runCycle(s, { pending: [makePod("b", { gpus: 1, priority: 1000 })] });
+    expect(r.evict).toEqual([]);
+  });
+
+  it("does not evict for a pod that would still not fit (CUDA 13.0 on a 535 driver)", () => {
+    const s = withRunning([makeNode("n1", { gpus: 1, driver: "535.104.05" })], [makePod("a", { gpus: 1, priority: -1000 })]);
+    const r = runCycle(s, { pending: [makePod("b", { gpus: 1, priority: 1000, cuda: { version: "13.0" } })] });
+    expect(r.evict).toEqual([]);
+    expect(s.snapshot.placement("a")).toBeDefined();
+  });
+
+  it("does not even try for an Unresolvable pod (no node could ever run it)", () => {
+    const s = withRunning([makeNode("n1", { gpus: 1, driver: "535.104.05" })], [makePod("a", { share: 500, priority: -1000 })]);
+    const r = runCycle(s, { pending: [makePod("b", { share: 500, priority: 1000, cuda: { version: "13.0" } })] });
+    expect(r.evict).toEqual([]);
+    expect(r.pending.get("b")).toBe("0/1 nodes are available: 1 × driver 535.104.05 cannot run CUDA 13.0");
+  });
+
+  it("a victim in a gang takes its whole gang with it, even from another node", () => {
+    const s = withRunning(
+      [makeNode("n1", { gpus: 1 }), makeNode("n2", { gpus: 1 })],
+      [makePod("g-0", { gpus: 1, gang: "g:2", priority: -100 }), makePod("g-1", { gpus: 1, gang: "g:2", priority: -100 })],
+    );
+    const r = runCycle(s, { pending: [makePod("high", { gpus: 1, priority: 1000 })] });
+    expect(evicted(r)).toEqual(["g-0", "g-1"]);
+    expect(s.snapshot.placedWorkloads().map((p) => p.allocation.workloadId)).toEqual(["high"]);
+  });
+
+  it("chooses the node whose victims have the lowest priority, then the fewest", () => {
+    const s = withRunning(
+      [makeNode("n1", { gpus: 2 }), makeNode("n2", { gpus: 2 }), makeNode("n3", { gpus: 2 })],
+      [
+        makePod("n1-a", { gpus: 1, priority: 0, seq: 1 }),
+        makePod("n1-b", { gpus: 1, priority: 0, seq: 2 }),
+        makePod("n2-a", { gpus: 1, priority: -100, seq: 3 }),
+        makePod("n2-b", { gpus: 1, priority: -100, seq: 4 }),
+        makePod("n3-ab", { gpus: 2, priority: -100, seq: 5 }),
+      ],
+    );
+    // Needs 2 GPUs: n1 costs two priority-0 victims, n2 two priority -100, n3 one priority -100.
+    const r = runCycle(s, { pending: [makePod("big", { gpus: 2, priority: 1000 })] });
+    expect(evicted(r)).toEqual(["n3-ab"]);
+    expect(r.bind).toMatchObject([{ workloadId: "big", node: "n3" }]);
+  });
+
+  it("a gang preempts for all its members or for none", () => {
+    const s = withRunning(
+      [makeNode("n1", { gpus: 1 }), makeNode("n2", { gpus: 1 })],
+      [makePod("low", { gpus: 1, priority: -100 }), makePod("peer", { gpus: 1, priority: 1000 })],
+    );
+    const gang = [makePod("g-0", { gpus: 1, gang: "g:2", priority: 1000 }), makePod("g-1", { gpus: 1, gang: "g:2", priority: 1000 })];
+    const r = runCycle(s, { pending: gang });
+    expect(r.evict).toEqual([]);
+    expect(s.snapshot.placement("low")).toBeDefined();
+    expect(r.pending.get("g-0")).toMatch(/^waiting for gang g/);
+  });
+
+  it("does not take another queue's work below that queue's guarantee, whatever the priority", () => {
+    const queues = [queueSpec({ name: "a", guarantee: { gpuMilli: 1000 } }), queueSpec({ name: "b" })];
+    const s = withRunning([makeNode("n1", { gpus: 1 })], [makePod("a1", { gpus: 1, queue: "a", priority: -1000 })], queues);
+    const r = runCycle(s, { queues, pending: [makePod("b1", { gpus: 1, queue: "b", priority: 1_000_000 })] });
+    expect(r.evict).toEqual([]);
+  });
+
+  it("a victim placed earlier in the same cycle is unbound, not evicted", () => {
+    // The gang fails in allocate (no earmark for gangs), so "late" is backfilled; preempt then takes it back.
+    const s = withRunning([makeNode("n1", { gpus: 1 }), makeNode("n2", { gpus: 1 })], [makePod("old", { gpus: 1, priority: -100, seq: 1 })]);
+    const r = runCycle(s, {
+      pending: [
+        makePod("g-0", { gpus: 1, gang: "g:2", priority: 1000, seq: 2 }),
+        makePod("g-1", { gpus: 1, gang: "g:2", priority: 1000, seq: 3 }),
+        makePod("late", { gpus: 1, priority: -100, seq: 4 }),
+      ],
+    });
+    expect(r.bind.map((a) => a.workloadId).sort()).toEqual(["g-0", "g-1"]);
+    expect(r.evict).toEqual([{ workloadId: "old", reason: "preempt", by: "g-0" }]);
+    expect(r.pending.get("late")).toBe("preempted by g-1 before it was bound");
+  });
+});
+
+describe("reclaim", () => {
+  const queues = [queueSpec({ name: "a", guarantee: { gpuMilli: 2000 } }), queueSpec({ name: "b", guarantee: { gpuMilli: 1000 } })];
+  const borrowing = () =>
+    withRunning(
+      [makeNode("n1", { gpus: 4 })],
+      [0, 1, 2, 3].map((i) => makePod(`b${i}`, { gpus: 1, queue: "b", seq: i })),
+      queues,
+    );
+
+  it("takes back a guarantee from a borrower at equal priority, newest first", () => {
+    const s = borrowing();
+    const r = runCycle(s, { queues, pending: [makePod("a1", { gpus: 1, queue: "a", seq: 10 }), makePod("a2", { gpus: 1, queue: "a", seq: 11 })] });
+    expect(r.evict).toEqual([
+      { workloadId: "b3", reason: "reclaim", by: "a1" },
+      { workloadId: "b2", reason: "reclaim", by: "a2" },
+    ]);
+  });
+
+  it("never pushes the borrower below its own guarantee", () => {
+    const s = borrowing();
+    const pending = [0, 1, 2, 3].map((i) => makePod(`a${i}`, { gpus: 1, queue: "a", seq: 10 + i }));
+    const r = runCycle(s, { queues: [queueSpec({ name: "a", guarantee: { gpuMilli: 3000 } }), queues[1]!], pending });
+    expect(evicted(r)).toEqual(["b2", "b3"].concat(["b1"]).sort());
+    expect(s.snapshot.placement("b0")).toBeDefined();
+  });
+
+  it("does not reclaim for a queue beyond its guarantee, nor from higher priorities", () => {
+    const s = borrowing();
+    const tooBig = runCycle(s, { queues, pending: [makePod("a-big", { gpus: 3, queue: "a" })] });
+    expect(tooBig.evict).toEqual([]);
+    const s2 = withRunning([makeNode("n1", { gpus: 1 })], [makePod("b-high", { gpus: 1, queue: "b", priority: 1000 })], queues);
+    const higher = runCycle(s2, { queues: [queues[0]!, queueSpec({ name: "b" })], pending: [makePod("a1", { gpus: 1, queue: "a" })] });
+    expect(higher.evict).toEqual([]);
+  });
+});
