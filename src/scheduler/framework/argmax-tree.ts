@@ -4,7 +4,7 @@
  */
 export class ArgmaxTree {
   private readonly size: number;
-  /** Leaf values at [size, size + n); internal nodes hold the winning position of their range. */
+  /** Leaf values by position; winner[v] (1 <= v < size) is the winning position under internal node v. */
   private readonly values: Float64Array;
   private readonly winner: Int32Array;
 
@@ -13,9 +13,17 @@ export class ArgmaxTree {
     while (size < Math.max(n, 1)) size <<= 1;
     this.size = size;
     this.values = new Float64Array(size).fill(Number.NEGATIVE_INFINITY);
-    this.winner = new Int32Array(2 * size).fill(-1);
-    for (let i = 0; i < size; i++) this.winner[size + i] = i;
-    for (let v = size - 1; v >= 1; v--) this.winner[v] = this.pick(this.winner[2 * v]!, this.winner[2 * v + 1]!);
+    this.winner = new Int32Array(size);
+    this.rebuild();
+  }
+
+  /** The winning position under tree node v (leaves are positions themselves). */
+  private at(v: number): number {
+    return v >= this.size ? v - this.size : this.winner[v]!;
+  }
+
+  private rebuild(): void {
+    for (let v = this.size - 1; v >= 1; v--) this.winner[v] = this.pick(this.at(2 * v), this.at(2 * v + 1));
   }
 
   private pick(a: number, b: number): number {
@@ -27,7 +35,7 @@ export class ArgmaxTree {
     this.values[i] = value;
     let v = (this.size + i) >> 1;
     while (v >= 1) {
-      this.winner[v] = this.pick(this.winner[2 * v]!, this.winner[2 * v + 1]!);
+      this.winner[v] = this.pick(this.at(2 * v), this.at(2 * v + 1));
       v >>= 1;
     }
   }
@@ -35,12 +43,12 @@ export class ArgmaxTree {
   /** Sets many leaves, then rebuilds all internal nodes once (O(n)). */
   setAll(fill: (i: number) => number): void {
     for (let i = 0; i < this.n; i++) this.values[i] = fill(i);
-    for (let v = this.size - 1; v >= 1; v--) this.winner[v] = this.pick(this.winner[2 * v]!, this.winner[2 * v + 1]!);
+    this.rebuild();
   }
 
   /** The best position, or -1 when every value is -Infinity. */
   best(): number {
-    const w = this.winner[1]!;
+    const w = this.at(1);
     return this.values[w] === Number.NEGATIVE_INFINITY ? -1 : w;
   }
 

@@ -153,20 +153,29 @@ export class Framework {
   private refreshRow(cache: ShapeCache, state: CycleState, pod: Workload, i: number): number {
     const sid = this.handle.snapshot.index.stateIds[i]!;
     if (cache.rowState[i] !== sid) {
-      let v = cache.byState.get(sid);
-      if (v === undefined) {
-        v = this.verdict(state, pod, this.handle.snapshot.nodes[i]!);
-        cache.remember(sid, v);
+      // No verdict objects here: this runs (changed nodes × shapes) times, the bulk of the work.
+      let value = cache.scoreByState.get(sid);
+      let status: Status | null = null;
+      if (value === undefined) {
+        status = cache.statusByState.get(sid) ?? null;
+        if (status === null) {
+          const node = this.handle.snapshot.nodes[i]!;
+          status = this.filterStatus(state, pod, node);
+          value = status === null ? this.cachedScores[0]!.plugin.score(state, pod, node) : Number.NEGATIVE_INFINITY;
+          cache.rememberIncremental(sid, status, value);
+        } else {
+          value = Number.NEGATIVE_INFINITY;
+        }
       }
       const was = cache.rowState[i] !== -1 && cache.rowFeasible[i] === 1;
-      const now = v.status === null;
+      const now = status === null;
       cache.feasibleCount += (now ? 1 : 0) - (was ? 1 : 0);
       cache.rowState[i] = sid;
       cache.rowFeasible[i] = now ? 1 : 0;
-      cache.rowStatus[i] = v.status;
-      cache.rowScores[i] = now ? v.scores[0]! : 0;
+      cache.rowStatus[i] = status;
+      return value;
     }
-    return cache.rowFeasible[i] === 1 ? cache.rowScores[i]! : Number.NEGATIVE_INFINITY;
+    return cache.tree!.value(i);
   }
 
   /**
@@ -198,20 +207,28 @@ export class Framework {
     const key = shapeKey(pod);
     let c = this.shapes.get(key);
     if (!c) {
-      c = new ShapeCache(this.handle.snapshot.nodes.length, this.cachedScores.length);
+      c = new ShapeCache(this.handle.snapshot.nodes.length, this.incremental ? 0 : this.cachedScores.length);
       this.shapes.set(key, c);
     }
     return c;
   }
 
-  private verdict(state: CycleState, pod: Workload, node: NodeInfo): CachedVerdict {
-    for (const f of this.filters) {
+  /** The first filter's failure, or null when every filter passes. */
+  private filterStatus(state: CycleState, pod: Workload, node: NodeInfo): Status | null {
+    for (let k = 0; k < this.filters.length; k++) {
+      const f = this.filters[k]!;
       const st = f.filter(state, pod, node);
       if (st !== null) {
         st.plugin ??= f.name;
-        return { status: st, scores: [] };
+        return st;
       }
     }
+    return null;
+  }
+
+  private verdict(state: CycleState, pod: Workload, node: NodeInfo): CachedVerdict {
+    const status = this.filterStatus(state, pod, node);
+    if (status !== null) return { status, scores: [] };
     const scores: number[] = [];
     for (let s = 0; s < this.cachedScores.length; s++) scores.push(this.cachedScores[s]!.plugin.score(state, pod, node));
     return { status: null, scores };

@@ -9,7 +9,7 @@ export interface CachedVerdict {
 }
 
 /** Bound on remembered node states per pod shape; beyond it the map starts over (rows stay valid). */
-const MAX_STATES_PER_SHAPE = 8192;
+const MAX_STATES_PER_SHAPE = 1024;
 
 /**
  * The equivalence cache (kube-scheduler had one too): filter verdicts and cacheable scores keyed by
@@ -25,6 +25,9 @@ export class ShapeCache {
   readonly rowScores: Float64Array;
   readonly rowStatus: (Status | null)[];
   readonly byState = new Map<number, CachedVerdict>();
+  /** Incremental selection's compact form of byState: the score of a feasible state, the Status of an infeasible one. */
+  readonly scoreByState = new Map<number, number>();
+  readonly statusByState = new Map<number, Status>();
   /** Incremental selection (one cacheable score, no normalize, no tie-breaks): best node by score. */
   tree: ArgmaxTree | null = null;
   /** ChangeLog sequence the rows and tree reflect. */
@@ -32,14 +35,24 @@ export class ShapeCache {
   /** Nodes whose row says feasible. */
   feasibleCount = 0;
 
+  /** `scoreCount` cached scores per node; incremental selection keeps its single score in the tree instead. */
   constructor(
     nodeCount: number,
     readonly scoreCount: number,
   ) {
     this.rowState = new Int32Array(nodeCount).fill(-1);
     this.rowFeasible = new Uint8Array(nodeCount);
-    this.rowScores = new Float64Array(nodeCount * Math.max(scoreCount, 1));
+    this.rowScores = new Float64Array(nodeCount * scoreCount);
     this.rowStatus = new Array(nodeCount).fill(null);
+  }
+
+  rememberIncremental(stateId: number, status: Status | null, score: number): void {
+    if (this.scoreByState.size + this.statusByState.size >= MAX_STATES_PER_SHAPE) {
+      this.scoreByState.clear();
+      this.statusByState.clear();
+    }
+    if (status === null) this.scoreByState.set(stateId, score);
+    else this.statusByState.set(stateId, status);
   }
 
   remember(stateId: number, verdict: CachedVerdict): void {

@@ -4,7 +4,7 @@ import type { Workload } from "../../core/workload.js";
 import type { DevicePlugin, ScorePlugin } from "../framework/interfaces.js";
 import { registration } from "../framework/registry.js";
 import type { NodeInfo } from "../snapshot/node-info.js";
-import { migChoice, shareFits, wholeChoice } from "./gpu-devices.js";
+import { migChoice, shareFits, wholeChoice, wholeFree } from "./gpu-devices.js";
 
 /**
  * Fragmentation Gradient Descent (Weng et al., USENIX ATC'23; protocol in
@@ -78,6 +78,7 @@ export class FgdScore implements ScorePlugin, DevicePlugin {
   /** Per node: bitmask of GPUs whose model each shape allows (index node.order * shapes + m). */
   private readonly allowed = new Map<NodeInfo, Int32Array>();
   private readonly scratch = new Array<number>(64).fill(0);
+  private readonly wholeScratch: number[] = [];
 
   constructor(args: FgdArgs) {
     const typical = args.typicalPods.length ? args.typicalPods : GENERIC_MIX;
@@ -188,8 +189,15 @@ export class FgdScore implements ScorePlugin, DevicePlugin {
     if (g.kind === "none") return this.placementScore(node, pod, f0, -1, null);
     if (g.kind === "mig") return 50;
     if (g.kind === "whole") {
-      const pick = wholeChoice(node, pod);
-      return pick ? this.placementScore(node, pod, f0, -1, pick.map((a) => a.index)) : 0;
+      if (g.count > 1 && node.spec.gpus.some((d) => d.nvlinkPeers?.length)) {
+        const pick = wholeChoice(node, pod);
+        return pick ? this.placementScore(node, pod, f0, -1, pick.map((a) => a.index)) : 0;
+      }
+      // Without NVLink data the choice is the lowest free indexes: mark them without allocating.
+      const taken = this.wholeScratch;
+      taken.length = 0;
+      for (let i = 0; i < node.gpuCount && taken.length < g.count; i++) if (wholeFree(node, i, pod)) taken.push(i);
+      return taken.length === g.count ? this.placementScore(node, pod, f0, -1, taken) : 0;
     }
     let best = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < node.gpuCount; i++) {

@@ -4,7 +4,7 @@ import type { FilterPlugin } from "../framework/interfaces.js";
 import { registration } from "../framework/registry.js";
 import { type MaybeStatus, Status } from "../framework/status.js";
 import type { NodeInfo } from "../snapshot/node-info.js";
-import { migChoice, migProfileOf, modelAllowed, shareFits, wholeChoice } from "./gpu-devices.js";
+import { migChoice, migProfileOf, modelAllowed, shareFits, wholeChoice, wholeFree } from "./gpu-devices.js";
 
 const INSUFFICIENT_CPU = Status.unschedulable("Insufficient CPU");
 const INSUFFICIENT_MEMORY = Status.unschedulable("Insufficient memory");
@@ -42,8 +42,10 @@ export class GpuFit implements FilterPlugin {
       }
       case "whole": {
         if (node.fullyFree < g.count) return NO_WHOLE;
-        if (wholeChoice(node, pod) !== null) return null;
-        return pod.nvlink === "required" ? NO_NVLINK : NO_WHOLE;
+        if (pod.nvlink === "required" && g.count > 1) return wholeChoice(node, pod) !== null ? null : NO_NVLINK;
+        let free = 0;
+        for (let i = 0; i < node.gpuCount; i++) if (wholeFree(node, i, pod)) free++;
+        return free >= g.count ? null : NO_WHOLE;
       }
       case "mig": {
         let capable = false;

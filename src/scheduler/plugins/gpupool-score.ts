@@ -80,6 +80,7 @@ export class GpupoolScore extends FgdScore {
   /** 1 when the pod gets what its topology wants here: NVLink-connected GPUs for a multi-GPU pod. */
   private topologyKey(pod: Workload, node: NodeInfo): number {
     if (pod.gpu.kind !== "whole" || pod.gpu.count < 2) return 1;
+    if (!node.spec.gpus.some((g) => g.nvlinkPeers?.length)) return 0;
     return nvlinkSet(node, wholeFreeIndexes(node, pod), pod.gpu.count) ? 1 : 0;
   }
 

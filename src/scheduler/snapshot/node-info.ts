@@ -51,6 +51,7 @@ export class NodeInfo {
   readonly datacenter: boolean;
   private readonly typeKey: string;
   private readonly index: SnapshotIndex;
+  private stateKeyText: string | undefined;
 
   constructor(spec: NodeSpec, order: number, index: SnapshotIndex) {
     this.index = index;
@@ -141,7 +142,10 @@ export class NodeInfo {
     this.maxFree = max;
     this.totalFree = total;
     this.version++;
-    this.stateId = this.index.interner.intern(this.stateKey());
+    const previous = this.stateKeyText;
+    this.stateKeyText = this.stateKey();
+    this.stateId = this.index.interner.acquire(this.stateKeyText);
+    if (previous !== undefined) this.index.interner.release(previous);
     this.index.stateIds[this.order] = this.stateId;
     this.index.changes.record(this.order);
   }
@@ -180,19 +184,31 @@ export interface SnapshotIndex {
   readonly changes: ChangeLog;
 }
 
-/** Interns node state strings into small integers, shared by all nodes of a snapshot. */
+/**
+ * Interns node state strings into integers. Ids are never reused: a state no node holds any more is
+ * forgotten (so memory stays bounded by the node count), and if it comes back it gets a new id, so a
+ * cache keyed by id can never confuse two states.
+ */
 export class StateInterner {
-  private readonly ids = new Map<string, number>();
+  private readonly ids = new Map<string, { id: number; holders: number }>();
+  private next = 0;
 
-  intern(key: string): number {
-    let id = this.ids.get(key);
-    if (id === undefined) {
-      id = this.ids.size;
-      this.ids.set(key, id);
+  acquire(key: string): number {
+    let e = this.ids.get(key);
+    if (e === undefined) {
+      e = { id: this.next++, holders: 0 };
+      this.ids.set(key, e);
     }
-    return id;
+    e.holders++;
+    return e.id;
   }
 
+  release(key: string): void {
+    const e = this.ids.get(key);
+    if (e !== undefined && --e.holders === 0) this.ids.delete(key);
+  }
+
+  /** Distinct states currently held by some node. */
   get size(): number {
     return this.ids.size;
   }
