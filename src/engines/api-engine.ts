@@ -92,7 +92,12 @@ export abstract class ApiEngine implements ContainerEngine {
     const notFound = (message: string) => containerNotFound(id, message);
     return {
       async *[Symbol.asyncIterator]() {
-        const query = { stdout: true, stderr: true, follow: opts.follow ?? false };
+        const query = {
+          stdout: true,
+          stderr: true,
+          follow: opts.follow ?? false,
+          timestamps: opts.timestamps ?? false,
+        };
         const res = await http
           .send("GET", `/containers/${encodeURIComponent(id)}/logs`, {
             query,
@@ -110,7 +115,9 @@ export abstract class ApiEngine implements ContainerEngine {
         const contentType = String(res.headers["content-type"] ?? "");
         const multiplexed = !contentType.includes("application/vnd.docker.raw-stream");
         try {
-          yield* demuxLogLines(res.body, multiplexed);
+          const lines = demuxLogLines(res.body, multiplexed);
+          if (!opts.timestamps) yield* lines;
+          else for await (const line of lines) yield splitTimestamp(line);
         } catch (err) {
           if (opts.signal?.aborted) return;
           throw err;
@@ -260,6 +267,15 @@ export abstract class ApiEngine implements ContainerEngine {
       if (error) throw new GpupoolError("GP_ENGINE_ERROR", `${what}: ${error}`);
     }
   }
+}
+
+/** "2026-11-30T05:21:14.740324570Z text" → { time, text }; a line without a timestamp is left as is. */
+export function splitTimestamp(line: LogLine): LogLine {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ?/.exec(line.text);
+  if (!m) return line;
+  const time = new Date(m[1] as string);
+  if (Number.isNaN(time.getTime())) return line;
+  return { stream: line.stream, text: line.text.slice(m[0].length), time };
 }
 
 export function containerNotFound(id: string, message: string): GpupoolError {

@@ -170,6 +170,33 @@ export function engineConformance(opts: ConformanceOptions): void {
       expect(await engine.wait(id)).toBe(0);
     });
 
+    it("timestamps log lines on request, in order and within the container's run", async () => {
+      const { id } = await runToEnd(spec("echo a; sleep 1; echo b >&2"));
+      const state = await engine.inspect(id);
+      const lines = await collect(engine.logs(id, { timestamps: true }));
+      expect(lines.map((l) => [l.stream, l.text])).toEqual([
+        ["stdout", "a"],
+        ["stderr", "b"],
+      ]);
+      const [a, b] = lines.map((l) => l.time?.getTime() ?? Number.NaN) as [number, number];
+      expect(b - a).toBeGreaterThanOrEqual(900);
+      expect(a).toBeGreaterThanOrEqual((state?.startedAt?.getTime() ?? 0) - 1000);
+      expect(b).toBeLessThanOrEqual((state?.finishedAt?.getTime() ?? 0) + 1000);
+      expect((await collect(engine.logs(id)))[0]?.time).toBeUndefined();
+    });
+
+    it("abandons a wait when its signal aborts, leaving the container running", async () => {
+      const id = await engine.create(spec("sleep 30"));
+      await engine.start(id);
+      const abort = new AbortController();
+      const t0 = Date.now();
+      setTimeout(() => abort.abort(), 200);
+      await expect(engine.wait(id, { signal: abort.signal })).rejects.toThrow();
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect((await engine.inspect(id))?.status).toBe("running");
+      await engine.remove(id);
+    });
+
     it("stops gracefully: the SIGTERM handler runs within the grace period", async () => {
       const id = await engine.create(spec("trap 'echo got-term; exit 7' TERM; echo ready; sleep 30 & wait"));
       await engine.start(id);

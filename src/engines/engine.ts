@@ -98,6 +98,8 @@ export interface LogLine {
   readonly stream: "stdout" | "stderr";
   /** One line without its trailing newline (a last unterminated line is emitted as is). */
   readonly text: string;
+  /** When the engine logged the line; only with LogOptions.timestamps. */
+  readonly time?: Date;
 }
 
 export interface LogOptions {
@@ -105,6 +107,8 @@ export interface LogOptions {
   readonly follow?: boolean;
   /** Ends the stream early (the iterator returns without error). */
   readonly signal?: AbortSignal;
+  /** Fill LogLine.time with the engine's timestamp of each line. */
+  readonly timestamps?: boolean;
 }
 
 /** Labels a container must all carry to match; a value of `true` matches the key with any value. */

@@ -240,7 +240,8 @@ export class FakeEngine implements ContainerEngine {
         for (;;) {
           while (next < c.log.length) {
             if (opts.signal?.aborted) return;
-            yield c.log[next++] as LogLine;
+            const line = c.log[next++] as LogLine;
+            yield opts.timestamps ? line : { stream: line.stream, text: line.text };
           }
           if (!opts.follow || c.status === "exited" || c.status === "dead" || opts.signal?.aborted) return;
           await new Promise<void>((resolve) => {
@@ -314,7 +315,8 @@ export class FakeEngine implements ContainerEngine {
 
   private finish(c: FakeContainer, code: number): void {
     for (const stream of ["stdout", "stderr"] as const) {
-      if (c.partial[stream]) c.log.push({ stream, text: c.partial[stream] });
+      if (c.partial[stream])
+        c.log.push({ stream, text: c.partial[stream], time: new Date(this.clock.now()) });
       c.partial[stream] = "";
     }
     c.status = "exited";
@@ -373,7 +375,7 @@ export class FakeEngine implements ContainerEngine {
     const write = (stream: "stdout" | "stderr", text: string) => {
       const parts = (c.partial[stream] + text).split("\n");
       c.partial[stream] = parts.pop() ?? "";
-      for (const line of parts) c.log.push({ stream, text: line });
+      for (const line of parts) c.log.push({ stream, text: line, time: new Date(this.clock.now()) });
       this.wake(c);
     };
     return {
