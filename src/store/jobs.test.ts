@@ -105,6 +105,26 @@ describe("jobs: submission", () => {
   });
 });
 
+describe("jobs: gangs and notes", () => {
+  it("finds a gang's members and keeps notes in the event log without changing state", () => {
+    const a = store.jobs.submit("acme", { name: "w0", spec: {}, gang: "g1" }).job;
+    const b = store.jobs.submit("acme", { name: "w1", spec: {}, gang: "g1" }).job;
+    submit();
+    expect(store.jobs.list({ gang: "g1" }).map((j) => j.id)).toEqual([a.id, b.id]);
+    t = 1500;
+    const note = store.jobs.note(a.id, "adopted", "container c-9 re-adopted after restart");
+    expect(note).toMatchObject({ jobId: a.id, at: 1500, type: "adopted", from: "Pending", to: "Pending" });
+    expect(store.jobs.get(a.id)?.state).toBe("Pending");
+    expect(store.jobs.eventsSince(0).map((e) => e.type)).toEqual([
+      "submitted",
+      "submitted",
+      "submitted",
+      "adopted",
+    ]);
+    expect(store.jobs.eventsSince(note.seq)).toEqual([]);
+  });
+});
+
 describe("jobs: state machine", () => {
   it("walks Pending → Scheduled → Starting → Running → Succeeded with fields and events", () => {
     const job = submit();

@@ -21,6 +21,8 @@ export interface JobRecord {
   readonly reason: string | null;
   readonly priority: number;
   readonly queue: string;
+  /** Gang id: members are placed together or not at all (the scheduler's business; stored to find them). */
+  readonly gang: string | null;
   /** Node and allocation while placed (Scheduled, Starting, Running); kept after it ends for the record. */
   readonly node: string | null;
   readonly allocation: Allocation | null;
@@ -45,13 +47,14 @@ export interface NewJob {
   readonly queue?: string;
   /** The client's idempotency key: a second submission with it returns the first job. */
   readonly clientRequestId?: string;
+  readonly gang?: string;
 }
 
 export interface JobEvent {
   readonly seq: number;
   readonly jobId: string;
   readonly at: number;
-  /** "submitted" | "transition" | "container" */
+  /** "submitted" | "transition" | "container", or a note's type (e.g. "adopted", "image-pulled"). */
   readonly type: string;
   readonly from: JobState | null;
   readonly to: JobState | null;
@@ -75,6 +78,7 @@ export interface JobFilter {
   readonly tenant?: string;
   readonly states?: readonly JobState[];
   readonly queue?: string;
+  readonly gang?: string;
   /** Only jobs with seq greater than this (paging). */
   readonly afterSeq?: number;
   readonly limit?: number;
@@ -91,6 +95,7 @@ interface JobRow {
   reason: string | null;
   priority: number;
   queue: string;
+  gang: string | null;
   node: string | null;
   allocation: string | null;
   container_id: string | null;
@@ -143,6 +148,7 @@ export class JobRepo {
           const existing = toJob(row);
           const same =
             existing.name === job.name &&
+            existing.gang === (job.gang ?? null) &&
             existing.priority === priority &&
             existing.queue === queue &&
             canonicalJson(existing.spec) === canonicalJson(job.spec);
@@ -160,8 +166,8 @@ export class JobRepo {
       const id = newJobId(at);
       this.db
         .prepare(
-          `INSERT INTO jobs (id, tenant, client_request_id, name, spec, state, priority, queue, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?)`,
+          `INSERT INTO jobs (id, tenant, client_request_id, name, spec, state, priority, queue, gang, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
@@ -171,6 +177,7 @@ export class JobRepo {
           JSON.stringify(job.spec),
           priority,
           queue,
+          job.gang ?? null,
           at,
           at,
         );
@@ -204,6 +211,10 @@ export class JobRepo {
     if (filter.queue !== undefined) {
       where.push("queue = ?");
       args.push(filter.queue);
+    }
+    if (filter.gang !== undefined) {
+      where.push("gang = ?");
+      args.push(filter.gang);
     }
     if (filter.afterSeq !== undefined) {
       where.push("seq > ?");
@@ -298,18 +309,31 @@ export class JobRepo {
     });
   }
 
+  /**
+   * Appends an event that changes no state (e.g. "adopted" after a restart, "image-pulled"), in
+   * its own transaction. The state recorded is the job's current one.
+   */
+  note(jobId: string, type: string, reason: string): JobEvent {
+    return inTransaction(this.db, () => {
+      const job = this.require(jobId);
+      this.addEvent(jobId, this.now(), type, job.state, job.state, reason);
+      return this.events(jobId).at(-1) as JobEvent;
+    });
+  }
+
   events(jobId: string): JobEvent[] {
     return (
       this.db.prepare("SELECT * FROM job_events WHERE job_id = ? ORDER BY seq").all(jobId) as EventRow[]
-    ).map((r) => ({
-      seq: r.seq,
-      jobId: r.job_id,
-      at: r.at,
-      type: r.type,
-      from: r.from_state,
-      to: r.to_state,
-      reason: r.reason,
-    }));
+    ).map(toEvent);
+  }
+
+  /** Events of every job after `afterSeq`, oldest first (to tail the event log, e.g. for a watch API). */
+  eventsSince(afterSeq: number, limit = 1000): JobEvent[] {
+    return (
+      this.db
+        .prepare("SELECT * FROM job_events WHERE seq > ? ORDER BY seq LIMIT ?")
+        .all(afterSeq, limit) as EventRow[]
+    ).map(toEvent);
   }
 
   private addEvent(
@@ -344,6 +368,18 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
+function toEvent(r: EventRow): JobEvent {
+  return {
+    seq: r.seq,
+    jobId: r.job_id,
+    at: r.at,
+    type: r.type,
+    from: r.from_state,
+    to: r.to_state,
+    reason: r.reason,
+  };
+}
+
 function toJob(row: JobRow): JobRecord {
   return {
     id: row.id,
@@ -356,6 +392,7 @@ function toJob(row: JobRow): JobRecord {
     reason: row.reason,
     priority: row.priority,
     queue: row.queue,
+    gang: row.gang,
     node: row.node,
     allocation: row.allocation === null ? null : (JSON.parse(row.allocation) as Allocation),
     containerId: row.container_id,

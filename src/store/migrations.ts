@@ -49,6 +49,7 @@ export const MIGRATIONS: readonly Migration[] = [
         reason            TEXT,
         priority          INTEGER NOT NULL DEFAULT 0,
         queue             TEXT NOT NULL,
+        gang              TEXT,
         node              TEXT,
         allocation        TEXT,
         container_id      TEXT,
@@ -64,6 +65,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
       CREATE INDEX jobs_state ON jobs(state, priority DESC, seq);
       CREATE INDEX jobs_tenant ON jobs(tenant, seq);
+      CREATE INDEX jobs_gang ON jobs(gang) WHERE gang IS NOT NULL;
 
       CREATE TABLE job_events (
         seq        INTEGER PRIMARY KEY AUTOINCREMENT,
