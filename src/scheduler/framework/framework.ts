@@ -189,7 +189,7 @@ export class Framework {
     const n = this.handle.snapshot.nodes.length;
     // Past n/8 changes, one linear pass (a typed-array compare per node) beats log-n tree updates.
     const caughtUp =
-      tree !== null && changes.since(cache.syncedSeq, (i) => tree.set(i, this.refreshRow(cache, state, pod, i)), n >> 3);
+      tree !== null && changes.since(cache.syncedSeq, (i) => tree.set(i, this.refreshRow(cache, state, pod, i)), Math.max(4, n >> 3));
     if (!caughtUp) {
       cache.tree ??= new ArgmaxTree(n);
       cache.tree.setAll((i) => this.refreshRow(cache, state, pod, i));
