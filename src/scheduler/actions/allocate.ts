@@ -52,6 +52,7 @@ export function allocate(ctx: CycleContext, units: readonly Unit[], waiting: Map
     const unit = nextUnit(ctx, heads);
     if (unit === null) return;
     cursor.set(unit.queue, cursor.get(unit.queue)! + 1);
+    ctx.rank.set(unit.key, ctx.rank.size);
     if (blockedBy !== null && !opts.backfill) {
       waiting.set(unit.key, { kind: "capacity", reason: `queued behind ${blockedBy.key} (backfill is off)`, resolvable: false });
       continue;

@@ -42,6 +42,8 @@ export class CycleContext {
   readonly placedOrder: string[] = [];
   /** Set by allocate for the first unit that waits for capacity; later units must not delay it. */
   earmark: Earmark | null = null;
+  /** Unit key → the position allocate tried it at. Units tried before the head are not held back by its earmark. */
+  readonly rank = new Map<string, number>();
 
   constructor(
     readonly scheduler: Scheduler,

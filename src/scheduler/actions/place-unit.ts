@@ -65,10 +65,16 @@ export function placeUnit(ctx: CycleContext, unit: Unit): Waiting | null {
   };
 }
 
-/** Whether placing this unit now would delay the earmarked head (the head itself never does). */
+/**
+ * Whether placing this unit now would delay the earmarked head. The head itself and units allocate
+ * tried before it (they come first in the order) are never held back.
+ */
 export function wouldDelayHead(ctx: CycleContext, unit: Unit): boolean {
   const mark = ctx.earmark;
-  if (mark === null || unit.members.some((m) => m.id === mark.head.id)) return false;
+  if (mark === null) return false;
+  const headRank = ctx.rank.get(mark.head.id);
+  const rank = ctx.rank.get(unit.key);
+  if (headRank !== undefined && rank !== undefined && rank <= headRank) return false;
   return touchesEarmark(
     ctx,
     unit.members.map((m) => m.id),

@@ -18,7 +18,7 @@ export const PREEMPT: RoomPolicy = {
   search: (unit) => ({ guardQueues: true, exemptQueue: unit.queue }),
 };
 
-/** Runs `policy` for every unit still waiting for capacity that eviction may help, in unit order. */
+/** Runs `policy` for every unit still waiting for capacity that eviction may help, in allocate's order. */
 export function evictFor(
   ctx: CycleContext,
   units: readonly Unit[],
@@ -26,7 +26,10 @@ export function evictFor(
   policy: RoomPolicy,
   wants: (unit: Unit) => boolean = () => true,
 ): void {
-  for (const unit of units) {
+  // Allocate's order (queue fairness included), then units it never tried.
+  const rank = (u: Unit) => ctx.rank.get(u.key) ?? Number.POSITIVE_INFINITY;
+  const ordered = [...units].sort((a, b) => (rank(a) === rank(b) ? 0 : rank(a) < rank(b) ? -1 : 1));
+  for (const unit of ordered) {
     const w = waiting.get(unit.key);
     if (w === undefined) {
       // Not tried by allocate (a configured order without it): place it only if admissible.
