@@ -16,7 +16,7 @@ describe.skipIf(podmanUnavailable() !== undefined && !process.env.CI)(
         const api: number[] = [];
         const bare: number[] = [];
         // Interleaved, so load from other test files weighs on both alike; the first round warms caches.
-        for (let i = 0; i < 8; i++) {
+        for (let i = 0; i < 12; i++) {
           const a = await timeThroughEngine(detected.engine, {
             name: `gp-lat-${process.pid}-${i}`,
             image: BUSYBOX_REF,
