@@ -37,6 +37,21 @@ describe("detectEngine", () => {
     }
   });
 
+  it("does not fall back to another engine when the one named by DOCKER_HOST is not answering", async () => {
+    const dataDir = await mkdtemp("/tmp/gpt-");
+    try {
+      const err = await detectEngine({
+        dataDir,
+        env: { DOCKER_HOST: `unix://${join(dataDir, "dead.sock")}`, PATH: process.env.PATH },
+        sockets: [],
+      }).catch((e) => e);
+      expect(err).toMatchObject({ code: "GP_ENGINE_UNAVAILABLE" });
+      expect(String(err.message)).toContain("dead.sock: absent");
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a non-unix DOCKER_HOST", async () => {
     await expect(
       detectEngine({ dataDir: "/tmp", env: { DOCKER_HOST: "tcp://1.2.3.4:2375" }, sockets: [] }),

@@ -42,9 +42,10 @@ export interface DetectedEngine {
 }
 
 /**
- * Finds the container engine: CONTAINER_HOST, then DOCKER_HOST, then the well-known sockets, each
- * used only if it answers; the kind (podman or docker) is probed, not guessed from the name. With
- * no socket but a podman binary, spawns and owns `podman system service` on <dataDir>/podman.sock.
+ * Finds the container engine: CONTAINER_HOST, then DOCKER_HOST — when either is set, one of them
+ * must answer; else the well-known sockets, each used only if it answers. The kind (podman or
+ * docker) is probed, not guessed from the name. With no socket but a podman binary, spawns and
+ * owns `podman system service` on <dataDir>/podman.sock.
  * GP_ENGINE_UNAVAILABLE when nothing works, saying what was tried.
  */
 export async function detectEngine(opts: DetectOptions): Promise<DetectedEngine> {
@@ -59,7 +60,8 @@ export async function detectEngine(opts: DetectOptions): Promise<DetectedEngine>
       throw new GpupoolError("GP_ENGINE_UNAVAILABLE", `${name}=${value}: only unix:// sockets are supported`);
     candidates.push({ path, source: "env" });
   }
-  for (const path of opts.sockets ?? WELL_KNOWN_SOCKETS) candidates.push({ path, source: "socket" });
+  if (candidates.length === 0)
+    for (const path of opts.sockets ?? WELL_KNOWN_SOCKETS) candidates.push({ path, source: "socket" });
 
   const owned: PodmanService[] = [];
   const binary =
@@ -75,6 +77,17 @@ export async function detectEngine(opts: DetectOptions): Promise<DetectedEngine>
       continue;
     }
     return finish(kind, path, source, opts, binary, owned);
+  }
+  // An engine named explicitly (CONTAINER_HOST/DOCKER_HOST) that does not answer is an error, not
+  // a reason to quietly use another engine.
+  if (candidates.some((c) => c.source === "env")) {
+    throw new GpupoolError(
+      "GP_ENGINE_UNAVAILABLE",
+      `the engine named by the environment is not answering (${tried.join("; ")})`,
+      {
+        tried,
+      },
+    );
   }
   if (!binary) {
     throw new GpupoolError(
