@@ -43,6 +43,32 @@ engineConformance({
   },
 });
 
+describe.skipIf(unavailable !== undefined && !process.env.CI)(
+  "DockerEngine GPU requests on a host without the NVIDIA toolkit",
+  () => {
+    it("dockerd accepts the DeviceRequest and, at start, asks for the nvidia driver by name", async () => {
+      const dockerd = await startDockerd();
+      const engine = new DockerEngine(dockerd.socketPath);
+      try {
+        await ensureBusyboxImage(engine);
+        const id = await engine.create({
+          name: "gp-gpu-request",
+          image: BUSYBOX_REF,
+          command: ["true"],
+          gpus: { cdi: [], uuids: ["GPU-00000000-0000-0000-0000-000000000000"] },
+        });
+        // The real path on GPU hosts; here the toolkit is missing, which proves dockerd read our request.
+        const err = await engine.start(id).catch((e) => e);
+        expect(err).toMatchObject({ code: "GP_ENGINE_ERROR" });
+        expect(String(err.message)).toContain('could not select device driver "nvidia"');
+      } finally {
+        await engine.close();
+        await dockerd.stop();
+      }
+    });
+  },
+);
+
 describe.skipIf(unavailable !== undefined && !process.env.CI)("detectEngine with Docker", () => {
   it("finds a dockerd through DOCKER_HOST and tells it from Podman by probing", async () => {
     const dockerd = await startDockerd();
