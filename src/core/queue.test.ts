@@ -34,12 +34,20 @@ describe("parsePriority", () => {
 
 describe("queueSpec", () => {
   it("fills defaults: weight 1, guarantee 0, no limit", () => {
-    expect(queueSpec({ name: "a" })).toEqual({ name: "a", weight: 1, guarantee: { gpuMilli: 0, gpuMemoryMiB: 0, cpuMilli: 0 } });
+    expect(queueSpec({ name: "a" })).toEqual({
+      name: "a",
+      weight: 1,
+      guarantee: { gpuMilli: 0, gpuMemoryMiB: 0, cpuMilli: 0 },
+    });
   });
 
   it("a resource left out of a limit is unlimited", () => {
     const q = queueSpec({ name: "a", limit: { gpuMilli: 2000 } });
-    expect(q.limit).toEqual({ gpuMilli: 2000, gpuMemoryMiB: Number.POSITIVE_INFINITY, cpuMilli: Number.POSITIVE_INFINITY });
+    expect(q.limit).toEqual({
+      gpuMilli: 2000,
+      gpuMemoryMiB: Number.POSITIVE_INFINITY,
+      cpuMilli: Number.POSITIVE_INFINITY,
+    });
   });
 
   it.each([

@@ -47,7 +47,8 @@ function resources(path: string, input: Partial<Resources> | undefined, missing:
   for (const key of RESOURCE_KEYS) {
     const v = input?.[key];
     if (v === undefined) continue;
-    if (!Number.isSafeInteger(v) || v < 0) throw invalid(`${path}.${key}`, `must be a non-negative integer, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw invalid(`${path}.${key}`, `must be a non-negative integer, got ${v}`);
     out[key] = v;
   }
   return Object.freeze(out);
@@ -59,24 +60,35 @@ function resources(path: string, input: Partial<Resources> | undefined, missing:
  */
 export function queueSpec(input: QueueInput): QueueSpec {
   const path = `queue ${input.name}`;
-  if (typeof input.name !== "string" || input.name.length === 0) throw invalid("queue.name", "must be a non-empty string");
+  if (typeof input.name !== "string" || input.name.length === 0)
+    throw invalid("queue.name", "must be a non-empty string");
   const weight = input.weight ?? 1;
-  if (!Number.isFinite(weight) || weight <= 0) throw invalid(`${path}.weight`, `must be greater than 0, got ${weight}`);
+  if (!Number.isFinite(weight) || weight <= 0)
+    throw invalid(`${path}.weight`, `must be greater than 0, got ${weight}`);
   const guarantee = resources(`${path}.guarantee`, input.guarantee, 0);
   if (input.limit === undefined) return Object.freeze({ name: input.name, weight, guarantee });
   const limit = resources(`${path}.limit`, input.limit, Number.POSITIVE_INFINITY);
   for (const key of RESOURCE_KEYS) {
-    if (limit[key] < guarantee[key]) throw invalid(`${path}.limit.${key}`, `${limit[key]} is below the guarantee ${guarantee[key]}`);
+    if (limit[key] < guarantee[key])
+      throw invalid(`${path}.limit.${key}`, `${limit[key]} is below the guarantee ${guarantee[key]}`);
   }
   return Object.freeze({ name: input.name, weight, guarantee, limit });
 }
 
 export function addResources(a: Resources, b: Resources): Resources {
-  return { gpuMilli: a.gpuMilli + b.gpuMilli, gpuMemoryMiB: a.gpuMemoryMiB + b.gpuMemoryMiB, cpuMilli: a.cpuMilli + b.cpuMilli };
+  return {
+    gpuMilli: a.gpuMilli + b.gpuMilli,
+    gpuMemoryMiB: a.gpuMemoryMiB + b.gpuMemoryMiB,
+    cpuMilli: a.cpuMilli + b.cpuMilli,
+  };
 }
 
 export function subResources(a: Resources, b: Resources): Resources {
-  return { gpuMilli: a.gpuMilli - b.gpuMilli, gpuMemoryMiB: a.gpuMemoryMiB - b.gpuMemoryMiB, cpuMilli: a.cpuMilli - b.cpuMilli };
+  return {
+    gpuMilli: a.gpuMilli - b.gpuMilli,
+    gpuMemoryMiB: a.gpuMemoryMiB - b.gpuMemoryMiB,
+    cpuMilli: a.cpuMilli - b.cpuMilli,
+  };
 }
 
 /** The first resource in which `amount` exceeds `cap`, or null when it fits everywhere. */

@@ -13,14 +13,18 @@ function boundIds(r: ReturnType<typeof runCycle>): string[] {
 describe("allocate: order", () => {
   it("places the higher priority first, whatever the submission order", () => {
     const s = makeScheduler([GPU_NODE]);
-    const r = runCycle(s, { pending: [makePod("low", { gpus: 1, seq: 1 }), makePod("high", { gpus: 1, seq: 2, priority: 1000 })] });
+    const r = runCycle(s, {
+      pending: [makePod("low", { gpus: 1, seq: 1 }), makePod("high", { gpus: 1, seq: 2, priority: 1000 })],
+    });
     expect(boundIds(r)).toEqual(["high"]);
     expect(r.pending.get("low")).toMatch(/0\/1 nodes are available: 1 × .*not enough free whole GPUs/);
   });
 
   it("is FIFO within a priority", () => {
     const s = makeScheduler([GPU_NODE]);
-    const r = runCycle(s, { pending: [makePod("later", { gpus: 1, seq: 2 }), makePod("first", { gpus: 1, seq: 1 })] });
+    const r = runCycle(s, {
+      pending: [makePod("later", { gpus: 1, seq: 2 }), makePod("first", { gpus: 1, seq: 1 })],
+    });
     expect(boundIds(r)).toEqual(["first"]);
   });
 
@@ -48,7 +52,13 @@ describe("allocate: queues", () => {
   it("a workload over its queue's limit waits with the limit in the reason", () => {
     const s = makeScheduler(fourGpus);
     const queues = [queueSpec({ name: "a", limit: { gpuMilli: 1000 } })];
-    const r = runCycle(s, { queues, pending: [makePod("a1", { gpus: 1, queue: "a", seq: 1 }), makePod("a2", { gpus: 1, queue: "a", seq: 2 })] });
+    const r = runCycle(s, {
+      queues,
+      pending: [
+        makePod("a1", { gpus: 1, queue: "a", seq: 1 }),
+        makePod("a2", { gpus: 1, queue: "a", seq: 2 }),
+      ],
+    });
     expect(boundIds(r)).toEqual(["a1"]);
     expect(r.pending.get("a2")).toBe("over quota: queue a limit gpu 1000m (uses 1000, asks 1000)");
   });
@@ -64,7 +74,13 @@ describe("allocate: queues", () => {
   it("a queue within its guarantee goes before a borrowing one at equal priority", () => {
     const s = makeScheduler([GPU_NODE]);
     const queues = [queueSpec({ name: "a", guarantee: { gpuMilli: 1000 } }), queueSpec({ name: "b" })];
-    const r = runCycle(s, { queues, pending: [makePod("b1", { gpus: 1, queue: "b", seq: 1 }), makePod("a1", { gpus: 1, queue: "a", seq: 2 })] });
+    const r = runCycle(s, {
+      queues,
+      pending: [
+        makePod("b1", { gpus: 1, queue: "b", seq: 1 }),
+        makePod("a1", { gpus: 1, queue: "a", seq: 2 }),
+      ],
+    });
     expect(boundIds(r)).toEqual(["a1"]);
   });
 
@@ -89,14 +105,18 @@ describe("allocate: queues", () => {
 describe("allocate: gangs", () => {
   it("places all members in one cycle", () => {
     const s = makeScheduler([makeNode("n1", { gpus: 1 }), makeNode("n2", { gpus: 1 })]);
-    const r = runCycle(s, { pending: [makePod("g-0", { gpus: 1, gang: "g:2" }), makePod("g-1", { gpus: 1, gang: "g:2" })] });
+    const r = runCycle(s, {
+      pending: [makePod("g-0", { gpus: 1, gang: "g:2" }), makePod("g-1", { gpus: 1, gang: "g:2" })],
+    });
     expect(boundIds(r).sort()).toEqual(["g-0", "g-1"]);
     expect(new Set(r.bind.map((a) => a.node))).toEqual(new Set(["n1", "n2"]));
   });
 
   it("places none when not all fit, and says how many could", () => {
     const s = makeScheduler([GPU_NODE]);
-    const r = runCycle(s, { pending: [makePod("g-0", { gpus: 1, gang: "g:2" }), makePod("g-1", { gpus: 1, gang: "g:2" })] });
+    const r = runCycle(s, {
+      pending: [makePod("g-0", { gpus: 1, gang: "g:2" }), makePod("g-1", { gpus: 1, gang: "g:2" })],
+    });
     expect(r.bind).toEqual([]);
     expect(s.snapshot.placedWorkloads()).toEqual([]);
     expect(r.pending.get("g-1")).toMatch(/^waiting for gang g \(1\/2 placeable\): /);
@@ -120,7 +140,9 @@ describe("allocate: backfill", () => {
 
   it("does not backfill onto what the head waits for", () => {
     const s = setup();
-    const r = runCycle(s, { pending: [makePod("h", { gpus: 4, seq: 1 }), makePod("s", { gpus: 1, seq: 2 })] });
+    const r = runCycle(s, {
+      pending: [makePod("h", { gpus: 4, seq: 1 }), makePod("s", { gpus: 1, seq: 2 })],
+    });
     expect(r.bind).toEqual([]);
     expect(r.pending.get("s")).toMatch(/node n1 is held for h/);
   });
@@ -133,7 +155,10 @@ describe("allocate: backfill", () => {
 
   it("with backfill off, everything behind the head waits", () => {
     const s = setup();
-    const r = runCycle(s, { backfill: false, pending: [makePod("h", { gpus: 4, seq: 1 }), makePod("cpu", { seq: 2 })] });
+    const r = runCycle(s, {
+      backfill: false,
+      pending: [makePod("h", { gpus: 4, seq: 1 }), makePod("cpu", { seq: 2 })],
+    });
     expect(r.bind).toEqual([]);
     expect(r.pending.get("cpu")).toBe("queued behind h (backfill is off)");
   });
@@ -141,9 +166,18 @@ describe("allocate: backfill", () => {
 
 describe("determinism", () => {
   it("the same input and seed give the same result", () => {
-    const nodes = [makeNode("n1", { gpus: 4, nvlink: "pairs" }), makeNode("n2", { gpus: 2 }), makeNode("n3", { gpus: 8, nvlink: "all" })];
+    const nodes = [
+      makeNode("n1", { gpus: 4, nvlink: "pairs" }),
+      makeNode("n2", { gpus: 2 }),
+      makeNode("n3", { gpus: 8, nvlink: "all" }),
+    ];
     const pending = Array.from({ length: 30 }, (_, i) =>
-      makePod(`p${i}`, { seq: i, priority: (i * 7) % 3, queue: `q${i % 3}`, ...(i % 4 === 0 ? { gpus: 1 + (i % 3) } : { share: 250 + ((i * 131) % 700) }) }),
+      makePod(`p${i}`, {
+        seq: i,
+        priority: (i * 7) % 3,
+        queue: `q${i % 3}`,
+        ...(i % 4 === 0 ? { gpus: 1 + (i % 3) } : { share: 250 + ((i * 131) % 700) }),
+      }),
     );
     const once = () => {
       const r = runCycle(makeScheduler(nodes, "random", 42), { pending });

@@ -1,4 +1,4 @@
-import { computeEarmark } from "./backfill.js";
+import { computeEarmark, type Held, keepEarmark } from "./backfill.js";
 import type { CycleContext } from "./context.js";
 import { admissible, placeUnitBackfilling, type Waiting } from "./place-unit.js";
 import type { Unit } from "./units.js";
@@ -9,6 +9,8 @@ export interface AllocateOptions {
    * do not delay it (see backfill.ts). false: everything after the head waits behind it.
    */
   readonly backfill: boolean;
+  /** The previous cycle's earmark (CycleResult.held), kept while still valid for the same head. */
+  readonly held?: Held;
 }
 
 /**
@@ -20,7 +22,12 @@ function nextUnit(ctx: CycleContext, heads: readonly Unit[]): Unit | null {
   let best: Unit | null = null;
   let bestKey: readonly number[] = [];
   for (const u of heads) {
-    const key = [-u.priority, ctx.ledger.withinGuarantee(u.queue, u.demand) ? 0 : 1, ctx.ledger.borrowShare(u.queue), u.seq];
+    const key = [
+      -u.priority,
+      ctx.ledger.withinGuarantee(u.queue, u.demand) ? 0 : 1,
+      ctx.ledger.borrowShare(u.queue),
+      u.seq,
+    ];
     if (best === null || lexLess(key, bestKey) || (lexEqual(key, bestKey) && u.key < best.key)) {
       best = u;
       bestKey = key;
@@ -34,12 +41,17 @@ function nextUnit(ctx: CycleContext, heads: readonly Unit[]): Unit | null {
  * why each unit that stays pending waits. The first unit that waits for capacity becomes the head
  * and gets an earmark; units after it are backfilled only where they do not delay it.
  */
-export function allocate(ctx: CycleContext, units: readonly Unit[], waiting: Map<string, Waiting>, opts: AllocateOptions): void {
+export function allocate(
+  ctx: CycleContext,
+  units: readonly Unit[],
+  waiting: Map<string, Waiting>,
+  opts: AllocateOptions,
+): void {
   const queues = new Map<string, Unit[]>();
   for (const u of units) {
-    let list = queues.get(u.queue);
-    if (!list) queues.set(u.queue, (list = []));
+    const list = queues.get(u.queue) ?? [];
     list.push(u);
+    queues.set(u.queue, list);
   }
   const cursor = new Map<string, number>([...queues.keys()].map((q) => [q, 0]));
   let blockedBy: Unit | null = null;
@@ -54,7 +66,11 @@ export function allocate(ctx: CycleContext, units: readonly Unit[], waiting: Map
     cursor.set(unit.queue, cursor.get(unit.queue)! + 1);
     ctx.rank.set(unit.key, ctx.rank.size);
     if (blockedBy !== null && !opts.backfill) {
-      waiting.set(unit.key, { kind: "capacity", reason: `queued behind ${blockedBy.key} (backfill is off)`, resolvable: false });
+      waiting.set(unit.key, {
+        kind: "capacity",
+        reason: `queued behind ${blockedBy.key} (backfill is off)`,
+        resolvable: false,
+      });
       continue;
     }
     const w = admissible(ctx, unit) ?? placeUnitBackfilling(ctx, unit);
@@ -62,7 +78,10 @@ export function allocate(ctx: CycleContext, units: readonly Unit[], waiting: Map
     waiting.set(unit.key, w);
     if (w.kind !== "capacity" || !w.resolvable) continue;
     if (blockedBy === null) blockedBy = unit;
-    if (opts.backfill && ctx.earmark === null && unit.gangSize === undefined) ctx.earmark = computeEarmark(ctx, unit.members[0]!);
+    if (opts.backfill && ctx.earmark === null && unit.gangSize === undefined) {
+      const head = unit.members[0]!;
+      ctx.earmark = keepEarmark(ctx, head, opts.held) ?? computeEarmark(ctx, head);
+    }
   }
 }
 

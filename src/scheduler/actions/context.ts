@@ -106,10 +106,23 @@ export class CycleContext {
     if (!node) throw new Error(`hold on unknown node ${nodeName}`);
     const id = `${HOLD_PREFIX}${nodeName}`;
     const gpus = node.spec.gpus
-      .map((g, index) => ({ index, milli: g.migEnabled ? 0 : node.gpuFree[index]!, memoryMiB: g.migEnabled ? 0 : node.gpuMemFree[index]! }))
+      .map((g, index) => ({
+        index,
+        milli: g.migEnabled ? 0 : node.gpuFree[index]!,
+        memoryMiB: g.migEnabled ? 0 : node.gpuMemFree[index]!,
+      }))
       .filter((a) => a.milli > 0 || a.memoryMiB > 0);
-    const alloc: Allocation = { workloadId: id, node: nodeName, cpuMilli: node.cpuFree, memoryMiB: node.memFree, gpus };
-    this.stmt.allocate({ id, cpuMilli: alloc.cpuMilli, memoryMiB: alloc.memoryMiB, gpu: { kind: "none" } }, alloc);
+    const alloc: Allocation = {
+      workloadId: id,
+      node: nodeName,
+      cpuMilli: node.cpuFree,
+      memoryMiB: node.memFree,
+      gpus,
+    };
+    this.stmt.allocate(
+      { id, cpuMilli: alloc.cpuMilli, memoryMiB: alloc.memoryMiB, gpu: { kind: "none" } },
+      alloc,
+    );
     return id;
   }
 

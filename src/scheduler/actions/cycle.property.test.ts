@@ -1,13 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { NodeSpec } from "../../core/node.js";
-import { type QueueSpec, queueSpec, RESOURCE_KEYS, type ResourceKey } from "../../core/queue.js";
-import type { Workload } from "../../core/workload.js";
-import { makeNode, makePod, makeScheduler, type PodOpts } from "../scenarios/builders.js";
-import type { Scheduler } from "../scheduler.js";
-import { type CycleResult, runCycle } from "./cycle.js";
+import { queueSpec, RESOURCE_KEYS, type ResourceKey } from "../../core/queue.js";
+import { makeNode, makeScheduler, type PodOpts } from "../scenarios/builders.js";
+import type { CycleResult } from "./cycle.js";
 import { snapshotViolations } from "./invariants.js";
 import { demandOf, QueueLedger, queueOf } from "./ledger.js";
+import { type JobGen, type Op, World } from "./test-world.js";
 import { priorityOf } from "./units.js";
 
 /**
@@ -30,14 +29,28 @@ const nodeArb = fc.record({
 
 const clusterArb: fc.Arbitrary<NodeSpec[]> = fc.array(nodeArb, { minLength: 1, maxLength: 3 }).map((ns) =>
   ns.map((n, i) =>
-    makeNode(`n${i}`, { gpus: n.gpus, model: n.model, mig: n.mig && n.gpus > 0, nvlink: n.nvlink, cpuMilli: n.cpus * 1000, memoryMiB: n.memGiB * 1024, driver: n.driver }),
+    makeNode(`n${i}`, {
+      gpus: n.gpus,
+      model: n.model,
+      mig: n.mig && n.gpus > 0,
+      nvlink: n.nvlink,
+      cpuMilli: n.cpus * 1000,
+      memoryMiB: n.memGiB * 1024,
+      driver: n.driver,
+    }),
   ),
 );
 
 const shapeArb: fc.Arbitrary<PodOpts> = fc.oneof(
   fc.constant({}),
-  fc.record({ share: fc.integer({ min: 1, max: 10 }).map((x) => x * 100), gpuMemoryMiB: fc.constantFrom(0, 4096, 20_000) }),
-  fc.record({ gpus: fc.integer({ min: 1, max: 3 }), nvlink: fc.constantFrom("preferred", "required") as fc.Arbitrary<"preferred" | "required"> }),
+  fc.record({
+    share: fc.integer({ min: 1, max: 10 }).map((x) => x * 100),
+    gpuMemoryMiB: fc.constantFrom(0, 4096, 20_000),
+  }),
+  fc.record({
+    gpus: fc.integer({ min: 1, max: 3 }),
+    nvlink: fc.constantFrom("preferred", "required") as fc.Arbitrary<"preferred" | "required">,
+  }),
   fc.record({ mig: fc.constantFrom("1g.10gb", "3g.40gb", "1g.5gb", "3g.20gb", "7g.80gb") }),
 );
 
@@ -51,17 +64,6 @@ const jobArb: fc.Arbitrary<JobGen> = fc.record({
   gangSize: fc.constantFrom(1, 1, 1, 2, 3),
   cuda: fc.constantFrom(undefined, undefined, "12.4", "13.0"),
 });
-interface JobGen {
-  readonly shape: PodOpts;
-  readonly cpuMilli: number;
-  readonly memoryMiB: number;
-  readonly priority: number;
-  readonly queue: string;
-  readonly preemptible: boolean;
-  readonly gangSize: number;
-  readonly cuda: string | undefined;
-}
-
 const quotaArb = fc.record({
   queue: fc.constantFrom(...QUEUES),
   guaranteeGpus: fc.integer({ min: 0, max: 4 }),
@@ -70,71 +72,15 @@ const quotaArb = fc.record({
   weight: fc.integer({ min: 1, max: 4 }),
 });
 
-const opArb = fc.oneof(
+const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: jobArb.map((job) => ({ kind: "submit" as const, job })) },
   { weight: 2, arbitrary: fc.nat().map((pick) => ({ kind: "finish" as const, pick })) },
-  { weight: 1, arbitrary: jobArb.map((job) => ({ kind: "preempt" as const, job: { ...job, priority: 1_000_000 } })) },
+  {
+    weight: 1,
+    arbitrary: jobArb.map((job) => ({ kind: "preempt" as const, job: { ...job, priority: 1_000_000 } })),
+  },
   { weight: 1, arbitrary: quotaArb.map((quota) => ({ kind: "quota" as const, quota })) },
 );
-type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
-
-/** The world around the scheduler: what was submitted, what waits, the queues; applies ops and cycles. */
-class World {
-  readonly jobs = new Map<string, Workload>();
-  readonly pending = new Map<string, Workload>();
-  queues = new Map<string, QueueSpec>();
-  private next = 0;
-
-  constructor(readonly scheduler: Scheduler) {}
-
-  submit(g: JobGen): void {
-    const n = this.next++;
-    const members = g.gangSize;
-    for (let k = 0; k < members; k++) {
-      const w = makePod(`j${n}${members > 1 ? `-${k}` : ""}`, {
-        ...g.shape,
-        cpuMilli: g.cpuMilli,
-        memoryMiB: g.memoryMiB,
-        priority: g.priority,
-        queue: g.queue,
-        seq: n,
-        ...(g.preemptible ? {} : { preemptible: false }),
-        ...(members > 1 ? { gang: `g${n}:${members}` } : {}),
-        ...(g.cuda ? { cuda: { version: g.cuda } } : {}),
-      });
-      this.jobs.set(w.id, w);
-      this.pending.set(w.id, w);
-    }
-  }
-
-  /** A running job finishes; its whole gang with it (gangs end together). */
-  finish(pick: number): void {
-    const running = this.scheduler.snapshot.placedWorkloads().map((p) => p.workload).sort((a, b) => (a.id < b.id ? -1 : 1));
-    if (running.length === 0) return;
-    const w = running[pick % running.length]!;
-    const stmt = this.scheduler.statement();
-    for (const r of running) if (r.id === w.id || (w.gang && r.gang?.id === w.gang.id)) stmt.evict(r.id);
-    stmt.commit();
-  }
-
-  apply(op: Op): void {
-    if (op.kind === "submit" || op.kind === "preempt") this.submit(op.job);
-    else if (op.kind === "finish") this.finish(op.pick);
-    else {
-      const q = op.quota;
-      const guarantee = { gpuMilli: q.guaranteeGpus * 1000, cpuMilli: q.guaranteeCpus * 1000 };
-      const limit = q.extraLimitGpus === undefined ? undefined : { gpuMilli: (q.guaranteeGpus + q.extraLimitGpus) * 1000 };
-      this.queues.set(q.queue, queueSpec({ name: q.queue, weight: q.weight, guarantee, ...(limit ? { limit } : {}) }));
-    }
-  }
-
-  cycle(): CycleResult {
-    const r = runCycle(this.scheduler, { pending: [...this.pending.values()], queues: [...this.queues.values()] });
-    for (const a of r.bind) this.pending.delete(a.workloadId);
-    for (const e of r.evict) this.pending.set(e.workloadId, this.jobs.get(e.workloadId)!);
-    return r;
-  }
-}
 
 /** Every invariant of one step; returns the violations. */
 function violations(world: World, r: CycleResult, pendingBefore: ReadonlySet<string>): string[] {
@@ -142,7 +88,8 @@ function violations(world: World, r: CycleResult, pendingBefore: ReadonlySet<str
   const out = snapshotViolations(snap);
   const ledger = new QueueLedger([...world.queues.values()], snap);
   for (const a of r.bind) {
-    if (snap.placement(a.workloadId)?.allocation !== a) out.push(`bound ${a.workloadId} is not placed as reported`);
+    if (snap.placement(a.workloadId)?.allocation !== a)
+      out.push(`bound ${a.workloadId} is not placed as reported`);
   }
   for (const id of pendingBefore) {
     if (!snap.placement(id) && !r.pending.get(id)) out.push(`pending ${id} has no reason`);
@@ -155,8 +102,10 @@ function violations(world: World, r: CycleResult, pendingBefore: ReadonlySet<str
     const v = world.jobs.get(e.workloadId)!;
     const by = world.jobs.get(e.by)!;
     if (v.preemptible === false) out.push(`${v.id} is not preemptible but was evicted`);
-    if (e.reason === "preempt" && !(priorityOf(v) < priorityOf(by))) out.push(`preempt: ${v.id} (${priorityOf(v)}) evicted by ${by.id} (${priorityOf(by)})`);
-    if (e.reason === "reclaim" && (queueOf(v) === queueOf(by) || priorityOf(v) > priorityOf(by))) out.push(`reclaim: ${v.id} evicted by ${by.id}`);
+    if (e.reason === "preempt" && !(priorityOf(v) < priorityOf(by)))
+      out.push(`preempt: ${v.id} (${priorityOf(v)}) evicted by ${by.id} (${priorityOf(by)})`);
+    if (e.reason === "reclaim" && (queueOf(v) === queueOf(by) || priorityOf(v) > priorityOf(by)))
+      out.push(`reclaim: ${v.id} evicted by ${by.id}`);
     if (queueOf(v) === queueOf(by)) {
       sameQueue.add(queueOf(v));
       continue;
@@ -169,7 +118,8 @@ function violations(world: World, r: CycleResult, pendingBefore: ReadonlySet<str
   for (const [q, keys] of lost) {
     if (sameQueue.has(q)) continue;
     const g = ledger.spec(q).guarantee;
-    for (const key of keys) if (ledger.used(q)[key] < g[key]) out.push(`queue ${q} pushed below its ${key} guarantee`);
+    for (const key of keys)
+      if (ledger.used(q)[key] < g[key]) out.push(`queue ${q} pushed below its ${key} guarantee`);
   }
   const gangs = new Map<string, { size: number; placed: number }>();
   for (const w of world.jobs.values()) {
@@ -178,12 +128,14 @@ function violations(world: World, r: CycleResult, pendingBefore: ReadonlySet<str
     if (snap.placement(w.id)) e.placed++;
     gangs.set(w.gang.id, e);
   }
-  for (const [id, g] of gangs) if (g.placed !== 0 && g.placed !== g.size) out.push(`gang ${id}: ${g.placed}/${g.size} placed`);
+  for (const [id, g] of gangs)
+    if (g.placed !== 0 && g.placed !== g.size) out.push(`gang ${id}: ${g.placed}/${g.size} placed`);
   const boundQueues = new Set(r.bind.map((a) => queueOf(world.jobs.get(a.workloadId)!)));
   for (const q of boundQueues) {
     const limit = ledger.spec(q).limit;
     if (!limit) continue;
-    for (const key of RESOURCE_KEYS) if (ledger.used(q)[key] > limit[key]) out.push(`queue ${q} over its ${key} limit after binding`);
+    for (const key of RESOURCE_KEYS)
+      if (ledger.used(q)[key] > limit[key]) out.push(`queue ${q} over its ${key} limit after binding`);
   }
   return out;
 }
@@ -191,16 +143,21 @@ function violations(world: World, r: CycleResult, pendingBefore: ReadonlySet<str
 describe("runCycle properties", () => {
   it("never overcommits, preempts only strictly lower priorities, keeps gangs whole, honours limits and guarantees", () => {
     fc.assert(
-      fc.property(clusterArb, fc.array(opArb, { minLength: 1, maxLength: 12 }), fc.constantFrom("default", "binpack", "spread", "random"), (nodes, ops, policy) => {
-        const world = new World(makeScheduler(nodes, policy as "default", 7));
-        for (const op of ops) {
-          world.apply(op);
-          const before = new Set(world.pending.keys());
-          const r = world.cycle();
-          const bad = violations(world, r, before);
-          if (bad.length) throw new Error(`after ${JSON.stringify(op)}: ${bad.join("; ")}`);
-        }
-      }),
+      fc.property(
+        clusterArb,
+        fc.array(opArb, { minLength: 1, maxLength: 12 }),
+        fc.constantFrom("default", "binpack", "spread", "random"),
+        (nodes, ops, policy) => {
+          const world = new World(makeScheduler(nodes, policy as "default", 7));
+          for (const op of ops) {
+            world.apply(op);
+            const before = new Set(world.pending.keys());
+            const r = world.cycle();
+            const bad = violations(world, r, before);
+            if (bad.length) throw new Error(`after ${JSON.stringify(op)}: ${bad.join("; ")}`);
+          }
+        },
+      ),
       { numRuns: 150, seed: 20261130 },
     );
   });
@@ -212,32 +169,55 @@ describe("runCycle properties", () => {
       shares: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 3, maxLength: 3 }),
     });
     const step = fc.oneof(
-      { weight: 4, arbitrary: fc.record({ queue: fc.constantFrom(...QUEUES), count: fc.integer({ min: 1, max: 4 }) }).map((s) => ({ kind: "submit" as const, ...s })) },
+      {
+        weight: 4,
+        arbitrary: fc
+          .record({ queue: fc.constantFrom(...QUEUES), count: fc.integer({ min: 1, max: 4 }) })
+          .map((s) => ({ kind: "submit" as const, ...s })),
+      },
       { weight: 2, arbitrary: fc.nat().map((pick) => ({ kind: "finish" as const, pick })) },
     );
     fc.assert(
-      fc.property(setup, fc.array(step, { minLength: 1, maxLength: 10 }), ({ gpusPerNode, shares }, steps) => {
-        const total = gpusPerNode.reduce((a, b) => a + b, 0);
-        // Scale the guarantees down until they fit the cluster together.
-        let g = shares.slice();
-        while (g.reduce((a, b) => a + b, 0) > total) g = g.map((x) => Math.max(0, x - 1));
-        const nodes = gpusPerNode.map((n, i) => makeNode(`n${i}`, { gpus: n, cpuMilli: 64_000 }));
-        const world = new World(makeScheduler(nodes));
-        QUEUES.forEach((q, i) => world.queues.set(q, queueSpec({ name: q, guarantee: { gpuMilli: g[i]! * 1000 } })));
-        const one = { shape: { gpus: 1 }, cpuMilli: 500, memoryMiB: 1024, priority: 0, gangSize: 1, cuda: undefined, preemptible: true };
-        for (const s of steps) {
-          if (s.kind === "submit") for (let k = 0; k < s.count; k++) world.submit({ ...one, queue: s.queue });
-          else world.finish(s.pick);
-          world.cycle();
-          const ledger = new QueueLedger([...world.queues.values()], world.scheduler.snapshot);
+      fc.property(
+        setup,
+        fc.array(step, { minLength: 1, maxLength: 10 }),
+        ({ gpusPerNode, shares }, steps) => {
+          const total = gpusPerNode.reduce((a, b) => a + b, 0);
+          // Scale the guarantees down until they fit the cluster together.
+          let g = shares.slice();
+          while (g.reduce((a, b) => a + b, 0) > total) g = g.map((x) => Math.max(0, x - 1));
+          const nodes = gpusPerNode.map((n, i) => makeNode(`n${i}`, { gpus: n, cpuMilli: 64_000 }));
+          const world = new World(makeScheduler(nodes));
           QUEUES.forEach((q, i) => {
-            const demand = [...world.jobs.values()].filter(
-              (w) => queueOf(w) === q && (world.pending.has(w.id) || world.scheduler.snapshot.placement(w.id)),
-            ).length;
-            expect(ledger.used(q).gpuMilli, `queue ${q}`).toBeGreaterThanOrEqual(Math.min(g[i]!, demand) * 1000);
+            world.queues.set(q, queueSpec({ name: q, guarantee: { gpuMilli: g[i]! * 1000 } }));
           });
-        }
-      }),
+          const one = {
+            shape: { gpus: 1 },
+            cpuMilli: 500,
+            memoryMiB: 1024,
+            priority: 0,
+            gangSize: 1,
+            cuda: undefined,
+            preemptible: true,
+          };
+          for (const s of steps) {
+            if (s.kind === "submit")
+              for (let k = 0; k < s.count; k++) world.submit({ ...one, queue: s.queue });
+            else world.finish(s.pick);
+            world.cycle();
+            const ledger = new QueueLedger([...world.queues.values()], world.scheduler.snapshot);
+            QUEUES.forEach((q, i) => {
+              const demand = [...world.jobs.values()].filter(
+                (w) =>
+                  queueOf(w) === q && (world.pending.has(w.id) || world.scheduler.snapshot.placement(w.id)),
+              ).length;
+              expect(ledger.used(q).gpuMilli, `queue ${q}`).toBeGreaterThanOrEqual(
+                Math.min(g[i]!, demand) * 1000,
+              );
+            });
+          }
+        },
+      ),
       { numRuns: 150, seed: 7 },
     );
   });

@@ -4,6 +4,7 @@ import type { Workload } from "../../core/workload.js";
 import type { Scheduler } from "../scheduler.js";
 import type { Statement } from "../snapshot/statement.js";
 import { allocate } from "./allocate.js";
+import type { Held } from "./backfill.js";
 import { CycleContext, type Eviction } from "./context.js";
 import type { Waiting } from "./place-unit.js";
 import { preempt } from "./preempt.js";
@@ -22,6 +23,8 @@ export interface CycleInput {
   readonly actions?: readonly ActionName[];
   /** Backfill behind a waiting head without delaying it (default true); see actions/backfill.ts. */
   readonly backfill?: boolean;
+  /** The previous cycle's `held`, so the head keeps its earmark (and its shrinking blocker set). */
+  readonly held?: Held;
 }
 
 /** The cycle's decisions, for the server (or the simulator) to carry out. */
@@ -32,6 +35,8 @@ export interface CycleResult {
   readonly evict: Eviction[];
   /** Every pending workload not bound, with a human-readable reason. */
   readonly pending: Map<string, string>;
+  /** The earmark for the head of the order, if one still waits: pass it back as the next cycle's `held`. */
+  readonly held: Held | null;
 }
 
 /**
@@ -52,7 +57,10 @@ export function runCycle(scheduler: Scheduler, input: CycleInput, stmt?: Stateme
   for (const action of input.actions ?? ACTIONS) {
     switch (action) {
       case "allocate":
-        allocate(ctx, units, waiting, { backfill: input.backfill ?? true });
+        allocate(ctx, units, waiting, {
+          backfill: input.backfill ?? true,
+          ...(input.held ? { held: input.held } : {}),
+        });
         break;
       case "reclaim":
         reclaim(ctx, units, waiting);
@@ -67,7 +75,11 @@ export function runCycle(scheduler: Scheduler, input: CycleInput, stmt?: Stateme
   return result;
 }
 
-function collect(ctx: CycleContext, units: ReturnType<typeof buildUnits>, waiting: Map<string, Waiting>): CycleResult {
+function collect(
+  ctx: CycleContext,
+  units: ReturnType<typeof buildUnits>,
+  waiting: Map<string, Waiting>,
+): CycleResult {
   const snapshot = ctx.snapshot;
   const bind: Allocation[] = [];
   for (const id of ctx.placedOrder) {
@@ -78,14 +90,30 @@ function collect(ctx: CycleContext, units: ReturnType<typeof buildUnits>, waitin
   const unbound = new Map<string, string>();
   for (const e of ctx.evictions) {
     if (ctx.runningAtStart.has(e.workloadId)) evict.push(e);
-    else unbound.set(e.workloadId, `${e.reason === "preempt" ? "preempted" : "reclaimed"} by ${e.by} before it was bound`);
+    else
+      unbound.set(
+        e.workloadId,
+        `${e.reason === "preempt" ? "preempted" : "reclaimed"} by ${e.by} before it was bound`,
+      );
   }
   const pending = new Map<string, string>();
   for (const unit of units) {
     for (const m of unit.members) {
       if (snapshot.placement(m.id)) continue;
-      pending.set(m.id, unbound.get(m.id) ?? waiting.get(unit.key)?.reason ?? "not tried (no action placed it)");
+      pending.set(
+        m.id,
+        unbound.get(m.id) ?? waiting.get(unit.key)?.reason ?? "not tried (no action placed it)",
+      );
     }
   }
-  return { bind, evict, pending };
+  const mark = ctx.earmark;
+  const held =
+    mark && !snapshot.placement(mark.head.id)
+      ? {
+          workloadId: mark.head.id,
+          node: mark.node,
+          blockers: mark.blockers.filter((id) => snapshot.placement(id)),
+        }
+      : null;
+  return { bind, evict, pending, held };
 }

@@ -18,7 +18,8 @@ export function snapshotViolations(snapshot: Snapshot): string[] {
     const slices = spec.gpus.map(() => 0);
     const compute = spec.gpus.map(() => 0);
     for (const { allocation: a } of node.placed.values()) {
-      if (a.node !== node.name) out.push(`${a.workloadId} is listed on ${node.name} but allocated on ${a.node}`);
+      if (a.node !== node.name)
+        out.push(`${a.workloadId} is listed on ${node.name} but allocated on ${a.node}`);
       cpu += a.cpuMilli;
       mem += a.memoryMiB;
       for (const g of a.gpus) {
@@ -29,15 +30,18 @@ export function snapshotViolations(snapshot: Snapshot): string[] {
         }
         gmem[g.index]! += g.memoryMiB;
         if (g.mig) {
-          if (!gpu.migEnabled) out.push(`${a.workloadId} holds a MIG instance on non-MIG GPU ${node.name}/${g.index}`);
+          if (!gpu.migEnabled)
+            out.push(`${a.workloadId} holds a MIG instance on non-MIG GPU ${node.name}/${g.index}`);
           const p = findGpuModel(gpu.model)?.migProfiles.find((x) => x.name === g.mig!.profile);
           if (!p) {
             out.push(`${a.workloadId}: unknown MIG profile ${g.mig.profile} on ${gpu.model}`);
             continue;
           }
           const mask = ((1 << p.memorySlices) - 1) << g.mig.start;
-          if (slices[g.index]! & mask) out.push(`MIG instances overlap on ${node.name}/${g.index} (${a.workloadId})`);
-          if (g.mig.start + p.memorySlices > 8) out.push(`MIG instance past the last slice on ${node.name}/${g.index}`);
+          if (slices[g.index]! & mask)
+            out.push(`MIG instances overlap on ${node.name}/${g.index} (${a.workloadId})`);
+          if (g.mig.start + p.memorySlices > 8)
+            out.push(`MIG instance past the last slice on ${node.name}/${g.index}`);
           slices[g.index]! |= mask;
           compute[g.index]! += p.computeSlices;
         } else {
@@ -48,7 +52,8 @@ export function snapshotViolations(snapshot: Snapshot): string[] {
     }
     const check = (what: string, free: number, capacity: number, used: number) => {
       if (used > capacity) out.push(`${node.name}: ${what} overcommitted (${used} > ${capacity})`);
-      if (free !== capacity - used) out.push(`${node.name}: ${what} free ${free} but capacity ${capacity} - used ${used}`);
+      if (free !== capacity - used)
+        out.push(`${node.name}: ${what} free ${free} but capacity ${capacity} - used ${used}`);
     };
     check("cpu", node.cpuFree, spec.cpuMilli, cpu);
     check("memory", node.memFree, spec.memoryMiB, mem);
@@ -56,7 +61,8 @@ export function snapshotViolations(snapshot: Snapshot): string[] {
       check(`gpu ${i} memory`, node.gpuMemFree[i]!, gpu.memoryMiB, gmem[i]!);
       if (gpu.migEnabled) {
         if (compute[i]! > 7) out.push(`${node.name}/${i}: ${compute[i]} MIG compute slices > 7`);
-        if (node.migUsedMask[i] !== slices[i]) out.push(`${node.name}/${i}: MIG mask ${node.migUsedMask[i]} but instances cover ${slices[i]}`);
+        if (node.migUsedMask[i] !== slices[i])
+          out.push(`${node.name}/${i}: MIG mask ${node.migUsedMask[i]} but instances cover ${slices[i]}`);
       } else {
         check(`gpu ${i} share`, node.gpuFree[i]!, 1000, milli[i]!);
       }

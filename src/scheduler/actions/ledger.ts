@@ -28,7 +28,10 @@ export function allocationResources(snapshot: Snapshot, alloc: Allocation): Reso
     gpuMemoryMiB += g.memoryMiB;
     if (g.mig) {
       const model = snapshot.node(alloc.node)?.spec.gpus[g.index]?.model;
-      const profile = model === undefined ? undefined : findGpuModel(model)?.migProfiles.find((p) => p.name === g.mig!.profile);
+      const profile =
+        model === undefined
+          ? undefined
+          : findGpuModel(model)?.migProfiles.find((p) => p.name === g.mig!.profile);
       const slices = profile?.computeSlices ?? 0;
       gpuMilli += Math.round((slices * 1000) / 7);
     } else {
@@ -56,7 +59,11 @@ export function demandOf(w: Workload): Resources {
       let profile: { computeSlices: number; memoryMiB: number } | undefined;
       for (const m of GPU_MODELS) profile ??= m.migProfiles.find((p) => p.name === g.profile);
       const slices = profile?.computeSlices ?? 0;
-      return { gpuMilli: Math.round((slices * 1000) / 7), gpuMemoryMiB: profile?.memoryMiB ?? 0, cpuMilli: w.cpuMilli };
+      return {
+        gpuMilli: Math.round((slices * 1000) / 7),
+        gpuMemoryMiB: profile?.memoryMiB ?? 0,
+        cpuMilli: w.cpuMilli,
+      };
     }
   }
 }
@@ -90,7 +97,8 @@ export class QueueLedger {
       this.usage = usage;
     } else {
       this.usage = new Map();
-      for (const p of snapshot.placedWorkloads()) this.add(queueOf(p.workload), allocationResources(snapshot, p.allocation));
+      for (const p of snapshot.placedWorkloads())
+        this.add(queueOf(p.workload), allocationResources(snapshot, p.allocation));
     }
   }
 

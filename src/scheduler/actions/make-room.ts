@@ -3,7 +3,13 @@ import type { Workload } from "../../core/workload.js";
 import type { CycleContext, Eviction } from "./context.js";
 import { wouldDelayHead } from "./place-unit.js";
 import type { Unit } from "./units.js";
-import { compareVictimSets, type Eligible, minimalVictims, type VictimGroup, type VictimSearch } from "./victims.js";
+import {
+  compareVictimSets,
+  type Eligible,
+  minimalVictims,
+  type VictimGroup,
+  type VictimSearch,
+} from "./victims.js";
 
 /** How an action chooses victims for one member of a unit. */
 export interface RoomPolicy {
@@ -40,7 +46,13 @@ export function makeRoom(ctx: CycleContext, unit: Unit, policy: RoomPolicy): boo
   return true;
 }
 
-function placeWithVictims(ctx: CycleContext, unit: Unit, member: Workload, policy: RoomPolicy, solo: Unit): boolean {
+function placeWithVictims(
+  ctx: CycleContext,
+  unit: Unit,
+  member: Workload,
+  policy: RoomPolicy,
+  solo: Unit,
+): boolean {
   const eligible = policy.eligible(unit, member);
   const search = policy.search(unit);
   const options: VictimGroup[][] = [];

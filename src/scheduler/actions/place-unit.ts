@@ -20,7 +20,10 @@ export function admissible(ctx: CycleContext, unit: Unit): Waiting | null {
   if (unit.gangSize !== undefined) {
     const have = ctx.placedGangMembers(unit.key) + unit.members.length;
     if (have < unit.gangSize) {
-      return { kind: "gang-incomplete", reason: `waiting for gang ${unit.key} (${have}/${unit.gangSize} submitted)` };
+      return {
+        kind: "gang-incomplete",
+        reason: `waiting for gang ${unit.key} (${have}/${unit.gangSize} submitted)`,
+      };
     }
   }
   return null;
@@ -75,10 +78,12 @@ export function wouldDelayHead(ctx: CycleContext, unit: Unit): boolean {
   const headRank = ctx.rank.get(mark.head.id);
   const rank = ctx.rank.get(unit.key);
   if (headRank !== undefined && rank !== undefined && rank <= headRank) return false;
-  return touchesEarmark(
-    ctx,
-    unit.members.map((m) => m.id),
-  ) && delaysHead(ctx);
+  return (
+    touchesEarmark(
+      ctx,
+      unit.members.map((m) => m.id),
+    ) && delaysHead(ctx)
+  );
 }
 
 /**
@@ -95,7 +100,8 @@ export function placeUnitBackfilling(ctx: CycleContext, unit: Unit): Waiting | n
   const again = placeUnit(ctx, unit);
   ctx.unhold(hold);
   const note = `node ${mark.node} is held for ${mark.head.id}`;
-  if (again !== null) return again.kind === "capacity" ? { ...again, reason: `${again.reason} (${note})` } : again;
+  if (again !== null)
+    return again.kind === "capacity" ? { ...again, reason: `${again.reason} (${note})` } : again;
   if (wouldDelayHead(ctx, unit)) {
     ctx.rollback(cp);
     return { kind: "capacity", reason: `would delay ${mark.head.id} (${note})`, resolvable: false };

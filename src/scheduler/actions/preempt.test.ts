@@ -6,7 +6,11 @@ import { makeNode, makePod, makeScheduler } from "../scenarios/builders.js";
 import { runCycle } from "./cycle.js";
 
 /** A scheduler whose snapshot already runs `running` (all must fit). */
-function withRunning(nodes: readonly NodeSpec[], running: readonly Workload[], queues = [] as ReturnType<typeof queueSpec>[]) {
+function withRunning(
+  nodes: readonly NodeSpec[],
+  running: readonly Workload[],
+  queues = [] as ReturnType<typeof queueSpec>[],
+) {
   const s = makeScheduler(nodes);
   const r = runCycle(s, { pending: running, queues, actions: ["allocate"] });
   expect(r.pending, "setup: everything running must fit").toEqual(new Map());
@@ -39,21 +43,34 @@ describe("preempt", () => {
   });
 
   it("never evicts a workload marked preemptible: false", () => {
-    const s = withRunning([makeNode("n1", { gpus: 1 })], [makePod("a", { gpus: 1, priority: -1000, preemptible: false })]);
+    const s = withRunning(
+      [makeNode("n1", { gpus: 1 })],
+      [makePod("a", { gpus: 1, priority: -1000, preemptible: false })],
+    );
     const r = runCycle(s, { pending: [makePod("b", { gpus: 1, priority: 1000 })] });
     expect(r.evict).toEqual([]);
   });
 
   it("does not evict for a pod that would still not fit (CUDA 13.0 on a 535 driver)", () => {
-    const s = withRunning([makeNode("n1", { gpus: 1, driver: "535.104.05" })], [makePod("a", { gpus: 1, priority: -1000 })]);
-    const r = runCycle(s, { pending: [makePod("b", { gpus: 1, priority: 1000, cuda: { version: "13.0" } })] });
+    const s = withRunning(
+      [makeNode("n1", { gpus: 1, driver: "535.104.05" })],
+      [makePod("a", { gpus: 1, priority: -1000 })],
+    );
+    const r = runCycle(s, {
+      pending: [makePod("b", { gpus: 1, priority: 1000, cuda: { version: "13.0" } })],
+    });
     expect(r.evict).toEqual([]);
     expect(s.snapshot.placement("a")).toBeDefined();
   });
 
   it("does not even try for an Unresolvable pod (no node could ever run it)", () => {
-    const s = withRunning([makeNode("n1", { gpus: 1, driver: "535.104.05" })], [makePod("a", { share: 500, priority: -1000 })]);
-    const r = runCycle(s, { pending: [makePod("b", { share: 500, priority: 1000, cuda: { version: "13.0" } })] });
+    const s = withRunning(
+      [makeNode("n1", { gpus: 1, driver: "535.104.05" })],
+      [makePod("a", { share: 500, priority: -1000 })],
+    );
+    const r = runCycle(s, {
+      pending: [makePod("b", { share: 500, priority: 1000, cuda: { version: "13.0" } })],
+    });
     expect(r.evict).toEqual([]);
     expect(r.pending.get("b")).toBe("0/1 nodes are available: 1 × driver 535.104.05 cannot run CUDA 13.0");
   });
@@ -61,7 +78,10 @@ describe("preempt", () => {
   it("a victim in a gang takes its whole gang with it, even from another node", () => {
     const s = withRunning(
       [makeNode("n1", { gpus: 1 }), makeNode("n2", { gpus: 1 })],
-      [makePod("g-0", { gpus: 1, gang: "g:2", priority: -100 }), makePod("g-1", { gpus: 1, gang: "g:2", priority: -100 })],
+      [
+        makePod("g-0", { gpus: 1, gang: "g:2", priority: -100 }),
+        makePod("g-1", { gpus: 1, gang: "g:2", priority: -100 }),
+      ],
     );
     const r = runCycle(s, { pending: [makePod("high", { gpus: 1, priority: 1000 })] });
     expect(evicted(r)).toEqual(["g-0", "g-1"]);
@@ -90,7 +110,10 @@ describe("preempt", () => {
       [makeNode("n1", { gpus: 1 }), makeNode("n2", { gpus: 1 })],
       [makePod("low", { gpus: 1, priority: -100 }), makePod("peer", { gpus: 1, priority: 1000 })],
     );
-    const gang = [makePod("g-0", { gpus: 1, gang: "g:2", priority: 1000 }), makePod("g-1", { gpus: 1, gang: "g:2", priority: 1000 })];
+    const gang = [
+      makePod("g-0", { gpus: 1, gang: "g:2", priority: 1000 }),
+      makePod("g-1", { gpus: 1, gang: "g:2", priority: 1000 }),
+    ];
     const r = runCycle(s, { pending: gang });
     expect(r.evict).toEqual([]);
     expect(s.snapshot.placement("low")).toBeDefined();
@@ -99,14 +122,21 @@ describe("preempt", () => {
 
   it("does not take another queue's work below that queue's guarantee, whatever the priority", () => {
     const queues = [queueSpec({ name: "a", guarantee: { gpuMilli: 1000 } }), queueSpec({ name: "b" })];
-    const s = withRunning([makeNode("n1", { gpus: 1 })], [makePod("a1", { gpus: 1, queue: "a", priority: -1000 })], queues);
+    const s = withRunning(
+      [makeNode("n1", { gpus: 1 })],
+      [makePod("a1", { gpus: 1, queue: "a", priority: -1000 })],
+      queues,
+    );
     const r = runCycle(s, { queues, pending: [makePod("b1", { gpus: 1, queue: "b", priority: 1_000_000 })] });
     expect(r.evict).toEqual([]);
   });
 
   it("a victim placed earlier in the same cycle is unbound, not evicted", () => {
     // The gang fails in allocate (no earmark for gangs), so "late" is backfilled; preempt then takes it back.
-    const s = withRunning([makeNode("n1", { gpus: 1 }), makeNode("n2", { gpus: 1 })], [makePod("old", { gpus: 1, priority: -100, seq: 1 })]);
+    const s = withRunning(
+      [makeNode("n1", { gpus: 1 }), makeNode("n2", { gpus: 1 })],
+      [makePod("old", { gpus: 1, priority: -100, seq: 1 })],
+    );
     const r = runCycle(s, {
       pending: [
         makePod("g-0", { gpus: 1, gang: "g:2", priority: 1000, seq: 2 }),
@@ -121,7 +151,10 @@ describe("preempt", () => {
 });
 
 describe("reclaim", () => {
-  const queues = [queueSpec({ name: "a", guarantee: { gpuMilli: 2000 } }), queueSpec({ name: "b", guarantee: { gpuMilli: 1000 } })];
+  const queues = [
+    queueSpec({ name: "a", guarantee: { gpuMilli: 2000 } }),
+    queueSpec({ name: "b", guarantee: { gpuMilli: 1000 } }),
+  ];
   const borrowing = () =>
     withRunning(
       [makeNode("n1", { gpus: 4 })],
@@ -131,7 +164,13 @@ describe("reclaim", () => {
 
   it("takes back a guarantee from a borrower at equal priority, newest first", () => {
     const s = borrowing();
-    const r = runCycle(s, { queues, pending: [makePod("a1", { gpus: 1, queue: "a", seq: 10 }), makePod("a2", { gpus: 1, queue: "a", seq: 11 })] });
+    const r = runCycle(s, {
+      queues,
+      pending: [
+        makePod("a1", { gpus: 1, queue: "a", seq: 10 }),
+        makePod("a2", { gpus: 1, queue: "a", seq: 11 }),
+      ],
+    });
     expect(r.evict).toEqual([
       { workloadId: "b3", reason: "reclaim", by: "a1" },
       { workloadId: "b2", reason: "reclaim", by: "a2" },
@@ -141,7 +180,10 @@ describe("reclaim", () => {
   it("never pushes the borrower below its own guarantee", () => {
     const s = borrowing();
     const pending = [0, 1, 2, 3].map((i) => makePod(`a${i}`, { gpus: 1, queue: "a", seq: 10 + i }));
-    const r = runCycle(s, { queues: [queueSpec({ name: "a", guarantee: { gpuMilli: 3000 } }), queues[1]!], pending });
+    const r = runCycle(s, {
+      queues: [queueSpec({ name: "a", guarantee: { gpuMilli: 3000 } }), queues[1]!],
+      pending,
+    });
     expect(evicted(r)).toEqual(["b2", "b3"].concat(["b1"]).sort());
     expect(s.snapshot.placement("b0")).toBeDefined();
   });
@@ -150,8 +192,15 @@ describe("reclaim", () => {
     const s = borrowing();
     const tooBig = runCycle(s, { queues, pending: [makePod("a-big", { gpus: 3, queue: "a" })] });
     expect(tooBig.evict).toEqual([]);
-    const s2 = withRunning([makeNode("n1", { gpus: 1 })], [makePod("b-high", { gpus: 1, queue: "b", priority: 1000 })], queues);
-    const higher = runCycle(s2, { queues: [queues[0]!, queueSpec({ name: "b" })], pending: [makePod("a1", { gpus: 1, queue: "a" })] });
+    const s2 = withRunning(
+      [makeNode("n1", { gpus: 1 })],
+      [makePod("b-high", { gpus: 1, queue: "b", priority: 1000 })],
+      queues,
+    );
+    const higher = runCycle(s2, {
+      queues: [queues[0]!, queueSpec({ name: "b" })],
+      pending: [makePod("a1", { gpus: 1, queue: "a" })],
+    });
     expect(higher.evict).toEqual([]);
   });
 });

@@ -13,7 +13,9 @@ import { priorityOf, type Unit } from "./units.js";
 export const RECLAIM: RoomPolicy = {
   reason: "reclaim",
   eligible: (unit) => (p) =>
-    queueOf(p.workload) !== unit.queue && priorityOf(p.workload) <= unit.priority && p.workload.preemptible !== false,
+    queueOf(p.workload) !== unit.queue &&
+    priorityOf(p.workload) <= unit.priority &&
+    p.workload.preemptible !== false,
   search: () => ({ guardQueues: true }),
 };
 

@@ -43,9 +43,9 @@ export function buildUnits(pending: readonly Workload[]): Unit[] {
       units.push(makeUnit(w.id, [w], undefined));
       continue;
     }
-    let list = gangs.get(w.gang.id);
-    if (!list) gangs.set(w.gang.id, (list = []));
+    const list = gangs.get(w.gang.id) ?? [];
     list.push(w);
+    gangs.set(w.gang.id, list);
   }
   for (const [id, members] of gangs) {
     members.sort(byPlacementOrder);

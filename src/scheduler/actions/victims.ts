@@ -23,7 +23,9 @@ export type Eligible = (p: Placed) => boolean;
 export function candidateGroups(ctx: CycleContext, node: NodeInfo, eligible: Eligible): VictimGroup[] {
   const seen = new Set<string>();
   const groups: VictimGroup[] = [];
-  const onNode = [...node.placed.values()].sort((a, b) => (a.allocation.workloadId < b.allocation.workloadId ? -1 : 1));
+  const onNode = [...node.placed.values()].sort((a, b) =>
+    a.allocation.workloadId < b.allocation.workloadId ? -1 : 1,
+  );
   for (const p of onNode) {
     if (seen.has(p.allocation.workloadId)) continue;
     const members = ctx.evictionGroup(p);
@@ -47,7 +49,12 @@ export function candidateGroups(ctx: CycleContext, node: NodeInfo, eligible: Eli
  * Whether the group can leave without pushing any queue below its guarantee, given what is already
  * gone. `guardQueues` false skips the check (measuring, not evicting).
  */
-function mayLeave(ctx: CycleContext, g: VictimGroup, guardQueues: boolean, exempt: string | undefined): boolean {
+function mayLeave(
+  ctx: CycleContext,
+  g: VictimGroup,
+  guardQueues: boolean,
+  exempt: string | undefined,
+): boolean {
   if (!guardQueues) return true;
   const byQueue = new Map<string, ReturnType<typeof allocationResources>>();
   for (const m of g.members) {
@@ -55,7 +62,16 @@ function mayLeave(ctx: CycleContext, g: VictimGroup, guardQueues: boolean, exemp
     if (q === exempt) continue;
     const r = allocationResources(ctx.snapshot, m.allocation);
     const prev = byQueue.get(q);
-    byQueue.set(q, prev ? { gpuMilli: prev.gpuMilli + r.gpuMilli, gpuMemoryMiB: prev.gpuMemoryMiB + r.gpuMemoryMiB, cpuMilli: prev.cpuMilli + r.cpuMilli } : r);
+    byQueue.set(
+      q,
+      prev
+        ? {
+            gpuMilli: prev.gpuMilli + r.gpuMilli,
+            gpuMemoryMiB: prev.gpuMemoryMiB + r.gpuMemoryMiB,
+            cpuMilli: prev.cpuMilli + r.cpuMilli,
+          }
+        : r,
+    );
   }
   for (const [q, r] of byQueue) if (!ctx.ledger.canGiveBack(q, r)) return false;
   return true;
@@ -114,7 +130,8 @@ export function minimalVictims(
 export function compareVictimSets(a: readonly VictimGroup[], b: readonly VictimGroup[]): number {
   const top = (s: readonly VictimGroup[]) => Math.max(Number.NEGATIVE_INFINITY, ...s.map((g) => g.priority));
   const count = victimCount;
-  const sum = (s: readonly VictimGroup[]) => s.reduce((n, g) => n + g.members.reduce((k, m) => k + priorityOf(m.workload), 0), 0);
+  const sum = (s: readonly VictimGroup[]) =>
+    s.reduce((n, g) => n + g.members.reduce((k, m) => k + priorityOf(m.workload), 0), 0);
   return top(a) - top(b) || count(a) - count(b) || sum(a) - sum(b);
 }
 

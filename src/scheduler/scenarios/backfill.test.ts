@@ -14,9 +14,18 @@ const small = (i: number) => makePod(`small${i}`, { gpus: 1, seq: 10 + i });
 
 const STREAM: Scenario = {
   name: "a stream of small jobs does not starve a big one",
-  nodes: [makeNode("h100", { gpus: 4, model: "H100-80GB" }), makeNode("a100", { gpus: 2, model: "A100-80GB" })],
+  nodes: [
+    makeNode("h100", { gpus: 4, model: "H100-80GB" }),
+    makeNode("a100", { gpus: 2, model: "A100-80GB" }),
+  ],
   steps: [
-    { submit: [makePod("r1", { gpus: 2, seq: 1, ...H100_ONLY }), makePod("r2", { gpus: 2, seq: 2, ...H100_ONLY })], expect: { r1: "h100", r2: "h100" } },
+    {
+      submit: [
+        makePod("r1", { gpus: 2, seq: 1, ...H100_ONLY }),
+        makePod("r2", { gpus: 2, seq: 2, ...H100_ONLY }),
+      ],
+      expect: { r1: "h100", r2: "h100" },
+    },
     {
       submit: [makePod("big", { gpus: 4, seq: 5, ...H100_ONLY }), small(1), small(2), small(3)],
       expect: { big: "pending", small1: "a100", small2: "a100", small3: "pending" },
@@ -39,7 +48,12 @@ describe("scenarios: backfill", () => {
 
   it("the same stream with backfill off: nothing small runs while big waits", () => {
     const [, second] = runScenario({ ...STREAM, backfill: false });
-    expect(second!.where).toMatchObject({ big: "pending", small1: "pending", small2: "pending", small3: "pending" });
+    expect(second!.where).toMatchObject({
+      big: "pending",
+      small1: "pending",
+      small2: "pending",
+      small3: "pending",
+    });
   });
 
   it("control: without big waiting, the H100s r1 frees go to small jobs (what the earmark keeps for big)", () => {

@@ -79,7 +79,8 @@ export function makePod(id: string, o: PodOpts = {}): Workload {
   const { gpus, share, gpuMemoryMiB, mig, gang, ...rest } = o;
   let gpu: GpuRequest = { kind: "none" };
   if (gpus !== undefined) gpu = { kind: "whole", count: gpus };
-  else if (share !== undefined || gpuMemoryMiB !== undefined) gpu = { kind: "share", milli: share ?? 0, memoryMiB: gpuMemoryMiB ?? 0 };
+  else if (share !== undefined || gpuMemoryMiB !== undefined)
+    gpu = { kind: "share", milli: share ?? 0, memoryMiB: gpuMemoryMiB ?? 0 };
   else if (mig !== undefined) gpu = { kind: "mig", profile: mig };
   let gangRef: Workload["gang"];
   if (gang !== undefined) {

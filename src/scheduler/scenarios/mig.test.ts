@@ -34,7 +34,10 @@ const SCENARIOS: Scenario[] = [
     nodes: [a100, h100],
     steps: [
       {
-        submit: [makePod("on-h100", { mig: "3g.40gb", seq: 1 }), makePod("on-a100", { mig: "3g.20gb", seq: 2 })],
+        submit: [
+          makePod("on-h100", { mig: "3g.40gb", seq: 1 }),
+          makePod("on-a100", { mig: "3g.20gb", seq: 2 }),
+        ],
         expect: { "on-h100": "h100", "on-a100": "a100" },
       },
     ],
@@ -44,9 +47,16 @@ const SCENARIOS: Scenario[] = [
     nodes: [h100],
     steps: [
       {
-        submit: [makePod("full", { mig: "7g.80gb", seq: 1 }), makePod("small", { mig: "1g.10gb", seq: 2 }), makePod("alien", { mig: "3g.20gb", seq: 3 })],
+        submit: [
+          makePod("full", { mig: "7g.80gb", seq: 1 }),
+          makePod("small", { mig: "1g.10gb", seq: 2 }),
+          makePod("alien", { mig: "3g.20gb", seq: 3 }),
+        ],
         expect: { full: "h100", small: "pending", alien: "pending" },
-        expectReason: { small: "no room for the MIG instance", alien: "no MIG-enabled GPU with that profile" },
+        expectReason: {
+          small: "no room for the MIG instance",
+          alien: "no MIG-enabled GPU with that profile",
+        },
       },
     ],
   },
@@ -55,7 +65,11 @@ const SCENARIOS: Scenario[] = [
     nodes: [a100, makeNode("plain", { gpus: 1, model: "A100-40GB" })],
     steps: [
       {
-        submit: [makePod("share", { share: 500, seq: 1 }), makePod("whole", { gpus: 1, seq: 2 }), makePod("inst", { mig: "1g.5gb", seq: 3 })],
+        submit: [
+          makePod("share", { share: 500, seq: 1 }),
+          makePod("whole", { gpus: 1, seq: 2 }),
+          makePod("inst", { mig: "1g.5gb", seq: 3 }),
+        ],
         expect: { share: "plain", whole: "pending", inst: "a100" },
       },
     ],

@@ -10,16 +10,31 @@ const SCENARIOS: Scenario[] = [
     nodes: [makeNode("n1", { gpus: 4, nvlink: "pairs" })],
     steps: [
       { submit: [makePod("one", { gpus: 1, seq: 1 })], expect: { one: "n1" }, expectGpus: { one: [0] } },
-      { submit: [makePod("two", { gpus: 2, seq: 2, nvlink: "required" })], expect: { two: "n1" }, expectGpus: { two: [2, 3] } },
+      {
+        submit: [makePod("two", { gpus: 2, seq: 2, nvlink: "required" })],
+        expect: { two: "n1" },
+        expectGpus: { two: [2, 3] },
+      },
     ],
   },
   {
     name: "a 4-GPU job takes a fully linked quad of an 8-GPU node",
-    nodes: [makeNode("dgx", { gpus: 8, nvlink: [[0, 1, 2, 3], [4, 5, 6, 7]] })],
+    nodes: [
+      makeNode("dgx", {
+        gpus: 8,
+        nvlink: [
+          [0, 1, 2, 3],
+          [4, 5, 6, 7],
+        ],
+      }),
+    ],
     steps: [
       { submit: [makePod("one", { gpus: 1, seq: 1 })], expect: { one: "dgx" }, expectGpus: { one: [0] } },
       {
-        submit: [makePod("quad", { gpus: 4, seq: 2, nvlink: "required" }), makePod("quad2", { gpus: 4, seq: 3, nvlink: "required" })],
+        submit: [
+          makePod("quad", { gpus: 4, seq: 2, nvlink: "required" }),
+          makePod("quad2", { gpus: 4, seq: 3, nvlink: "required" }),
+        ],
         expect: { quad: "dgx", quad2: "pending" },
         expectGpus: { quad: [4, 5, 6, 7] },
         expectReason: { quad2: "not enough free whole GPUs" },

@@ -9,7 +9,7 @@ import { makeScheduler } from "./builders.js";
  * Scheduler scenarios written as data (after KAI-Scheduler's tests): nodes, queues, jobs and the
  * expected placements, cycle by cycle. A step finishes running jobs, submits new ones, runs one cycle
  * and states where jobs are afterwards. Jobs that stay pending carry over to the next step; evicted
- * jobs go back to pending (as the server would resubmit them).
+ * jobs go back to pending (as the server would resubmit them); the earmark (`held`) is passed on.
  */
 export interface Scenario {
   readonly name: string;
@@ -50,6 +50,7 @@ export function runScenario(sc: Scenario): StepOutcome[] {
   const jobs = new Map<string, Workload>();
   const pending = new Map<string, Workload>();
   const outcomes: StepOutcome[] = [];
+  let held: CycleResult["held"] = null;
   for (const step of sc.steps) {
     if (step.finish?.length) {
       const stmt = scheduler.statement();
@@ -65,7 +66,9 @@ export function runScenario(sc: Scenario): StepOutcome[] {
       queues,
       ...(sc.actions ? { actions: sc.actions } : {}),
       ...(sc.backfill === undefined ? {} : { backfill: sc.backfill }),
+      ...(held ? { held } : {}),
     });
+    held = result.held;
     for (const a of result.bind) pending.delete(a.workloadId);
     for (const e of result.evict) pending.set(e.workloadId, jobs.get(e.workloadId)!);
     const where: Record<string, string> = {};
