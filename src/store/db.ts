@@ -6,12 +6,12 @@ export type Db = Database.Database;
 /**
  * Opens (creating if needed) a SQLite database the way the store needs it: WAL journal (readers
  * never block the writer), synchronous=FULL (a committed transaction survives kill -9 and power
- * loss), foreign keys enforced, and a 5 s busy timeout before GP_STORE_BUSY.
+ * loss), foreign keys enforced, and a busy timeout (default 5 s) before GP_STORE_BUSY.
  */
-export function openDatabase(path: string): Db {
+export function openDatabase(path: string, busyTimeoutMs = 5000): Db {
   let db: Db;
   try {
-    db = new Database(path, { timeout: 5000 });
+    db = new Database(path, { timeout: busyTimeoutMs });
   } catch (err) {
     throw mapSqliteError(err, `opening ${path}`);
   }

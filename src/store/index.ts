@@ -15,3 +15,4 @@ export { TenantRepo, type Tenant, type TenantQuotas } from "./tenants.js";
 export { TokenRepo, hashToken, type ApiToken } from "./tokens.js";
 export { UsageRepo, usageOf, type Usage } from "./usage.js";
 export { Store, TenantView, STORE_FILE, type StoreOptions } from "./store.js";
+export { acquireInstanceLock, LOCK_FILE, type InstanceLock } from "./instance-lock.js";

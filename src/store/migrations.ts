@@ -87,6 +87,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX usage_tenant ON usage(tenant);
     `,
   },
+  {
+    version: 2,
+    name: "instance identity",
+    // instance_id: names this data directory's gpupool on the containers it creates
+    // (label io.gpupool.instance), so two gpupools on one engine never adopt each other's.
+    sql: `
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO meta (key, value) VALUES ('instance_id', lower(hex(randomblob(8))));
+    `,
+  },
 ];
 
 /**

@@ -10,6 +10,8 @@ import { type Usage, UsageRepo } from "./usage.js";
 export interface StoreOptions {
   /** Milliseconds since the epoch; injectable for deterministic tests. Default Date.now. */
   readonly now?: () => number;
+  /** How long a write waits for another process's write lock before GP_STORE_BUSY (default 5000). */
+  readonly busyTimeoutMs?: number;
 }
 
 /** The file under a data directory (`gpupool up --data DIR`) that holds the store. */
@@ -39,7 +41,7 @@ export class Store {
 
   /** Opens the store file at `path` (":memory:" for tests), applying any pending migrations. */
   static open(path: string, opts: StoreOptions = {}): Store {
-    const db = openDatabase(path);
+    const db = openDatabase(path, opts.busyTimeoutMs);
     try {
       migrate(db, undefined, opts.now);
     } catch (err) {
@@ -53,6 +55,12 @@ export class Store {
   static openDir(dataDir: string, opts: StoreOptions = {}): Store {
     mkdirSync(dataDir, { recursive: true });
     return Store.open(join(dataDir, STORE_FILE), opts);
+  }
+
+  /** This data directory's random id (16 hex digits), made once by migration 2; label io.gpupool.instance. */
+  instanceId(): string {
+    return (this.db.prepare("SELECT value FROM meta WHERE key = 'instance_id'").get() as { value: string })
+      .value;
   }
 
   forTenant(tenant: string): TenantView {
