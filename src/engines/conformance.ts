@@ -8,6 +8,8 @@ export interface EngineUnderTest {
   readonly engine: ContainerEngine;
   /** An image with busybox (sh, cat, ls, sleep, uname, dmesg) and PATH=/bin, e.g. localhost/busybox:latest. */
   readonly image: string;
+  /** Whether the kernel really enforces the limits (real engines); the fake only reports them. */
+  readonly enforcesLimits?: boolean;
   /** The runtime name that runs gVisor (runsc) on this engine, if it has one. */
   readonly sandboxRuntime?: string;
   /** GPU devices this engine can really inject here, and what a container then sees. */
@@ -147,6 +149,14 @@ export function engineConformance(opts: ConformanceOptions): void {
       const { code, lines } = await runToEnd(s);
       expect(code).toBe(0);
       expect(stdout(lines)).toEqual([String(64 * 1024 * 1024), "50000", "100000"]);
+    });
+
+    it("kills a container that exceeds its memory limit (exit 137)", async (ctx) => {
+      if (!ut.enforcesLimits) return ctx.skip("this engine does not enforce limits");
+      // tail keeps a whole newline-free 64 MiB "line" in memory; the 16 MiB limit OOM-kills it.
+      // (Podman does not set OOMKilled when the victim is not PID 1's own process, so only the code is checked.)
+      const { code } = await runToEnd(spec("head -c 67108864 /dev/zero | tail", { memoryMiB: 16 }));
+      expect(code).toBe(137);
     });
 
     it("gives a container only loopback by default (network none)", async () => {

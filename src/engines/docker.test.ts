@@ -27,6 +27,7 @@ engineConformance({
     return {
       engine,
       image: BUSYBOX_REF,
+      enforcesLimits: true,
       async reconnect() {
         // gpupool restarts; dockerd (and so the containers) keeps running.
         await current.close();

@@ -65,6 +65,7 @@ engineConformance({
     return {
       engine: detected.engine,
       image: BUSYBOX_REF,
+      enforcesLimits: true,
       ...(existsSync(RUNSC_RUNTIME.path) && !detected.runtimeProblems.runsc
         ? { sandboxRuntime: "runsc" }
         : {}),
