@@ -8,16 +8,24 @@ const CDI = {
 
 engineConformance({
   name: "fake (in memory)",
-  setup: async () => ({
-    engine: new FakeEngine({ cdiDevices: CDI }),
-    image: BUSYBOX_IMAGE,
-    sandboxRuntime: "runsc",
-    gpu: {
-      devices: { cdi: ["test.gpupool.io/gpu=0"], uuids: [] },
-      env: ["GPUPOOL_TEST_GPU", "0"],
-      deviceNode: "/dev/gpupool-test0",
-    },
-  }),
+  setup: async () => {
+    let engine = new FakeEngine({ cdiDevices: CDI });
+    return {
+      engine,
+      async reconnect() {
+        await engine.close();
+        engine = engine.reconnect();
+        return engine;
+      },
+      image: BUSYBOX_IMAGE,
+      sandboxRuntime: "runsc",
+      gpu: {
+        devices: { cdi: ["test.gpupool.io/gpu=0"], uuids: [] },
+        env: ["GPUPOOL_TEST_GPU", "0"],
+        deviceNode: "/dev/gpupool-test0",
+      },
+    };
+  },
 });
 
 /** A clock that only moves when told to: sleeps resolve once advance() passes their deadline. */
@@ -87,6 +95,19 @@ describe("FakeEngine", () => {
     await expect(
       engine.create({ name: "h", image: BUSYBOX_IMAGE, gpus: { cdi: ["nvidia.com/gpu=0"], uuids: [] } }),
     ).rejects.toMatchObject({ code: "GP_ENGINE_UNSUPPORTED" });
+  });
+
+  it("fails an operation once on request, on every client of the engine", async () => {
+    const engine = new FakeEngine();
+    const other = engine.reconnect();
+    engine.failNext("start");
+    const id = await engine.create({ name: "f", image: BUSYBOX_IMAGE, command: ["true"] });
+    await expect(other.start(id)).rejects.toMatchObject({ code: "GP_ENGINE_UNAVAILABLE" });
+    await engine.start(id);
+    expect(await other.wait(id)).toBe(0);
+    await engine.close();
+    await expect(engine.list({})).rejects.toMatchObject({ code: "GP_ENGINE_UNAVAILABLE" });
+    expect((await other.list({})).map((c) => c.id)).toEqual([id]);
   });
 
   it("imports an image from a tar stream", async () => {

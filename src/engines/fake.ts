@@ -67,6 +67,17 @@ export interface FakeEngineOptions {
 
 export const BUSYBOX_IMAGE = "localhost/busybox:latest";
 
+/** Calls of the fake that can be made to fail once (failNext). */
+export type FaultOp = "ping" | "create" | "start" | "wait" | "stop" | "remove" | "list" | "inspect";
+
+/** The engine side of the fake: what every client (reconnect) shares. */
+interface FakeHost {
+  readonly images: Map<string, FakeImage & { id: string }>;
+  readonly containers: Map<string, FakeContainer>;
+  seq: number;
+  readonly faults: Map<FaultOp, Error>;
+}
+
 interface FakeContainer {
   readonly id: string;
   readonly spec: ContainerSpec;
@@ -94,29 +105,53 @@ interface FakeContainer {
 export class FakeEngine implements ContainerEngine {
   readonly kind = "fake" as const;
   private readonly clock: FakeClock;
-  private readonly images = new Map<string, FakeImage & { id: string }>();
-  private readonly containers = new Map<string, FakeContainer>();
+  private readonly host: FakeHost;
   private readonly gpuMode: "cdi" | "deviceRequests";
   private readonly cdiDevices: Readonly<Record<string, FakeCdiDevice>>;
   private readonly runtimes: readonly string[];
-  private seq = 0;
   private closed = false;
 
-  constructor(opts: FakeEngineOptions = {}) {
+  /** `host` is shared by clients made with reconnect(); a new engine gets its own. */
+  constructor(
+    private readonly opts: FakeEngineOptions = {},
+    host?: FakeHost,
+  ) {
     this.clock = opts.clock ?? realClock;
     this.gpuMode = opts.gpuMode ?? "cdi";
     this.cdiDevices = opts.cdiDevices ?? {};
     this.runtimes = opts.runtimes ?? ["runsc"];
+    if (host) {
+      this.host = host;
+      return;
+    }
+    this.host = { images: new Map(), containers: new Map(), seq: 0, faults: new Map() };
     const images = opts.images ?? { [BUSYBOX_IMAGE]: { env: { PATH: "/bin" }, cmd: ["/bin/sh"] } };
     for (const [ref, image] of Object.entries(images)) this.addImage(ref, image);
   }
 
+  /**
+   * A new client of the same (fake) engine, as after a gpupool restart: it sees every container
+   * and image; this client may be closed or dropped.
+   */
+  reconnect(): FakeEngine {
+    return new FakeEngine(this.opts, this.host);
+  }
+
+  /** Makes the next call of `op` (on any client of this engine) fail with `error` (default GP_ENGINE_UNAVAILABLE). */
+  failNext(op: FaultOp, error?: Error): void {
+    this.host.faults.set(
+      op,
+      error ?? new GpupoolError("GP_ENGINE_UNAVAILABLE", `fake: injected failure of ${op}`),
+    );
+  }
+
   /** Makes an image local (what a pull or import would do). */
   addImage(ref: string, image: FakeImage = {}): void {
-    this.images.set(ref, { ...image, id: `sha256:fake-image-${this.images.size + 1}` });
+    this.host.images.set(ref, { ...image, id: `sha256:fake-image-${this.host.images.size + 1}` });
   }
 
   async ping(): Promise<void> {
+    this.fault("ping");
     this.assertOpen();
   }
 
@@ -133,7 +168,7 @@ export class FakeEngine implements ContainerEngine {
   }
 
   async inspectImage(ref: string): Promise<ImageInfo | undefined> {
-    const image = this.images.get(ref);
+    const image = this.host.images.get(ref);
     if (!image) return undefined;
     return {
       id: image.id,
@@ -162,13 +197,14 @@ export class FakeEngine implements ContainerEngine {
   }
 
   async create(spec: ContainerSpec): Promise<string> {
+    this.fault("create");
     this.assertOpen();
-    const image = this.images.get(spec.image);
+    const image = this.host.images.get(spec.image);
     if (!image)
       throw new GpupoolError("GP_IMAGE_NOT_FOUND", `image ${spec.image} is not on this host`, {
         image: spec.image,
       });
-    if ([...this.containers.values()].some((c) => c.spec.name === spec.name)) {
+    if ([...this.host.containers.values()].some((c) => c.spec.name === spec.name)) {
       throw new GpupoolError("GP_CONTAINER_EXISTS", `a container named ${spec.name} already exists`, {
         name: spec.name,
       });
@@ -179,12 +215,12 @@ export class FakeEngine implements ContainerEngine {
       });
     }
     const env: Record<string, string> = { ...(image.env ?? {}), ...this.gpuEnv(spec), ...(spec.env ?? {}) };
-    const id = `fake-${String(++this.seq).padStart(6, "0")}`;
+    const id = `fake-${String(++this.host.seq).padStart(6, "0")}`;
     let markExited: (code: number) => void = () => {};
     const exited = new Promise<number>((resolve) => {
       markExited = resolve;
     });
-    this.containers.set(id, {
+    this.host.containers.set(id, {
       id,
       spec,
       env,
@@ -201,6 +237,7 @@ export class FakeEngine implements ContainerEngine {
   }
 
   async start(id: string): Promise<void> {
+    this.fault("start");
     const c = this.get(id);
     if (c.status === "running") return;
     if (c.status !== "created")
@@ -219,6 +256,7 @@ export class FakeEngine implements ContainerEngine {
   }
 
   async wait(id: string, opts: { readonly signal?: AbortSignal } = {}): Promise<number> {
+    this.fault("wait");
     const c = this.get(id);
     if (opts.signal) {
       const aborted = new Promise<never>((_, reject) =>
@@ -254,6 +292,7 @@ export class FakeEngine implements ContainerEngine {
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {
+    this.fault("stop");
     const c = this.get(id);
     if (c.status !== "running" || !c.shell) return;
     c.shell.signal("TERM");
@@ -268,17 +307,19 @@ export class FakeEngine implements ContainerEngine {
   }
 
   async remove(id: string): Promise<void> {
+    this.fault("remove");
     const c = this.find(id);
     if (!c) return;
     if (c.status === "running") {
       c.shell?.signal("KILL");
       await c.exited;
     }
-    this.containers.delete(c.id);
+    this.host.containers.delete(c.id);
   }
 
   async list(labels: LabelFilter): Promise<ContainerSummary[]> {
-    return [...this.containers.values()]
+    this.fault("list");
+    return [...this.host.containers.values()]
       .filter((c) =>
         Object.entries(labels).every(([k, v]) =>
           v === true ? k in (c.spec.labels ?? {}) : c.spec.labels?.[k] === v,
@@ -294,6 +335,7 @@ export class FakeEngine implements ContainerEngine {
   }
 
   async inspect(id: string): Promise<ContainerState | undefined> {
+    this.fault("inspect");
     const c = this.find(id);
     if (!c) return undefined;
     return {
@@ -395,7 +437,7 @@ export class FakeEngine implements ContainerEngine {
   }
 
   private find(id: string): FakeContainer | undefined {
-    return this.containers.get(id) ?? [...this.containers.values()].find((c) => c.spec.name === id);
+    return this.host.containers.get(id) ?? [...this.host.containers.values()].find((c) => c.spec.name === id);
   }
 
   private get(id: string): FakeContainer {
@@ -403,6 +445,15 @@ export class FakeEngine implements ContainerEngine {
     const c = this.find(id);
     if (!c) throw containerNotFound(id, "");
     return c;
+  }
+
+  /** Every call starts here: a closed client refuses, then an injected failure fires once. */
+  private fault(op: FaultOp): void {
+    this.assertOpen();
+    const err = this.host.faults.get(op);
+    if (!err) return;
+    this.host.faults.delete(op);
+    throw err;
   }
 
   private assertOpen(): void {
