@@ -37,6 +37,8 @@ export function requirePolicy(name: string): Policy {
 export interface PolicyOptions {
   /** The target workload for fragmentation-aware policies (fgd, default). */
   readonly typicalPods?: readonly TypicalPod[];
+  /** Every pod shape of the expected workload, for the default policy's reservations. */
+  readonly demandPods?: readonly TypicalPod[];
   /** Extra args for the policy's score plugin (validated by that plugin's schema). */
   readonly scoreArgs?: Readonly<Record<string, unknown>>;
 }
@@ -71,6 +73,7 @@ export function policyProfile(policy: Policy, opts: PolicyOptions = {}): Profile
     case "default":
       return withArgs({ ...base, score: [{ name: "GpupoolScore" }], devices: "GpupoolScore" }, "GpupoolScore", {
         typicalPods,
+        demandPods: opts.demandPods ? [...opts.demandPods] : [],
         ...opts.scoreArgs,
       });
   }

@@ -58,7 +58,11 @@ export function runExperiment(nodes: readonly NodeSpec[], original: readonly Tra
   const perm = rng.perm(nodes.length);
   const ordered = nodes.map((n, i) => ({ n, k: perm[i]! })).sort((a, b) => a.k - b.k).map((x) => x.n);
   const scheduler = new Scheduler(ordered, {
-    profile: policyProfile(policy, { typicalPods: typicalPods(original), ...(opts.scoreArgs ? { scoreArgs: opts.scoreArgs } : {}) }),
+    profile: policyProfile(policy, {
+      typicalPods: typicalPods(original),
+      demandPods: typicalPods(original, 1),
+      ...(opts.scoreArgs ? { scoreArgs: opts.scoreArgs } : {}),
+    }),
     seed: rng.nextUint32(),
   });
   const curve = new AllocationCurve(clusterMilli);

@@ -55,7 +55,7 @@ const GENERIC_MIX: TypicalPod[] = [
   { cpuMilli: 0, memoryMiB: 0, gpuMilli: 250, gpuCount: 1, models: [], weight: 2 },
 ];
 
-interface Shape {
+export interface Shape {
   readonly cpu: number;
   readonly mem: number;
   readonly milli: number;
@@ -73,7 +73,7 @@ export class FgdScore implements ScorePlugin, DevicePlugin {
   private readonly sigmoidScale: number;
   private readonly strandWeight: number;
   /** Typical GPU pods' CPU milli (and memory MiB) per GPU milli. */
-  private readonly cpuPerMilli: number;
+  protected readonly cpuPerMilli: number;
   private readonly memPerMilli: number;
   /** Per node: bitmask of GPUs whose model each shape allows (index node.order * shapes + m). */
   private readonly allowed = new Map<NodeInfo, Int32Array>();
@@ -106,6 +106,11 @@ export class FgdScore implements ScorePlugin, DevicePlugin {
     }
     this.cpuPerMilli = milli > 0 ? cpu / milli : 0;
     this.memPerMilli = milli > 0 ? mem / milli : 0;
+  }
+
+  /** The normalised target workload. */
+  shapeList(): readonly Shape[] {
+    return this.shapes;
   }
 
   private allowedMasks(node: NodeInfo): Int32Array {

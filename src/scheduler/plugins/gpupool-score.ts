@@ -2,8 +2,9 @@ import { z } from "zod";
 import type { Workload } from "../../core/workload.js";
 import { registration } from "../framework/registry.js";
 import type { NodeInfo } from "../snapshot/node-info.js";
-import { FgdArgsSchema, FgdScore } from "./fgd.js";
+import { FgdArgsSchema, FgdScore, TypicalPodSchema } from "./fgd.js";
 import { nvlinkSet, wholeFreeIndexes } from "./gpu-devices.js";
+import { Reservation } from "./reservation.js";
 
 /**
  * gpupool's default policy: FGD's fragmentation gradient, made memory-aware, with a consolidating
@@ -14,8 +15,13 @@ export const GpupoolArgsSchema = FgdArgsSchema.extend({
   memoryAware: z.boolean().default(true),
   strandWeight: z.number().nonnegative().default(1),
   tieBreak: z.enum(["order", "used", "fullest", "cpu", "small"]).default("used"),
-  /** Weight of the cost of taking model-constrained capacity with an unconstrained pod. */
+  /** Weight of the cost of taking capacity that only some typical pods' node types offer (see Reservation). */
   reserveWeight: z.number().nonnegative().default(1),
+  /**
+   * The whole expected workload (every pod shape, not just the typical 95 %) for sizing reservations;
+   * rare big pods are exactly the ones that need them. Default: typicalPods.
+   */
+  demandPods: z.array(TypicalPodSchema).default([]),
   /** Expected workload as a multiple of the cluster's GPUs (sizes the constrained demand). */
   load: z.number().positive().default(1),
 });
@@ -27,37 +33,29 @@ export class GpupoolScore extends FgdScore {
   override readonly name: string = "GpupoolScore";
   private readonly tie: GpupoolArgs["tieBreak"];
 
-  /** Per GPU model: the fraction of its capacity the model-constrained typical pods are expected to need. */
-  private readonly reserved = new Map<string, number>();
   private readonly reserveWeight: number;
+  private readonly reservation: Reservation;
 
-  constructor(args: GpupoolArgs, capacityByModel: ReadonlyMap<string, number>) {
+  constructor(args: GpupoolArgs, nodes: readonly NodeInfo[]) {
     super(args);
     this.tie = args.tieBreak;
     this.reserveWeight = args.reserveWeight;
-    let gpuWeight = 0;
-    for (const sh of this.shapes) gpuWeight += sh.p * sh.num * sh.milli;
-    let cluster = 0;
-    for (const c of capacityByModel.values()) cluster += c;
-    if (gpuWeight > 0) {
-      for (const sh of this.shapes) {
-        if (!sh.models || sh.num === 0) continue;
-        let cap = 0;
-        for (const m of sh.models) cap += capacityByModel.get(m) ?? 0;
-        if (cap === 0) continue;
-        const demand = (args.load * cluster * sh.p * sh.num * sh.milli) / gpuWeight;
-        for (const m of sh.models) this.reserved.set(m, Math.min(1, (this.reserved.get(m) ?? 0) + demand / cap));
-      }
-    }
+    const demand = args.demandPods.length ? new FgdScore({ ...args, typicalPods: args.demandPods }).shapeList() : this.shapes;
+    this.reservation = new Reservation(nodes, demand, args.load, false);
   }
 
+  /**
+   * Taking capacity that some typical pods need exclusively (only some node types can host them:
+   * bigger CPU/memory, more GPUs, an allowed model) costs a pod that could have gone elsewhere the
+   * expected fraction of that capacity those pods will need, per GPU-milli-equivalent it takes.
+   */
   protected override placementCost(node: NodeInfo, pod: Workload): number {
-    if (this.reserved.size === 0 || (pod.gpuModels && pod.gpuModels.length > 0)) return 0;
+    if (this.reserveWeight === 0) return 0;
+    const frac = this.reservation.cost(pod, node);
+    if (frac === 0) return 0;
     const milli = pod.gpu.kind === "share" ? pod.gpu.milli : pod.gpu.kind === "whole" ? pod.gpu.count * 1000 : 0;
-    if (milli === 0) return 0;
-    let frac = 0;
-    for (const m of node.models) frac = Math.max(frac, this.reserved.get(m) ?? 0);
-    return this.reserveWeight * frac * milli;
+    const equiv = milli;
+    return this.reserveWeight * frac * equiv;
   }
 
   private tieKey(node: NodeInfo): number {
@@ -91,9 +89,5 @@ export class GpupoolScore extends FgdScore {
 }
 
 export const gpupoolRegistrations = {
-  GpupoolScore: registration(GpupoolArgsSchema, (args, handle) => {
-    const capacity = new Map<string, number>();
-    for (const n of handle.snapshot.nodes) for (const g of n.spec.gpus) capacity.set(g.model, (capacity.get(g.model) ?? 0) + 1000);
-    return new GpupoolScore(args, capacity);
-  }),
+  GpupoolScore: registration(GpupoolArgsSchema, (args, handle) => new GpupoolScore(args, handle.snapshot.nodes)),
 };
