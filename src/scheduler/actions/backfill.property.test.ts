@@ -45,7 +45,16 @@ describe("backfill without starvation", () => {
           world.cycle();
           world.pending.clear(); // what did not fit is withdrawn: the big job below is the head
           const headCount = Math.max(...gpus);
-          world.submit({ shape: { gpus: headCount }, cpuMilli: 1000, memoryMiB: 1024, priority: 0, queue: "default", preemptible: true, gangSize: 1, cuda: undefined });
+          world.submit({
+            shape: { gpus: headCount },
+            cpuMilli: 1000,
+            memoryMiB: 1024,
+            priority: 0,
+            queue: "default",
+            preemptible: true,
+            gangSize: 1,
+            cuda: undefined,
+          });
           const head = [...world.pending.keys()][0]!;
           let prev: readonly string[] | null = null;
           let node: string | null = null;
@@ -54,7 +63,9 @@ describe("backfill without starvation", () => {
             const held = world.held;
             expect(held?.workloadId, "a waiting head is earmarked").toBe(head);
             if (node !== null) expect(held!.node, "the earmark keeps its node").toBe(node);
-            if (prev !== null) for (const b of held!.blockers) expect(prev, `blocker ${b} was not a blocker before`).toContain(b);
+            if (prev !== null)
+              for (const b of held!.blockers)
+                expect(prev, `blocker ${b} was not a blocker before`).toContain(b);
             node = held!.node;
             prev = held!.blockers;
             return false;
@@ -79,7 +90,10 @@ describe("backfill without starvation", () => {
             world.cycle();
             if (waitingCheck()) return;
           }
-          expect(world.scheduler.snapshot.placement(head), "head placed after its blockers finished").toBeDefined();
+          expect(
+            world.scheduler.snapshot.placement(head),
+            "head placed after its blockers finished",
+          ).toBeDefined();
         },
       ),
       { numRuns: 150, seed: 4242 },

@@ -50,7 +50,7 @@ export class CycleContext {
     readonly stmt: Statement,
     queues: readonly QueueSpec[],
   ) {
-    this.ledger = new QueueLedger(queues, scheduler.snapshot);
+    this.ledger = QueueLedger.fromSnapshot(queues, scheduler.snapshot);
     this.runningAtStart = new Set(scheduler.snapshot.placedWorkloads().map((p) => p.allocation.workloadId));
   }
 
@@ -61,7 +61,7 @@ export class CycleContext {
   checkpoint(): Checkpoint {
     return {
       stmt: this.stmt.checkpoint(),
-      ledger: this.ledger.clone(this.snapshot),
+      ledger: this.ledger.clone(),
       evictions: this.evictions.length,
       placedOrder: this.placedOrder.length,
     };
@@ -95,6 +95,12 @@ export class CycleContext {
     this.ledger.remove(queueOf(placed.workload), allocationResources(this.snapshot, placed.allocation));
     if (why) this.evictions.push({ workloadId: id, ...why });
     return placed;
+  }
+
+  /** Puts back, as it was, a workload evicted earlier in this cycle (what-if probes). */
+  readd(p: Placed): void {
+    this.stmt.allocate(p.workload, p.allocation);
+    this.ledger.add(queueOf(p.workload), allocationResources(this.snapshot, p.allocation));
   }
 
   /**

@@ -86,7 +86,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 function violations(world: World, r: CycleResult, pendingBefore: ReadonlySet<string>): string[] {
   const snap = world.scheduler.snapshot;
   const out = snapshotViolations(snap);
-  const ledger = new QueueLedger([...world.queues.values()], snap);
+  const ledger = QueueLedger.fromSnapshot([...world.queues.values()], snap);
   for (const a of r.bind) {
     if (snap.placement(a.workloadId)?.allocation !== a)
       out.push(`bound ${a.workloadId} is not placed as reported`);
@@ -205,7 +205,7 @@ describe("runCycle properties", () => {
               for (let k = 0; k < s.count; k++) world.submit({ ...one, queue: s.queue });
             else world.finish(s.pick);
             world.cycle();
-            const ledger = new QueueLedger([...world.queues.values()], world.scheduler.snapshot);
+            const ledger = QueueLedger.fromSnapshot([...world.queues.values()], world.scheduler.snapshot);
             QUEUES.forEach((q, i) => {
               const demand = [...world.jobs.values()].filter(
                 (w) =>

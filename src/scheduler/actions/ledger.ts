@@ -75,13 +75,15 @@ export function demandOf(w: Workload): Resources {
  * guarantee, no limit and weight 1.
  */
 export class QueueLedger {
-  private readonly specs = new Map<string, QueueSpec>();
-  private readonly usage: Map<string, Resources>;
-  /** Cluster capacity per resource: what shares of idle capacity are measured against. */
-  readonly capacity: Resources;
+  private constructor(
+    private readonly specs: Map<string, QueueSpec>,
+    /** Cluster capacity per resource: what shares of idle capacity are measured against. */
+    readonly capacity: Resources,
+    private readonly usage: Map<string, Resources>,
+  ) {}
 
-  constructor(specs: readonly QueueSpec[], snapshot: Snapshot, usage?: Map<string, Resources>) {
-    for (const s of specs) this.specs.set(s.name, s);
+  /** Usage from the snapshot's placed workloads; capacity from its nodes (every GPU counts 1000 milli). */
+  static fromSnapshot(specs: readonly QueueSpec[], snapshot: Snapshot): QueueLedger {
     let gpuMilli = 0;
     let gpuMemoryMiB = 0;
     let cpuMilli = 0;
@@ -92,14 +94,14 @@ export class QueueLedger {
         gpuMemoryMiB += g.memoryMiB;
       }
     }
-    this.capacity = { gpuMilli, gpuMemoryMiB, cpuMilli };
-    if (usage) {
-      this.usage = usage;
-    } else {
-      this.usage = new Map();
-      for (const p of snapshot.placedWorkloads())
-        this.add(queueOf(p.workload), allocationResources(snapshot, p.allocation));
-    }
+    const ledger = new QueueLedger(
+      new Map(specs.map((s) => [s.name, s])),
+      { gpuMilli, gpuMemoryMiB, cpuMilli },
+      new Map(),
+    );
+    for (const p of snapshot.placedWorkloads())
+      ledger.add(queueOf(p.workload), allocationResources(snapshot, p.allocation));
+    return ledger;
   }
 
   spec(queue: string): QueueSpec {
@@ -124,8 +126,8 @@ export class QueueLedger {
   }
 
   /** A copy for checkpoints (usage values are immutable, so copying the map is enough). */
-  clone(snapshot: Snapshot): QueueLedger {
-    return new QueueLedger([...this.specs.values()], snapshot, new Map(this.usage));
+  clone(): QueueLedger {
+    return new QueueLedger(this.specs, this.capacity, new Map(this.usage));
   }
 
   restore(from: QueueLedger): void {

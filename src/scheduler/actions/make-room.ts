@@ -2,13 +2,14 @@ import { firstExceeded } from "../../core/queue.js";
 import type { Workload } from "../../core/workload.js";
 import type { CycleContext, Eviction } from "./context.js";
 import { wouldDelayHead } from "./place-unit.js";
-import type { Unit } from "./units.js";
+import { priorityOf, type Unit } from "./units.js";
 import {
   compareVictimSets,
   type Eligible,
   minimalVictims,
   type VictimGroup,
   type VictimSearch,
+  victimCount,
 } from "./victims.js";
 
 /** How an action chooses victims for one member of a unit. */
@@ -56,9 +57,14 @@ function placeWithVictims(
   const eligible = policy.eligible(unit, member);
   const search = policy.search(unit);
   const options: VictimGroup[][] = [];
+  // No set beats one victim at the lowest priority placed anywhere (and earlier nodes win ties).
+  let floor = Number.POSITIVE_INFINITY;
+  for (const p of ctx.snapshot.placedWorkloads()) floor = Math.min(floor, priorityOf(p.workload));
   for (const node of ctx.snapshot.nodes) {
     const set = minimalVictims(ctx, member, node, eligible, search);
-    if (set !== null && set.length > 0) options.push(set);
+    if (set === null || set.length === 0) continue;
+    options.push(set);
+    if (victimCount(set) === 1 && set[0]!.priority <= floor) break;
   }
   // Stable sort: equal sets keep node order.
   options.sort(compareVictimSets);

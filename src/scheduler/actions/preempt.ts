@@ -1,3 +1,4 @@
+import { shapeKey } from "../framework/score-cache.js";
 import type { CycleContext } from "./context.js";
 import { makeRoom, type RoomPolicy } from "./make-room.js";
 import { admissible, type Waiting } from "./place-unit.js";
@@ -29,6 +30,11 @@ export function evictFor(
   // Allocate's order (queue fairness included), then units it never tried.
   const rank = (u: Unit) => ctx.rank.get(u.key) ?? Number.POSITIVE_INFINITY;
   const ordered = [...units].sort((a, b) => (rank(a) === rank(b) ? 0 : rank(a) < rank(b) ? -1 : 1));
+  // A failed attempt leaves the snapshot as it was, so until some unit succeeds, a unit that asks for
+  // exactly what a failed one asked for fails too: remember failures per state version.
+  let version = 0;
+  const failed = new Map<string, number>();
+  const headRank = ctx.earmark ? rank({ key: ctx.earmark.head.id } as Unit) : Number.POSITIVE_INFINITY;
   for (const unit of ordered) {
     const w = waiting.get(unit.key);
     if (w === undefined) {
@@ -38,7 +44,20 @@ export function evictFor(
       continue;
     }
     if (admissible(ctx, unit) !== null || !wants(unit)) continue;
-    if (makeRoom(ctx, unit, policy)) waiting.delete(unit.key);
+    const key = [
+      unit.priority,
+      unit.queue,
+      unit.gangSize === undefined ? "" : unit.key,
+      rank(unit) <= headRank ? "ahead" : "behind",
+      ...unit.members.map(shapeKey),
+    ].join("\u0000");
+    if (failed.get(key) === version) continue;
+    if (makeRoom(ctx, unit, policy)) {
+      waiting.delete(unit.key);
+      version++;
+    } else {
+      failed.set(key, version);
+    }
   }
 }
 

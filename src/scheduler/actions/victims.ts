@@ -77,6 +77,11 @@ function mayLeave(
   return true;
 }
 
+/** A gang spanning nodes may already have gone with an earlier group. */
+function stillPlaced(ctx: CycleContext, g: VictimGroup): boolean {
+  return g.members.every((m) => ctx.snapshot.placement(m.allocation.workloadId));
+}
+
 function evictGroup(ctx: CycleContext, g: VictimGroup): void {
   for (const m of g.members) ctx.evict(m.allocation.workloadId);
 }
@@ -88,9 +93,12 @@ export interface VictimSearch {
 }
 
 /**
- * A small set of groups on `node` whose eviction lets `pod` be placed, or null. Greedy: evict
- * candidates in order until the pod fits, then give back ("reprieve") each chosen group, highest
- * priority first, when the pod still fits without evicting it. Leaves the snapshot as it found it.
+ * A minimal set of groups on `node` whose eviction lets `pod` be placed, or null (after
+ * kube-scheduler's selectVictimsOnNode). Evict every candidate the queue rules allow, lowest
+ * priority and newest first; if the pod fits then, give each back ("reprieve"), highest priority and
+ * oldest first, keeping it evicted only when the pod no longer fits without that. The result is
+ * minimal (no group in it can be spared) and spares higher priorities first. Leaves the snapshot as
+ * it found it.
  */
 export function minimalVictims(
   ctx: CycleContext,
@@ -102,28 +110,25 @@ export function minimalVictims(
   const groups = candidateGroups(ctx, node, eligible);
   if (groups.length === 0) return null;
   const cp = ctx.checkpoint();
-  let chosen: VictimGroup[] = [];
-  let fits = false;
+  const gone: VictimGroup[] = [];
   for (const g of groups) {
-    if (!g.members.every((m) => ctx.snapshot.placement(m.allocation.workloadId))) continue;
-    if (!mayLeave(ctx, g, search.guardQueues, search.exemptQueue)) continue;
+    if (!stillPlaced(ctx, g) || !mayLeave(ctx, g, search.guardQueues, search.exemptQueue)) continue;
+    evictGroup(ctx, g);
+    gone.push(g);
+  }
+  if (gone.length === 0 || !ctx.fits(pod)) {
+    ctx.rollback(cp);
+    return null;
+  }
+  const chosen: VictimGroup[] = [];
+  for (const g of gone.reverse()) {
+    for (const m of g.members) ctx.readd(m);
+    if (ctx.fits(pod)) continue;
     evictGroup(ctx, g);
     chosen.push(g);
-    if (ctx.fits(pod)) {
-      fits = true;
-      break;
-    }
   }
   ctx.rollback(cp);
-  if (!fits) return null;
-  for (const g of [...chosen].reverse()) {
-    const without = chosen.filter((c) => c !== g);
-    for (const c of without) evictGroup(ctx, c);
-    const still = ctx.fits(pod);
-    ctx.rollback(cp);
-    if (still) chosen = without;
-  }
-  return chosen;
+  return chosen.reverse();
 }
 
 /** Orders victim sets: lowest highest-priority first, then fewest workloads, then lowest summed priority. */
