@@ -308,6 +308,19 @@ export function engineConformance(opts: ConformanceOptions): void {
       expect(out.some((l) => l.includes("gVisor"))).toBe(true);
     });
 
+    it("stops a sandboxed container gracefully too", async (ctx) => {
+      if (!ut.sandboxRuntime) return ctx.skip("this engine has no gVisor runtime here");
+      const s = spec("trap 'echo got-term; exit 7' TERM; echo ready; sleep 30 & wait", {
+        runtime: ut.sandboxRuntime,
+      });
+      const id = await engine.create(s);
+      await engine.start(id);
+      await waitForLine(engine, id, "ready");
+      await engine.stop(id, 10);
+      expect(await engine.wait(id)).toBe(7);
+      expect(stdout(await collect(engine.logs(id)))).toEqual(["ready", "got-term"]);
+    });
+
     // Keep this test last: it replaces the client the others use.
     it("re-adopts its containers after a crash: a new client lists them by label and controls them", async (ctx) => {
       if (!ut.reconnect) return ctx.skip("this engine's containers do not outlive its client");
