@@ -6,14 +6,15 @@ import { priorityOf } from "./units.js";
 import type { Unit } from "./units.js";
 
 /**
- * Preempt: a unit waiting for capacity may evict workloads of STRICTLY lower priority that are
+ * Preempt: a unit waiting for capacity may evict workloads of STRICTLY lower priority (than the
+ * member room is made for; gang members share one priority in practice) that are
  * preemptible, a gang always whole. Work of another queue is taken only from what that queue holds
  * beyond its guarantee (guarantees hold against every priority); the unit's own queue is exempt.
  */
 export const PREEMPT: RoomPolicy = {
   reason: "preempt",
-  eligible: (unit) => (p) =>
-    priorityOf(p.workload) < unit.priority &&
+  eligible: (unit, member) => (p) =>
+    priorityOf(p.workload) < priorityOf(member) &&
     p.workload.preemptible !== false &&
     (unit.gangSize === undefined || p.workload.gang?.id !== unit.key),
   search: (unit) => ({ guardQueues: true, exemptQueue: unit.queue }),

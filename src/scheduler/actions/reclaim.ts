@@ -12,9 +12,9 @@ import { priorityOf, type Unit } from "./units.js";
  */
 export const RECLAIM: RoomPolicy = {
   reason: "reclaim",
-  eligible: (unit) => (p) =>
+  eligible: (unit, member) => (p) =>
     queueOf(p.workload) !== unit.queue &&
-    priorityOf(p.workload) <= unit.priority &&
+    priorityOf(p.workload) <= priorityOf(member) &&
     p.workload.preemptible !== false,
   search: () => ({ guardQueues: true }),
 };
