@@ -76,3 +76,44 @@ describe("demuxLogLines", () => {
     expect(await collect([stream])).toEqual([{ stream: "stdout", text: "ok" }]);
   });
 });
+
+describe("demuxLogLines (property)", () => {
+  it("recovers every stream's lines whatever the frame sizes and chunk boundaries", async () => {
+    const fc = (await import("fast-check")).default;
+    const line = fc.string({ unit: fc.constantFrom("a", "é", "✓", "💡", " ", "\r"), maxLength: 12 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ stream: fc.constantFrom("stdout" as const, "stderr" as const), text: line }), {
+          maxLength: 12,
+        }),
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.integer({ min: 1, max: 13 }), { minLength: 1, maxLength: 5 }),
+        async (lines, frameSizes, chunkSizes) => {
+          // Each stream's bytes, cut into frames of arbitrary size, interleaved in line order.
+          const frames: Uint8Array[] = [];
+          let f = 0;
+          for (const l of lines) {
+            const bytes = new TextEncoder().encode(`${l.text}\n`);
+            for (let o = 0; o < bytes.length; ) {
+              const n = frameSizes[f++ % frameSizes.length] as number;
+              frames.push(encodeLogFrame(l.stream, bytes.slice(o, o + n)));
+              o += n;
+            }
+          }
+          const got = await collect(cut(concat(frames), chunkSizes));
+          const expected = lines.map((l) => ({
+            stream: l.stream,
+            text: l.text.endsWith("\r") ? l.text.slice(0, -1) : l.text,
+          }));
+          // Lines of one stream keep their order; the two streams interleave as their frames did.
+          for (const stream of ["stdout", "stderr"] as const) {
+            expect(got.filter((g) => g.stream === stream)).toEqual(
+              expected.filter((e) => e.stream === stream),
+            );
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

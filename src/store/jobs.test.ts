@@ -105,6 +105,22 @@ describe("jobs: submission", () => {
   });
 });
 
+describe("jobs: listing", () => {
+  it("filters by state and queue and pages by sequence", () => {
+    const ids = [0, 1, 2, 3, 4].map(
+      (i) => store.jobs.submit("acme", { name: `j${i}`, spec: {}, queue: i % 2 ? "odd" : "even" }).job,
+    );
+    store.jobs.transition(ids[1]?.id as string, "Cancelled");
+    expect(store.jobs.list({ queue: "odd" }).map((j) => j.name)).toEqual(["j1", "j3"]);
+    expect(store.jobs.list({ states: ["Pending"], queue: "odd" }).map((j) => j.name)).toEqual(["j3"]);
+    const page1 = store.jobs.list({ limit: 2 });
+    const page2 = store.jobs.list({ limit: 2, afterSeq: page1.at(-1)?.seq });
+    expect([...page1, ...page2].map((j) => j.name)).toEqual(["j0", "j1", "j2", "j3"]);
+    expect(store.jobs.require(ids[4]?.id as string).name).toBe("j4");
+    expect(() => store.jobs.require("j-none")).toThrow(expect.objectContaining({ code: "GP_JOB_NOT_FOUND" }));
+  });
+});
+
 describe("jobs: gangs and notes", () => {
   it("finds a gang's members and keeps notes in the event log without changing state", () => {
     const a = store.jobs.submit("acme", { name: "w0", spec: {}, gang: "g1" }).job;
