@@ -78,3 +78,19 @@ export function resampleWorkload(
     return { ...p, name: `resampled-${String(i).padStart(6, "0")}` };
   });
 }
+
+/**
+ * The same workload with a different share of model-constrained GPU pods: each GPU pod is replaced
+ * by a random constrained one with probability `fraction`, else by a random unconstrained one (as
+ * the published gpuspec10/20/25/33 variants differ).
+ */
+export function withConstrainedShare(pods: readonly TracePod[], fraction: number, rng: Rng): TracePod[] {
+  const constrained = pods.filter((p) => p.numGpu > 0 && p.gpuSpec.length > 0);
+  const free = pods.filter((p) => p.numGpu > 0 && p.gpuSpec.length === 0);
+  if (constrained.length === 0 || free.length === 0) return [...pods];
+  return pods.map((p, i) => {
+    if (p.numGpu === 0) return p;
+    const pool = rng.next() < fraction ? constrained : free;
+    return { ...pool[rng.int(pool.length)]!, name: `constrained-${String(i).padStart(6, "0")}` };
+  });
+}
