@@ -13,7 +13,11 @@ export function openDatabase(path: string, busyTimeoutMs = 5000): Db {
   try {
     db = new Database(path, { timeout: busyTimeoutMs });
   } catch (err) {
-    throw mapSqliteError(err, `opening ${path}`);
+    // e.g. "Cannot open database because the directory does not exist" (a TypeError, no code)
+    throw new GpupoolError(
+      "GP_INVALID_ARGUMENT",
+      `cannot open gpupool's store at ${path}: ${(err as Error).message}; check --data`,
+    );
   }
   try {
     if (path !== ":memory:") {
@@ -42,9 +46,18 @@ export function inTransaction<T>(db: Db, fn: () => T): T {
   }
 }
 
-/** SQLITE_BUSY → GP_STORE_BUSY; GpupoolErrors pass through; everything else stays as it is (a bug). */
+/**
+ * SQLITE_BUSY → GP_STORE_BUSY; an unopenable, read-only or non-SQLite file → GP_INVALID_ARGUMENT;
+ * GpupoolErrors pass through; everything else stays as it is (a bug).
+ */
 export function mapSqliteError(err: unknown, what: string): unknown {
   const code = (err as { code?: string }).code ?? "";
+  if (code === "SQLITE_CANTOPEN" || code === "SQLITE_READONLY" || code === "SQLITE_NOTADB") {
+    return new GpupoolError(
+      "GP_INVALID_ARGUMENT",
+      `${what}: cannot use it as gpupool's store (${code}: ${(err as Error).message}); check --data`,
+    );
+  }
   if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") {
     return new GpupoolError(
       "GP_STORE_BUSY",

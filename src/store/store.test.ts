@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -70,6 +70,20 @@ describe("Store: opening and migrations", () => {
     db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)").run();
     db.close();
     expect(() => Store.openDir(dir)).toThrow(expect.objectContaining({ code: "GP_STORE_SCHEMA" }));
+  });
+
+  it("refuses a path it cannot open or a file that is not a database, naming --data", () => {
+    const dir = tempDir();
+    expect(() => Store.open(join(dir, "missing-dir", "gpupool.db"))).toThrow(
+      expect.objectContaining({ code: "GP_INVALID_ARGUMENT", message: expect.stringContaining("--data") }),
+    );
+    writeFileSync(
+      join(dir, "junk.db"),
+      "this is not sqlite, just text long enough to have a header....................",
+    );
+    expect(() => Store.open(join(dir, "junk.db"))).toThrow(
+      expect.objectContaining({ code: "GP_INVALID_ARGUMENT" }),
+    );
   });
 
   it("a failing migration leaves no trace (its transaction rolls back)", () => {
