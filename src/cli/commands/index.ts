@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { registerCompat } from "./compat.js";
+import { registerDemo } from "./demo.js";
 import { registerGpus } from "./gpus.js";
 import { registerSim } from "./sim.js";
 
 /** Every CLI command registers its flags here; one line per command module. */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerSim, registerGpus, registerCompat];
+export const COMMANDS: RegisterCommand[] = [registerDemo, registerSim, registerGpus, registerCompat];
