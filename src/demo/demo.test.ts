@@ -7,7 +7,7 @@ describe("gpupool demo", () => {
     runDemo({ simulate: "8xA100-80GB", out: (l) => lines.push(l) });
     const text = lines.join("\n");
     expect(lines[0]).toMatch(/8 SIMULATED GPUs/);
-    expect(text.match(/started nb-\d\s+on GPU0×0\.25/g)).toHaveLength(4);
+    expect(text).toMatch(/step 1[^\n]*\n(\s+started nb-[1-4]\s+on GPU0×0\.25\n){4}\n/);
     expect(text).toMatch(/pending nb-5\s+over quota: queue interns/);
     expect(text).toMatch(/started train-0 .*\n.*started train-1|started train-1[\s\S]*started train-0|started train-0[\s\S]*started train-1/);
     expect(text).toMatch(/preempted batch-\d for urgent/);
