@@ -357,8 +357,14 @@ export function engineConformance(opts: ConformanceOptions): void {
       const [key, value] = gpu.env;
       const script = `echo "${key}=$${key}"${gpu.deviceNode ? `; ls ${gpu.deviceNode}` : ""}`;
       const { code, lines } = await runToEnd(spec(script, { gpus: gpu.devices }));
-      expect(code).toBe(0);
-      expect(stdout(lines)).toEqual([`${key}=${value}`, ...(gpu.deviceNode ? [gpu.deviceNode] : [])]);
+      // One comparison, so a failure shows stderr too (e.g. why a device was not injected).
+      expect({ code, lines }).toEqual({
+        code: 0,
+        lines: [`${key}=${value}`, ...(gpu.deviceNode ? [gpu.deviceNode] : [])].map((text) => ({
+          stream: "stdout",
+          text,
+        })),
+      });
     });
   });
 }
