@@ -1,7 +1,7 @@
 import { firstExceeded } from "../../core/queue.js";
 import type { Workload } from "../../core/workload.js";
 import type { CycleContext, Eviction } from "./context.js";
-import { wouldDelayHead } from "./place-unit.js";
+import { behindHead, wouldDelayHead } from "./place-unit.js";
 import { priorityOf, type Unit } from "./units.js";
 import {
   compareVictimSets,
@@ -31,9 +31,7 @@ export function makeRoom(ctx: CycleContext, unit: Unit, policy: RoomPolicy): boo
   const cp = ctx.checkpoint();
   for (const member of unit.members) {
     const solo: Unit = { ...unit, members: [member] };
-    const before = ctx.checkpoint();
-    if (ctx.place(member).ok && !wouldDelayHead(ctx, solo)) continue;
-    ctx.rollback(before);
+    if (placeRespectingHead(ctx, member, solo, null)) continue;
     if (!placeWithVictims(ctx, unit, member, policy, solo)) {
       ctx.rollback(cp);
       return false;
@@ -56,19 +54,31 @@ function placeWithVictims(
 ): boolean {
   const eligible = policy.eligible(unit, member);
   const search = policy.search(unit);
-  const options: VictimGroup[][] = [];
+  const options: { node: string; set: VictimGroup[] }[] = [];
   // No set beats one victim at the lowest priority placed anywhere (and earlier nodes win ties).
   let floor = Number.POSITIVE_INFINITY;
   for (const p of ctx.snapshot.placedWorkloads()) floor = Math.min(floor, priorityOf(p.workload));
+  // Behind a waiting head, "fits" must not count the earmarked node: search the other nodes with it
+  // held, and the earmarked node itself last (its sets must still pass wouldDelayHead).
+  const held = behindHead(ctx, solo) ? ctx.earmark!.node : null;
+  const hold = held === null ? null : ctx.hold(held);
+  let best = false;
   for (const node of ctx.snapshot.nodes) {
+    if (node.name === held) continue;
     const set = minimalVictims(ctx, member, node, eligible, search);
     if (set === null || set.length === 0) continue;
-    options.push(set);
-    if (victimCount(set) === 1 && set[0]!.priority <= floor) break;
+    options.push({ node: node.name, set });
+    best = victimCount(set) === 1 && set[0]!.priority <= floor;
+    if (best) break;
+  }
+  if (hold !== null) ctx.unhold(hold);
+  if (held !== null && !best) {
+    const set = minimalVictims(ctx, member, ctx.snapshot.node(held)!, eligible, search);
+    if (set !== null && set.length > 0) options.push({ node: held, set });
   }
   // Stable sort: equal sets keep node order.
-  options.sort(compareVictimSets);
-  for (const set of options) {
+  options.sort((a, b) => compareVictimSets(a.set, b.set));
+  for (const { node, set } of options) {
     const cp = ctx.checkpoint();
     for (const g of set) {
       for (const m of g.members) {
@@ -76,8 +86,28 @@ function placeWithVictims(
         if (ctx.snapshot.placement(id)) ctx.evict(id, { reason: policy.reason, by: member.id });
       }
     }
-    if (ctx.place(member).ok && !wouldDelayHead(ctx, solo)) return true;
+    if (placeRespectingHead(ctx, member, solo, node)) return true;
     ctx.rollback(cp);
   }
+  return false;
+}
+
+/**
+ * Places `member` where the framework prefers; if that would delay the earmarked head, tries again
+ * with the earmarked node held (unless `freed`, the node victims were just evicted from, is that
+ * node). Changes nothing when it returns false.
+ */
+function placeRespectingHead(ctx: CycleContext, member: Workload, solo: Unit, freed: string | null): boolean {
+  const cp = ctx.checkpoint();
+  const placed = ctx.place(member).ok;
+  if (placed && !wouldDelayHead(ctx, solo)) return true;
+  ctx.rollback(cp);
+  const mark = ctx.earmark;
+  if (!placed || mark === null || freed === mark.node) return false;
+  const hold = ctx.hold(mark.node);
+  const again = ctx.place(member).ok;
+  ctx.unhold(hold);
+  if (again && !wouldDelayHead(ctx, solo)) return true;
+  ctx.rollback(cp);
   return false;
 }

@@ -73,17 +73,23 @@ export function placeUnit(ctx: CycleContext, unit: Unit): Waiting | null {
  * tried before it (they come first in the order) are never held back.
  */
 export function wouldDelayHead(ctx: CycleContext, unit: Unit): boolean {
-  const mark = ctx.earmark;
-  if (mark === null) return false;
-  const headRank = ctx.rank.get(mark.head.id);
-  const rank = ctx.rank.get(unit.key);
-  if (headRank !== undefined && rank !== undefined && rank <= headRank) return false;
   return (
+    behindHead(ctx, unit) &&
     touchesEarmark(
       ctx,
       unit.members.map((m) => m.id),
-    ) && delaysHead(ctx)
+    ) &&
+    delaysHead(ctx)
   );
+}
+
+/** Whether the unit is held back by the earmark at all: one is set, its head waits, and the unit comes after it. */
+export function behindHead(ctx: CycleContext, unit: Unit): boolean {
+  const mark = ctx.earmark;
+  if (mark === null || ctx.snapshot.placement(mark.head.id)) return false;
+  const headRank = ctx.rank.get(mark.head.id);
+  const rank = ctx.rank.get(unit.key);
+  return headRank === undefined || rank === undefined || rank > headRank;
 }
 
 /**

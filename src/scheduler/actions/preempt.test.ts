@@ -131,6 +131,24 @@ describe("preempt", () => {
     expect(r.evict).toEqual([]);
   });
 
+  it("preempts elsewhere rather than onto the node earmarked for the head", () => {
+    // Head h (2 GPUs) waits for node e (held by e1, too high to preempt); p may not take e's free GPU,
+    // so it preempts n1 on node n.
+    const s = withRunning(
+      [makeNode("e", { gpus: 2, model: "A100-80GB" }), makeNode("n", { gpus: 1, model: "H100-80GB" })],
+      [
+        makePod("e1", { gpus: 1, priority: 2000, seq: 1, gpuModels: ["A100-80GB"] }),
+        makePod("n1", { gpus: 1, priority: -100, seq: 2, gpuModels: ["H100-80GB"] }),
+      ],
+    );
+    const r = runCycle(s, {
+      pending: [makePod("h", { gpus: 2, seq: 3 }), makePod("p", { gpus: 1, seq: 4 })],
+    });
+    expect(r.held).toEqual({ workloadId: "h", node: "e", blockers: ["e1"] });
+    expect(r.bind).toMatchObject([{ workloadId: "p", node: "n" }]);
+    expect(r.evict).toEqual([{ workloadId: "n1", reason: "preempt", by: "p" }]);
+  });
+
   it("a victim placed earlier in the same cycle is unbound, not evicted", () => {
     // The gang fails in allocate (no earmark for gangs), so "late" is backfilled; preempt then takes it back.
     const s = withRunning(

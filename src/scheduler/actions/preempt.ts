@@ -50,7 +50,7 @@ export function evictFor(
       unit.queue,
       unit.gangSize === undefined ? "" : unit.key,
       rank(unit) <= headRank ? "ahead" : "behind",
-      ...unit.members.map(shapeKey),
+      ...unit.members.map((m) => `${shapeKey(m)}@${priorityOf(m)}`),
     ].join("\u0000");
     if (failed.get(key) === version) continue;
     if (makeRoom(ctx, unit, policy)) {
