@@ -186,3 +186,21 @@ describe("determinism", () => {
     expect(once()).toBe(once());
   });
 });
+
+describe("input", () => {
+  it("a workload listed twice is a caller bug", () => {
+    const s = makeScheduler([GPU_NODE]);
+    expect(() => runCycle(s, { pending: [makePod("a"), makePod("a")] })).toThrow(/listed twice/);
+  });
+
+  it("the input order of pending workloads does not change the result", () => {
+    const pods = [
+      makePod("x", { gpus: 1, seq: 2 }),
+      makePod("y", { share: 500, seq: 1 }),
+      makePod("z", { gpus: 1, seq: 3 }),
+    ];
+    const run = (pending: Workload[]) =>
+      runCycle(makeScheduler([makeNode("n1", { gpus: 2 })]), { pending }).bind;
+    expect(run([...pods].reverse())).toEqual(run(pods));
+  });
+});

@@ -34,11 +34,14 @@ function byPlacementOrder(a: Workload, b: Workload): number {
   return seqOf(a) - seqOf(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-/** Groups pending workloads into units; input order does not matter (output is canonically ordered). */
+/** Groups pending workloads into units; input order does not matter (output is canonically ordered). A repeated id is a caller bug (throws). */
 export function buildUnits(pending: readonly Workload[]): Unit[] {
   const gangs = new Map<string, Workload[]>();
   const units: Unit[] = [];
+  const seen = new Set<string>();
   for (const w of pending) {
+    if (seen.has(w.id)) throw new Error(`pending workload ${w.id} is listed twice`);
+    seen.add(w.id);
     if (!w.gang) {
       units.push(makeUnit(w.id, [w], undefined));
       continue;
