@@ -22,7 +22,12 @@ export function plotSvg(series: readonly PlotSeries[], title = "Unallocated GPUs
   const ph = H - m.t - m.b;
   const xMax = Math.max(...series.map((s) => s.allocated.length - 1), 1);
   let yMax = 0;
-  for (const s of series) s.allocated.forEach((v, k) => k >= 50 && !Number.isNaN(v) && (yMax = Math.max(yMax, 100 - v)));
+  for (const s of series) {
+    for (let k = 50; k < s.allocated.length; k++) {
+      const v = s.allocated[k]!;
+      if (!Number.isNaN(v)) yMax = Math.max(yMax, 100 - v);
+    }
+  }
   yMax = Math.max(5, Math.ceil(yMax / 5) * 5);
   const xMin = 50;
   const x = (k: number) => m.l + ((k - xMin) / (xMax - xMin)) * pw;

@@ -9,7 +9,7 @@
  * - Skip: a preFilter says the plugin has nothing to check for this pod.
  * - Error: a bug or an internal failure; never a user's fault.
  */
-export const enum Code {
+export enum Code {
   Success = 0,
   Unschedulable = 1,
   UnschedulableAndUnresolvable = 2,

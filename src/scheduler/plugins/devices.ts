@@ -27,7 +27,7 @@ export class BestFitDevices implements DevicePlugin {
       if (!shareFits(node, i, pod, pod.gpu.milli, pod.gpu.memoryMiB)) continue;
       if (best < 0 || node.gpuFree[i]! < node.gpuFree[best]!) best = i;
     }
-    return best < 0 ? null : shareAssignment(node, best, pod);
+    return best < 0 ? null : shareAssignment(best, pod);
   }
 }
 
@@ -40,7 +40,7 @@ export class RandomDevices implements DevicePlugin {
     const fits: number[] = [];
     for (let i = 0; i < node.gpuCount; i++) if (shareFits(node, i, pod, pod.gpu.milli, pod.gpu.memoryMiB)) fits.push(i);
     if (fits.length === 0) return null;
-    return shareAssignment(node, fits[this.rng.int(fits.length)]!, pod);
+    return shareAssignment(fits[this.rng.int(fits.length)]!, pod);
   }
 }
 

@@ -99,7 +99,7 @@ export function wholeChoice(node: NodeInfo, pod: Workload): GpuAssignment[] | nu
   return pick.map((index) => ({ index, milli: 1000, memoryMiB: node.spec.gpus[index]!.memoryMiB }));
 }
 
-export function shareAssignment(node: NodeInfo, i: number, pod: Workload): GpuAssignment[] {
+export function shareAssignment(i: number, pod: Workload): GpuAssignment[] {
   if (pod.gpu.kind !== "share") throw new Error("not a share request");
   return [{ index: i, milli: pod.gpu.milli, memoryMiB: pod.gpu.memoryMiB }];
 }
