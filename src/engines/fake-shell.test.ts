@@ -34,7 +34,7 @@ describe("fake shell parsing", () => {
     ]);
   });
 
-  it("expands $VAR, ${VAR} and $? outside single quotes", () => {
+  it("expands $VAR, braced VAR and $? outside single quotes", () => {
     const words = tokenize(`echo $A "\${A}-b" '$A' $? $MISSING.`, { A: "1" }, () => 3)
       .filter((t) => t.kind === "word")
       .map((t) => t.text);
