@@ -79,6 +79,8 @@ export class FgdScore implements ScorePlugin, DevicePlugin {
   private readonly allowed = new Map<NodeInfo, Int32Array>();
   private readonly scratch = new Array<number>(64).fill(0);
   private readonly wholeScratch: number[] = [];
+  private f0Version = new Int32Array(0);
+  private f0Value = new Float64Array(0);
 
   constructor(args: FgdArgs) {
     const typical = args.typicalPods.length ? args.typicalPods : GENERIC_MIX;
@@ -184,8 +186,24 @@ export class FgdScore implements ScorePlugin, DevicePlugin {
     return 0;
   }
 
+  /** F of the node as it is, remembered until the node changes (keyed by its version). */
   protected baseFragmentation(node: NodeInfo): number {
-    return this.fragmentation(node, node.cpuFree, node.memFree, node.gpuFree, node.gpuCount);
+    const o = node.order;
+    if (o >= this.f0Version.length) this.growF0(o + 1);
+    if (this.f0Version[o] === node.version) return this.f0Value[o]!;
+    const f = this.fragmentation(node, node.cpuFree, node.memFree, node.gpuFree, node.gpuCount);
+    this.f0Version[o] = node.version;
+    this.f0Value[o] = f;
+    return f;
+  }
+
+  private growF0(n: number): void {
+    const v = new Int32Array(n).fill(-1);
+    v.set(this.f0Version);
+    const f = new Float64Array(n);
+    f.set(this.f0Value);
+    this.f0Version = v;
+    this.f0Value = f;
   }
 
   score(_s: unknown, pod: Workload, node: NodeInfo): number {

@@ -26,6 +26,9 @@ export class Reservation {
   /** Per typical GPU shape: hostable type mask and the fraction of that capacity it needs. */
   private readonly demands: { hosts: Uint8Array; frac: number }[] = [];
   private readonly byPod = new Map<string, Float64Array>();
+  /** The last pod asked about: a cycle asks for one pod across many nodes. */
+  private lastPod: Workload | null = null;
+  private lastCosts: Float64Array | null = null;
 
   constructor(
     nodes: readonly NodeInfo[],
@@ -79,6 +82,7 @@ export class Reservation {
   /** The reserved fraction a pod pays on this node (0 when it takes nothing scarcer than it needs). */
   cost(pod: Workload, node: NodeInfo): number {
     if (this.demands.length === 0) return 0;
+    if (pod === this.lastPod) return this.lastCosts![this.typeOf.get(node) ?? 0] ?? 0;
     const g = pod.gpu;
     const key = `${pod.cpuMilli}|${pod.memoryMiB}|${g.kind === "whole" ? g.count : g.kind === "none" ? 0 : 1}|${pod.gpuModels?.join("|") ?? ""}`;
     let costs = this.byPod.get(key);
@@ -98,6 +102,8 @@ export class Reservation {
       }
       this.byPod.set(key, costs);
     }
+    this.lastPod = pod;
+    this.lastCosts = costs;
     return costs[this.typeOf.get(node) ?? 0] ?? 0;
   }
 }
