@@ -78,10 +78,8 @@ export function allocate(
     waiting.set(unit.key, w);
     if (w.kind !== "capacity" || !w.resolvable) continue;
     if (blockedBy === null) blockedBy = unit;
-    if (opts.backfill && ctx.earmark === null && unit.gangSize === undefined) {
-      const head = unit.members[0]!;
-      ctx.earmark = keepEarmark(ctx, head, opts.held) ?? computeEarmark(ctx, head);
-    }
+    if (opts.backfill && ctx.earmark === null)
+      ctx.earmark = keepEarmark(ctx, unit, opts.held) ?? computeEarmark(ctx, unit);
   }
 }
 

@@ -38,35 +38,39 @@ describe("backfill without starvation", () => {
         fc.array(fc.integer({ min: 2, max: 4 }), { minLength: 1, maxLength: 3 }),
         fc.array(smallJob, { minLength: 2, maxLength: 8 }),
         fc.array(step, { minLength: 1, maxLength: 12 }),
-        (gpus, initial, stream) => {
+        fc.boolean(),
+        (gpus, initial, stream, gangHead) => {
           const nodes = gpus.map((n, i) => makeNode(`n${i}`, { gpus: n, cpuMilli: 8000, nvlink: "all" }));
           const world = new World(makeScheduler(nodes));
           for (const j of initial) world.submit(j);
           world.cycle();
           world.pending.clear(); // what did not fit is withdrawn: the big job below is the head
-          const headCount = Math.max(...gpus);
+          // The head: one job as big as the biggest node, or a gang of two as big as the smallest.
+          const gang = gangHead && gpus.length >= 2;
           world.submit({
-            shape: { gpus: headCount },
+            shape: { gpus: gang ? Math.min(...gpus) : Math.max(...gpus) },
             cpuMilli: 1000,
             memoryMiB: 1024,
             priority: 0,
             queue: "default",
             preemptible: true,
-            gangSize: 1,
+            gangSize: gang ? 2 : 1,
             cuda: undefined,
           });
-          const head = [...world.pending.keys()][0]!;
+          const member = [...world.pending.keys()][0]!;
+          const head = world.pending.get(member)!.gang?.id ?? member;
           let prev: readonly string[] | null = null;
-          let node: string | null = null;
+          let heldNodes: readonly string[] | null = null;
           const waitingCheck = () => {
-            if (world.scheduler.snapshot.placement(head)) return true;
+            if (world.scheduler.snapshot.placement(member)) return true;
             const held = world.held;
-            expect(held?.workloadId, "a waiting head is earmarked").toBe(head);
-            if (node !== null) expect(held!.node, "the earmark keeps its node").toBe(node);
+            expect(held?.head, "a waiting head is earmarked").toBe(head);
+            if (heldNodes !== null)
+              for (const n of held!.nodes) expect(heldNodes, `the earmark moved to ${n}`).toContain(n);
             if (prev !== null)
               for (const b of held!.blockers)
                 expect(prev, `blocker ${b} was not a blocker before`).toContain(b);
-            node = held!.node;
+            heldNodes = held!.nodes;
             prev = held!.blockers;
             return false;
           };
@@ -91,7 +95,7 @@ describe("backfill without starvation", () => {
             if (waitingCheck()) return;
           }
           expect(
-            world.scheduler.snapshot.placement(head),
+            world.scheduler.snapshot.placement(member),
             "head placed after its blockers finished",
           ).toBeDefined();
         },

@@ -136,6 +136,14 @@ export class CycleContext {
     this.stmt.evict(id);
   }
 
+  holdAll(nodes: readonly string[]): string[] {
+    return nodes.map((n) => this.hold(n));
+  }
+
+  unholdAll(ids: readonly string[]): void {
+    for (const id of [...ids].reverse()) this.unhold(id);
+  }
+
   /** The placed members of `p`'s gang (just `p` when it has none): evicting one evicts them all. */
   evictionGroup(p: Placed): Placed[] {
     const gang = p.workload.gang;

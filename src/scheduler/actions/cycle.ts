@@ -4,7 +4,7 @@ import type { Workload } from "../../core/workload.js";
 import type { Scheduler } from "../scheduler.js";
 import type { Statement } from "../snapshot/statement.js";
 import { allocate } from "./allocate.js";
-import type { Held } from "./backfill.js";
+import { type Held, headPlaced } from "./backfill.js";
 import { CycleContext, type Eviction } from "./context.js";
 import type { Waiting } from "./place-unit.js";
 import { preempt } from "./preempt.js";
@@ -108,10 +108,10 @@ function collect(
   }
   const mark = ctx.earmark;
   const held =
-    mark && !snapshot.placement(mark.head.id)
+    mark && !headPlaced(ctx, mark)
       ? {
-          workloadId: mark.head.id,
-          node: mark.node,
+          head: mark.head.key,
+          nodes: mark.nodes,
           blockers: mark.blockers.filter((id) => snapshot.placement(id)),
         }
       : null;

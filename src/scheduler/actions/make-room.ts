@@ -58,23 +58,23 @@ function placeWithVictims(
   // No set beats one victim at the lowest priority placed anywhere (and earlier nodes win ties).
   let floor = Number.POSITIVE_INFINITY;
   for (const p of ctx.snapshot.placedWorkloads()) floor = Math.min(floor, priorityOf(p.workload));
-  // Behind a waiting head, "fits" must not count the earmarked node: search the other nodes with it
-  // held, and the earmarked node itself last (its sets must still pass wouldDelayHead).
-  const held = behindHead(ctx, solo) ? ctx.earmark!.node : null;
-  const hold = held === null ? null : ctx.hold(held);
+  // Behind a waiting head, "fits" must not count the earmarked nodes: search the other nodes with
+  // them held, and the earmarked nodes themselves last (their sets must still pass wouldDelayHead).
+  const held = behindHead(ctx, solo) ? ctx.earmark!.nodes : [];
+  const holds = ctx.holdAll(held);
   let best = false;
   for (const node of ctx.snapshot.nodes) {
-    if (node.name === held) continue;
+    if (held.includes(node.name)) continue;
     const set = minimalVictims(ctx, member, node, eligible, search);
     if (set === null || set.length === 0) continue;
     options.push({ node: node.name, set });
     best = victimCount(set) === 1 && set[0]!.priority <= floor;
     if (best) break;
   }
-  if (hold !== null) ctx.unhold(hold);
-  if (held !== null && !best) {
-    const set = minimalVictims(ctx, member, ctx.snapshot.node(held)!, eligible, search);
-    if (set !== null && set.length > 0) options.push({ node: held, set });
+  ctx.unholdAll(holds);
+  for (const name of best ? [] : held) {
+    const set = minimalVictims(ctx, member, ctx.snapshot.node(name)!, eligible, search);
+    if (set !== null && set.length > 0) options.push({ node: name, set });
   }
   // Stable sort: equal sets keep node order.
   options.sort((a, b) => compareVictimSets(a.set, b.set));
@@ -94,8 +94,8 @@ function placeWithVictims(
 
 /**
  * Places `member` where the framework prefers; if that would delay the earmarked head, tries again
- * with the earmarked node held (unless `freed`, the node victims were just evicted from, is that
- * node). Changes nothing when it returns false.
+ * with the earmarked nodes held (all but `freed`, the node victims were just evicted from).
+ * Changes nothing when it returns false.
  */
 function placeRespectingHead(ctx: CycleContext, member: Workload, solo: Unit, freed: string | null): boolean {
   const cp = ctx.checkpoint();
@@ -103,10 +103,10 @@ function placeRespectingHead(ctx: CycleContext, member: Workload, solo: Unit, fr
   if (placed && !wouldDelayHead(ctx, solo)) return true;
   ctx.rollback(cp);
   const mark = ctx.earmark;
-  if (!placed || mark === null || freed === mark.node) return false;
-  const hold = ctx.hold(mark.node);
+  if (!placed || mark === null) return false;
+  const holds = ctx.holdAll(mark.nodes.filter((n) => n !== freed));
   const again = ctx.place(member).ok;
-  ctx.unhold(hold);
+  ctx.unholdAll(holds);
   if (again && !wouldDelayHead(ctx, solo)) return true;
   ctx.rollback(cp);
   return false;

@@ -1,6 +1,6 @@
 import { subResources } from "../../core/queue.js";
 import { Code, type Status } from "../framework/status.js";
-import { delaysHead, touchesEarmark } from "./backfill.js";
+import { delaysHead, headPlaced, heldNote, touchesEarmark } from "./backfill.js";
 import type { CycleContext } from "./context.js";
 import type { Unit } from "./units.js";
 
@@ -86,15 +86,15 @@ export function wouldDelayHead(ctx: CycleContext, unit: Unit): boolean {
 /** Whether the unit is held back by the earmark at all: one is set, its head waits, and the unit comes after it. */
 export function behindHead(ctx: CycleContext, unit: Unit): boolean {
   const mark = ctx.earmark;
-  if (mark === null || ctx.snapshot.placement(mark.head.id)) return false;
-  const headRank = ctx.rank.get(mark.head.id);
+  if (mark === null || headPlaced(ctx, mark)) return false;
+  const headRank = ctx.rank.get(mark.head.key);
   const rank = ctx.rank.get(unit.key);
   return headRank === undefined || rank === undefined || rank > headRank;
 }
 
 /**
  * placeUnit, honouring the earmark: a placement that would delay the head is undone and tried again
- * with the earmarked node held, so the unit can still go elsewhere.
+ * with the earmarked nodes held, so the unit can still go elsewhere.
  */
 export function placeUnitBackfilling(ctx: CycleContext, unit: Unit): Waiting | null {
   const cp = ctx.checkpoint();
@@ -102,15 +102,15 @@ export function placeUnitBackfilling(ctx: CycleContext, unit: Unit): Waiting | n
   if (first !== null || !wouldDelayHead(ctx, unit)) return first;
   ctx.rollback(cp);
   const mark = ctx.earmark!;
-  const hold = ctx.hold(mark.node);
+  const holds = ctx.holdAll(mark.nodes);
   const again = placeUnit(ctx, unit);
-  ctx.unhold(hold);
-  const note = `node ${mark.node} is held for ${mark.head.id}`;
+  ctx.unholdAll(holds);
+  const note = heldNote(mark);
   if (again !== null)
     return again.kind === "capacity" ? { ...again, reason: `${again.reason} (${note})` } : again;
   if (wouldDelayHead(ctx, unit)) {
     ctx.rollback(cp);
-    return { kind: "capacity", reason: `would delay ${mark.head.id} (${note})`, resolvable: false };
+    return { kind: "capacity", reason: `would delay ${mark.head.key} (${note})`, resolvable: false };
   }
   return null;
 }

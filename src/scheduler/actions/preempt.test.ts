@@ -144,27 +144,33 @@ describe("preempt", () => {
     const r = runCycle(s, {
       pending: [makePod("h", { gpus: 2, seq: 3 }), makePod("p", { gpus: 1, seq: 4 })],
     });
-    expect(r.held).toEqual({ workloadId: "h", node: "e", blockers: ["e1"] });
+    expect(r.held).toEqual({ head: "h", nodes: ["e"], blockers: ["e1"] });
     expect(r.bind).toMatchObject([{ workloadId: "p", node: "n" }]);
     expect(r.evict).toEqual([{ workloadId: "n1", reason: "preempt", by: "p" }]);
   });
 
   it("a victim placed earlier in the same cycle is unbound, not evicted", () => {
-    // The gang fails in allocate (no earmark for gangs), so "late" is backfilled; preempt then takes it back.
+    // h waits for node e (earmarked; x there is too high to preempt). q (2 H100s) does not fit beside k,
+    // so "late" is backfilled into n's free GPU; preempt then makes room for q by taking k and late.
+    const A100 = { gpuModels: ["A100-80GB"] };
+    const H100 = { gpuModels: ["H100-80GB"] };
     const s = withRunning(
-      [makeNode("n1", { gpus: 1 }), makeNode("n2", { gpus: 1 })],
-      [makePod("old", { gpus: 1, priority: -100, seq: 1 })],
+      [makeNode("e", { gpus: 2, model: "A100-80GB" }), makeNode("n", { gpus: 2, model: "H100-80GB" })],
+      [
+        makePod("x", { gpus: 1, priority: 2000, seq: 1, ...A100 }),
+        makePod("k", { gpus: 1, priority: -100, seq: 2, ...H100 }),
+      ],
     );
     const r = runCycle(s, {
       pending: [
-        makePod("g-0", { gpus: 1, gang: "g:2", priority: 1000, seq: 2 }),
-        makePod("g-1", { gpus: 1, gang: "g:2", priority: 1000, seq: 3 }),
-        makePod("late", { gpus: 1, priority: -100, seq: 4 }),
+        makePod("h", { gpus: 2, priority: 1000, seq: 3, ...A100 }),
+        makePod("q", { gpus: 2, priority: 500, seq: 4, ...H100 }),
+        makePod("late", { gpus: 1, priority: -100, seq: 5, ...H100 }),
       ],
     });
-    expect(r.bind.map((a) => a.workloadId).sort()).toEqual(["g-0", "g-1"]);
-    expect(r.evict).toEqual([{ workloadId: "old", reason: "preempt", by: "g-0" }]);
-    expect(r.pending.get("late")).toBe("preempted by g-1 before it was bound");
+    expect(r.bind).toMatchObject([{ workloadId: "q", node: "n" }]);
+    expect(r.evict).toEqual([{ workloadId: "k", reason: "preempt", by: "q" }]);
+    expect(r.pending.get("late")).toBe("preempted by q before it was bound");
   });
 });
 

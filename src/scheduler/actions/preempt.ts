@@ -35,7 +35,7 @@ export function evictFor(
   // exactly what a failed one asked for fails too: remember failures per state version.
   let version = 0;
   const failed = new Map<string, number>();
-  const headRank = ctx.earmark ? rank({ key: ctx.earmark.head.id } as Unit) : Number.POSITIVE_INFINITY;
+  const headRank = ctx.earmark ? rank(ctx.earmark.head) : Number.POSITIVE_INFINITY;
   for (const unit of ordered) {
     const w = waiting.get(unit.key);
     if (w === undefined) {

@@ -43,8 +43,39 @@ const STREAM: Scenario = {
   ],
 };
 
+/** A gang at the head: each member earmarks its own node, and backfill keeps off both. */
+const GANG_HEAD: Scenario = {
+  name: "a gang at the head is not starved either",
+  nodes: [makeNode("a", { gpus: 2, model: "A100-80GB" }), makeNode("b", { gpus: 2, model: "H100-80GB" })],
+  steps: [
+    {
+      submit: [
+        makePod("r1", { gpus: 1, seq: 1, gpuModels: ["A100-80GB"] }),
+        makePod("r2", { gpus: 1, seq: 2, gpuModels: ["H100-80GB"] }),
+      ],
+      expect: { r1: "a", r2: "b" },
+    },
+    {
+      submit: [
+        makePod("g-0", { gpus: 2, seq: 5, gang: "g:2" }),
+        makePod("g-1", { gpus: 2, seq: 5, gang: "g:2" }),
+        small(1),
+      ],
+      expect: { "g-0": "pending", "g-1": "pending", small1: "pending" },
+      expectReason: { small1: "nodes a, b are held for g", "g-0": "waiting for gang g (0/2 placeable)" },
+    },
+    {
+      finish: ["r1"],
+      submit: [small(2)],
+      expect: { "g-0": "pending", small1: "pending", small2: "pending" },
+    },
+    { finish: ["r2"], expect: { "g-0": "a", "g-1": "b", small1: "pending" } },
+  ],
+};
+
 describe("scenarios: backfill", () => {
   it(STREAM.name, () => expectScenario(STREAM));
+  it(GANG_HEAD.name, () => expectScenario(GANG_HEAD));
 
   it("the same stream with backfill off: nothing small runs while big waits", () => {
     const [, second] = runScenario({ ...STREAM, backfill: false });
