@@ -46,6 +46,12 @@ export const ERROR_CODES = {
   GP_MIG_APPLY_FAILED: { status: 502, exit: 4, hint: "nvidia-smi mig refused the layout; its message is included. Check `nvidia-smi mig -lgi` and dmesg." },
   GP_MPS_FAILED: { status: 502, exit: 4, hint: "The MPS control daemon did not do what was asked; check its log directory and that nvidia-cuda-mps-control is installed." },
   GP_UNKNOWN_PRIORITY_CLASS: { status: 400, exit: 2, hint: "Use a priority class (system-critical, high, normal, low, best-effort) or an integer." },
+  GP_NOT_FOUND: { status: 404, exit: 3, hint: "No such API route; see the OpenAPI document at /openapi.json." },
+  GP_FORBIDDEN: { status: 403, exit: 6, hint: "This needs the admin token (printed by the first `gpupool up`, or GPUPOOL_ADMIN_TOKEN)." },
+  GP_PAYLOAD_TOO_LARGE: { status: 413, exit: 2, hint: "The request body is too large; job specs must be under 1 MiB." },
+  GP_UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: 2, hint: "Send the body as JSON (Content-Type: application/json)." },
+  GP_SERVER_UNREACHABLE: { status: 503, exit: 4, hint: "Start the server (`gpupool up`) or point --server / GPUPOOL_SERVER at it." },
+  GP_SERVER_ERROR: { status: 502, exit: 4, hint: "The server answered something gpupool cannot read; check the server's log." },
   GP_INTERNAL: { status: 500, exit: 70, hint: "This is a bug in gpupool; please report it with the message." },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,0 +1,437 @@
+import type { NodeSpec } from "../core/node.js";
+import { queueSpec, type QueueSpec } from "../core/queue.js";
+import { isGpupoolError } from "../core/errors.js";
+import type { ContainerEngine, ContainerSpec } from "../engines/engine.js";
+import { jobLabels } from "../engines/labels.js";
+import { DEFAULT_ISOLATION_RUNTIMES, type IsolationRuntimes, runtimeForIsolation } from "../engines/isolation.js";
+import { cdiDeviceName, cdiSpecForSlices, removeCdiSpec, writeCdiSpec } from "../node/cdi.js";
+import type { Slice } from "../node/slice.js";
+import { sliceEnv } from "../node/slice-env.js";
+import { type Held, runCycle } from "../scheduler/actions/index.js";
+import type { ProfileInput } from "../scheduler/framework/profile.js";
+import { policyProfile } from "../scheduler/policies.js";
+import { Scheduler } from "../scheduler/scheduler.js";
+import { type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
+import { gangEnv } from "./gang-env.js";
+import { allocationGpuMilli, jobToWorkload, sliceFor, specOf } from "./workload.js";
+
+/**
+ * The in-process node agent of `gpupool up`: runs scheduling cycles over the store's jobs and carries
+ * out their decisions on one host through a container engine.
+ *
+ * Contracts:
+ * - Every job state change goes through the store (one transaction with its event).
+ * - A preemptor is bound only after its victims have stopped: a cycle that evicts binds nothing, and
+ *   no cycle runs while a stop is in flight.
+ * - close() leaves containers running; the next start re-adopts them (recover.ts).
+ */
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+const quiet: Logger = { info() {}, warn() {}, error() {} };
+
+export interface ControllerOptions {
+  readonly store: Store;
+  readonly engine: ContainerEngine;
+  readonly node: NodeSpec;
+  /** Store instance id: label io.gpupool.instance on every container. */
+  readonly instanceId: string;
+  /** Podman: the CDI kind and directory slices are written to. Absent: GPUs as UUIDs (Docker). */
+  readonly cdi?: { readonly kind: string; readonly dir: string };
+  readonly isolation?: IsolationRuntimes;
+  /** OCI runtimes the engine offers (EngineInfo.runtimes); unchecked when absent. */
+  readonly runtimes?: readonly string[];
+  readonly profile?: ProfileInput;
+  readonly log?: Logger;
+  readonly now?: () => number;
+  /** Periodic cycle, for backoffs and missed kicks (default 1000 ms). */
+  readonly resyncMs?: number;
+  /** Network of job containers (default "none"). */
+  readonly network?: "none" | "default";
+}
+
+export type StopKind = "cancel" | "preempt" | "timeout";
+
+export class Controller {
+  private readonly store: Store;
+  private readonly engine: ContainerEngine;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly profile: ProfileInput;
+  /** Why each pending job waits (the scheduler's reason), as last noted. */
+  readonly reasons = new Map<string, string>();
+  private readonly slices = new Map<string, Slice>();
+  private readonly launching = new Map<string, Promise<void>>();
+  private readonly stopping = new Map<string, Promise<void>>();
+  private readonly watchers = new Map<string, Promise<void>>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly abort = new AbortController();
+  private held: Held | null = null;
+  private running: Promise<void> | null = null;
+  private dirty = false;
+  private resync: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(readonly opts: ControllerOptions) {
+    this.store = opts.store;
+    this.engine = opts.engine;
+    this.log = opts.log ?? quiet;
+    this.now = opts.now ?? Date.now;
+    this.profile = opts.profile ?? policyProfile("default");
+  }
+
+  /** Starts periodic cycles (call after recovery). */
+  start(): void {
+    this.resync = setInterval(() => this.kick(), this.opts.resyncMs ?? 1000);
+    this.resync.unref();
+    this.kick();
+  }
+
+  /** Asks for a cycle soon; cycles never overlap. */
+  kick(): void {
+    if (this.closed) return;
+    this.dirty = true;
+    if (this.running) return;
+    this.running = (async () => {
+      while (this.dirty && !this.closed) {
+        this.dirty = false;
+        await new Promise((r) => setImmediate(r));
+        try {
+          this.cycle();
+        } catch (err) {
+          this.log.error({ err }, "scheduling cycle failed");
+        }
+      }
+    })().finally(() => {
+      this.running = null;
+    });
+  }
+
+  /** Resolves when no cycle, launch or stop is in flight (for tests). */
+  async settle(): Promise<void> {
+    for (let i = 0; i < 50; i++) {
+      await Promise.all([this.running, ...this.launching.values(), ...this.stopping.values()]);
+      if (!this.running && this.launching.size === 0 && this.stopping.size === 0) return;
+    }
+  }
+
+  queues(): QueueSpec[] {
+    return this.store.tenants.list().map((t) => {
+      const q = t.quotas;
+      const limit: { gpuMilli?: number; cpuMilli?: number } = {};
+      if (q.gpuMilli !== undefined) limit.gpuMilli = q.gpuMilli;
+      if (q.cpuMilli !== undefined) limit.cpuMilli = q.cpuMilli;
+      return queueSpec({ name: t.name, ...(Object.keys(limit).length > 0 ? { limit } : {}) });
+    });
+  }
+
+  private cycle(): void {
+    if (this.stopping.size > 0) return;
+    const pendingJobs = this.store.jobs.schedulable(this.now());
+    if (pendingJobs.length === 0) {
+      this.held = null;
+      return;
+    }
+    const placed = this.store.jobs.list({ states: ["Scheduled", "Starting", "Running"] });
+    const scheduler = new Scheduler([this.opts.node], { profile: this.profile, seed: 1 });
+    const stmt = scheduler.statement();
+    for (const j of placed) if (j.allocation) stmt.allocate(jobToWorkload(j), j.allocation);
+    stmt.commit();
+    const result = runCycle(scheduler, {
+      pending: pendingJobs.map(jobToWorkload),
+      queues: this.queues(),
+      ...(this.held ? { held: this.held } : {}),
+    });
+    this.held = result.held;
+    if (result.evict.length > 0) {
+      for (const e of result.evict) void this.stopJob(e.workloadId, "preempt", `${e.reason === "preempt" ? "preempted" : "reclaimed"} by ${e.by}`);
+      for (const a of result.bind) this.setReason(a.workloadId, "waiting for preempted jobs to free their slices");
+      for (const [id, reason] of result.pending) this.setReason(id, reason);
+      return;
+    }
+    for (const a of result.bind) {
+      const id = a.workloadId;
+      try {
+        this.store.jobs.transition(id, "Scheduled", {
+          from: "Pending",
+          node: a.node,
+          allocation: a,
+          reason: `placed on ${a.node}${a.gpus.length ? ` GPU ${a.gpus.map((g) => g.index).join(",")}` : ""}`,
+        });
+      } catch (err) {
+        this.log.warn({ err, job: id }, "could not bind");
+        continue;
+      }
+      this.reasons.delete(id);
+      const p = this.launch(id).finally(() => this.launching.delete(id));
+      this.launching.set(id, p);
+    }
+    for (const [id, reason] of result.pending) this.setReason(id, reason);
+  }
+
+  private setReason(id: string, reason: string): void {
+    if (this.reasons.get(id) === reason) return;
+    this.reasons.set(id, reason);
+    try {
+      this.store.jobs.note(id, "pending", reason);
+    } catch {
+      // the job went away
+    }
+  }
+
+  private writeCdi(): void {
+    const cdi = this.opts.cdi;
+    if (!cdi) return;
+    writeCdiSpec(cdiSpecForSlices([...this.slices.values()], cdi.kind), cdi.dir);
+  }
+
+  /** What the engine is asked to run for one attempt of a job. */
+  containerSpec(job: JobRecord, slice: Slice | undefined): ContainerSpec {
+    const spec = specOf(job);
+    const env: Record<string, string> = {
+      GPUPOOL_JOB_ID: job.id,
+      GPUPOOL_JOB_NAME: job.name,
+      GPUPOOL_TENANT: job.tenant,
+      GPUPOOL_ATTEMPT: String(job.attempts),
+    };
+    if (job.gang && spec.rank !== undefined) {
+      Object.assign(
+        env,
+        gangEnv({ rank: spec.rank, worldSize: spec.replicas, masterAddr: "127.0.0.1", masterPort: spec.masterPort, gangId: job.gang }),
+      );
+    }
+    // Docker has no CDI: the slice's env goes in directly (device nodes need a real NVIDIA runtime).
+    if (slice && !this.opts.cdi) Object.assign(env, sliceEnv(slice));
+    Object.assign(env, spec.env);
+    const runtime = runtimeForIsolation(spec.isolation, this.opts.isolation ?? DEFAULT_ISOLATION_RUNTIMES, this.opts.runtimes);
+    const simulated = slice ? this.opts.node.gpus.some((g) => g.simulated) : false;
+    return {
+      name: `gpupool-${job.id}-${job.attempts}`,
+      image: spec.image,
+      ...(spec.command ? { command: spec.command } : {}),
+      env,
+      labels: jobLabels(this.opts.instanceId, job.id, job.attempts, job.tenant),
+      cpuMilli: spec.cpuMilli,
+      memoryMiB: spec.memoryMiB,
+      network: this.opts.network ?? "none",
+      ...(runtime ? { runtime } : {}),
+      stopGraceSeconds: spec.stopGraceSeconds,
+      ...(slice
+        ? {
+            gpus: {
+              cdi: this.opts.cdi ? [cdiDeviceName(this.opts.cdi.kind, slice.id)] : [],
+              // Simulated GPUs have no NVIDIA runtime to take a DeviceRequest: env only on Docker.
+              uuids: this.opts.cdi || simulated ? [] : job.allocation!.gpus.map((g) => this.opts.node.gpus[g.index]?.uuid ?? ""),
+            },
+          }
+        : {}),
+    };
+  }
+
+  private async launch(jobId: string): Promise<void> {
+    let job = this.store.jobs.require(jobId);
+    const slice = job.allocation ? sliceFor(jobId, job.allocation, this.opts.node) : undefined;
+    let containerId: string | undefined;
+    try {
+      if (slice) {
+        this.slices.set(jobId, slice);
+        this.writeCdi();
+      }
+      job = this.store.jobs.transition(jobId, "Starting", { from: "Scheduled", reason: "creating the container" });
+      const spec = this.containerSpec(job, slice);
+      await this.engine.ensureImage(spec.image, { pull: true });
+      containerId = await this.engine.create(spec);
+      this.store.jobs.recordContainer(jobId, containerId);
+      await this.engine.start(containerId);
+      this.store.jobs.transition(jobId, "Running", { from: "Starting", containerId, reason: "container started" });
+      this.watch(jobId, containerId);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      this.log.warn({ job: jobId, err: msg }, "job failed to start");
+      if (containerId) await this.engine.remove(containerId).catch(() => {});
+      const cur = this.store.jobs.get(jobId);
+      if (cur && (cur.state === "Starting" || cur.state === "Scheduled")) {
+        const failed = this.store.jobs.transition(jobId, "Failed", {
+          reason: `could not start: ${isGpupoolError(err) ? `${err.code}: ` : ""}${msg}`,
+        });
+        this.release(jobId);
+        this.retry(failed);
+      }
+      this.kick();
+    }
+  }
+
+  /** Follows a running container until it exits (and enforces the job's timeout). */
+  watch(jobId: string, containerId: string): void {
+    const job = this.store.jobs.require(jobId);
+    const spec = specOf(job);
+    if (spec.timeoutSeconds !== undefined) {
+      const left = Math.max(0, (job.startedAt ?? this.now()) + spec.timeoutSeconds * 1000 - this.now());
+      const t = setTimeout(() => {
+        this.timers.delete(jobId);
+        void this.stopJob(jobId, "timeout", `timed out after ${spec.timeoutSeconds}s`);
+      }, left);
+      this.timers.set(jobId, t);
+    }
+    const p = (async () => {
+      let code: number;
+      try {
+        code = await this.engine.wait(containerId, { signal: this.abort.signal });
+      } catch (err) {
+        if (this.closed) return;
+        const state = await this.engine.inspect(containerId).catch(() => undefined);
+        if (state && state.status !== "exited" && state.status !== "dead") {
+          this.log.warn({ job: jobId, err: String(err) }, "lost the wait on a running container; re-watching");
+          setTimeout(() => this.watch(jobId, containerId), 1000).unref();
+          return;
+        }
+        code = state?.exitCode ?? 255;
+      }
+      this.clearTimer(jobId);
+      if (this.closed || this.stopping.has(jobId)) return;
+      await this.finish(jobId, containerId, code);
+    })().finally(() => this.watchers.delete(jobId));
+    this.watchers.set(jobId, p);
+  }
+
+  private clearTimer(jobId: string): void {
+    const t = this.timers.get(jobId);
+    if (t) clearTimeout(t);
+    this.timers.delete(jobId);
+  }
+
+  /** Records a container's exit: Succeeded (0) or Failed (anything else), metered, maybe retried. */
+  async finish(jobId: string, containerId: string, code: number): Promise<void> {
+    const state = await this.engine.inspect(containerId).catch(() => undefined);
+    let job = this.store.jobs.get(jobId);
+    if (!job || !PLACED_STATES.has(job.state)) return;
+    if (job.state === "Starting") job = this.store.jobs.transition(jobId, "Running", { containerId, reason: "container found running" });
+    this.meter(job);
+    const reason = code === 0 ? "exited 0" : state?.oomKilled ? `OOM-killed (exit ${code})` : `exit code ${code}`;
+    const after = this.store.jobs.transition(jobId, code === 0 ? "Succeeded" : "Failed", { exitCode: code, reason });
+    this.release(jobId);
+    if (code !== 0) this.retry(after);
+    this.kick();
+  }
+
+  private meter(job: JobRecord): void {
+    if (job.state !== "Running" || job.startedAt === null) return;
+    const milli = allocationGpuMilli(job.allocation);
+    const ms = Math.max(0, Math.round(this.now() - job.startedAt));
+    if (milli > 0 && ms > 0) this.store.usage.add(job.id, milli, ms);
+  }
+
+  private release(jobId: string): void {
+    this.clearTimer(jobId);
+    if (this.slices.delete(jobId)) {
+      try {
+        this.writeCdi();
+      } catch (err) {
+        this.log.warn({ err: String(err) }, "could not rewrite the CDI spec");
+      }
+    }
+  }
+
+  /** Requeues a failed job under restart policy OnFailure, with exponential backoff. */
+  private retry(job: JobRecord): void {
+    const spec = specOf(job);
+    if (job.state !== "Failed" || spec.restartPolicy !== "OnFailure" || job.attempts > spec.backoffLimit) return;
+    const delay = Math.min(300, spec.backoffSeconds * 2 ** Math.max(0, job.attempts - 1));
+    const old = job.containerId;
+    this.store.jobs.transition(job.id, "Pending", {
+      from: "Failed",
+      notBefore: this.now() + Math.round(delay * 1000),
+      reason: `retry ${job.attempts}/${spec.backoffLimit} in ${delay}s (restart policy OnFailure)`,
+    });
+    if (old) void this.engine.remove(old).catch(() => {});
+    setTimeout(() => this.kick(), delay * 1000 + 5).unref();
+  }
+
+  /**
+   * Stops a placed job gracefully (SIGTERM, its grace period, SIGKILL) and records why: cancel →
+   * Cancelled, preempt → Preempted then requeued as Pending, timeout → Failed. A gang is preempted
+   * as a whole. Idempotent while in flight.
+   */
+  stopJob(jobId: string, kind: StopKind, reason: string): Promise<void> {
+    const inFlight = this.stopping.get(jobId);
+    if (inFlight) return inFlight;
+    const p = this.doStop(jobId, kind, reason).finally(() => {
+      this.stopping.delete(jobId);
+      this.kick();
+    });
+    this.stopping.set(jobId, p);
+    return p;
+  }
+
+  private async doStop(jobId: string, kind: StopKind, reason: string): Promise<void> {
+    await this.launching.get(jobId)?.catch(() => {});
+    let job = this.store.jobs.get(jobId);
+    if (!job) return;
+    if (kind === "preempt" && job.gang) {
+      for (const m of this.store.jobs.list({ gang: job.gang, states: ["Scheduled", "Starting", "Running"] }))
+        if (m.id !== jobId) void this.stopJob(m.id, "preempt", `${reason} (gang ${job.gang})`);
+    }
+    if (job.state === "Pending") {
+      if (kind === "cancel") this.store.jobs.transition(jobId, "Cancelled", { reason });
+      return;
+    }
+    if (!PLACED_STATES.has(job.state)) return;
+    const spec = specOf(job);
+    let exitCode: number | undefined;
+    if (job.containerId) {
+      try {
+        await this.engine.stop(job.containerId, spec.stopGraceSeconds);
+        exitCode = (await this.engine.inspect(job.containerId))?.exitCode ?? undefined;
+      } catch (err) {
+        this.log.warn({ job: jobId, err: String(err) }, "stop failed");
+      }
+    }
+    job = this.store.jobs.get(jobId);
+    if (!job || !PLACED_STATES.has(job.state)) return;
+    this.meter(job);
+    const code = exitCode === undefined ? {} : { exitCode };
+    switch (kind) {
+      case "cancel":
+        this.store.jobs.transition(jobId, "Cancelled", { reason, ...code });
+        break;
+      case "timeout":
+        this.store.jobs.transition(jobId, "Failed", { reason, ...code });
+        break;
+      case "preempt": {
+        this.store.jobs.transition(jobId, "Preempted", { reason, ...code });
+        if (job.containerId) await this.engine.remove(job.containerId).catch(() => {});
+        this.store.jobs.transition(jobId, "Pending", { from: "Preempted", reason: `requeued (${reason})` });
+        break;
+      }
+    }
+    this.release(jobId);
+  }
+
+  /** Registers the slice of a job found placed at start-up (recovery), so the CDI spec keeps it. */
+  adoptSlice(job: JobRecord): void {
+    if (!job.allocation) return;
+    const slice = sliceFor(job.id, job.allocation, this.opts.node);
+    if (slice) this.slices.set(job.id, slice);
+  }
+
+  /** Rewrites the CDI spec from the slices adopted so far. */
+  syncCdi(): void {
+    this.writeCdi();
+  }
+
+  /** Stops cycles and watches; containers keep running and are re-adopted by the next start. */
+  async close(opts: { removeCdi?: boolean } = {}): Promise<void> {
+    this.closed = true;
+    if (this.resync) clearInterval(this.resync);
+    for (const t of this.timers.values()) clearTimeout(t);
+    await this.running;
+    await Promise.allSettled([...this.launching.values(), ...this.stopping.values()]);
+    this.abort.abort();
+    await Promise.allSettled([...this.watchers.values()]);
+    if (opts.removeCdi && this.opts.cdi) removeCdiSpec(this.opts.cdi.kind, this.opts.cdi.dir);
+  }
+}

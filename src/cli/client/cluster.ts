@@ -1,0 +1,102 @@
+import { GpupoolError } from "../../core/errors.js";
+import { type CommonFlags, client, type Io, stdio } from "./jobs.js";
+import { emit, outputFormat, table } from "./output.js";
+
+/** `nodes`, `usage` and `tenants` over the API. */
+
+interface NodeDoc {
+  name: string;
+  cpuMilli: number;
+  memoryMiB: number;
+  gpus: number;
+  simulated: boolean;
+  used: { cpuMilli: number; memoryMiB: number; gpuMilli: number };
+  jobs: number;
+}
+
+export async function nodesCommand(f: CommonFlags, io: Io = stdio): Promise<number> {
+  const api = client(f);
+  const doc = await api.json<{ nodes: NodeDoc[] }>("GET", "/v1/nodes");
+  const gpus = await api.json<{ gpus: { index: number; model: string; simulated: boolean; usedMilli: number; slices: unknown[] }[] }>("GET", "/v1/gpus");
+  emit(outputFormat(f.output), { ...doc, gpus: gpus.gpus }, () =>
+    table(
+      ["NODE", "CPU", "MEMORY", "GPUS", "GPU USED", "JOBS"],
+      doc.nodes.map((n) => [
+        n.name,
+        `${n.used.cpuMilli / 1000}/${n.cpuMilli / 1000}`,
+        `${n.used.memoryMiB}/${n.memoryMiB}Mi`,
+        `${n.gpus}${n.simulated ? " (simulated)" : ""}`,
+        `${n.used.gpuMilli / 1000}`,
+        String(n.jobs),
+      ]),
+    ) +
+      "\n" +
+      table(
+        ["GPU", "MODEL", "USED", "SLICES"],
+        gpus.gpus.map((g) => [String(g.index), `${g.model}${g.simulated ? " (simulated)" : ""}`, `${g.usedMilli / 10}%`, String(g.slices.length)]),
+      ), io.out);
+  return 0;
+}
+
+export async function usageCommand(f: CommonFlags, io: Io = stdio): Promise<number> {
+  const doc = await client(f).json<{
+    tenants: { tenant: string; gpuSeconds: number }[];
+    jobs: { job: string; name: string; tenant: string; gpuSeconds: number }[];
+  }>("GET", "/v1/usage");
+  emit(outputFormat(f.output), doc, () =>
+    table(["TENANT", "GPU-SECONDS"], doc.tenants.map((t) => [t.tenant, t.gpuSeconds.toFixed(3)])) +
+      "\n" +
+      table(["JOB", "NAME", "TENANT", "GPU-SECONDS"], doc.jobs.map((j) => [j.job, j.name, j.tenant, j.gpuSeconds.toFixed(3)])), io.out);
+  return 0;
+}
+
+export interface TenantFlags extends CommonFlags {
+  readonly gpuLimit?: string;
+  readonly cpuLimit?: string;
+}
+
+function quotas(f: TenantFlags): Record<string, number> {
+  const q: Record<string, number> = {};
+  const milli = (flag: string, v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new GpupoolError("GP_INVALID_ARGUMENT", `${flag} must be a number of GPUs/CPUs like 1.5, got "${v}"`);
+    return Math.round(n * 1000);
+  };
+  if (f.gpuLimit !== undefined) q.gpuMilli = milli("--gpu-limit", f.gpuLimit);
+  if (f.cpuLimit !== undefined) q.cpuMilli = milli("--cpu-limit", f.cpuLimit);
+  return q;
+}
+
+/** `tenants` (list), `tenants create NAME`, `tenants token NAME`, `tenants quota NAME`. */
+export async function tenantsCommand(action: string | undefined, name: string | undefined, f: TenantFlags, io: Io = stdio): Promise<number> {
+  const api = client(f);
+  const need = () => {
+    if (!name) throw new GpupoolError("GP_INVALID_ARGUMENT", `tenants ${action} needs a tenant name`);
+    return name;
+  };
+  switch (action ?? "list") {
+    case "list": {
+      const doc = await api.json<{ tenants: { name: string; quotas: Record<string, number>; createdAt: number }[] }>("GET", "/v1/tenants");
+      emit(outputFormat(f.output), doc, () =>
+        table(["TENANT", "QUOTAS"], doc.tenants.map((t) => [t.name, JSON.stringify(t.quotas)])), io.out);
+      return 0;
+    }
+    case "create": {
+      const doc = await api.json<{ tenant: { name: string }; token: string }>("POST", "/v1/tenants", { name: need(), quotas: quotas(f) });
+      emit(outputFormat(f.output), doc, () => `tenant ${doc.tenant.name} created; its token (shown once): ${doc.token}\n`, io.out);
+      return 0;
+    }
+    case "token": {
+      const doc = await api.json<{ token: string }>("POST", `/v1/tenants/${encodeURIComponent(need())}/tokens`, {});
+      emit(outputFormat(f.output), doc, () => `${doc.token}\n`, io.out);
+      return 0;
+    }
+    case "quota": {
+      const doc = await api.json<{ tenant: unknown }>("PUT", `/v1/tenants/${encodeURIComponent(need())}/quotas`, quotas(f));
+      emit(outputFormat(f.output), doc, () => `${JSON.stringify(doc.tenant)}\n`, io.out);
+      return 0;
+    }
+    default:
+      throw new GpupoolError("GP_INVALID_ARGUMENT", `tenants: unknown action "${action}" (list, create, token, quota)`);
+  }
+}

@@ -1,0 +1,223 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
+import { GpupoolError } from "../../core/errors.js";
+import type { JobView } from "../../server/job-view.js";
+import { type ClientFlags, resolveClientConfig } from "./config.js";
+import { ApiClient } from "./http.js";
+import { age, emit, outputFormat, table } from "./output.js";
+
+/** What the job commands of the CLI do, over the API. Each returns the process exit code. */
+
+export interface Io {
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+}
+
+export const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+export interface CommonFlags extends ClientFlags {
+  readonly output?: string;
+}
+
+export function client(flags: ClientFlags): ApiClient {
+  return new ApiClient(resolveClientConfig(flags));
+}
+
+export interface RunFlags extends CommonFlags {
+  readonly name?: string;
+  readonly cpu?: string;
+  readonly memory?: string;
+  readonly gpu?: string;
+  readonly gpus?: string;
+  readonly gpuMemory?: string;
+  readonly mig?: string;
+  readonly gpuModel?: string[];
+  readonly env?: string[];
+  readonly priority?: string;
+  readonly isolation?: string;
+  readonly replicas?: string;
+  readonly restart?: string;
+  readonly timeout?: string;
+  readonly requestId?: string;
+  readonly wait?: boolean;
+}
+
+const FINAL = new Set(["Succeeded", "Failed", "Cancelled"]);
+
+function int(flag: string, v: string): number {
+  if (!/^\d+$/.test(v)) throw new GpupoolError("GP_INVALID_ARGUMENT", `${flag} must be a whole number, got "${v}"`);
+  return Number(v);
+}
+
+/** `run` flags → a job spec (the server validates it). */
+export function specFromFlags(image: string, command: readonly string[], f: RunFlags): Record<string, unknown> {
+  const env: Record<string, string> = {};
+  for (const kv of f.env ?? []) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new GpupoolError("GP_INVALID_ARGUMENT", `--env must be KEY=VALUE, got "${kv}"`);
+    env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  const base = image.split("/").pop()!.split(":")[0]!.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  const spec: Record<string, unknown> = {
+    name: f.name ?? `${base || "job"}-${randomBytes(3).toString("hex")}`,
+    image,
+  };
+  if (command.length > 0) spec.command = [...command];
+  if (Object.keys(env).length > 0) spec.env = env;
+  if (f.cpu !== undefined) spec.cpu = f.cpu;
+  if (f.memory !== undefined) spec.memory = f.memory;
+  if (f.gpu !== undefined) spec.gpu = f.gpu;
+  if (f.gpus !== undefined) spec.gpus = int("--gpus", f.gpus);
+  if (f.gpuMemory !== undefined) spec.gpuMemory = f.gpuMemory;
+  if (f.mig !== undefined) spec.mig = f.mig;
+  if (f.gpuModel && f.gpuModel.length > 0) spec.gpuModels = f.gpuModel;
+  if (f.priority !== undefined) spec.priority = /^-?\d+$/.test(f.priority) ? Number(f.priority) : f.priority;
+  if (f.isolation !== undefined) spec.isolation = f.isolation;
+  if (f.replicas !== undefined) spec.replicas = int("--replicas", f.replicas);
+  if (f.restart !== undefined) spec.restartPolicy = f.restart === "on-failure" ? "OnFailure" : f.restart === "never" ? "Never" : f.restart;
+  if (f.timeout !== undefined) spec.timeoutSeconds = int("--timeout", f.timeout);
+  return spec;
+}
+
+async function submit(api: ApiClient, spec: unknown, requestId?: string): Promise<JobView[]> {
+  const r = await api.json<{ jobs: JobView[] }>("POST", "/v1/jobs", spec, requestId ? { "idempotency-key": requestId } : {});
+  return r.jobs;
+}
+
+export async function runCommand(image: string, command: readonly string[], f: RunFlags, io: Io = stdio): Promise<number> {
+  const api = client(f);
+  const jobs = await submit(api, specFromFlags(image, command, f), f.requestId);
+  if (!f.wait) {
+    emit(outputFormat(f.output), { jobs }, () => jobs.map((j) => `${j.id}\n`).join(""), io.out);
+    return 0;
+  }
+  return waitForJobs(api, jobs, io);
+}
+
+/**
+ * Streams the logs of the job (a gang: of rank 0) while it runs — across requeues — and returns its
+ * exit code once every job is final, like `docker run`.
+ */
+export async function waitForJobs(api: ApiClient, jobs: readonly JobView[], io: Io): Promise<number> {
+  const lead = jobs[0]!;
+  let seen = "";
+  let lastState = "";
+  for (;;) {
+    const cur = (await api.json<{ job: JobView }>("GET", `/v1/jobs/${lead.id}`)).job;
+    if (cur.state !== lastState && cur.state === "Pending" && cur.reason) io.err(`gpupool: ${cur.id} pending: ${cur.reason}\n`);
+    lastState = cur.state;
+    if (FINAL.has(cur.state) && seen === cur.containerId) break;
+    if (cur.containerId && cur.containerId !== seen) {
+      for await (const l of api.lines(`/v1/jobs/${lead.id}/logs?follow=true`)) {
+        const line = l as { stream: string; text: string };
+        (line.stream === "stderr" ? io.err : io.out)(`${line.text}\n`);
+      }
+      seen = cur.containerId;
+      continue;
+    }
+    if (FINAL.has(cur.state)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  let code = 0;
+  for (const j of jobs) {
+    let cur = (await api.json<{ job: JobView }>("GET", `/v1/jobs/${j.id}`)).job;
+    while (!FINAL.has(cur.state)) {
+      await new Promise((r) => setTimeout(r, 300));
+      cur = (await api.json<{ job: JobView }>("GET", `/v1/jobs/${j.id}`)).job;
+    }
+    const c = cur.state === "Succeeded" ? 0 : cur.exitCode !== null && cur.exitCode !== 0 ? cur.exitCode : cur.state === "Cancelled" ? 130 : 1;
+    if (cur.state !== "Succeeded") io.err(`gpupool: job ${cur.id} ${cur.state}${cur.reason ? `: ${cur.reason}` : ""}\n`);
+    code = Math.max(code, c);
+  }
+  return code;
+}
+
+/** `apply -f FILE` (YAML or JSON, several documents allowed; "-" = stdin). */
+export async function applyCommand(file: string, f: CommonFlags & { wait?: boolean; requestId?: string }, io: Io = stdio): Promise<number> {
+  let text: string;
+  try {
+    text = readFileSync(file === "-" ? 0 : file, "utf8");
+  } catch (err) {
+    throw new GpupoolError("GP_INVALID_ARGUMENT", `-f ${file}: ${(err as Error).message}`);
+  }
+  const docs = parseAllDocuments(text);
+  const specs: unknown[] = [];
+  for (const d of docs) {
+    if (d.errors.length > 0) throw new GpupoolError("GP_INVALID_SPEC", `${file}: ${d.errors[0]!.message}`);
+    const v = d.toJS();
+    if (v !== null && v !== undefined) specs.push(v);
+  }
+  if (specs.length === 0) throw new GpupoolError("GP_INVALID_SPEC", `${file}: no job spec in it`);
+  const api = client(f);
+  const all: JobView[] = [];
+  for (const [i, spec] of specs.entries()) all.push(...(await submit(api, spec, f.requestId && specs.length > 1 ? `${f.requestId}-${i}` : f.requestId)));
+  if (f.wait) return waitForJobs(api, all, io);
+  emit(outputFormat(f.output), { jobs: all }, () => all.map((j) => `${j.id} ${j.name} ${j.state}\n`).join(""), io.out);
+  return 0;
+}
+
+function gpuCell(j: JobView): string {
+  const s = j.spec;
+  switch (s.gpu.kind) {
+    case "none":
+      return "-";
+    case "whole":
+      return `${s.gpu.count}`;
+    case "share":
+      return `${s.gpu.milli / 1000}${s.gpu.memoryMiB ? `/${s.gpu.memoryMiB}Mi` : ""}`;
+    case "mig":
+      return s.gpu.profile;
+  }
+}
+
+export async function psCommand(f: CommonFlags & { all?: boolean; state?: string }, io: Io = stdio): Promise<number> {
+  const q = new URLSearchParams();
+  if (f.all) q.set("all", "true");
+  if (f.state) q.set("state", f.state);
+  const { jobs } = await client(f).json<{ jobs: JobView[] }>("GET", `/v1/jobs${q.size ? `?${q}` : ""}`);
+  emit(outputFormat(f.output), { jobs }, () =>
+    table(
+      ["ID", "NAME", "TENANT", "STATE", "GPU", "PRIO", "AGE", "REASON"],
+      jobs.map((j) => [j.id, j.name, j.tenant, j.state, gpuCell(j), String(j.priority), age(j.createdAt), j.reason ?? ""]),
+    ), io.out);
+  return 0;
+}
+
+export async function getCommand(id: string, f: CommonFlags, io: Io = stdio): Promise<number> {
+  const { job } = await client(f).json<{ job: JobView }>("GET", `/v1/jobs/${encodeURIComponent(id)}`);
+  emit(outputFormat(f.output === undefined ? "yaml" : f.output), { job }, () => "", io.out);
+  return 0;
+}
+
+export async function logsCommand(id: string, f: CommonFlags & { follow?: boolean }, io: Io = stdio): Promise<number> {
+  const api = client(f);
+  for await (const l of api.lines(`/v1/jobs/${encodeURIComponent(id)}/logs${f.follow ? "?follow=true" : ""}`)) {
+    const line = l as { stream: string; text: string };
+    (line.stream === "stderr" ? io.err : io.out)(`${line.text}\n`);
+  }
+  return 0;
+}
+
+export async function stopCommand(ids: readonly string[], f: CommonFlags, io: Io = stdio, remove = false): Promise<number> {
+  const api = client(f);
+  for (const id of ids) {
+    const path = `/v1/jobs/${encodeURIComponent(id)}${remove ? "" : "/stop"}`;
+    const { job } = await api.json<{ job: JobView }>(remove ? "DELETE" : "POST", path, remove ? undefined : {});
+    io.out(`${job.id} ${remove ? "removed" : job.state}\n`);
+  }
+  return 0;
+}
+
+export async function eventsCommand(id: string | undefined, f: CommonFlags, io: Io = stdio): Promise<number> {
+  const path = id ? `/v1/jobs/${encodeURIComponent(id)}/events` : "/v1/events";
+  const { events } = await client(f).json<{
+    events: { seq: number; jobId: string; at: string; type: string; from: string | null; to: string | null; reason: string | null }[];
+  }>("GET", path);
+  emit(outputFormat(f.output), { events }, () =>
+    table(
+      ["TIME", "JOB", "TYPE", "FROM", "TO", "REASON"],
+      events.map((e) => [e.at, e.jobId, e.type, e.from ?? "-", e.to ?? "-", e.reason ?? ""]),
+    ), io.out);
+  return 0;
+}

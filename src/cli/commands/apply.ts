@@ -1,0 +1,17 @@
+import type { Command } from "commander";
+import { exitWith, withClientFlags } from "./client-flags.js";
+import type { RegisterCommand } from "./index.js";
+
+export const registerApply: RegisterCommand = (program: Command) => {
+  withClientFlags(
+    program
+      .command("apply")
+      .summary("submit job specs from a YAML or JSON file")
+      .requiredOption("-f, --file <file>", "spec file (several YAML documents allowed; - for stdin)")
+      .option("--request-id <id>", "idempotency key")
+      .option("-w, --wait", "stream the logs and exit with the job's exit code"),
+  ).action(async (opts) => {
+    const { applyCommand } = await import("../client/jobs.js");
+    exitWith(await applyCommand(opts.file, opts));
+  });
+};

@@ -1,0 +1,16 @@
+import type { Command } from "commander";
+
+/** --server, --token, --config and -o on every command that talks to a gpupool server. */
+export function withClientFlags(cmd: Command, output = true): Command {
+  cmd
+    .option("--server <url>", "gpupool server (env GPUPOOL_SERVER; default http://127.0.0.1:7878)")
+    .option("--token <token>", "API token (env GPUPOOL_TOKEN)")
+    .option("--config <file>", "config file with server: and token: (default ~/.config/gpupool/config.yaml)");
+  if (output) cmd.option("-o, --output <format>", "table, json or yaml");
+  return cmd;
+}
+
+/** Sets the exit code a command's work returned. */
+export function exitWith(code: number): void {
+  if (code !== 0) process.exitCode = code;
+}

@@ -1,0 +1,256 @@
+import { Readable } from "node:stream";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { Controller } from "../agent/controller.js";
+import { allocationGpuMilli } from "../agent/workload.js";
+import type { NodeSpec } from "../core/node.js";
+import { GpupoolError } from "../core/errors.js";
+import type { ContainerEngine } from "../engines/engine.js";
+import { isJobState, type JobState, type Store, usageOf } from "../store/index.js";
+import { authenticate, type Caller, requireAdmin } from "./auth.js";
+import { installErrorHandlers } from "./http-errors.js";
+import { zodError } from "./job-spec.js";
+import { eventView, jobView } from "./job-view.js";
+import { JobsService } from "./jobs-service.js";
+import { openApiDocument } from "./openapi.js";
+
+export interface AppOptions {
+  readonly store: Store;
+  readonly controller: Controller;
+  readonly engine: ContainerEngine;
+  readonly node: NodeSpec;
+  /** What `GET /v1/info` reports about the host. */
+  readonly info: Readonly<Record<string, unknown>>;
+  /** Fastify logger: false (default) or pino options. */
+  readonly logger?: boolean | object;
+  readonly now?: () => number;
+}
+
+const ID = z.string().min(1).max(64);
+const listQuery = z.strictObject({
+  state: z.string().max(200).optional(),
+  all: z.enum(["true", "false"]).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
+const logsQuery = z.strictObject({ follow: z.enum(["true", "false", "1", "0"]).optional() });
+const eventsQuery = z.strictObject({ after: z.coerce.number().int().min(0).optional(), limit: z.coerce.number().int().min(1).max(10_000).optional() });
+const quotaSchema = z.strictObject({
+  gpuMilli: z.number().int().min(0).optional(),
+  cpuMilli: z.number().int().min(0).optional(),
+  memoryMiB: z.number().int().min(0).optional(),
+  activeJobs: z.number().int().min(0).optional(),
+  gpuSeconds: z.number().min(0).optional(),
+});
+const tenantBody = z.strictObject({ name: z.string().min(1).max(63), quotas: quotaSchema.optional() });
+const tokenBody = z.strictObject({ name: z.string().max(100).optional() });
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) {
+    const e = zodError(r.error, what);
+    throw new GpupoolError("GP_INVALID_ARGUMENT", e.message, e.details as Record<string, unknown>);
+  }
+  return r.data;
+}
+
+function states(text: string | undefined): JobState[] | undefined {
+  if (!text) return undefined;
+  return text.split(",").map((s) => {
+    const t = s.trim();
+    if (!isJobState(t)) throw new GpupoolError("GP_INVALID_ARGUMENT", `state: unknown job state "${t}"`);
+    return t;
+  });
+}
+
+/**
+ * The HTTP API (Fastify): jobs, logs, events, nodes, GPUs, usage and tenants under /v1, the OpenAPI
+ * document at /openapi.json. Every error is an ErrorBody with a stable code; bad input is a 4xx and
+ * changes nothing.
+ */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { store, controller, engine, node } = opts;
+  const now = opts.now ?? Date.now;
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024, return503OnClosing: true });
+  installErrorHandlers(app);
+  const jobs = new JobsService(store, controller, engine);
+  const caller = (req: FastifyRequest): Caller => authenticate(store, req);
+  const view = (j: Parameters<typeof jobView>[0]) => jobView(j, controller.reasons.get(j.id));
+
+  app.get("/healthz", async () => ({ ok: true }));
+  app.get("/openapi.json", async () => openApiDocument());
+  app.get("/v1/info", async (req) => ({ ...opts.info, tenant: caller(req).tenant }));
+
+  app.post("/v1/jobs", async (req, reply) => {
+    const who = caller(req);
+    const key = req.headers["idempotency-key"];
+    if (Array.isArray(key)) throw new GpupoolError("GP_INVALID_ARGUMENT", "Idempotency-Key: give it once");
+    if (req.body === undefined || req.body === null || typeof req.body !== "object" || Array.isArray(req.body))
+      throw new GpupoolError("GP_INVALID_SPEC", "spec: the body must be a JSON object (a job spec)");
+    const r = jobs.submit(who, req.body, key);
+    return reply.status(r.created ? 201 : 200).send({ jobs: r.jobs.map(view) });
+  });
+
+  app.get("/v1/jobs", async (req) => {
+    const who = caller(req);
+    const q = parse(listQuery, req.query, "query");
+    const all = q.all === "true" && who.admin;
+    const st = states(q.state);
+    const list = store.jobs.list({
+      ...(all ? {} : { tenant: who.tenant }),
+      ...(st ? { states: st } : {}),
+      ...(q.limit ? { limit: q.limit } : {}),
+    });
+    return { jobs: list.map(view) };
+  });
+
+  app.get<{ Params: { id: string } }>("/v1/jobs/:id", async (req) => {
+    const id = parse(ID, req.params.id, "id");
+    return { job: view(jobs.get(caller(req), id)) };
+  });
+
+  app.get<{ Params: { id: string } }>("/v1/jobs/:id/events", async (req) => {
+    const id = parse(ID, req.params.id, "id");
+    jobs.get(caller(req), id);
+    return { events: store.jobs.events(id).map(eventView) };
+  });
+
+  app.get<{ Params: { id: string } }>("/v1/jobs/:id/logs", async (req, reply) => {
+    const who = caller(req);
+    const id = parse(ID, req.params.id, "id");
+    const q = parse(logsQuery, req.query, "query");
+    jobs.get(who, id);
+    const ac = new AbortController();
+    req.raw.on("close", () => ac.abort());
+    reply.raw.on("close", () => ac.abort());
+    const lines = jobs.logs(who, id, { follow: q.follow === "true" || q.follow === "1", signal: ac.signal });
+    async function* ndjson() {
+      for await (const l of lines) yield `${JSON.stringify({ stream: l.stream, text: l.text })}\n`;
+    }
+    return reply.type("application/x-ndjson").send(Readable.from(ndjson()));
+  });
+
+  app.post<{ Params: { id: string } }>("/v1/jobs/:id/stop", async (req) => {
+    const id = parse(ID, req.params.id, "id");
+    return { job: view(await jobs.stop(caller(req), id)) };
+  });
+
+  app.delete<{ Params: { id: string } }>("/v1/jobs/:id", async (req) => {
+    const id = parse(ID, req.params.id, "id");
+    return { job: view(await jobs.remove(caller(req), id)) };
+  });
+
+  app.get("/v1/events", async (req) => {
+    const who = caller(req);
+    const q = parse(eventsQuery, req.query, "query");
+    const mine = who.admin ? undefined : new Set(store.jobs.list({ tenant: who.tenant }).map((j) => j.id));
+    const events = store.jobs.eventsSince(q.after ?? 0, q.limit ?? 1000).filter((e) => !mine || mine.has(e.jobId));
+    return { events: events.map(eventView) };
+  });
+
+  app.get("/v1/nodes", async (req) => {
+    caller(req);
+    const placed = store.jobs.list({ states: ["Scheduled", "Starting", "Running"] });
+    const used = (pick: (j: (typeof placed)[number]) => number) => placed.reduce((s, j) => s + pick(j), 0);
+    return {
+      nodes: [
+        {
+          name: node.name,
+          cpuMilli: node.cpuMilli,
+          memoryMiB: node.memoryMiB,
+          gpus: node.gpus.length,
+          simulated: node.gpus.some((g) => g.simulated),
+          driverVersion: node.driverVersion ?? null,
+          used: {
+            cpuMilli: used((j) => j.allocation?.cpuMilli ?? 0),
+            memoryMiB: used((j) => j.allocation?.memoryMiB ?? 0),
+            gpuMilli: used((j) => allocationGpuMilli(j.allocation)),
+          },
+          jobs: placed.length,
+        },
+      ],
+    };
+  });
+
+  app.get("/v1/gpus", async (req) => {
+    const who = caller(req);
+    const placed = store.jobs.list({ states: ["Scheduled", "Starting", "Running"] });
+    return {
+      gpus: node.gpus.map((g) => {
+        const holders = placed.flatMap((j) =>
+          (j.allocation?.gpus ?? [])
+            .filter((a) => a.index === g.index)
+            .map((a) => ({
+              job: who.admin || j.tenant === who.tenant ? j.id : "(another tenant)",
+              milli: a.milli,
+              memoryMiB: a.memoryMiB,
+            })),
+        );
+        return {
+          index: g.index,
+          uuid: g.uuid ?? null,
+          model: g.model,
+          memoryMiB: g.memoryMiB,
+          simulated: g.simulated === true,
+          usedMilli: holders.reduce((s, h) => s + h.milli, 0),
+          usedMemoryMiB: holders.reduce((s, h) => s + h.memoryMiB, 0),
+          slices: holders,
+        };
+      }),
+    };
+  });
+
+  app.get("/v1/usage", async (req) => {
+    const who = caller(req);
+    // Stored usage covers finished attempts; running ones are added up to now (per-second billing).
+    const running = store.jobs.list({ states: ["Running"], ...(who.admin ? {} : { tenant: who.tenant }) });
+    const live = new Map<string, number>();
+    for (const j of running) {
+      if (j.startedAt === null) continue;
+      live.set(j.id, allocationGpuMilli(j.allocation) * Math.max(0, now() - j.startedAt));
+    }
+    const jobsOf = store.jobs.list(who.admin ? {} : { tenant: who.tenant });
+    const perJob = jobsOf
+      .map((j) => ({ job: j.id, name: j.name, tenant: j.tenant, ...usageOf(store.usage.ofJob(j.id).gpuMilliMs + (live.get(j.id) ?? 0)) }))
+      .filter((u) => u.gpuMilliMs > 0);
+    const tenants = new Map<string, number>();
+    for (const u of perJob) tenants.set(u.tenant, (tenants.get(u.tenant) ?? 0) + u.gpuMilliMs);
+    return {
+      tenants: [...tenants].map(([tenant, ms]) => ({ tenant, ...usageOf(ms) })),
+      jobs: perJob,
+    };
+  });
+
+  app.get("/v1/tenants", async (req) => {
+    const who = caller(req);
+    if (!who.admin) return { tenants: [store.tenants.require(who.tenant)] };
+    return { tenants: store.tenants.list() };
+  });
+
+  app.post("/v1/tenants", async (req, reply) => {
+    requireAdmin(caller(req));
+    const body = parse(tenantBody, req.body, "body");
+    const { tenant, token } = (() => {
+      const t = store.tenants.create(body.name, body.quotas ?? {});
+      return { tenant: t, token: store.tokens.create(t.name, "created with the tenant").token };
+    })();
+    controller.kick();
+    return reply.status(201).send({ tenant, token });
+  });
+
+  app.put<{ Params: { name: string } }>("/v1/tenants/:name/quotas", async (req) => {
+    requireAdmin(caller(req));
+    const quotas = parse(quotaSchema, req.body, "body");
+    const t = store.tenants.setQuotas(parse(ID, req.params.name, "name"), quotas);
+    controller.kick();
+    return { tenant: t };
+  });
+
+  app.post<{ Params: { name: string } }>("/v1/tenants/:name/tokens", async (req, reply) => {
+    requireAdmin(caller(req));
+    const body = parse(tokenBody, req.body, "body");
+    const r = store.tokens.create(store.tenants.require(parse(ID, req.params.name, "name")).name, body.name ?? "");
+    return reply.status(201).send({ token: r.token, id: r.record.id, prefix: r.record.prefix });
+  });
+
+  return app;
+}

@@ -1,0 +1,174 @@
+import { z } from "zod";
+import { GPU_MODELS, requireGpuModel } from "../core/catalog.js";
+import { GpupoolError, isGpupoolError } from "../core/errors.js";
+import { parsePriority } from "../core/queue.js";
+import { parseCpuMilli, parseGpuShareMilli, parseMemoryMiB } from "../core/quantity.js";
+import type { GpuRequest } from "../core/workload.js";
+
+/**
+ * The job spec a user writes (YAML or JSON: `apply -f`, flags on `run`, or POST /v1/jobs), its
+ * schema, and the normalised form the server stores. Quantities are parsed once here:
+ * CPU milli, memory MiB, GPU share milli.
+ */
+
+const NAME = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const quantity = z.union([z.string().max(64), z.number().finite()]);
+
+export const jobSpecSchema = z.strictObject({
+  name: z.string().regex(NAME, "must be 1-63 of a-z, 0-9, '-' and '.', starting and ending alphanumeric"),
+  image: z.string().min(1).max(512).regex(/^[^\s]+$/, "must not contain whitespace"),
+  command: z.array(z.string().max(65_536)).max(1024).optional(),
+  env: z.record(z.string().regex(ENV_NAME, "environment names are letters, digits and _"), z.string().max(65_536)).optional(),
+  /** CPU limit, e.g. 500m or 2 (default 1). */
+  cpu: quantity.optional(),
+  /** Memory limit, e.g. 512Mi or 4Gi (default 512Mi). */
+  memory: quantity.optional(),
+  /** N whole GPUs. */
+  gpus: z.number().int().min(1).max(64).optional(),
+  /** A share of one GPU: 0.25 or 250m. */
+  gpu: quantity.optional(),
+  /** GPU memory of a share, e.g. 10Gi. */
+  gpuMemory: quantity.optional(),
+  /** A MIG profile, e.g. 1g.10gb. */
+  mig: z.string().max(32).optional(),
+  /** Allowed GPU models (catalog names), any when absent. */
+  gpuModels: z.array(z.string().max(64)).max(64).optional(),
+  isolation: z.enum(["container", "sandbox", "vm"]).optional(),
+  /** A priority class (system-critical, high, normal, low, best-effort) or an integer. */
+  priority: z.union([z.string().max(64), z.number().int()]).optional(),
+  /** The queue is the tenant; when given it must name the caller's tenant. */
+  queue: z.string().max(63).optional(),
+  restartPolicy: z.enum(["Never", "OnFailure"]).optional(),
+  /** Retries under OnFailure (default 3). */
+  backoffLimit: z.number().int().min(0).max(100).optional(),
+  /** First retry delay in seconds, doubling per retry, capped at 300 (default 10). */
+  backoffSeconds: z.number().min(0).max(3600).optional(),
+  /** Wall-clock limit of one attempt in seconds. */
+  timeoutSeconds: z.number().positive().max(30 * 86_400).optional(),
+  /** Seconds between SIGTERM and SIGKILL when stopped or preempted (default 10). */
+  stopGraceSeconds: z.number().int().min(0).max(3600).optional(),
+  /** A gang: N members placed all-or-nothing, each with RANK/WORLD_SIZE/MASTER_ADDR… (default 1). */
+  replicas: z.number().int().min(1).max(64).optional(),
+  masterPort: z.number().int().min(1).max(65_535).optional(),
+  /** Whether the job may be preempted by higher priorities (default true). */
+  preemptible: z.boolean().optional(),
+  /** Idempotency key; the Idempotency-Key header does the same. */
+  clientRequestId: z.string().min(1).max(200).optional(),
+});
+
+export type JobSpecInput = z.infer<typeof jobSpecSchema>;
+
+/** What the store keeps as a job's spec: every default filled, quantities in fixed units. */
+export interface NormalizedSpec {
+  readonly name: string;
+  readonly image: string;
+  readonly command?: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cpuMilli: number;
+  readonly memoryMiB: number;
+  readonly gpu: GpuRequest;
+  readonly gpuModels: readonly string[];
+  readonly isolation: "container" | "sandbox" | "vm";
+  readonly priority: number;
+  readonly restartPolicy: "Never" | "OnFailure";
+  readonly backoffLimit: number;
+  readonly backoffSeconds: number;
+  readonly timeoutSeconds?: number;
+  readonly stopGraceSeconds: number;
+  readonly replicas: number;
+  readonly masterPort: number;
+  readonly preemptible: boolean;
+  /** Gang members only: this member's rank (0-based). */
+  readonly rank?: number;
+}
+
+function invalid(path: string, message: string): GpupoolError {
+  return new GpupoolError("GP_INVALID_SPEC", `${path}: ${message}`, { path });
+}
+
+/** zod issues → one GP_INVALID_SPEC naming the first bad field. */
+export function zodError(err: z.ZodError, what = "spec"): GpupoolError {
+  const issue = err.issues[0];
+  const path = issue && issue.path.length > 0 ? `${what}.${issue.path.join(".")}` : what;
+  return new GpupoolError("GP_INVALID_SPEC", `${path}: ${issue?.message ?? "invalid"}`, {
+    path,
+    issues: err.issues.slice(0, 5).map((i) => ({ path: i.path.join("."), message: i.message })),
+  });
+}
+
+/** Parses a quantity, turning its error into one that names the field. */
+function field<T>(path: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (isGpupoolError(err)) throw new GpupoolError(err.code, `${path}: ${err.message}`, { path });
+    throw err;
+  }
+}
+
+function gpuRequest(s: JobSpecInput): GpuRequest {
+  const share = s.gpu !== undefined || s.gpuMemory !== undefined;
+  const kinds = [s.gpus !== undefined, share, s.mig !== undefined].filter(Boolean).length;
+  if (kinds > 1) throw invalid("spec.gpus", "give one of gpus (whole GPUs), gpu/gpuMemory (a share) or mig");
+  if (s.gpus !== undefined) return { kind: "whole", count: s.gpus };
+  if (s.mig !== undefined) {
+    if (!/^\d+g\.\d+gb(\+me)?$/.test(s.mig)) throw invalid("spec.mig", `"${s.mig}" is not a MIG profile like 1g.10gb`);
+    return { kind: "mig", profile: s.mig };
+  }
+  if (share) {
+    const milli = s.gpu === undefined ? 1000 : field("spec.gpu", () => parseGpuShareMilli(s.gpu as string | number));
+    const memoryMiB = s.gpuMemory === undefined ? 0 : field("spec.gpuMemory", () => parseMemoryMiB(s.gpuMemory as string | number));
+    return { kind: "share", milli, memoryMiB };
+  }
+  return { kind: "none" };
+}
+
+/**
+ * Validates a spec (already-parsed JSON/YAML) and fills defaults. Throws GP_INVALID_SPEC (or a
+ * quantity/priority/model code) naming the field; never anything else for bad input.
+ */
+export function normalizeSpec(input: unknown): NormalizedSpec {
+  const parsed = jobSpecSchema.safeParse(input);
+  if (!parsed.success) throw zodError(parsed.error);
+  const s = parsed.data;
+  const gpuModels = (s.gpuModels ?? []).map((m, i) =>
+    field(`spec.gpuModels.${i}`, () => requireGpuModel(m).name),
+  );
+  const gpu = gpuRequest(s);
+  if (gpu.kind === "mig") {
+    const models = gpuModels.length > 0 ? gpuModels : GPU_MODELS.map((m) => m.name);
+    const ok = models.some((m) => requireGpuModel(m).migProfiles.some((p) => p.name === gpu.profile));
+    if (!ok)
+      throw new GpupoolError("GP_UNKNOWN_MIG_PROFILE", `spec.mig: no allowed GPU model offers MIG profile ${gpu.profile}`, {
+        path: "spec.mig",
+      });
+  }
+  const replicas = s.replicas ?? 1;
+  return {
+    name: s.name,
+    image: s.image,
+    ...(s.command ? { command: s.command } : {}),
+    env: s.env ?? {},
+    cpuMilli: s.cpu === undefined ? 1000 : field("spec.cpu", () => parseCpuMilli(s.cpu as string | number)),
+    memoryMiB: s.memory === undefined ? 512 : field("spec.memory", () => parseMemoryMiB(s.memory as string | number)),
+    gpu,
+    gpuModels,
+    isolation: s.isolation ?? "container",
+    priority: field("spec.priority", () => parsePriority(s.priority)),
+    restartPolicy: s.restartPolicy ?? "Never",
+    backoffLimit: s.backoffLimit ?? 3,
+    backoffSeconds: s.backoffSeconds ?? 10,
+    ...(s.timeoutSeconds !== undefined ? { timeoutSeconds: s.timeoutSeconds } : {}),
+    stopGraceSeconds: s.stopGraceSeconds ?? 10,
+    replicas,
+    masterPort: s.masterPort ?? 29_500,
+    preemptible: s.preemptible ?? true,
+  };
+}
+
+/** Milli of CPU/memory minimums that make a container runnable at all. */
+export function checkRunnable(spec: NormalizedSpec): void {
+  if (spec.cpuMilli < 10) throw invalid("spec.cpu", "must be at least 10m");
+  if (spec.memoryMiB < 6) throw invalid("spec.memory", "must be at least 6Mi (engines refuse less)");
+}

@@ -1,0 +1,61 @@
+import type { JobEvent, JobRecord } from "../store/index.js";
+import type { NormalizedSpec } from "./job-spec.js";
+
+/** A job as the API shows it. Times are ISO-8601 UTC strings (null when not reached). */
+export interface JobView {
+  readonly id: string;
+  readonly name: string;
+  readonly tenant: string;
+  readonly state: string;
+  readonly reason: string | null;
+  readonly priority: number;
+  readonly gang: string | null;
+  readonly rank: number | null;
+  readonly node: string | null;
+  /** GPUs held: index, compute milli, GPU memory MiB (and MIG profile). */
+  readonly gpus: readonly { index: number; milli: number; memoryMiB: number; mig?: string }[];
+  readonly containerId: string | null;
+  readonly exitCode: number | null;
+  readonly attempts: number;
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly spec: NormalizedSpec;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function jobView(job: JobRecord, pendingReason?: string): JobView {
+  const spec = job.spec as unknown as NormalizedSpec;
+  return {
+    id: job.id,
+    name: job.name,
+    tenant: job.tenant,
+    state: job.state,
+    reason: job.state === "Pending" && pendingReason ? pendingReason : job.reason,
+    priority: job.priority,
+    gang: job.gang,
+    rank: spec.rank ?? null,
+    node: job.node,
+    gpus:
+      job.state === "Scheduled" || job.state === "Starting" || job.state === "Running"
+        ? (job.allocation?.gpus ?? []).map((g) => ({
+            index: g.index,
+            milli: g.milli,
+            memoryMiB: g.memoryMiB,
+            ...(g.mig ? { mig: g.mig.profile } : {}),
+          }))
+        : [],
+    containerId: job.containerId,
+    exitCode: job.exitCode,
+    attempts: job.attempts,
+    createdAt: new Date(job.createdAt).toISOString(),
+    startedAt: iso(job.startedAt),
+    finishedAt: iso(job.finishedAt),
+    spec,
+  };
+}
+
+export function eventView(e: JobEvent) {
+  return { seq: e.seq, jobId: e.jobId, at: new Date(e.at).toISOString(), type: e.type, from: e.from, to: e.to, reason: e.reason };
+}

@@ -1,0 +1,121 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Controller } from "../agent/controller.js";
+import { GpupoolError } from "../core/errors.js";
+import type { ContainerEngine, LogLine } from "../engines/engine.js";
+import { inTransaction, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
+import type { Caller } from "./auth.js";
+import { checkRunnable, type NormalizedSpec, normalizeSpec } from "./job-spec.js";
+
+/**
+ * What the API does with jobs, apart from HTTP: submission (gangs and idempotency included), the
+ * tenant-confined lookups, stop and remove. A job of another tenant is "not found", never "forbidden",
+ * so ids cannot be probed.
+ */
+export class JobsService {
+  constructor(
+    private readonly store: Store,
+    private readonly controller: Controller,
+    private readonly engine: ContainerEngine,
+  ) {}
+
+  /** Submits a spec; a gang (replicas > 1) becomes one job per member, all in one transaction. */
+  submit(caller: Caller, body: unknown, idempotencyKey?: string): { jobs: JobRecord[]; created: boolean } {
+    const spec = normalizeSpec(body);
+    checkRunnable(spec);
+    const raw = body as { queue?: string; clientRequestId?: string };
+    if (raw.queue !== undefined && raw.queue !== caller.tenant)
+      throw new GpupoolError("GP_INVALID_SPEC", `spec.queue: jobs go to your tenant's queue (${caller.tenant}), not ${raw.queue}`, {
+        path: "spec.queue",
+      });
+    const crid = idempotencyKey ?? raw.clientRequestId;
+    if (crid !== undefined && (crid.length === 0 || crid.length > 200))
+      throw new GpupoolError("GP_INVALID_ARGUMENT", "the client request id must be 1-200 characters");
+    const stored = (s: NormalizedSpec) => s as unknown as Record<string, unknown>;
+    const result = inTransaction(this.store.db, () => {
+      if (spec.replicas === 1) {
+        const r = this.store.jobs.submit(caller.tenant, {
+          name: spec.name,
+          spec: stored(spec),
+          priority: spec.priority,
+          queue: caller.tenant,
+          ...(crid !== undefined ? { clientRequestId: crid } : {}),
+        });
+        return { jobs: [r.job], created: r.created };
+      }
+      const gang =
+        crid === undefined
+          ? `g-${randomBytes(6).toString("hex")}`
+          : `g-${createHash("sha256").update(`${caller.tenant}\0${crid}`).digest("hex").slice(0, 12)}`;
+      const jobs: JobRecord[] = [];
+      let created = false;
+      for (let rank = 0; rank < spec.replicas; rank++) {
+        const r = this.store.jobs.submit(caller.tenant, {
+          name: `${spec.name}-${rank}`,
+          spec: stored({ ...spec, rank }),
+          priority: spec.priority,
+          queue: caller.tenant,
+          gang,
+          ...(crid !== undefined ? { clientRequestId: `${crid}#${rank}` } : {}),
+        });
+        jobs.push(r.job);
+        created ||= r.created;
+      }
+      return { jobs, created };
+    });
+    if (result.created) this.controller.kick();
+    return result;
+  }
+
+  /** The job if the caller may see it (its own; the admin sees all), else GP_JOB_NOT_FOUND. */
+  get(caller: Caller, id: string): JobRecord {
+    const job = this.store.jobs.get(id);
+    if (!job || (!caller.admin && job.tenant !== caller.tenant))
+      throw new GpupoolError("GP_JOB_NOT_FOUND", `no job ${id}`, { jobId: id });
+    return job;
+  }
+
+  /** Stops a job: a pending one is cancelled at once, a placed one gracefully. */
+  async stop(caller: Caller, id: string): Promise<JobRecord> {
+    const job = this.get(caller, id);
+    if (job.state === "Pending" || job.state === "Preempted") {
+      this.store.jobs.transition(id, "Cancelled", { reason: `stopped by ${caller.tenant}`, from: job.state });
+      this.controller.kick();
+      return this.store.jobs.require(id);
+    }
+    if (!PLACED_STATES.has(job.state))
+      throw new GpupoolError("GP_ILLEGAL_TRANSITION", `job ${id} is already ${job.state}`, { jobId: id, from: job.state });
+    await this.controller.stopJob(id, "cancel", `stopped by ${caller.tenant}`);
+    return this.store.jobs.require(id);
+  }
+
+  /** Removes a finished job's container (a running one is stopped first). The record stays for metering. */
+  async remove(caller: Caller, id: string): Promise<JobRecord> {
+    let job = this.get(caller, id);
+    if (job.state === "Pending" || PLACED_STATES.has(job.state)) job = await this.stop(caller, id);
+    if (job.containerId) {
+      await this.engine.remove(job.containerId);
+      this.store.jobs.note(id, "removed", `container ${job.containerId} removed by ${caller.tenant}`);
+    }
+    return this.store.jobs.require(id);
+  }
+
+  /**
+   * The job's log lines. With follow, waits for the container to exist and streams until it exits.
+   */
+  async *logs(caller: Caller, id: string, opts: { follow: boolean; signal: AbortSignal }): AsyncIterable<LogLine> {
+    let job = this.get(caller, id);
+    while (opts.follow && !job.containerId && !opts.signal.aborted) {
+      if (job.state !== "Pending" && !PLACED_STATES.has(job.state)) break;
+      await new Promise((r) => setTimeout(r, 100));
+      job = this.store.jobs.require(id);
+    }
+    if (!job.containerId) return;
+    const follow = opts.follow && job.state !== "Succeeded" && job.state !== "Failed" && job.state !== "Cancelled";
+    try {
+      yield* this.engine.logs(job.containerId, { follow, signal: opts.signal });
+    } catch (err) {
+      if ((err as GpupoolError).code === "GP_CONTAINER_NOT_FOUND") return;
+      throw err;
+    }
+  }
+}

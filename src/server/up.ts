@@ -1,0 +1,211 @@
+import { randomUUID } from "node:crypto";
+import { cpus, homedir, hostname, totalmem } from "node:os";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { Controller } from "../agent/controller.js";
+import { recover, type RecoveryReport } from "../agent/recover.js";
+import { GpupoolError } from "../core/errors.js";
+import type { NodeSpec } from "../core/node.js";
+import { detectEngine } from "../engines/detect.js";
+import type { ContainerEngine } from "../engines/engine.js";
+import { FakeEngine } from "../engines/fake.js";
+import { configuredRuntimes, DEFAULT_ISOLATION_RUNTIMES } from "../engines/isolation.js";
+import { findOnPath } from "../engines/detect.js";
+import { discoverGpus } from "../node/discover.js";
+import type { GpuInventory } from "../node/gpu-info.js";
+import { inventoryToNodeSpec } from "../node/node-spec.js";
+import { simulateGpus } from "../node/simulate.js";
+import { nvidiaSmiRunner } from "../node/smi-runner.js";
+import { acquireInstanceLock, hashToken, Store } from "../store/index.js";
+import { buildApp } from "./app.js";
+import { ADMIN_TENANT } from "./auth.js";
+
+/** `gpupool up`: the standalone server — store, node agent, engine and HTTP API on one host. */
+
+export interface UpOptions {
+  /** Simulated GPUs, e.g. "2xA100-80GB"; absent: nvidia-smi, else DEFAULT_SIMULATE. */
+  readonly simulate?: string;
+  readonly engine?: "auto" | "podman" | "docker" | "fake";
+  /** Data directory (store, lock, owned podman sockets). */
+  readonly data?: string;
+  /** host:port; port 0 picks a free one. */
+  readonly listen?: string;
+  /** Where CDI specs for slices are written (Podman reads /etc/cdi and /var/run/cdi). */
+  readonly cdiDir?: string;
+  /** Admin token to install (GPUPOOL_ADMIN_TOKEN); else one is made on first start. */
+  readonly adminToken?: string;
+  readonly logger?: boolean | object;
+  readonly out?: (line: string) => void;
+  /** For tests: a ready engine instead of detection. */
+  readonly engineInstance?: ContainerEngine;
+  readonly resyncMs?: number;
+}
+
+export const DEFAULT_SIMULATE = "2xA100-80GB";
+export const DEFAULT_LISTEN = "127.0.0.1:7878";
+
+export function defaultDataDir(env = process.env): string {
+  return env.GPUPOOL_DATA ?? join(env.XDG_DATA_HOME ?? join(homedir(), ".local", "share"), "gpupool");
+}
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly store: Store;
+  readonly controller: Controller;
+  readonly engine: ContainerEngine;
+  readonly node: NodeSpec;
+  readonly simulated: boolean;
+  /** The admin token when this start made it (first start), else undefined. */
+  readonly newAdminToken: string | undefined;
+  readonly recovery: RecoveryReport;
+  /** Stops the API and the agent; job containers keep running and are re-adopted by the next start. */
+  close(): Promise<void>;
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(listen);
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port > 65_535)
+    throw new GpupoolError("GP_INVALID_ARGUMENT", `--listen must be HOST:PORT like 127.0.0.1:7878, got "${listen}"`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
+}
+
+async function inventory(simulate: string | undefined): Promise<GpuInventory> {
+  if (simulate) return simulateGpus(simulate);
+  if (findOnPath("nvidia-smi", process.env.PATH)) return discoverGpus(nvidiaSmiRunner({ timeoutMs: 15_000 }));
+  return simulateGpus(DEFAULT_SIMULATE);
+}
+
+/** Makes sure the admin tenant and a token exist; returns the token when it was made now. */
+function bootstrapAdmin(store: Store, given: string | undefined): string | undefined {
+  if (!store.tenants.get(ADMIN_TENANT)) store.tenants.create(ADMIN_TENANT);
+  if (given !== undefined) {
+    if (!/^\S{16,512}$/.test(given))
+      throw new GpupoolError("GP_INVALID_ARGUMENT", "GPUPOOL_ADMIN_TOKEN must be 16-512 characters without spaces");
+    if (store.tokens.authenticate(given)) return undefined;
+    // The token repository only mints tokens; one given by the operator is installed by its hash.
+    store.db
+      .prepare("INSERT INTO api_tokens (id, tenant, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(randomUUID(), ADMIN_TENANT, "GPUPOOL_ADMIN_TOKEN", given.slice(0, 10), hashToken(given), Date.now());
+    return undefined;
+  }
+  if (store.tokens.list(ADMIN_TENANT).some((t) => t.revokedAt === null)) return undefined;
+  return store.tokens.create(ADMIN_TENANT, "first start").token;
+}
+
+export async function startServer(opts: UpOptions = {}): Promise<RunningServer> {
+  const out = opts.out ?? (() => {});
+  const data = opts.data ?? defaultDataDir();
+  const { host, port } = parseListen(opts.listen ?? DEFAULT_LISTEN);
+  const lock = acquireInstanceLock(data);
+  const cleanups: (() => Promise<void> | void)[] = [() => lock.release()];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c();
+  };
+  try {
+    const store = Store.openDir(data);
+    cleanups.push(() => store.close());
+    const instanceId = store.instanceId();
+    const newAdminToken = bootstrapAdmin(store, opts.adminToken);
+    if (!store.tenants.get("default")) store.tenants.create("default");
+
+    const inv = await inventory(opts.simulate);
+    const node = inventoryToNodeSpec(inv, {
+      name: hostname(),
+      cpuMilli: cpus().length * 1000,
+      memoryMiB: Math.floor(totalmem() / 2 ** 20),
+    });
+
+    let engine: ContainerEngine;
+    let engineKind: string;
+    let engineSource = "given";
+    let runtimes: readonly string[] | undefined;
+    if (opts.engineInstance) {
+      engine = opts.engineInstance;
+      engineKind = engine.kind;
+    } else if (opts.engine === "fake") {
+      engine = new FakeEngine();
+      engineKind = "fake";
+      engineSource = "in-memory (no containers are run)";
+    } else {
+      const detected = await detectEngine({ dataDir: data, runtimes: configuredRuntimes() });
+      cleanups.push(() => detected.close());
+      if (opts.engine && opts.engine !== "auto" && detected.kind !== opts.engine)
+        throw new GpupoolError("GP_ENGINE_UNAVAILABLE", `--engine ${opts.engine}: found ${detected.kind} at ${detected.socketPath} instead`);
+      engine = detected.engine;
+      engineKind = detected.kind;
+      engineSource = `${detected.source} ${detected.socketPath}`;
+      for (const [name, why] of Object.entries(detected.runtimeProblems)) out(`runtime ${name} unavailable: ${why}`);
+    }
+    const info = await engine.info();
+    runtimes = info.runtimes;
+    const cdi = info.cdi && engineKind !== "fake" ? { kind: `gpupool.dev/slice-${instanceId}`, dir: opts.cdiDir ?? "/var/run/cdi" } : undefined;
+
+    const controller = new Controller({
+      store,
+      engine,
+      node,
+      instanceId,
+      ...(cdi ? { cdi } : {}),
+      isolation: DEFAULT_ISOLATION_RUNTIMES,
+      runtimes,
+      ...(opts.resyncMs ? { resyncMs: opts.resyncMs } : {}),
+    });
+    const recovery = await recover(store, engine, controller, instanceId);
+    controller.start();
+    cleanups.push(() => controller.close({ removeCdi: true }));
+
+    const simulated = inv.simulated;
+    const app = await buildApp({
+      store,
+      controller,
+      engine,
+      node,
+      logger: opts.logger ?? false,
+      info: {
+        node: node.name,
+        engine: engineKind,
+        engineVersion: info.version,
+        runtimes: info.runtimes,
+        simulated,
+        gpus: node.gpus.map((g) => g.model),
+      },
+    });
+    cleanups.push(() => app.close());
+    const address = await app.listen({ host, port });
+    const url = address.replace("[::1]", "127.0.0.1");
+
+    out(`gpupool listening on ${url} (OpenAPI: ${url}/openapi.json)`);
+    out(`data: ${data}`);
+    out(`engine: ${engineKind} ${info.version} (${engineSource}); runtimes: ${info.runtimes.join(", ")}`);
+    out(
+      simulated
+        ? `GPUs: ${node.gpus.length} SIMULATED (${inv.source.replace(/^simulate:/, "")}): no real GPU; containers get stand-in /dev/nvidiaN nodes`
+        : `GPUs: ${node.gpus.map((g) => `${g.index}:${g.model}`).join(", ") || "none"}`,
+    );
+    if (recovery.adopted.length + recovery.requeued.length + recovery.finished.length + recovery.removedContainers.length > 0)
+      out(
+        `recovered: ${recovery.adopted.length} adopted, ${recovery.finished.length} finished, ${recovery.requeued.length} requeued, ${recovery.removedContainers.length} orphan containers removed`,
+      );
+    if (newAdminToken) {
+      out(`admin token (shown once, stored hashed): ${newAdminToken}`);
+      out(`  export GPUPOOL_SERVER=${url} GPUPOOL_TOKEN=${newAdminToken}`);
+    }
+    return {
+      app,
+      url,
+      store,
+      controller,
+      engine,
+      node,
+      simulated,
+      newAdminToken,
+      recovery,
+      close: cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
