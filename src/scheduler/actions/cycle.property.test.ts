@@ -60,9 +60,9 @@ const jobArb: fc.Arbitrary<JobGen> = fc.record({
   memoryMiB: fc.integer({ min: 1, max: 16 }).map((x) => x * 1024),
   priority: fc.constantFrom(-100, 0, 0, 1000),
   queue: fc.constantFrom(...QUEUES),
-  preemptible: fc.boolean(),
+  preemptible: fc.constantFrom(true, true, true, false),
   gangSize: fc.constantFrom(1, 1, 1, 2, 3),
-  cuda: fc.constantFrom(undefined, undefined, "12.4", "13.0"),
+  cuda: fc.constantFrom(undefined, undefined, undefined, "12.4", "13.0"),
 });
 const quotaArb = fc.record({
   queue: fc.constantFrom(...QUEUES),
@@ -76,10 +76,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: jobArb.map((job) => ({ kind: "submit" as const, job })) },
   { weight: 2, arbitrary: fc.nat().map((pick) => ({ kind: "finish" as const, pick })) },
   {
-    weight: 1,
+    weight: 2,
     arbitrary: jobArb.map((job) => ({ kind: "preempt" as const, job: { ...job, priority: 1_000_000 } })),
   },
-  { weight: 1, arbitrary: quotaArb.map((quota) => ({ kind: "quota" as const, quota })) },
+  { weight: 2, arbitrary: quotaArb.map((quota) => ({ kind: "quota" as const, quota })) },
 );
 
 /** Every invariant of one step; returns the violations. */
@@ -145,10 +145,12 @@ describe("runCycle properties", () => {
     fc.assert(
       fc.property(
         clusterArb,
-        fc.array(opArb, { minLength: 1, maxLength: 12 }),
+        fc.array(quotaArb, { maxLength: 3 }),
+        fc.array(opArb, { minLength: 1, maxLength: 16 }),
         fc.constantFrom("default", "binpack", "spread", "random"),
-        (nodes, ops, policy) => {
+        (nodes, quotas, ops, policy) => {
           const world = new World(makeScheduler(nodes, policy as "default", 7));
+          for (const quota of quotas) world.apply({ kind: "quota", quota });
           for (const op of ops) {
             world.apply(op);
             const before = new Set(world.pending.keys());
@@ -160,6 +162,61 @@ describe("runCycle properties", () => {
       ),
       { numRuns: 150, seed: 20261130 },
     );
+  });
+
+  it("the same invariants under contention: GPU-dense nodes, many priorities, guarantees, mostly preemptible", () => {
+    const denseNode = fc.record({
+      gpus: fc.integer({ min: 2, max: 4 }),
+      nvlink: fc.constantFrom("none", "pairs", "all"),
+    });
+    const contended: fc.Arbitrary<JobGen> = fc.record({
+      shape: fc.oneof(
+        fc.record({
+          share: fc.integer({ min: 2, max: 10 }).map((x) => x * 100),
+          gpuMemoryMiB: fc.constantFrom(0, 20_000),
+        }),
+        fc.record({ gpus: fc.integer({ min: 1, max: 2 }) }),
+      ),
+      cpuMilli: fc.constant(1000),
+      memoryMiB: fc.constant(1024),
+      priority: fc.constantFrom(-100, 0, 0, 0, 1000, 1_000_000),
+      queue: fc.constantFrom(...QUEUES),
+      preemptible: fc.constantFrom(true, true, true, false),
+      gangSize: fc.constantFrom(1, 1, 2),
+      cuda: fc.constant(undefined),
+    });
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      { weight: 6, arbitrary: contended.map((job) => ({ kind: "submit" as const, job })) },
+      { weight: 1, arbitrary: fc.nat().map((pick) => ({ kind: "finish" as const, pick })) },
+      { weight: 1, arbitrary: quotaArb.map((quota) => ({ kind: "quota" as const, quota })) },
+    );
+    const evicted = { preempt: 0, reclaim: 0 };
+    fc.assert(
+      fc.property(
+        fc.array(denseNode, { minLength: 1, maxLength: 3 }),
+        fc.array(quotaArb, { minLength: 1, maxLength: 3 }),
+        fc.array(op, { minLength: 4, maxLength: 24 }),
+        (specs, quotas, ops) => {
+          const nodes = specs.map((n, i) =>
+            makeNode(`n${i}`, { gpus: n.gpus, nvlink: n.nvlink, cpuMilli: 64_000 }),
+          );
+          const world = new World(makeScheduler(nodes));
+          for (const quota of quotas) world.apply({ kind: "quota", quota });
+          for (const o of ops) {
+            world.apply(o);
+            const before = new Set(world.pending.keys());
+            const r = world.cycle();
+            for (const e of r.evict) evicted[e.reason]++;
+            const bad = violations(world, r, before);
+            if (bad.length) throw new Error(`after ${JSON.stringify(o)}: ${bad.join("; ")}`);
+          }
+        },
+      ),
+      { numRuns: 150, seed: 31337 },
+    );
+    // The generator must exercise eviction, or the invariants above say little about it.
+    expect(evicted.preempt).toBeGreaterThan(20);
+    expect(evicted.reclaim).toBeGreaterThan(5);
   });
 
   it("a queue whose guarantee fits the cluster gets at least its guarantee when it has the demand", () => {
