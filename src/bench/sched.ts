@@ -43,7 +43,11 @@ function loadTrace(): { nodes: NodeSpec[]; pods: TracePod[]; source: string } {
   const nf = join(dir, "openb_node_list_gpu_node.csv");
   const pf = join(dir, "openb_pod_list_default.csv");
   if (existsSync(nf) && existsSync(pf)) {
-    return { nodes: parseNodes(readFileSync(nf, "utf8"), nf), pods: parsePods(readFileSync(pf, "utf8"), pf), source: "alibaba-gpu-v2023 default" };
+    return {
+      nodes: parseNodes(readFileSync(nf, "utf8"), nf),
+      pods: parsePods(readFileSync(pf, "utf8"), pf),
+      source: "alibaba-gpu-v2023 default",
+    };
   }
   return { nodes: builtinNodeTypes(), pods: builtinPods(), source: "built-in mix (trace not found)" };
 }
@@ -85,7 +89,10 @@ function main(): void {
   const results: CaseResult[] = [];
   for (const c of CASES) {
     process.stderr.write(`running ${c}…\n`);
-    const out = execFileSync(process.execPath, [...NODE_FLAGS, self, "--case", c], { encoding: "utf8", maxBuffer: 1 << 20 });
+    const out = execFileSync(process.execPath, [...NODE_FLAGS, self, "--case", c], {
+      encoding: "utf8",
+      maxBuffer: 1 << 20,
+    });
     results.push(JSON.parse(out.trim().split("\n").pop()!) as CaseResult);
   }
   const rows = results.map((r) => [
@@ -100,20 +107,38 @@ function main(): void {
   ]);
   const head = ["case", "policy", "nodes", "pods/run", "sched s/run", "pods/s", "alloc%@100", "peak RSS MB"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  console.log(`workload: ${results[0]!.source}; seeds ${SEEDS.join(",")} on the trace, 42 on the synthetic cluster`);
-  console.log(`each case in its own process: node ${NODE_FLAGS.join(" ")} (${process.version}, ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)})`);
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  console.log(
+    `workload: ${results[0]!.source}; seeds ${SEEDS.join(",")} on the trace, 42 on the synthetic cluster`,
+  );
+  console.log(
+    `each case in its own process: node ${NODE_FLAGS.join(" ")} (${process.version}, ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)})`,
+  );
   console.log(line(head));
   for (const r of rows) console.log(line(r));
-  const goal = (label: string, ok: boolean, measured: string) => console.log(`${ok ? "meets" : "MISSES"} goal ${label}: ${measured}`);
+  const goal = (label: string, ok: boolean, measured: string) =>
+    console.log(`${ok ? "meets" : "MISSES"} goal ${label}: ${measured}`);
   for (const r of results) {
-    if (r.case === "trace") goal(`≥ 20,000 pods/s on the trace (${r.policy})`, r.podsPerSecond >= 20_000, `${r.podsPerSecond} pods/s`);
-    else goal(`≥ 5,000 pods/s at 10,000 nodes (${r.policy})`, r.podsPerSecond >= 5_000, `${r.podsPerSecond} pods/s`);
+    if (r.case === "trace")
+      goal(
+        `≥ 20,000 pods/s on the trace (${r.policy})`,
+        r.podsPerSecond >= 20_000,
+        `${r.podsPerSecond} pods/s`,
+      );
+    else
+      goal(
+        `≥ 5,000 pods/s at 10,000 nodes (${r.policy})`,
+        r.podsPerSecond >= 5_000,
+        `${r.podsPerSecond} pods/s`,
+      );
     goal(`< 300 MB peak RSS (${r.case}:${r.policy})`, r.peakRssMB < 300, `${r.peakRssMB.toFixed(0)} MB`);
   }
   const byCase = (c: string, p: string) => results.find((r) => r.case === c && r.policy === p)!;
   for (const c of ["trace", "synthetic10k"]) {
-    console.log(`default/fgd throughput ratio on ${c}: ${(byCase(c, "default").podsPerSecond / byCase(c, "fgd").podsPerSecond).toFixed(2)}`);
+    console.log(
+      `default/fgd throughput ratio on ${c}: ${(byCase(c, "default").podsPerSecond / byCase(c, "fgd").podsPerSecond).toFixed(2)}`,
+    );
   }
 }
 

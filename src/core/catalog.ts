@@ -86,16 +86,69 @@ function model(
   datacenter: boolean,
   migProfiles: MigProfile[] = [],
 ): GpuModel {
-  return { name, aliases, memoryMiB, sms, cudaCores, computeCapability, datacenter, migProfiles, migMemorySlices: migProfiles.length ? 8 : 0 };
+  return {
+    name,
+    aliases,
+    memoryMiB,
+    sms,
+    cudaCores,
+    computeCapability,
+    datacenter,
+    migProfiles,
+    migMemorySlices: migProfiles.length ? 8 : 0,
+  };
 }
 
 export const GPU_MODELS: readonly GpuModel[] = [
-  model("A100-40GB", ["A100-SXM4-40GB", "NVIDIA A100-SXM4-40GB", "A100-PCIE-40GB", "NVIDIA A100-PCIE-40GB"], 40960, 108, 6912, "8.0", true, A100_40_MIG),
-  model("A100-80GB", ["A100-SXM4-80GB", "NVIDIA A100-SXM4-80GB", "NVIDIA A100 80GB PCIe", "A100-PCIE-80GB"], 81920, 108, 6912, "8.0", true, X80_MIG),
-  model("H100-80GB", ["H100-SXM5-80GB", "NVIDIA H100 80GB HBM3", "H100-80GB-HBM3", "NVIDIA H100 PCIe"], 81559, 132, 16896, "9.0", true, X80_MIG),
+  model(
+    "A100-40GB",
+    ["A100-SXM4-40GB", "NVIDIA A100-SXM4-40GB", "A100-PCIE-40GB", "NVIDIA A100-PCIE-40GB"],
+    40960,
+    108,
+    6912,
+    "8.0",
+    true,
+    A100_40_MIG,
+  ),
+  model(
+    "A100-80GB",
+    ["A100-SXM4-80GB", "NVIDIA A100-SXM4-80GB", "NVIDIA A100 80GB PCIe", "A100-PCIE-80GB"],
+    81920,
+    108,
+    6912,
+    "8.0",
+    true,
+    X80_MIG,
+  ),
+  model(
+    "H100-80GB",
+    ["H100-SXM5-80GB", "NVIDIA H100 80GB HBM3", "H100-80GB-HBM3", "NVIDIA H100 PCIe"],
+    81559,
+    132,
+    16896,
+    "9.0",
+    true,
+    X80_MIG,
+  ),
   model("H200", ["H200-141GB", "NVIDIA H200", "H200-SXM-141GB"], 143771, 132, 16896, "9.0", true, H200_MIG),
-  model("V100-16GB", ["V100M16", "Tesla V100-SXM2-16GB", "Tesla V100-PCIE-16GB"], 16384, 80, 5120, "7.0", true),
-  model("V100-32GB", ["V100M32", "V100S-32GB", "Tesla V100-SXM2-32GB", "Tesla V100S-PCIE-32GB", "Tesla V100-PCIE-32GB"], 32768, 80, 5120, "7.0", true),
+  model(
+    "V100-16GB",
+    ["V100M16", "Tesla V100-SXM2-16GB", "Tesla V100-PCIE-16GB"],
+    16384,
+    80,
+    5120,
+    "7.0",
+    true,
+  ),
+  model(
+    "V100-32GB",
+    ["V100M32", "V100S-32GB", "Tesla V100-SXM2-32GB", "Tesla V100S-PCIE-32GB", "Tesla V100-PCIE-32GB"],
+    32768,
+    80,
+    5120,
+    "7.0",
+    true,
+  ),
   model("P100-16GB", ["P100", "Tesla P100-PCIE-16GB", "Tesla P100-SXM2-16GB"], 16384, 56, 3584, "6.0", true),
   model("T4", ["Tesla T4", "NVIDIA T4"], 15360, 40, 2560, "7.5", true),
   model("A10", ["NVIDIA A10"], 23028, 72, 9216, "8.6", true),
@@ -105,7 +158,15 @@ export const GPU_MODELS: readonly GpuModel[] = [
   model("RTX-3080", ["NVIDIA GeForce RTX 3080"], 10240, 68, 8704, "8.6", false),
   model("RTX-3090", ["NVIDIA GeForce RTX 3090"], 24576, 82, 10496, "8.6", false),
   model("GTX-1660-Ti", ["NVIDIA GeForce GTX 1660 Ti", "GeForce GTX 1660 Ti"], 6144, 24, 1536, "7.5", false),
-  model("RTX-PRO-6000-Blackwell", ["NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition"], 97887, 188, 24064, "12.0", false),
+  model(
+    "RTX-PRO-6000-Blackwell",
+    ["NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition"],
+    97887,
+    188,
+    24064,
+    "12.0",
+    false,
+  ),
 ];
 
 const BY_NAME = new Map<string, GpuModel>();
@@ -138,10 +199,14 @@ export function requireMigProfile(model: GpuModel, profile: string): MigProfile 
   const found = findMigProfile(model, profile);
   if (!found) {
     const known = model.migProfiles.map((p) => p.name).join(", ") || "none: this model has no MIG";
-    throw new GpupoolError("GP_UNKNOWN_MIG_PROFILE", `GPU model ${model.name} has no MIG profile "${profile}" (known: ${known})`, {
-      model: model.name,
-      profile,
-    });
+    throw new GpupoolError(
+      "GP_UNKNOWN_MIG_PROFILE",
+      `GPU model ${model.name} has no MIG profile "${profile}" (known: ${known})`,
+      {
+        model: model.name,
+        profile,
+      },
+    );
   }
   return found;
 }

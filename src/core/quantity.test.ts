@@ -22,7 +22,9 @@ describe("quantities", () => {
   });
 
   it.each(["0", "1.5", "abc", "-1", "0.0001", ""])("rejects GPU share %s with a stable code", (input) => {
-    expect(() => parseGpuShareMilli(input)).toThrowError(expect.objectContaining({ code: "GP_INVALID_QUANTITY" }));
+    expect(() => parseGpuShareMilli(input)).toThrowError(
+      expect.objectContaining({ code: "GP_INVALID_QUANTITY" }),
+    );
   });
 
   it.each([
@@ -38,13 +40,20 @@ describe("quantities", () => {
   });
 
   it.each(["1Ki", "ten", "5Xi", "-1Gi"])("rejects memory %s", (input) => {
-    expect(() => parseMemoryMiB(input)).toThrowError(expect.objectContaining({ code: "GP_INVALID_QUANTITY" }));
+    expect(() => parseMemoryMiB(input)).toThrowError(
+      expect.objectContaining({ code: "GP_INVALID_QUANTITY" }),
+    );
   });
 
   it("formats round-trip", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1000 }), (milli) => parseGpuShareMilli(formatMilli(milli)) === milli),
+      fc.property(
+        fc.integer({ min: 1, max: 1000 }),
+        (milli) => parseGpuShareMilli(formatMilli(milli)) === milli,
+      ),
     );
-    fc.assert(fc.property(fc.integer({ min: 0, max: 1 << 24 }), (mib) => parseMemoryMiB(formatMiB(mib)) === mib));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1 << 24 }), (mib) => parseMemoryMiB(formatMiB(mib)) === mib),
+    );
   });
 });

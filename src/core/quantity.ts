@@ -28,7 +28,8 @@ function parseMilli(what: string, input: string | number, max: number): number {
   } else {
     throw bad(what, text, "expected a number like 0.25 or 2, or milli like 250m");
   }
-  if (!Number.isSafeInteger(milli) || milli > max) throw bad(what, text, `larger than the maximum ${max / 1000}`);
+  if (!Number.isSafeInteger(milli) || milli > max)
+    throw bad(what, text, `larger than the maximum ${max / 1000}`);
   return milli;
 }
 

@@ -9,7 +9,9 @@ describe("gpupool demo", () => {
     expect(lines[0]).toMatch(/8 SIMULATED GPUs/);
     expect(text).toMatch(/step 1[^\n]*\n(\s+started nb-[1-4]\s+on GPU0×0\.25\n){4}\n/);
     expect(text).toMatch(/pending nb-5\s+over quota: queue interns/);
-    expect(text).toMatch(/started train-0 .*\n.*started train-1|started train-1[\s\S]*started train-0|started train-0[\s\S]*started train-1/);
+    expect(text).toMatch(
+      /started train-0 .*\n.*started train-1|started train-1[\s\S]*started train-0|started train-0[\s\S]*started train-1/,
+    );
     expect(text).toMatch(/preempted batch-\d for urgent/);
     expect(text).toMatch(/started urgent\s+on GPU\d, GPU\d/);
     expect(text).toMatch(/finished nb-1\n\s+started nb-5/);

@@ -17,7 +17,12 @@ export interface DemoOptions {
   readonly out: (line: string) => void;
 }
 
-const job = (id: string, o: Partial<Workload> & Pick<Workload, "gpu">): Workload => ({ cpuMilli: 2000, memoryMiB: 8192, ...o, id });
+const job = (id: string, o: Partial<Workload> & Pick<Workload, "gpu">): Workload => ({
+  cpuMilli: 2000,
+  memoryMiB: 8192,
+  ...o,
+  id,
+});
 
 interface Step {
   readonly title: string;
@@ -34,8 +39,12 @@ export function runDemo(opts: DemoOptions): void {
     queueSpec({ name: "research", weight: 2, guarantee: { gpuMilli: 2000 } }),
     queueSpec({ name: "interns", weight: 1, limit: { gpuMilli: 1000 } }),
   ];
-  out(`gpupool demo — ${inv.gpus.length} SIMULATED GPUs (${opts.simulate}); no real GPU or container is used`);
-  out(`host: ${node.name}, ${node.cpuMilli / 1000} CPUs, ${node.memoryMiB / 1024} GiB, driver ${node.driverVersion} (simulated)`);
+  out(
+    `gpupool demo — ${inv.gpus.length} SIMULATED GPUs (${opts.simulate}); no real GPU or container is used`,
+  );
+  out(
+    `host: ${node.name}, ${node.cpuMilli / 1000} CPUs, ${node.memoryMiB / 1024} GiB, driver ${node.driverVersion} (simulated)`,
+  );
   out("");
 
   const share = (milli: number) => ({ kind: "share", milli, memoryMiB: 0 }) as const;
@@ -51,14 +60,24 @@ export function runDemo(opts: DemoOptions): void {
     {
       title: "a 2-member training gang (1 GPU each, NVLink-close) and a 0.5-GPU inference server",
       submit: [
-        job("train-0", { gpu: { kind: "whole", count: 1 }, gang: { id: "train", size: 2 }, queue: "research" }),
-        job("train-1", { gpu: { kind: "whole", count: 1 }, gang: { id: "train", size: 2 }, queue: "research" }),
+        job("train-0", {
+          gpu: { kind: "whole", count: 1 },
+          gang: { id: "train", size: 2 },
+          queue: "research",
+        }),
+        job("train-1", {
+          gpu: { kind: "whole", count: 1 },
+          gang: { id: "train", size: 2 },
+          queue: "research",
+        }),
         job("infer", { gpu: share(500), queue: "research" }),
       ],
     },
     {
       title: "low-priority batch jobs soak up the idle GPUs; the rest wait",
-      submit: Array.from({ length: 6 }, (_, i) => job(`batch-${i}`, { gpu: { kind: "whole", count: 1 }, priority: -100 })),
+      submit: Array.from({ length: 6 }, (_, i) =>
+        job(`batch-${i}`, { gpu: { kind: "whole", count: 1 }, priority: -100 }),
+      ),
     },
     {
       title: "an urgent 2-GPU job (priority 1000) arrives on a full host: it preempts batch work",
@@ -85,7 +104,9 @@ export function runDemo(opts: DemoOptions): void {
     const result = runCycle(scheduler, { pending: [...pending.values()], queues });
     for (const a of result.bind) {
       pending.delete(a.workloadId);
-      const gpus = a.gpus.map((g) => (g.milli === 1000 ? `GPU${g.index}` : `GPU${g.index}×${g.milli / 1000}`)).join(", ");
+      const gpus = a.gpus
+        .map((g) => (g.milli === 1000 ? `GPU${g.index}` : `GPU${g.index}×${g.milli / 1000}`))
+        .join(", ");
       out(`  started ${a.workloadId.padEnd(8)} on ${gpus}`);
     }
     for (const e of result.evict) {
@@ -99,10 +120,16 @@ export function runDemo(opts: DemoOptions): void {
   out("GPU       used   jobs");
   const host = scheduler.snapshot.node("demo-host")!;
   for (let i = 0; i < host.gpuCount; i++) {
-    const jobs = [...host.placed.values()].filter((p) => p.allocation.gpus.some((g) => g.index === i)).map((p) => p.workload.id);
+    const jobs = [...host.placed.values()]
+      .filter((p) => p.allocation.gpus.some((g) => g.index === i))
+      .map((p) => p.workload.id);
     const used = ((1000 - host.gpuFree[i]!) / 10).toFixed(0).padStart(3);
-    out(`GPU${String(i).padEnd(3)}  ${used} %   ${jobs.join(", ") || "-"}   (${node.gpus[i]!.model}, simulated)`);
+    out(
+      `GPU${String(i).padEnd(3)}  ${used} %   ${jobs.join(", ") || "-"}   (${node.gpus[i]!.model}, simulated)`,
+    );
   }
   out("");
-  out("Next: `gpupool sim --policy fgd,default --seeds 42-44` compares the scheduler with FGD on the Alibaba trace.");
+  out(
+    "Next: `gpupool sim --policy fgd,default --seeds 42-44` compares the scheduler with FGD on the Alibaba trace.",
+  );
 }

@@ -20,7 +20,17 @@ export function builtinRegistry(): Registry {
   });
 }
 
-export const POLICIES = ["random", "dotprod", "clustering", "packing", "bestfit", "fgd", "binpack", "spread", "default"] as const;
+export const POLICIES = [
+  "random",
+  "dotprod",
+  "clustering",
+  "packing",
+  "bestfit",
+  "fgd",
+  "binpack",
+  "spread",
+  "default",
+] as const;
 export type Policy = (typeof POLICIES)[number];
 
 export function isPolicy(name: string): name is Policy {
@@ -29,7 +39,9 @@ export function isPolicy(name: string): name is Policy {
 
 export function requirePolicy(name: string): Policy {
   if (!isPolicy(name)) {
-    throw new GpupoolError("GP_UNKNOWN_POLICY", `unknown policy "${name}"; one of: ${POLICIES.join(", ")}`, { policy: name });
+    throw new GpupoolError("GP_UNKNOWN_POLICY", `unknown policy "${name}"; one of: ${POLICIES.join(", ")}`, {
+      policy: name,
+    });
   }
   return name;
 }
@@ -49,9 +61,14 @@ const FILTERS = ["NodeResourcesFit", "GpuFit", "CudaCompat"];
 export function policyProfile(policy: Policy, opts: PolicyOptions = {}): ProfileInput {
   const typicalPods = opts.typicalPods ? [...opts.typicalPods] : [];
   const base = { name: policy, filter: FILTERS, devices: "BestFitDevices" };
-  const withArgs = (p: ProfileInput, plugin: string, args: Record<string, unknown>): ProfileInput => ({ ...p, pluginArgs: { [plugin]: args } });
+  const withArgs = (p: ProfileInput, plugin: string, args: Record<string, unknown>): ProfileInput => ({
+    ...p,
+    pluginArgs: { [plugin]: args },
+  });
   if (opts.scoreArgs && policy !== "fgd" && policy !== "default") {
-    throw new GpupoolError("GP_INVALID_PLUGIN_ARGS", `policy "${policy}" takes no score arguments`, { policy });
+    throw new GpupoolError("GP_INVALID_PLUGIN_ARGS", `policy "${policy}" takes no score arguments`, {
+      policy,
+    });
   }
   switch (policy) {
     case "random":
@@ -69,12 +86,19 @@ export function policyProfile(policy: Policy, opts: PolicyOptions = {}): Profile
     case "spread":
       return { ...base, score: [{ name: "SpreadScore" }] };
     case "fgd":
-      return withArgs({ ...base, score: [{ name: "FgdScore" }], devices: "FgdScore" }, "FgdScore", { typicalPods, ...opts.scoreArgs });
-    case "default":
-      return withArgs({ ...base, score: [{ name: "GpupoolScore" }], devices: "GpupoolScore" }, "GpupoolScore", {
+      return withArgs({ ...base, score: [{ name: "FgdScore" }], devices: "FgdScore" }, "FgdScore", {
         typicalPods,
-        demandPods: opts.demandPods ? [...opts.demandPods] : [],
         ...opts.scoreArgs,
       });
+    case "default":
+      return withArgs(
+        { ...base, score: [{ name: "GpupoolScore" }], devices: "GpupoolScore" },
+        "GpupoolScore",
+        {
+          typicalPods,
+          demandPods: opts.demandPods ? [...opts.demandPods] : [],
+          ...opts.scoreArgs,
+        },
+      );
   }
 }

@@ -36,7 +36,10 @@ export class Scheduler {
     this.snapshot = new Snapshot(nodes);
     this.rng = new Rng(opts.seed ?? 0);
     const profile = parseProfile(opts.profile);
-    this.framework = new Framework(profile, opts.registry ?? builtinRegistry(), { snapshot: this.snapshot, rng: this.rng });
+    this.framework = new Framework(profile, opts.registry ?? builtinRegistry(), {
+      snapshot: this.snapshot,
+      rng: this.rng,
+    });
   }
 
   statement(): Statement {

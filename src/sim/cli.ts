@@ -27,10 +27,12 @@ export function parseSeeds(text: string): number[] {
   const out: number[] = [];
   for (const part of text.split(",")) {
     const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-    if (!m) throw new GpupoolError("GP_INVALID_ARGUMENT", `--seeds: "${part}" is not a seed or a range like 42-51`);
+    if (!m)
+      throw new GpupoolError("GP_INVALID_ARGUMENT", `--seeds: "${part}" is not a seed or a range like 42-51`);
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a || b - a > 10_000) throw new GpupoolError("GP_INVALID_ARGUMENT", `--seeds: bad range "${part}"`);
+    if (b < a || b - a > 10_000)
+      throw new GpupoolError("GP_INVALID_ARGUMENT", `--seeds: bad range "${part}"`);
     for (let s = a; s <= b; s++) out.push(s);
   }
   return out;
@@ -67,7 +69,9 @@ function progressBar(enabled: boolean) {
       if (tty) {
         const width = 30;
         const fill = Math.round(pct * width);
-        process.stderr.write(`\r${label} [${"#".repeat(fill)}${".".repeat(width - fill)}] ${(pct * 100).toFixed(0).padStart(3)}%`);
+        process.stderr.write(
+          `\r${label} [${"#".repeat(fill)}${".".repeat(width - fill)}] ${(pct * 100).toFixed(0).padStart(3)}%`,
+        );
       } else if (done === total && label !== last) {
         process.stderr.write(`${label} done\n`);
         last = label;
@@ -83,7 +87,8 @@ export async function runSimCommand(opts: SimCliOptions): Promise<void> {
   const policies = opts.policy.split(",").map((p) => requirePolicy(p.trim()));
   const seeds = parseSeeds(opts.seeds);
   const tune = Number(opts.tune);
-  if (!Number.isFinite(tune) || tune <= 0 || tune > 10) throw new GpupoolError("GP_INVALID_ARGUMENT", `--tune: "${opts.tune}" is not a factor in (0, 10]`);
+  if (!Number.isFinite(tune) || tune <= 0 || tune > 10)
+    throw new GpupoolError("GP_INVALID_ARGUMENT", `--tune: "${opts.tune}" is not a factor in (0, 10]`);
   let scoreArgs: Record<string, unknown> | undefined;
   if (opts.policyArgs !== undefined) {
     try {
@@ -100,16 +105,25 @@ export async function runSimCommand(opts: SimCliOptions): Promise<void> {
   const podsFile = opts.pods ?? join(dir, `openb_pod_list_${opts.workload}.csv`);
   const nodes = parseNodes(read(nodesFile, "node list"), nodesFile);
   const pods = parsePods(read(podsFile, "pod list"), podsFile);
-  if (nodes.every((n) => n.gpus.length === 0)) throw new GpupoolError("GP_TRACE_FORMAT", `${nodesFile}: no node has GPUs`);
+  if (nodes.every((n) => n.gpus.length === 0))
+    throw new GpupoolError("GP_TRACE_FORMAT", `${nodesFile}: no node has GPUs`);
 
-  const bar = progressBar(opts.progress && !opts.json ? true : opts.progress && process.stderr.isTTY === true);
+  const bar = progressBar(
+    opts.progress && !opts.json ? true : opts.progress && process.stderr.isTTY === true,
+  );
   const summaries: PolicySummary[] = [];
   const curves: { name: string; allocated: number[] }[] = [];
   for (const policy of policies) {
     const runs: RunResult[] = [];
     for (const [i, seed] of seeds.entries()) {
       const label = `${policy} seed ${seed} (${i + 1}/${seeds.length})`;
-      runs.push(runExperiment(nodes, pods, policy, seed, { tune, ...(scoreArgs ? { scoreArgs } : {}), onProgress: (d, t) => bar.update(label, d, t) }));
+      runs.push(
+        runExperiment(nodes, pods, policy, seed, {
+          tune,
+          ...(scoreArgs ? { scoreArgs } : {}),
+          onProgress: (d, t) => bar.update(label, d, t),
+        }),
+      );
     }
     summaries.push(summarize(policy, runs));
     curves.push({ name: policy, allocated: medianCurve(runs) });

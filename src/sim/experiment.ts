@@ -51,12 +51,21 @@ export function traceWorkload(p: TracePod, id: number): Workload {
  * nodes by a random permutation from the same RNG, then offer each pod once, in order, to the same
  * Scheduler the server uses. Failed pods are not retried and there are no departures.
  */
-export function runExperiment(nodes: readonly NodeSpec[], original: readonly TracePod[], policy: Policy, seed: number, opts: RunOptions = {}): RunResult {
+export function runExperiment(
+  nodes: readonly NodeSpec[],
+  original: readonly TracePod[],
+  policy: Policy,
+  seed: number,
+  opts: RunOptions = {},
+): RunResult {
   const rng = new Rng(seed);
   const clusterMilli = nodes.reduce((s, n) => s + n.gpus.length * 1000, 0);
   const pods = inflate(original, clusterMilli, rng, opts.tune ?? 1.3);
   const perm = rng.perm(nodes.length);
-  const ordered = nodes.map((n, i) => ({ n, k: perm[i]! })).sort((a, b) => a.k - b.k).map((x) => x.n);
+  const ordered = nodes
+    .map((n, i) => ({ n, k: perm[i]! }))
+    .sort((a, b) => a.k - b.k)
+    .map((x) => x.n);
   const scheduler = new Scheduler(ordered, {
     profile: policyProfile(policy, {
       typicalPods: typicalPods(original),

@@ -18,15 +18,19 @@ describe.runIf(requireTraceOrSkip())("default beats fgd on unseen trace variants
   const base = parsePods(readFileSync(join(TRACE, "openb_pod_list_default.csv"), "utf8"));
   const spec = parsePods(readFileSync(join(TRACE, "openb_pod_list_gpuspec20.csv"), "utf8"));
   const count = { cpu: 0, share: 0, whole: 0, multi: 0 };
-  for (const p of base) count[p.numGpu === 0 ? "cpu" : p.numGpu > 1 ? "multi" : p.gpuMilli < 1000 ? "share" : "whole"]++;
+  for (const p of base)
+    count[p.numGpu === 0 ? "cpu" : p.numGpu > 1 ? "multi" : p.gpuMilli < 1000 ? "share" : "whole"]++;
   const variants: Record<string, () => TracePod[]> = {
-    gpushare80: () => resampleWorkload(base, base.length, new Rng(1234), { share: 80, whole: 18, multi: 2, cpu: 0 }),
-    multigpu50: () => resampleWorkload(base, base.length, new Rng(1234), { ...count, multi: count.share + count.whole }),
+    gpushare80: () =>
+      resampleWorkload(base, base.length, new Rng(1234), { share: 80, whole: 18, multi: 2, cpu: 0 }),
+    multigpu50: () =>
+      resampleWorkload(base, base.length, new Rng(1234), { ...count, multi: count.share + count.whole }),
     cpu250: () => resampleWorkload(base, base.length, new Rng(1234), { ...count, cpu: count.cpu * 2.5 }),
     gpuspec33: () => withConstrainedShare(spec, 0.33, new Rng(99)),
   };
   const unallocated = (pods: TracePod[], policy: Policy) =>
-    100 - [42, 43, 44].reduce((s, seed) => s + runExperiment(nodes, pods, policy, seed).allocatedPctAt100, 0) / 3;
+    100 -
+    [42, 43, 44].reduce((s, seed) => s + runExperiment(nodes, pods, policy, seed).allocatedPctAt100, 0) / 3;
 
   for (const [name, make] of Object.entries(variants)) {
     it(name, () => {

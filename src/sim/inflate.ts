@@ -13,7 +13,12 @@ export function podGpuMilli(p: TracePod): number {
  *
  * Note the protocol's stop test compares the PER-GPU milli of the drawn pod against the room left.
  */
-export function inflate(original: readonly TracePod[], clusterGpuMilli: number, rng: Rng, tune = 1.3): TracePod[] {
+export function inflate(
+  original: readonly TracePod[],
+  clusterGpuMilli: number,
+  rng: Rng,
+  tune = 1.3,
+): TracePod[] {
   const sorted = [...original].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const pods = rng.shuffle([...sorted]);
   const target = tune * clusterGpuMilli;

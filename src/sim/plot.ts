@@ -8,13 +8,26 @@ export interface PlotSeries {
   readonly allocated: readonly number[];
 }
 
-const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf"];
+const COLORS = [
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#d62728",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+  "#17becf",
+];
 
 function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-export function plotSvg(series: readonly PlotSeries[], title = "Unallocated GPUs vs arrived workload"): string {
+export function plotSvg(
+  series: readonly PlotSeries[],
+  title = "Unallocated GPUs vs arrived workload",
+): string {
   const W = 760;
   const H = 440;
   const m = { l: 60, r: 160, t: 40, b: 50 };
@@ -28,7 +41,8 @@ export function plotSvg(series: readonly PlotSeries[], title = "Unallocated GPUs
       if (!Number.isNaN(v)) yMax = Math.max(yMax, 100 - v);
     }
   }
-  yMax = Math.max(5, Math.ceil(yMax / 5) * 5);
+  const yStep = yMax > 30 ? 10 : yMax > 10 ? 5 : 1;
+  yMax = Math.max(yStep, Math.ceil(yMax / yStep) * yStep);
   const xMin = 50;
   const x = (k: number) => m.l + ((k - xMin) / (xMax - xMin)) * pw;
   const y = (v: number) => m.t + ph - (v / yMax) * ph;
@@ -37,7 +51,7 @@ export function plotSvg(series: readonly PlotSeries[], title = "Unallocated GPUs
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${m.l + pw / 2}" y="22" text-anchor="middle" font-size="14">${esc(title)}</text>`,
   ];
-  for (let v = 0; v <= yMax; v += yMax / 5) {
+  for (let v = 0; v <= yMax; v += yStep) {
     out.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
     out.push(`<text x="${m.l - 6}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(0)}</text>`);
   }
@@ -45,8 +59,12 @@ export function plotSvg(series: readonly PlotSeries[], title = "Unallocated GPUs
     out.push(`<line x1="${x(k)}" x2="${x(k)}" y1="${m.t}" y2="${m.t + ph}" stroke="#eee"/>`);
     out.push(`<text x="${x(k)}" y="${m.t + ph + 16}" text-anchor="middle">${k}</text>`);
   }
-  out.push(`<text x="${m.l + pw / 2}" y="${H - 12}" text-anchor="middle">arrived workload (% of cluster GPUs)</text>`);
-  out.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">unallocated GPUs (%)</text>`);
+  out.push(
+    `<text x="${m.l + pw / 2}" y="${H - 12}" text-anchor="middle">arrived workload (% of cluster GPUs)</text>`,
+  );
+  out.push(
+    `<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">unallocated GPUs (%)</text>`,
+  );
   out.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
@@ -56,7 +74,9 @@ export function plotSvg(series: readonly PlotSeries[], title = "Unallocated GPUs
     });
     out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(" ")}"/>`);
     const ly = m.t + 14 + i * 18;
-    out.push(`<line x1="${m.l + pw + 12}" x2="${m.l + pw + 32}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="3"/>`);
+    out.push(
+      `<line x1="${m.l + pw + 12}" x2="${m.l + pw + 32}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="3"/>`,
+    );
     out.push(`<text x="${m.l + pw + 38}" y="${ly}">${esc(s.name)}</text>`);
   });
   out.push("</svg>");

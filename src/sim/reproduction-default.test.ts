@@ -24,7 +24,9 @@ describe.runIf(requireTraceOrSkip())("reproduction on the default Alibaba trace 
   it("default wastes fewer GPUs than fgd, at most 4.3 % unallocated", () => {
     const fgd = measured.get("fgd") ?? meanAllocated("default", "fgd");
     const ours = meanAllocated("default", "default");
-    console.log(`default trace unallocated %: default ${(100 - ours).toFixed(2)}, fgd ${(100 - fgd).toFixed(2)}`);
+    console.log(
+      `default trace unallocated %: default ${(100 - ours).toFixed(2)}, fgd ${(100 - fgd).toFixed(2)}`,
+    );
     expect(100 - ours).toBeLessThan(100 - fgd);
     expect(100 - ours).toBeLessThanOrEqual(4.3);
   }, 300_000);

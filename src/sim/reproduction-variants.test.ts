@@ -12,7 +12,9 @@ describe.runIf(requireTraceOrSkip())("reproduction on the trace variants (10 see
       const want = published.get(`${workload}/fgd`)!;
       const fgd = meanAllocated(workload, "fgd");
       const ours = meanAllocated(workload, "default");
-      console.log(`${workload}: fgd ${fgd.toFixed(2)} (published ${want.toFixed(2)}), default ${ours.toFixed(2)}; unallocated ${(100 - fgd).toFixed(2)} → ${(100 - ours).toFixed(2)}`);
+      console.log(
+        `${workload}: fgd ${fgd.toFixed(2)} (published ${want.toFixed(2)}), default ${ours.toFixed(2)}; unallocated ${(100 - fgd).toFixed(2)} → ${(100 - ours).toFixed(2)}`,
+      );
       expect(Math.abs(fgd - want)).toBeLessThanOrEqual(0.6);
       expect(100 - ours).toBeLessThan(100 - fgd);
     }, 300_000);

@@ -44,8 +44,15 @@ describe("trace loading", () => {
   });
 
   it("names the file, line and column of bad input", () => {
-    expect(() => parsePods("name,cpu_milli\np,1\n", "x.csv")).toThrowError(expect.objectContaining({ code: "GP_TRACE_FORMAT", message: expect.stringMatching(/x\.csv: missing column/) }));
-    expect(() => parsePods("name,cpu_milli,memory_mib,num_gpu,gpu_milli\np,abc,1,0,0\n", "y.csv")).toThrowError(/y\.csv:2: column cpu_milli/);
+    expect(() => parsePods("name,cpu_milli\np,1\n", "x.csv")).toThrowError(
+      expect.objectContaining({
+        code: "GP_TRACE_FORMAT",
+        message: expect.stringMatching(/x\.csv: missing column/),
+      }),
+    );
+    expect(() =>
+      parsePods("name,cpu_milli,memory_mib,num_gpu,gpu_milli\np,abc,1,0,0\n", "y.csv"),
+    ).toThrowError(/y\.csv:2: column cpu_milli/);
     expect(() => parseNodes("", "z.csv")).toThrowError(/empty file/);
   });
 });
@@ -69,7 +76,9 @@ describe("workload tuning (inflation)", () => {
   });
 
   it("is deterministic per seed", () => {
-    expect(inflate(pods, 14_000, new Rng(42)).map((p) => p.name)).toEqual(inflate(pods, 14_000, new Rng(42)).map((p) => p.name));
+    expect(inflate(pods, 14_000, new Rng(42)).map((p) => p.name)).toEqual(
+      inflate(pods, 14_000, new Rng(42)).map((p) => p.name),
+    );
   });
 });
 
@@ -93,8 +102,22 @@ describe("metric", () => {
 describe("typical pods", () => {
   it("takes the most frequent shapes until the coverage is reached", () => {
     const pods: TracePod[] = [
-      ...Array.from({ length: 6 }, (_, i) => ({ name: `a${i}`, cpuMilli: 1, memoryMiB: 10, numGpu: 1, gpuMilli: 500, gpuSpec: [] })),
-      ...Array.from({ length: 3 }, (_, i) => ({ name: `b${i}`, cpuMilli: 2, memoryMiB: 20, numGpu: 0, gpuMilli: 0, gpuSpec: [] })),
+      ...Array.from({ length: 6 }, (_, i) => ({
+        name: `a${i}`,
+        cpuMilli: 1,
+        memoryMiB: 10,
+        numGpu: 1,
+        gpuMilli: 500,
+        gpuSpec: [],
+      })),
+      ...Array.from({ length: 3 }, (_, i) => ({
+        name: `b${i}`,
+        cpuMilli: 2,
+        memoryMiB: 20,
+        numGpu: 0,
+        gpuMilli: 0,
+        gpuSpec: [],
+      })),
       { name: "c", cpuMilli: 3, memoryMiB: 30, numGpu: 8, gpuMilli: 1000, gpuSpec: [] },
     ];
     const t = typicalPods(pods, 0.85);
@@ -121,7 +144,8 @@ describe("experiment", () => {
   it("never allocates more than it was asked for, and the curve rises with arrivals", () => {
     const r = runExperiment(nodes, pods, "fgd", 3);
     // value(k) averages steps whose arrived % rounds to k (or k ± 1): allocated never exceeds arrived.
-    for (let k = 1; k <= 100; k++) if (!Number.isNaN(r.curve[k]!)) expect(r.curve[k]!).toBeLessThanOrEqual(k + 1.5);
+    for (let k = 1; k <= 100; k++)
+      if (!Number.isNaN(r.curve[k]!)) expect(r.curve[k]!).toBeLessThanOrEqual(k + 1.5);
     expect(r.allocatedPctAt130).toBeGreaterThanOrEqual(r.allocatedPctAt100 - 1e-9);
   });
 
@@ -148,16 +172,35 @@ describe("gpupool sim (CLI contract)", () => {
   const podsFile = join(dir, "pods.csv");
   const rng = new Rng(9);
   const nodes = syntheticNodes(builtinNodeTypes(), 30, rng);
-  writeFileSync(nodesFile, `sn,cpu_milli,memory_mib,gpu,model\n${nodes.map((n) => `${n.name},${n.cpuMilli},${n.memoryMiB},${n.gpus.length},${n.gpus[0]?.model ?? ""}`).join("\n")}\n`);
-  writeFileSync(podsFile, `name,cpu_milli,memory_mib,num_gpu,gpu_milli\n${builtinPods().map((p) => `${p.name},${p.cpuMilli},${p.memoryMiB},${p.numGpu},${p.gpuMilli}`).join("\n")}\n`);
+  writeFileSync(
+    nodesFile,
+    `sn,cpu_milli,memory_mib,gpu,model\n${nodes.map((n) => `${n.name},${n.cpuMilli},${n.memoryMiB},${n.gpus.length},${n.gpus[0]?.model ?? ""}`).join("\n")}\n`,
+  );
+  writeFileSync(
+    podsFile,
+    `name,cpu_milli,memory_mib,num_gpu,gpu_milli\n${builtinPods()
+      .map((p) => `${p.name},${p.cpuMilli},${p.memoryMiB},${p.numGpu},${p.gpuMilli}`)
+      .join("\n")}\n`,
+  );
 
   it("prints the JSON object other tools read", () => {
-    const out = execFileSync(bin, ["sim", "--nodes", nodesFile, "--pods", podsFile, "--policy", "fgd", "--seeds", "42-43", "--json"], { encoding: "utf8" });
+    const out = execFileSync(
+      bin,
+      ["sim", "--nodes", nodesFile, "--pods", podsFile, "--policy", "fgd", "--seeds", "42-43", "--json"],
+      { encoding: "utf8" },
+    );
     const j = JSON.parse(out);
     expect(Object.keys(j)).toEqual(["policy", "seeds", "runs", "mean", "podsPerSecond"]);
     expect(j.policy).toBe("fgd");
     expect(j.seeds).toEqual([42, 43]);
-    expect(Object.keys(j.runs[0])).toEqual(["seed", "podsArrived", "podsPlaced", "allocatedPctAt100", "allocatedPctAt130", "seconds"]);
+    expect(Object.keys(j.runs[0])).toEqual([
+      "seed",
+      "podsArrived",
+      "podsPlaced",
+      "allocatedPctAt100",
+      "allocatedPctAt130",
+      "seconds",
+    ]);
     expect(Object.keys(j.mean)).toEqual(["allocatedPctAt100", "unallocatedPctAt100", "allocatedPctAt130"]);
     expect(j.mean.unallocatedPctAt100).toBeCloseTo(100 - j.mean.allocatedPctAt100, 3);
     expect(j.podsPerSecond).toBeGreaterThan(0);
@@ -165,9 +208,26 @@ describe("gpupool sim (CLI contract)", () => {
 
   it("draws a plot for several policies and prints a table", () => {
     const svg = join(dir, "out.svg");
-    const out = execFileSync(bin, ["sim", "--nodes", nodesFile, "--pods", podsFile, "--policy", "bestfit,default", "--seeds", "1", "--plot", svg, "--no-progress"], {
-      encoding: "utf8",
-    });
+    const out = execFileSync(
+      bin,
+      [
+        "sim",
+        "--nodes",
+        nodesFile,
+        "--pods",
+        podsFile,
+        "--policy",
+        "bestfit,default",
+        "--seeds",
+        "1",
+        "--plot",
+        svg,
+        "--no-progress",
+      ],
+      {
+        encoding: "utf8",
+      },
+    );
     expect(out).toMatch(/policy\s+seeds\s+alloc% @100/);
     expect(out).toMatch(/^default\s/m);
     const text = readFileSync(svg, "utf8");

@@ -36,7 +36,11 @@ export function summarize(policy: string, runs: readonly RunResult[]): PolicySum
       allocatedPctAt130: round(r.allocatedPctAt130),
       seconds: round(r.seconds),
     })),
-    mean: { allocatedPctAt100: round(at100), unallocatedPctAt100: round(100 - at100), allocatedPctAt130: round(at130) },
+    mean: {
+      allocatedPctAt100: round(at100),
+      unallocatedPctAt100: round(100 - at100),
+      allocatedPctAt130: round(at130),
+    },
     podsPerSecond: Math.round(secs > 0 ? pods / secs : 0),
   };
 }
@@ -67,6 +71,7 @@ export function formatTable(summaries: readonly PolicySummary[]): string {
     String(s.podsPerSecond),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }

@@ -18,7 +18,8 @@ export function syntheticNodes(template: readonly NodeSpec[], count: number, rng
 
 /** A built-in node mix when no trace is at hand: 8-GPU, 4-GPU and 2-GPU nodes. */
 export function builtinNodeTypes(): NodeSpec[] {
-  const gpus = (n: number, model: string, memoryMiB: number) => Array.from({ length: n }, (_, index) => ({ index, model, memoryMiB }));
+  const gpus = (n: number, model: string, memoryMiB: number) =>
+    Array.from({ length: n }, (_, index) => ({ index, model, memoryMiB }));
   return [
     { name: "t8", cpuMilli: 96000, memoryMiB: 393216, gpus: gpus(8, "A100-80GB", 81920) },
     { name: "t8", cpuMilli: 96000, memoryMiB: 393216, gpus: gpus(8, "A100-80GB", 81920) },
@@ -43,7 +44,14 @@ export function builtinPods(): TracePod[] {
   const pods: TracePod[] = [];
   for (const [cpu, mem, num, milli, weight] of shapes) {
     for (let k = 0; k < weight * 10; k++) {
-      pods.push({ name: `builtin-${pods.length}`, cpuMilli: cpu, memoryMiB: mem, numGpu: num, gpuMilli: milli, gpuSpec: [] });
+      pods.push({
+        name: `builtin-${pods.length}`,
+        cpuMilli: cpu,
+        memoryMiB: mem,
+        numGpu: num,
+        gpuMilli: milli,
+        gpuSpec: [],
+      });
     }
   }
   return pods;
@@ -61,7 +69,12 @@ export function resampleWorkload(
   rng: Rng,
   weights: Partial<Record<"cpu" | "share" | "whole" | "multi", number>> = {},
 ): TracePod[] {
-  const kinds: Record<"cpu" | "share" | "whole" | "multi", TracePod[]> = { cpu: [], share: [], whole: [], multi: [] };
+  const kinds: Record<"cpu" | "share" | "whole" | "multi", TracePod[]> = {
+    cpu: [],
+    share: [],
+    whole: [],
+    multi: [],
+  };
   for (const p of pods) {
     const k = p.numGpu === 0 ? "cpu" : p.numGpu > 1 ? "multi" : p.gpuMilli < 1000 ? "share" : "whole";
     kinds[k].push(p);

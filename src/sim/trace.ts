@@ -20,14 +20,22 @@ export interface TracePod {
   readonly gpuSpec: readonly string[];
 }
 
-function rows(text: string, file: string, required: readonly string[]): { header: Map<string, number>; lines: string[][] } {
+function rows(
+  text: string,
+  file: string,
+  required: readonly string[],
+): { header: Map<string, number>; lines: string[][] } {
   const all = text.split(/\r?\n/).filter((l) => l.trim() !== "");
   if (all.length === 0) throw new GpupoolError("GP_TRACE_FORMAT", `${file}: empty file`);
   const cols = all[0]!.split(",").map((c) => c.trim());
   const header = new Map(cols.map((c, i) => [c, i]));
   const missing = required.filter((c) => !header.has(c));
   if (missing.length) {
-    throw new GpupoolError("GP_TRACE_FORMAT", `${file}: missing column(s) ${missing.join(", ")} (have: ${cols.join(", ")})`, { file });
+    throw new GpupoolError(
+      "GP_TRACE_FORMAT",
+      `${file}: missing column(s) ${missing.join(", ")} (have: ${cols.join(", ")})`,
+      { file },
+    );
   }
   return { header, lines: all.slice(1).map((l) => l.split(",")) };
 }
@@ -35,7 +43,11 @@ function rows(text: string, file: string, required: readonly string[]): { header
 function int(value: string | undefined, file: string, line: number, col: string): number {
   const v = Number(value);
   if (value === undefined || value.trim() === "" || !Number.isFinite(v)) {
-    throw new GpupoolError("GP_TRACE_FORMAT", `${file}:${line}: column ${col}: expected a number, got "${value ?? ""}"`, { file, line, col });
+    throw new GpupoolError(
+      "GP_TRACE_FORMAT",
+      `${file}:${line}: column ${col}: expected a number, got "${value ?? ""}"`,
+      { file, line, col },
+    );
   }
   return Math.round(v);
 }
@@ -69,7 +81,8 @@ export function parsePods(text: string, file = "pods.csv"): TracePod[] {
       cpuMilli: int(at(r, "cpu_milli"), file, line, "cpu_milli"),
       memoryMiB: int(at(r, "memory_mib"), file, line, "memory_mib"),
       numGpu,
-      gpuMilli: numGpu === 0 ? 0 : Math.min(1000, Math.max(0, int(at(r, "gpu_milli"), file, line, "gpu_milli"))),
+      gpuMilli:
+        numGpu === 0 ? 0 : Math.min(1000, Math.max(0, int(at(r, "gpu_milli"), file, line, "gpu_milli"))),
       gpuSpec: spec && spec !== "nan" ? spec.split("|").map((s) => s.trim()) : [],
     };
   });

@@ -31,7 +31,8 @@ export class CycleState {
 
   /** Throws when the key was never written: that is a plugin-ordering bug, not a user error. */
   read<T>(key: StateKey<T>): T {
-    if (!this.values.has(key as StateKey<unknown>)) throw new Error(`cycle state "${key.name}" read before it was written`);
+    if (!this.values.has(key as StateKey<unknown>))
+      throw new Error(`cycle state "${key.name}" read before it was written`);
     return this.values.get(key as StateKey<unknown>) as T;
   }
 

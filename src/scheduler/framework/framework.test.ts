@@ -20,12 +20,19 @@ describe("registry and profile", () => {
 
   it("validates plugin args with a field path", () => {
     const nodes = [makeNode("n1", { gpus: 1 })];
-    const profile = { ...policyProfile("fgd"), pluginArgs: { FgdScore: { typicalPods: [{ cpuMilli: -1, gpuMilli: 5, gpuCount: 1, weight: 1 }] } } };
-    expect(() => new Scheduler(nodes, { profile })).toThrowError(/pluginArgs\.FgdScore\.typicalPods\.0\.cpuMilli/);
+    const profile = {
+      ...policyProfile("fgd"),
+      pluginArgs: { FgdScore: { typicalPods: [{ cpuMilli: -1, gpuMilli: 5, gpuCount: 1, weight: 1 }] } },
+    };
+    expect(() => new Scheduler(nodes, { profile })).toThrowError(
+      /pluginArgs\.FgdScore\.typicalPods\.0\.cpuMilli/,
+    );
   });
 
   it("rejects unknown profile fields and missing devices plugin", () => {
-    expect(() => parseProfile({ name: "p", devices: "BestFitDevices", bogus: 1 })).toThrowError(expect.objectContaining({ code: "GP_INVALID_SPEC" }));
+    expect(() => parseProfile({ name: "p", devices: "BestFitDevices", bogus: 1 })).toThrowError(
+      expect.objectContaining({ code: "GP_INVALID_SPEC" }),
+    );
     expect(() => parseProfile({ name: "p" })).toThrowError(/profile\.devices/);
   });
 
@@ -37,7 +44,10 @@ describe("registry and profile", () => {
 
   it("every policy builds from the builtin registry", () => {
     const nodes = [makeNode("n1", { gpus: 2 })];
-    for (const p of POLICIES) expect(() => new Scheduler(nodes, { profile: policyProfile(p), registry: builtinRegistry() })).not.toThrow();
+    for (const p of POLICIES)
+      expect(
+        () => new Scheduler(nodes, { profile: policyProfile(p), registry: builtinRegistry() }),
+      ).not.toThrow();
   });
 });
 
@@ -56,7 +66,9 @@ describe("cycle state", () => {
 
 describe("scheduling cycle", () => {
   it("places on the best node; ties go to the first node in order", () => {
-    const s = new Scheduler([makeNode("a", { gpus: 8 }), makeNode("b", { gpus: 8 })], { profile: policyProfile("bestfit") });
+    const s = new Scheduler([makeNode("a", { gpus: 8 }), makeNode("b", { gpus: 8 })], {
+      profile: policyProfile("bestfit"),
+    });
     const d = s.placeNow(makePod("p1", { share: 500 }));
     expect(d.ok && d.allocation.node).toBe("a");
     const d2 = s.placeNow(makePod("p2", { share: 500 }));
@@ -64,9 +76,12 @@ describe("scheduling cycle", () => {
   });
 
   it("explains why nothing fits, counting nodes per reason", () => {
-    const s = new Scheduler([makeNode("a", { gpus: 1 }), makeNode("b", { gpus: 0 }), makeNode("c", { gpus: 1, cpuMilli: 500 })], {
-      profile: policyProfile("default"),
-    });
+    const s = new Scheduler(
+      [makeNode("a", { gpus: 1 }), makeNode("b", { gpus: 0 }), makeNode("c", { gpus: 1, cpuMilli: 500 })],
+      {
+        profile: policyProfile("default"),
+      },
+    );
     const d = s.placeNow(makePod("p", { gpus: 2 }));
     expect(d.ok).toBe(false);
     if (d.ok) return;
@@ -125,7 +140,9 @@ describe("cached and incremental selection agree with the plain scan", () => {
         args: z.unknown(),
         factory: (args, h) => {
           const inner = r.build(name, args, h);
-          return filters.includes(name) ? Object.assign(Object.create(Object.getPrototypeOf(inner)), inner, { cacheable: false }) : inner;
+          return filters.includes(name)
+            ? Object.assign(Object.create(Object.getPrototypeOf(inner)), inner, { cacheable: false })
+            : inner;
         },
       });
     }
@@ -133,25 +150,44 @@ describe("cached and incremental selection agree with the plain scan", () => {
   };
 
   const podArb = fc.oneof(
-    fc.record({ kind: fc.constant("share" as const), milli: fc.constantFrom(100, 250, 470, 500, 810), cpu: fc.constantFrom(1000, 4000, 12000) }),
-    fc.record({ kind: fc.constant("whole" as const), count: fc.constantFrom(1, 2, 4), cpu: fc.constantFrom(1000, 8000) }),
+    fc.record({
+      kind: fc.constant("share" as const),
+      milli: fc.constantFrom(100, 250, 470, 500, 810),
+      cpu: fc.constantFrom(1000, 4000, 12000),
+    }),
+    fc.record({
+      kind: fc.constant("whole" as const),
+      count: fc.constantFrom(1, 2, 4),
+      cpu: fc.constantFrom(1000, 8000),
+    }),
     fc.record({ kind: fc.constant("none" as const), cpu: fc.constantFrom(2000, 16000) }),
   );
-  const opArb = fc.oneof({ weight: 4, arbitrary: podArb.map((p) => ({ op: "add" as const, p })) }, { weight: 1, arbitrary: fc.nat().map((k) => ({ op: "remove" as const, k })) });
+  const opArb = fc.oneof(
+    { weight: 4, arbitrary: podArb.map((p) => ({ op: "add" as const, p })) },
+    { weight: 1, arbitrary: fc.nat().map((k) => ({ op: "remove" as const, k })) },
+  );
 
   for (const policy of ["fgd", "default", "bestfit"] as const) {
     it(policy, () => {
       fc.assert(
         fc.property(fc.array(opArb, { maxLength: 60 }), fc.integer({ min: 1, max: 24 }), (ops, nodeCount) => {
           const nodes = Array.from({ length: nodeCount }, (_, i) =>
-            makeNode(`n${i}`, { gpus: [1, 2, 4, 8][i % 4], cpuMilli: 32000 + 16000 * (i % 3), model: i % 2 ? "T4" : "A100-80GB" }),
+            makeNode(`n${i}`, {
+              gpus: [1, 2, 4, 8][i % 4],
+              cpuMilli: 32000 + 16000 * (i % 3),
+              model: i % 2 ? "T4" : "A100-80GB",
+            }),
           );
           const typicalPods = [
             { cpuMilli: 1000, memoryMiB: 0, gpuMilli: 500, gpuCount: 1, models: [], weight: 2 },
             { cpuMilli: 4000, memoryMiB: 0, gpuMilli: 1000, gpuCount: 2, models: [], weight: 1 },
           ];
           const a = new Scheduler(nodes, { profile: policyProfile(policy, { typicalPods }), seed: 3 });
-          const b = new Scheduler(nodes, { profile: policyProfile(policy, { typicalPods }), registry: uncachedRegistry(policy), seed: 3 });
+          const b = new Scheduler(nodes, {
+            profile: policyProfile(policy, { typicalPods }),
+            registry: uncachedRegistry(policy),
+            seed: 3,
+          });
           const placed: string[] = [];
           let id = 0;
           for (const o of ops) {
@@ -167,7 +203,11 @@ describe("cached and incremental selection agree with the plain scan", () => {
             }
             const p = o.p;
             const gpu: Workload["gpu"] =
-              p.kind === "share" ? { kind: "share", milli: p.milli, memoryMiB: 0 } : p.kind === "whole" ? { kind: "whole", count: p.count } : { kind: "none" };
+              p.kind === "share"
+                ? { kind: "share", milli: p.milli, memoryMiB: 0 }
+                : p.kind === "whole"
+                  ? { kind: "whole", count: p.count }
+                  : { kind: "none" };
             const pod: Workload = { id: `p${id++}`, cpuMilli: p.cpu, memoryMiB: 1024, gpu };
             const da = a.placeNow(pod);
             const db = b.placeNow(pod);

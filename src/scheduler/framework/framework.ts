@@ -86,7 +86,11 @@ export class Framework {
     this.cacheFilters = this.filters.every((f) => f.cacheable !== false);
     const only = this.scores[0]?.plugin;
     this.incremental =
-      this.cacheFilters && this.scores.length === 1 && only!.cacheable && !only!.normalize && this.tieBreaks.length === 0;
+      this.cacheFilters &&
+      this.scores.length === 1 &&
+      only!.cacheable &&
+      !only!.normalize &&
+      this.tieBreaks.length === 0;
     const n = handle.snapshot.nodes.length;
     this.feasible = new Int32Array(n);
     this.scoreBufs = this.scores.map(() => new Float64Array(n));
@@ -108,7 +112,9 @@ export class Framework {
       if (chosen < 0) return { ok: false, status: this.explainNoFit(pod) };
       return this.withDevices(state, pod, this.handle.snapshot.nodes[chosen]!, cache.feasibleCount);
     }
-    const count = this.cacheFilters ? this.filterAndScoreCached(state, pod) : this.filterAndScoreLive(state, pod);
+    const count = this.cacheFilters
+      ? this.filterAndScoreCached(state, pod)
+      : this.filterAndScoreLive(state, pod);
     if (count === 0) return { ok: false, status: this.explainNoFit(pod) };
 
     const nodes = this.handle.snapshot.nodes;
@@ -144,7 +150,14 @@ export class Framework {
   private withDevices(state: CycleState, pod: Workload, node: NodeInfo, feasible: number): ScheduleResult {
     const gpus = pod.gpu.kind === "none" ? [] : this.devices.chooseDevices(state, pod, node);
     if (gpus === null) {
-      return { ok: false, status: new Status(Code.Error, [`no GPU choice on ${node.name} although it passed the filters`], this.devices.name) };
+      return {
+        ok: false,
+        status: new Status(
+          Code.Error,
+          [`no GPU choice on ${node.name} although it passed the filters`],
+          this.devices.name,
+        ),
+      };
     }
     return { ok: true, node, gpus, feasible };
   }
@@ -161,7 +174,8 @@ export class Framework {
         if (status === null) {
           const node = this.handle.snapshot.nodes[i]!;
           status = this.filterStatus(state, pod, node);
-          value = status === null ? this.cachedScores[0]!.plugin.score(state, pod, node) : Number.NEGATIVE_INFINITY;
+          value =
+            status === null ? this.cachedScores[0]!.plugin.score(state, pod, node) : Number.NEGATIVE_INFINITY;
           cache.rememberIncremental(sid, status, value);
         } else {
           value = Number.NEGATIVE_INFINITY;
@@ -189,7 +203,12 @@ export class Framework {
     const n = this.handle.snapshot.nodes.length;
     // Past n/8 changes, one linear pass (a typed-array compare per node) beats log-n tree updates.
     const caughtUp =
-      tree !== null && changes.since(cache.syncedSeq, (i) => tree.set(i, this.refreshRow(cache, state, pod, i)), Math.max(4, n >> 3));
+      tree !== null &&
+      changes.since(
+        cache.syncedSeq,
+        (i) => tree.set(i, this.refreshRow(cache, state, pod, i)),
+        Math.max(4, n >> 3),
+      );
     if (!caughtUp) {
       cache.tree ??= new ArgmaxTree(n);
       cache.tree.setAll((i) => this.refreshRow(cache, state, pod, i));
@@ -230,7 +249,8 @@ export class Framework {
     const status = this.filterStatus(state, pod, node);
     if (status !== null) return { status, scores: [] };
     const scores: number[] = [];
-    for (let s = 0; s < this.cachedScores.length; s++) scores.push(this.cachedScores[s]!.plugin.score(state, pod, node));
+    for (let s = 0; s < this.cachedScores.length; s++)
+      scores.push(this.cachedScores[s]!.plugin.score(state, pod, node));
     return { status: null, scores };
   }
 
@@ -290,7 +310,8 @@ export class Framework {
       }
       if (!ok) continue;
       this.feasible[count] = i;
-      for (let s = 0; s < this.scores.length; s++) this.scoreBufs[s]![count] = this.scores[s]!.plugin.score(state, pod, node);
+      for (let s = 0; s < this.scores.length; s++)
+        this.scoreBufs[s]![count] = this.scores[s]!.plugin.score(state, pod, node);
       count++;
     }
     return count;
@@ -330,15 +351,21 @@ export class Framework {
       statuses = nodes.map((node) => this.verdict(state, pod, node).status);
     }
     let unresolvable = 0;
-    for (const st of statuses) if (st !== null && st.code === Code.UnschedulableAndUnresolvable) unresolvable++;
-    const code = nodes.length > 0 && unresolvable === nodes.length ? Code.UnschedulableAndUnresolvable : Code.Unschedulable;
+    for (const st of statuses)
+      if (st !== null && st.code === Code.UnschedulableAndUnresolvable) unresolvable++;
+    const code =
+      nodes.length > 0 && unresolvable === nodes.length
+        ? Code.UnschedulableAndUnresolvable
+        : Code.Unschedulable;
     return new Status(code, () => {
       const tally = new Map<string, number>();
       for (const st of statuses) {
         const reason = st === null ? "no room left" : st.reasons.join("; ") || "unschedulable";
         tally.set(reason, (tally.get(reason) ?? 0) + 1);
       }
-      const parts = [...tally.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([r, c]) => `${c} × ${r}`);
+      const parts = [...tally.entries()]
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .map(([r, c]) => `${c} × ${r}`);
       return [`0/${nodes.length} nodes are available: ${parts.join("; ") || "no nodes"}`];
     });
   }

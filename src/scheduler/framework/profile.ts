@@ -10,7 +10,9 @@ export const ProfileSchema = z
     name: z.string().min(1),
     preFilter: z.array(z.string()).default([]),
     filter: z.array(z.string()).default([]),
-    score: z.array(z.object({ name: z.string(), weight: z.number().int().positive().default(1) })).default([]),
+    score: z
+      .array(z.object({ name: z.string(), weight: z.number().int().positive().default(1) }))
+      .default([]),
     /** Among nodes with the equal highest total score, these decide (lexicographically); then node order. */
     tieBreak: z.array(z.string()).default([]),
     devices: z.string(),

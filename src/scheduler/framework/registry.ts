@@ -8,7 +8,10 @@ export interface PluginRegistration<S extends z.ZodType = z.ZodType> {
   readonly factory: (args: z.infer<S>, handle: Handle) => Plugin;
 }
 
-export function registration<S extends z.ZodType>(args: S, factory: (args: z.infer<S>, handle: Handle) => Plugin): PluginRegistration<S> {
+export function registration<S extends z.ZodType>(
+  args: S,
+  factory: (args: z.infer<S>, handle: Handle) => Plugin,
+): PluginRegistration<S> {
   return { args, factory };
 }
 
@@ -22,7 +25,9 @@ export class Registry {
 
   register(name: string, reg: PluginRegistration): this {
     if (this.entries.has(name)) {
-      throw new GpupoolError("GP_DUPLICATE_PLUGIN", `a plugin named "${name}" is already registered`, { plugin: name });
+      throw new GpupoolError("GP_DUPLICATE_PLUGIN", `a plugin named "${name}" is already registered`, {
+        plugin: name,
+      });
     }
     this.entries.set(name, reg);
     return this;
@@ -36,7 +41,11 @@ export class Registry {
   build(name: string, rawArgs: unknown, handle: Handle): Plugin {
     const reg = this.entries.get(name);
     if (!reg) {
-      throw new GpupoolError("GP_INVALID_PLUGIN_ARGS", `unknown plugin "${name}"; registered: ${this.names().join(", ")}`, { plugin: name });
+      throw new GpupoolError(
+        "GP_INVALID_PLUGIN_ARGS",
+        `unknown plugin "${name}"; registered: ${this.names().join(", ")}`,
+        { plugin: name },
+      );
     }
     const parsed = reg.args.safeParse(rawArgs ?? {});
     if (!parsed.success) {

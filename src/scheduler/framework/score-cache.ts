@@ -64,7 +64,14 @@ export class ShapeCache {
 /** Everything a filter or score may read of a pod, as one key (see FilterPlugin.cacheable). */
 export function shapeKey(pod: Workload): string {
   const g = pod.gpu;
-  const gpu = g.kind === "share" ? `s${g.milli}/${g.memoryMiB}` : g.kind === "whole" ? `w${g.count}` : g.kind === "mig" ? `m${g.profile}` : "n";
+  const gpu =
+    g.kind === "share"
+      ? `s${g.milli}/${g.memoryMiB}`
+      : g.kind === "whole"
+        ? `w${g.count}`
+        : g.kind === "mig"
+          ? `m${g.profile}`
+          : "n";
   const models = pod.gpuModels?.length ? pod.gpuModels.join("|") : "";
   const cuda = pod.cuda ? `${pod.cuda.version}${pod.cuda.forwardCompat ? "+fc" : ""}` : "";
   return `${pod.cpuMilli}|${pod.memoryMiB}|${gpu}|${models}|${cuda}|${pod.nvlink ?? ""}`;

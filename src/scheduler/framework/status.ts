@@ -18,7 +18,14 @@ export enum Code {
   Error = 5,
 }
 
-export const CODE_NAMES = ["Success", "Unschedulable", "UnschedulableAndUnresolvable", "Wait", "Skip", "Error"] as const;
+export const CODE_NAMES = [
+  "Success",
+  "Unschedulable",
+  "UnschedulableAndUnresolvable",
+  "Wait",
+  "Skip",
+  "Error",
+] as const;
 
 export class Status {
   readonly code: Code;

@@ -108,7 +108,8 @@ export class BestFitScore implements ScorePlugin {
       lo = Math.min(lo, scores[j]!);
       hi = Math.max(hi, scores[j]!);
     }
-    for (let j = 0; j < count; j++) scores[j] = hi === lo ? 0 : Math.floor(((scores[j]! - lo) * 100) / (hi - lo));
+    for (let j = 0; j < count; j++)
+      scores[j] = hi === lo ? 0 : Math.floor(((scores[j]! - lo) * 100) / (hi - lo));
   }
 }
 

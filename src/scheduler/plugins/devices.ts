@@ -38,7 +38,8 @@ export class RandomDevices implements DevicePlugin {
   chooseDevices(_s: unknown, pod: Workload, node: NodeInfo): GpuAssignment[] | null {
     if (pod.gpu.kind !== "share") return nonShare(pod, node);
     const fits: number[] = [];
-    for (let i = 0; i < node.gpuCount; i++) if (shareFits(node, i, pod, pod.gpu.milli, pod.gpu.memoryMiB)) fits.push(i);
+    for (let i = 0; i < node.gpuCount; i++)
+      if (shareFits(node, i, pod, pod.gpu.milli, pod.gpu.memoryMiB)) fits.push(i);
     if (fits.length === 0) return null;
     return shareAssignment(fits[this.rng.int(fits.length)]!, pod);
   }

@@ -171,7 +171,13 @@ export class FgdScore implements ScorePlugin, DevicePlugin {
   }
 
   /** Score of placing `pod` on GPU `i` (share), or on its whole-GPU choice (i = -1). */
-  protected placementScore(node: NodeInfo, pod: Workload, f0: number, i: number, whole: readonly number[] | null): number {
+  protected placementScore(
+    node: NodeInfo,
+    pod: Workload,
+    f0: number,
+    i: number,
+    whole: readonly number[] | null,
+  ): number {
     const g = node.gpuCount;
     const free = this.scratch;
     for (let d = 0; d < g; d++) free[d] = node.gpuFree[d]!;
@@ -214,12 +220,21 @@ export class FgdScore implements ScorePlugin, DevicePlugin {
     if (g.kind === "whole") {
       if (g.count > 1 && node.spec.gpus.some((d) => d.nvlinkPeers?.length)) {
         const pick = wholeChoice(node, pod);
-        return pick ? this.placementScore(node, pod, f0, -1, pick.map((a) => a.index)) : 0;
+        return pick
+          ? this.placementScore(
+              node,
+              pod,
+              f0,
+              -1,
+              pick.map((a) => a.index),
+            )
+          : 0;
       }
       // Without NVLink data the choice is the lowest free indexes: mark them without allocating.
       const taken = this.wholeScratch;
       taken.length = 0;
-      for (let i = 0; i < node.gpuCount && taken.length < g.count; i++) if (wholeFree(node, i, pod)) taken.push(i);
+      for (let i = 0; i < node.gpuCount && taken.length < g.count; i++)
+        if (wholeFree(node, i, pod)) taken.push(i);
       return taken.length === g.count ? this.placementScore(node, pod, f0, -1, taken) : 0;
     }
     let best = Number.NEGATIVE_INFINITY;

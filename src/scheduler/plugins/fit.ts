@@ -37,12 +37,14 @@ export class GpuFit implements FilterPlugin {
     switch (g.kind) {
       case "share": {
         if (node.maxFree < g.milli) return NO_SHARE;
-        for (let i = 0; i < node.gpuCount; i++) if (shareFits(node, i, pod, g.milli, g.memoryMiB)) return null;
+        for (let i = 0; i < node.gpuCount; i++)
+          if (shareFits(node, i, pod, g.milli, g.memoryMiB)) return null;
         return NO_SHARE;
       }
       case "whole": {
         if (node.fullyFree < g.count) return NO_WHOLE;
-        if (pod.nvlink === "required" && g.count > 1) return wholeChoice(node, pod) !== null ? null : NO_NVLINK;
+        if (pod.nvlink === "required" && g.count > 1)
+          return wholeChoice(node, pod) !== null ? null : NO_NVLINK;
         let free = 0;
         for (let i = 0; i < node.gpuCount; i++) if (wholeFree(node, i, pod)) free++;
         return free >= g.count ? null : NO_WHOLE;

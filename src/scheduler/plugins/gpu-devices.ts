@@ -16,7 +16,9 @@ export function modelAllowed(pod: Workload, model: string): boolean {
 /** Whether GPU `i` can take a share of `milli` compute and `memMiB` memory for this pod. */
 export function shareFits(node: NodeInfo, i: number, pod: Workload, milli: number, memMiB: number): boolean {
   const g = node.spec.gpus[i]!;
-  return !g.migEnabled && node.gpuFree[i]! >= milli && node.gpuMemFree[i]! >= memMiB && modelAllowed(pod, g.model);
+  return (
+    !g.migEnabled && node.gpuFree[i]! >= milli && node.gpuMemFree[i]! >= memMiB && modelAllowed(pod, g.model)
+  );
 }
 
 export function wholeFree(node: NodeInfo, i: number, pod: Workload): boolean {
@@ -83,7 +85,8 @@ export function migChoice(node: NodeInfo, pod: Workload): GpuAssignment | null {
     const profile = migProfileOf(node, i, pod.gpu.profile);
     if (!profile) continue;
     const start = migStart(node, i, profile);
-    if (start >= 0) return { index: i, milli: 0, memoryMiB: profile.memoryMiB, mig: { profile: profile.name, start } };
+    if (start >= 0)
+      return { index: i, milli: 0, memoryMiB: profile.memoryMiB, mig: { profile: profile.name, start } };
   }
   return null;
 }

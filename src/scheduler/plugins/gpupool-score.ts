@@ -40,7 +40,9 @@ export class GpupoolScore extends FgdScore {
     super(args);
     this.tie = args.tieBreak;
     this.reserveWeight = args.reserveWeight;
-    const demand = args.demandPods.length ? new FgdScore({ ...args, typicalPods: args.demandPods }).shapeList() : this.shapes;
+    const demand = args.demandPods.length
+      ? new FgdScore({ ...args, typicalPods: args.demandPods }).shapeList()
+      : this.shapes;
     this.reservation = new Reservation(nodes, demand, args.load, false);
   }
 
@@ -53,7 +55,8 @@ export class GpupoolScore extends FgdScore {
     if (this.reserveWeight === 0) return 0;
     const frac = this.reservation.cost(pod, node);
     if (frac === 0) return 0;
-    const milli = pod.gpu.kind === "share" ? pod.gpu.milli : pod.gpu.kind === "whole" ? pod.gpu.count * 1000 : 0;
+    const milli =
+      pod.gpu.kind === "share" ? pod.gpu.milli : pod.gpu.kind === "whole" ? pod.gpu.count * 1000 : 0;
     const equiv = milli;
     return this.reserveWeight * frac * equiv;
   }
@@ -65,13 +68,21 @@ export class GpupoolScore extends FgdScore {
         return 0;
       case "used":
         // Prefer nodes already in use (keeps empty nodes whole for big pods), then the fullest GPUs.
-        return (node.placed.size > 0 ? SCALE / 2 : 0) + (g ? Math.floor(((g * 1000 - node.totalFree) / (g * 1000)) * (SCALE / 2 - 1)) : 0);
+        return (
+          (node.placed.size > 0 ? SCALE / 2 : 0) +
+          (g ? Math.floor(((g * 1000 - node.totalFree) / (g * 1000)) * (SCALE / 2 - 1)) : 0)
+        );
       case "fullest":
         return g ? Math.floor(((g * 1000 - node.totalFree) / (g * 1000)) * (SCALE - 1)) : 0;
       case "cpu":
-        return (node.placed.size > 0 ? SCALE / 2 : 0) + Math.floor((1 - node.cpuFree / Math.max(1, node.spec.cpuMilli)) * (SCALE / 2 - 1));
+        return (
+          (node.placed.size > 0 ? SCALE / 2 : 0) +
+          Math.floor((1 - node.cpuFree / Math.max(1, node.spec.cpuMilli)) * (SCALE / 2 - 1))
+        );
       case "small":
-        return (node.placed.size > 0 ? SCALE / 2 : 0) + (SCALE / 2 - 1 - Math.min(SCALE / 2 - 1, node.totalFree));
+        return (
+          (node.placed.size > 0 ? SCALE / 2 : 0) + (SCALE / 2 - 1 - Math.min(SCALE / 2 - 1, node.totalFree))
+        );
     }
   }
 
@@ -89,5 +100,8 @@ export class GpupoolScore extends FgdScore {
 }
 
 export const gpupoolRegistrations = {
-  GpupoolScore: registration(GpupoolArgsSchema, (args, handle) => new GpupoolScore(args, handle.snapshot.nodes)),
+  GpupoolScore: registration(
+    GpupoolArgsSchema,
+    (args, handle) => new GpupoolScore(args, handle.snapshot.nodes),
+  ),
 };

@@ -11,24 +11,46 @@ import { FgdScore } from "./fgd.js";
 import { migStart, nvlinkSet } from "./gpu-devices.js";
 
 /** A trace-style node (model label, 8 GPUs by default) with some GPUs partly used. */
-function nodeWith(free: number[], cpuMilli = 96000, cpuUsed = 0): { snap: Snapshot; node: ReturnType<Snapshot["node"]> & {} } {
-  const spec: NodeSpec = { name: "n", cpuMilli, memoryMiB: 1 << 20, gpus: free.map((_, index) => ({ index, model: "G2", memoryMiB: 0 })) };
+function nodeWith(
+  free: number[],
+  cpuMilli = 96000,
+  cpuUsed = 0,
+): { snap: Snapshot; node: ReturnType<Snapshot["node"]> & {} } {
+  const spec: NodeSpec = {
+    name: "n",
+    cpuMilli,
+    memoryMiB: 1 << 20,
+    gpus: free.map((_, index) => ({ index, model: "G2", memoryMiB: 0 })),
+  };
   const snap = new Snapshot([spec]);
   const stmt = new Statement(snap);
   const gpus = free.flatMap((f, index) => (f < 1000 ? [{ index, milli: 1000 - f, memoryMiB: 0 }] : []));
-  const used: Workload = { id: "used", cpuMilli: cpuUsed, memoryMiB: 0, gpu: { kind: "share", milli: 1, memoryMiB: 0 } };
-  if (gpus.length || cpuUsed) stmt.allocate(used, { workloadId: "used", node: "n", cpuMilli: cpuUsed, memoryMiB: 0, gpus });
+  const used: Workload = {
+    id: "used",
+    cpuMilli: cpuUsed,
+    memoryMiB: 0,
+    gpu: { kind: "share", milli: 1, memoryMiB: 0 },
+  };
+  if (gpus.length || cpuUsed)
+    stmt.allocate(used, { workloadId: "used", node: "n", cpuMilli: cpuUsed, memoryMiB: 0, gpus });
   return { snap, node: snap.node("n")! };
 }
 
-const share = (milli: number, cpu = 4000): Workload => ({ id: "p", cpuMilli: cpu, memoryMiB: 0, gpu: { kind: "share", milli, memoryMiB: 0 } });
+const share = (milli: number, cpu = 4000): Workload => ({
+  id: "p",
+  cpuMilli: cpu,
+  memoryMiB: 0,
+  gpu: { kind: "share", milli, memoryMiB: 0 },
+});
 const norms = { cpu: 128000, gpu: 8000 };
 
 describe("baseline scores follow FGD-PROTOCOL.md", () => {
   it("dot product", () => {
     const { node } = nodeWith([1000, 1000, 500, 0], 64000, 32000);
     // cpuL 32000, cpuR 4000, gpuL 2500, gpuR 500: 100*(1-0.5*((32000/128000)*(4000/128000)+(2500/8000)*(500/8000)))
-    expect(new DotProductScore(norms).score(null, share(500), node)).toBe(Math.floor(100 * (1 - 0.5 * ((32000 / 128000) * (4000 / 128000) + (2500 / 8000) * (500 / 8000)))));
+    expect(new DotProductScore(norms).score(null, share(500), node)).toBe(
+      Math.floor(100 * (1 - 0.5 * ((32000 / 128000) * (4000 / 128000) + (2500 / 8000) * (500 / 8000)))),
+    );
   });
 
   it("packing: empty node, partly used GPUs, breaking into a free GPU", () => {
@@ -62,21 +84,46 @@ describe("baseline scores follow FGD-PROTOCOL.md", () => {
 });
 
 describe("FGD", () => {
-  const typical = (gpuMilli: number, gpuCount: number, weight: number, cpuMilli = 0) => ({ cpuMilli, memoryMiB: 0, gpuMilli, gpuCount, models: [], weight });
+  const typical = (gpuMilli: number, gpuCount: number, weight: number, cpuMilli = 0) => ({
+    cpuMilli,
+    memoryMiB: 0,
+    gpuMilli,
+    gpuCount,
+    models: [],
+    weight,
+  });
 
   it("fragmentation counts the free share each typical pod cannot use", () => {
-    const f = new FgdScore({ typicalPods: [typical(500, 1, 1), typical(1000, 1, 1)], memoryAware: false, floor: true, sigmoidScale: 1000, strandWeight: 0 });
+    const f = new FgdScore({
+      typicalPods: [typical(500, 1, 1), typical(1000, 1, 1)],
+      memoryAware: false,
+      floor: true,
+      sigmoidScale: 1000,
+      strandWeight: 0,
+    });
     const { node } = nodeWith([1000, 300]);
     // 500-pod: the 300 GPU is fragment (300); 1000-pod: the 300 GPU too (300). Mean 300.
     expect(f.fragmentation(node, node.cpuFree, node.memFree, node.gpuFree, 2)).toBe(300);
     // a node without CPU for the typical pod is all fragment
-    const g = new FgdScore({ typicalPods: [typical(500, 1, 1, 8000)], memoryAware: false, floor: true, sigmoidScale: 1000, strandWeight: 0 });
+    const g = new FgdScore({
+      typicalPods: [typical(500, 1, 1, 8000)],
+      memoryAware: false,
+      floor: true,
+      sigmoidScale: 1000,
+      strandWeight: 0,
+    });
     const starved = nodeWith([1000, 300], 6000).node;
     expect(g.fragmentation(starved, starved.cpuFree, starved.memFree, starved.gpuFree, 2)).toBe(1300);
   });
 
   it("prefers the GPU whose use lowers fragmentation: fills a sliver rather than breaking a whole GPU", () => {
-    const f = new FgdScore({ typicalPods: [typical(1000, 1, 3), typical(300, 1, 1)], memoryAware: false, floor: true, sigmoidScale: 1000, strandWeight: 0 });
+    const f = new FgdScore({
+      typicalPods: [typical(1000, 1, 3), typical(300, 1, 1)],
+      memoryAware: false,
+      floor: true,
+      sigmoidScale: 1000,
+      strandWeight: 0,
+    });
     const { node } = nodeWith([1000, 300]);
     expect(f.chooseDevices(null, share(300), node)).toEqual([{ index: 1, milli: 300, memoryMiB: 0 }]);
   });
@@ -93,15 +140,27 @@ describe("GPU devices", () => {
   });
 
   it("places MIG instances by the model's geometry", () => {
-    const sch = new Scheduler([makeNode("a", { gpus: 1, mig: true, model: "A100-40GB" })], { profile: policyProfile("default") });
-    const ok = (profile: string) => sch.placeNow(makePod(`p-${profile}-${Math.random()}`, { mig: profile })).ok;
+    const sch = new Scheduler([makeNode("a", { gpus: 1, mig: true, model: "A100-40GB" })], {
+      profile: policyProfile("default"),
+    });
+    const ok = (profile: string) =>
+      sch.placeNow(makePod(`p-${profile}-${Math.random()}`, { mig: profile })).ok;
     expect(ok("4g.20gb")).toBe(true);
     expect(ok("4g.20gb")).toBe(false); // one 4g per GPU
     expect(ok("3g.20gb")).toBe(true); // 4g + 3g coexist
     expect(ok("1g.5gb")).toBe(false); // 7 compute slices used
     const n = sch.snapshot.node("a")!;
     expect(n.migUsedCompute[0]).toBe(7);
-    expect(migStart(n, 0, { name: "1g.5gb", computeSlices: 1, memorySlices: 1, memoryMiB: 4864, maxCount: 7, starts: [0, 1, 2, 3, 4, 5, 6] })).toBe(-1);
+    expect(
+      migStart(n, 0, {
+        name: "1g.5gb",
+        computeSlices: 1,
+        memorySlices: 1,
+        memoryMiB: 4864,
+        maxCount: 7,
+        starts: [0, 1, 2, 3, 4, 5, 6],
+      }),
+    ).toBe(-1);
   });
 
   it("never shares a MIG GPU by milli nor hands it out whole", () => {
@@ -113,15 +172,21 @@ describe("GPU devices", () => {
 
 describe("default policy", () => {
   it("keeps NVLink-connected GPUs together for multi-GPU pods", () => {
-    const sch = new Scheduler([makeNode("unlinked", { gpus: 4 }), makeNode("linked", { gpus: 4, nvlink: "pairs" })], { profile: policyProfile("default") });
+    const sch = new Scheduler(
+      [makeNode("unlinked", { gpus: 4 }), makeNode("linked", { gpus: 4, nvlink: "pairs" })],
+      { profile: policyProfile("default") },
+    );
     const d = sch.placeNow(makePod("p", { gpus: 2 }));
     expect(d.ok && d.allocation).toMatchObject({ node: "linked", gpus: [{ index: 0 }, { index: 1 }] });
   });
 
   it("filters nodes whose driver cannot run the pod's CUDA", () => {
-    const sch = new Scheduler([makeNode("old", { gpus: 1, driver: "470.42.01" }), makeNode("new", { gpus: 1, driver: "550.54.14" })], {
-      profile: policyProfile("default"),
-    });
+    const sch = new Scheduler(
+      [makeNode("old", { gpus: 1, driver: "470.42.01" }), makeNode("new", { gpus: 1, driver: "550.54.14" })],
+      {
+        profile: policyProfile("default"),
+      },
+    );
     const d = sch.placeNow(makePod("p", { gpus: 1, cuda: { version: "12.4" } }));
     expect(d.ok && d.allocation.node).toBe("new");
     const e = sch.placeNow(makePod("q", { gpus: 1, cuda: { version: "12.4" } }));

@@ -66,8 +66,14 @@ export class Reservation {
     }
   }
 
-  private hostMask(cpu: number, mem: number, num: number, models: ReadonlySet<string> | readonly string[] | null): Uint8Array {
-    const allowed = models && ("size" in models ? models.size > 0 : models.length > 0) ? new Set(models) : null;
+  private hostMask(
+    cpu: number,
+    mem: number,
+    num: number,
+    models: ReadonlySet<string> | readonly string[] | null,
+  ): Uint8Array {
+    const allowed =
+      models && ("size" in models ? models.size > 0 : models.length > 0) ? new Set(models) : null;
     const mask = new Uint8Array(this.types.length);
     for (let t = 0; t < this.types.length; t++) {
       const type = this.types[t]!;

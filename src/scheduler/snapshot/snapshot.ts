@@ -17,7 +17,11 @@ export class Snapshot {
 
   constructor(specs: readonly NodeSpec[]) {
     const nodes: NodeInfo[] = [];
-    this.index = { interner: new StateInterner(), stateIds: new Int32Array(specs.length), changes: new ChangeLog(4 * specs.length) };
+    this.index = {
+      interner: new StateInterner(),
+      stateIds: new Int32Array(specs.length),
+      changes: new ChangeLog(4 * specs.length),
+    };
     for (const spec of specs) {
       if (this.byName.has(spec.name)) throw new Error(`duplicate node name ${spec.name}`);
       const info = new NodeInfo(spec, nodes.length, this.index);

@@ -3,7 +3,9 @@ import type { Workload } from "../../core/workload.js";
 import type { Placed } from "./node-info.js";
 import type { Snapshot } from "./snapshot.js";
 
-type Op = { readonly kind: "allocate"; readonly workload: Workload; readonly alloc: Allocation } | { readonly kind: "evict"; readonly placed: Placed };
+type Op =
+  | { readonly kind: "allocate"; readonly workload: Workload; readonly alloc: Allocation }
+  | { readonly kind: "evict"; readonly placed: Placed };
 
 /**
  * A change set on a Snapshot that applies at once (so later decisions in the same cycle see it) and

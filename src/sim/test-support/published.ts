@@ -14,8 +14,11 @@ export const HAVE_TRACE = existsSync(join(TRACE, "openb_node_list_gpu_node.csv")
 
 export function requireTraceOrSkip(): boolean {
   if (HAVE_TRACE) return true;
-  if (process.env.CI) throw new Error(`CI: the trace folder ${TRACE} is missing; the reproduction tests must run in CI`);
-  console.warn(`skipping the trace reproduction: ${TRACE} not found (set GPUPOOL_TRACE_DIR to the cluster-trace-gpu-v2023 csv folder)`);
+  if (process.env.CI)
+    throw new Error(`CI: the trace folder ${TRACE} is missing; the reproduction tests must run in CI`);
+  console.warn(
+    `skipping the trace reproduction: ${TRACE} not found (set GPUPOOL_TRACE_DIR to the cluster-trace-gpu-v2023 csv folder)`,
+  );
   return false;
 }
 
