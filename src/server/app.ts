@@ -43,6 +43,7 @@ const quotaSchema = z.strictObject({
 });
 const tenantBody = z.strictObject({ name: z.string().min(1).max(63), quotas: quotaSchema.optional() });
 const tokenBody = z.strictObject({ name: z.string().max(100).optional() });
+const noQuery = z.strictObject({});
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const r = schema.safeParse(value ?? {});
@@ -78,7 +79,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/openapi.json", async () => openApiDocument());
-  app.get("/v1/info", async (req) => ({ ...opts.info, tenant: caller(req).tenant }));
+  app.get("/v1/info", async (req) => {
+    parse(noQuery, req.query, "query");
+    return { ...opts.info, tenant: caller(req).tenant };
+  });
 
   app.post("/v1/jobs", async (req, reply) => {
     const who = caller(req);
@@ -148,6 +152,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   app.get("/v1/nodes", async (req) => {
+    parse(noQuery, req.query, "query");
     caller(req);
     const placed = store.jobs.list({ states: ["Scheduled", "Starting", "Running"] });
     const used = (pick: (j: (typeof placed)[number]) => number) => placed.reduce((s, j) => s + pick(j), 0);
@@ -172,6 +177,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   app.get("/v1/gpus", async (req) => {
+    parse(noQuery, req.query, "query");
     const who = caller(req);
     const placed = store.jobs.list({ states: ["Scheduled", "Starting", "Running"] });
     return {
@@ -200,6 +206,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   app.get("/v1/usage", async (req) => {
+    parse(noQuery, req.query, "query");
     const who = caller(req);
     // Stored usage covers finished attempts; running ones are added up to now (per-second billing).
     const running = store.jobs.list({ states: ["Running"], ...(who.admin ? {} : { tenant: who.tenant }) });
@@ -221,6 +228,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   app.get("/v1/tenants", async (req) => {
+    parse(noQuery, req.query, "query");
     const who = caller(req);
     if (!who.admin) return { tenants: [store.tenants.require(who.tenant)] };
     return { tenants: store.tenants.list() };
