@@ -31,11 +31,8 @@ interface CaseResult {
 }
 
 const SEEDS = [42, 43, 44];
-/**
- * V8 grows its heap lazily far past the live set (the 10,000-node run keeps < 96 MB live but reaches
- * ~340 MB RSS uncapped); a deployment sizes the heap, and so does the benchmark. Printed with the results.
- */
-const NODE_FLAGS = ["--max-old-space-size=160"];
+/** Node flags for each case's process (none: the default heap, as `gpupool` runs). Printed with the results. */
+const NODE_FLAGS: string[] = [];
 const CASES = ["trace:fgd", "trace:default", "synthetic10k:fgd", "synthetic10k:default"];
 
 function loadTrace(): { nodes: NodeSpec[]; pods: TracePod[]; source: string } {

@@ -167,16 +167,18 @@ export class Framework {
     const sid = this.handle.snapshot.index.stateIds[i]!;
     if (cache.rowState[i] !== sid) {
       // No verdict objects here: this runs (changed nodes × shapes) times, the bulk of the work.
-      let value = cache.scoreByState.get(sid);
+      // Only states several nodes share are worth remembering; most states after a placement are unique.
+      const shared = this.handle.snapshot.index.interner.holders(sid) > 1;
+      let value = shared ? cache.scoreByState.get(sid) : undefined;
       let status: Status | null = null;
       if (value === undefined) {
-        status = cache.statusByState.get(sid) ?? null;
+        status = shared ? (cache.statusByState.get(sid) ?? null) : null;
         if (status === null) {
           const node = this.handle.snapshot.nodes[i]!;
           status = this.filterStatus(state, pod, node);
           value =
             status === null ? this.cachedScores[0]!.plugin.score(state, pod, node) : Number.NEGATIVE_INFINITY;
-          cache.rememberIncremental(sid, status, value);
+          if (shared) cache.rememberIncremental(sid, status, value);
         } else {
           value = Number.NEGATIVE_INFINITY;
         }
@@ -184,9 +186,9 @@ export class Framework {
       const was = cache.rowState[i] !== -1 && cache.rowFeasible[i] === 1;
       const now = status === null;
       cache.feasibleCount += (now ? 1 : 0) - (was ? 1 : 0);
+      cache.setStatus(i, status);
       cache.rowState[i] = sid;
       cache.rowFeasible[i] = now ? 1 : 0;
-      cache.rowStatus[i] = status;
       return value;
     }
     return cache.tree!.value(i);
@@ -260,7 +262,7 @@ export class Framework {
     const nodes = this.handle.snapshot.nodes;
     const stateIds = this.handle.snapshot.index.stateIds;
     const k = this.cachedScores.length;
-    const { rowState, rowFeasible, rowScores, rowStatus } = cache;
+    const { rowState, rowFeasible, rowScores } = cache;
     const feasible = this.feasible;
     const scores = this.scores;
     const bufs = this.scoreBufs;
@@ -275,9 +277,9 @@ export class Framework {
           v = this.verdict(state, pod, node);
           cache.remember(sid, v);
         }
+        cache.setStatus(i, v.status);
         rowState[i] = sid;
         rowFeasible[i] = v.status === null ? 1 : 0;
-        rowStatus[i] = v.status;
         for (let s = 0; s < k; s++) rowScores[i * k + s] = v.scores[s]!;
       }
       if (rowFeasible[i] === 0) continue;
@@ -341,27 +343,31 @@ export class Framework {
    */
   private explainNoFit(pod: Workload): Status {
     const nodes = this.handle.snapshot.nodes;
-    let statuses: readonly (Status | null)[];
+    let counts: Map<Status | null, number>;
     if (this.cacheFilters) {
-      // The cached rows are current: filterAndScoreCached just refreshed every node for this shape.
-      statuses = this.shapeCache(pod).rowStatus.slice();
+      // The cached rows are current (this cycle just refreshed them): copy their tally, not the rows.
+      counts = new Map(this.shapeCache(pod).statusCounts);
     } else {
       const state = new CycleState();
       for (const p of this.preFilters) p.preFilter(state, pod);
-      statuses = nodes.map((node) => this.verdict(state, pod, node).status);
+      counts = new Map();
+      for (const node of nodes) {
+        const st = this.verdict(state, pod, node).status;
+        counts.set(st, (counts.get(st) ?? 0) + 1);
+      }
     }
     let unresolvable = 0;
-    for (const st of statuses)
-      if (st !== null && st.code === Code.UnschedulableAndUnresolvable) unresolvable++;
+    for (const [st, c] of counts)
+      if (st !== null && st.code === Code.UnschedulableAndUnresolvable) unresolvable += c;
     const code =
       nodes.length > 0 && unresolvable === nodes.length
         ? Code.UnschedulableAndUnresolvable
         : Code.Unschedulable;
     return new Status(code, () => {
       const tally = new Map<string, number>();
-      for (const st of statuses) {
+      for (const [st, c] of counts) {
         const reason = st === null ? "no room left" : st.reasons.join("; ") || "unschedulable";
-        tally.set(reason, (tally.get(reason) ?? 0) + 1);
+        tally.set(reason, (tally.get(reason) ?? 0) + c);
       }
       const parts = [...tally.entries()]
         .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))

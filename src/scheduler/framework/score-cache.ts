@@ -25,6 +25,8 @@ export class ShapeCache {
   readonly rowScores: Float64Array;
   readonly rowStatus: (Status | null)[];
   readonly byState = new Map<number, CachedVerdict>();
+  /** How many rows hold each status (null = feasible): the no-fit explanation without a scan. */
+  readonly statusCounts = new Map<Status | null, number>();
   /** Incremental selection's compact form of byState: the score of a feasible state, the Status of an infeasible one. */
   readonly scoreByState = new Map<number, number>();
   readonly statusByState = new Map<number, Status>();
@@ -44,6 +46,18 @@ export class ShapeCache {
     this.rowFeasible = new Uint8Array(nodeCount);
     this.rowScores = new Float64Array(nodeCount * scoreCount);
     this.rowStatus = new Array(nodeCount).fill(null);
+  }
+
+  /** Sets row i's status, keeping statusCounts in step. */
+  setStatus(i: number, status: Status | null): void {
+    if (this.rowState[i] !== -1) {
+      const old = this.rowStatus[i]!;
+      const c = this.statusCounts.get(old)! - 1;
+      if (c === 0) this.statusCounts.delete(old);
+      else this.statusCounts.set(old, c);
+    }
+    this.rowStatus[i] = status;
+    this.statusCounts.set(status, (this.statusCounts.get(status) ?? 0) + 1);
   }
 
   rememberIncremental(stateId: number, status: Status | null, score: number): void {

@@ -191,6 +191,7 @@ export interface SnapshotIndex {
  */
 export class StateInterner {
   private readonly ids = new Map<string, { id: number; holders: number }>();
+  private readonly byId = new Map<number, { id: number; holders: number }>();
   private next = 0;
 
   acquire(key: string): number {
@@ -198,6 +199,7 @@ export class StateInterner {
     if (e === undefined) {
       e = { id: this.next++, holders: 0 };
       this.ids.set(key, e);
+      this.byId.set(e.id, e);
     }
     e.holders++;
     return e.id;
@@ -205,7 +207,15 @@ export class StateInterner {
 
   release(key: string): void {
     const e = this.ids.get(key);
-    if (e !== undefined && --e.holders === 0) this.ids.delete(key);
+    if (e !== undefined && --e.holders === 0) {
+      this.ids.delete(key);
+      this.byId.delete(e.id);
+    }
+  }
+
+  /** How many nodes are in state `id` now (0 once none is). */
+  holders(id: number): number {
+    return this.byId.get(id)?.holders ?? 0;
   }
 
   /** Distinct states currently held by some node. */
