@@ -272,10 +272,12 @@ export class Framework {
       const sid = stateIds[i]!;
       if (rowState[i] !== sid) {
         const node = nodes[i]!;
-        let v = cache.byState.get(sid);
+        // As in refreshRow: only states several nodes share are worth remembering.
+        const shared = this.handle.snapshot.index.interner.holders(sid) > 1;
+        let v = shared ? cache.byState.get(sid) : undefined;
         if (v === undefined) {
           v = this.verdict(state, pod, node);
-          cache.remember(sid, v);
+          if (shared) cache.remember(sid, v);
         }
         cache.setStatus(i, v.status);
         rowState[i] = sid;

@@ -55,6 +55,19 @@ const GENERIC_MIX: TypicalPod[] = [
   { cpuMilli: 0, memoryMiB: 0, gpuMilli: 250, gpuCount: 1, models: [], weight: 2 },
 ];
 
+/** Typical pods as weighted shapes whose probabilities `p` sum to 1. */
+export function toShapes(typical: readonly TypicalPod[]): Shape[] {
+  const total = typical.reduce((s, t) => s + t.weight, 0);
+  return typical.map((t) => ({
+    cpu: t.cpuMilli,
+    mem: t.memoryMiB,
+    milli: t.gpuMilli,
+    num: t.gpuCount,
+    models: t.models.length ? new Set(t.models) : null,
+    p: t.weight / total,
+  }));
+}
+
 export interface Shape {
   readonly cpu: number;
   readonly mem: number;
@@ -83,16 +96,7 @@ export class FgdScore implements ScorePlugin, DevicePlugin {
   private f0Value = new Float64Array(0);
 
   constructor(args: FgdArgs) {
-    const typical = args.typicalPods.length ? args.typicalPods : GENERIC_MIX;
-    const total = typical.reduce((s, t) => s + t.weight, 0);
-    this.shapes = typical.map((t) => ({
-      cpu: t.cpuMilli,
-      mem: t.memoryMiB,
-      milli: t.gpuMilli,
-      num: t.gpuCount,
-      models: t.models.length ? new Set(t.models) : null,
-      p: t.weight / total,
-    }));
+    this.shapes = toShapes(args.typicalPods.length ? args.typicalPods : GENERIC_MIX);
     this.memoryAware = args.memoryAware;
     this.floor = args.floor;
     this.sigmoidScale = args.sigmoidScale;
@@ -108,11 +112,6 @@ export class FgdScore implements ScorePlugin, DevicePlugin {
     }
     this.cpuPerMilli = milli > 0 ? cpu / milli : 0;
     this.memPerMilli = milli > 0 ? mem / milli : 0;
-  }
-
-  /** The normalised target workload. */
-  shapeList(): readonly Shape[] {
-    return this.shapes;
   }
 
   private allowedMasks(node: NodeInfo): Int32Array {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Workload } from "../../core/workload.js";
 import { registration } from "../framework/registry.js";
 import type { NodeInfo } from "../snapshot/node-info.js";
-import { FgdArgsSchema, FgdScore, TypicalPodSchema } from "./fgd.js";
+import { FgdArgsSchema, FgdScore, TypicalPodSchema, toShapes } from "./fgd.js";
 import { nvlinkSet, wholeFreeIndexes } from "./gpu-devices.js";
 import { Reservation } from "./reservation.js";
 
@@ -14,7 +14,8 @@ import { Reservation } from "./reservation.js";
 export const GpupoolArgsSchema = FgdArgsSchema.extend({
   memoryAware: z.boolean().default(true),
   strandWeight: z.number().nonnegative().default(1),
-  tieBreak: z.enum(["order", "used", "fullest", "cpu", "small"]).default("used"),
+  /** Among equal scores: "used" prefers a node in use, then the fuller; "fullest" the fuller; "order" node order. */
+  tieBreak: z.enum(["order", "used", "fullest"]).default("used"),
   /** Weight of the cost of taking capacity that only some typical pods' node types offer (see Reservation). */
   reserveWeight: z.number().nonnegative().default(1),
   /**
@@ -40,9 +41,7 @@ export class GpupoolScore extends FgdScore {
     super(args);
     this.tie = args.tieBreak;
     this.reserveWeight = args.reserveWeight;
-    const demand = args.demandPods.length
-      ? new FgdScore({ ...args, typicalPods: args.demandPods }).shapeList()
-      : this.shapes;
+    const demand = args.demandPods.length ? toShapes(args.demandPods) : this.shapes;
     this.reservation = new Reservation(nodes, demand, args.load, false);
   }
 
@@ -74,15 +73,6 @@ export class GpupoolScore extends FgdScore {
         );
       case "fullest":
         return g ? Math.floor(((g * 1000 - node.totalFree) / (g * 1000)) * (SCALE - 1)) : 0;
-      case "cpu":
-        return (
-          (node.placed.size > 0 ? SCALE / 2 : 0) +
-          Math.floor((1 - node.cpuFree / Math.max(1, node.spec.cpuMilli)) * (SCALE / 2 - 1))
-        );
-      case "small":
-        return (
-          (node.placed.size > 0 ? SCALE / 2 : 0) + (SCALE / 2 - 1 - Math.min(SCALE / 2 - 1, node.totalFree))
-        );
     }
   }
 
