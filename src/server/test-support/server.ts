@@ -84,6 +84,8 @@ export async function testServer(opts: Partial<UpOptions> & { engineInstance?: C
     },
     async close() {
       await server.close();
+      // startServer leaves an engine it was given open: it belongs to the caller.
+      if (server.engine.kind !== "podman" || opts.engineInstance) await server.engine.close().catch(() => {});
       await rm(dir, { recursive: true, force: true });
     },
   };

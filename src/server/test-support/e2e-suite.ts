@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureBusyboxImage } from "../../engines/test-support/busybox-image.js";
+import type { JobView } from "../job-view.js";
+import type { UpOptions } from "../up.js";
+import { type TestServer, testServer } from "./server.js";
+
+/**
+ * The end-to-end acceptance suite of `gpupool up`, run against each real engine (e2e.podman.test.ts,
+ * e2e.docker.test.ts): GPU shares on simulated GPUs, preemption, gangs and sandbox isolation, through
+ * the server in-process on loopback.
+ */
+export interface SuiteOptions {
+  /** Why the engine cannot be used here; the suite is skipped (callers fail in CI instead). */
+  readonly skip: string | undefined;
+  /** Server options selecting the engine (called once per server). */
+  readonly server: () => Promise<Partial<UpOptions>>;
+  /** Whether containers get the slice's device nodes (CDI on Podman) and not only its env. */
+  readonly deviceNodes: boolean;
+  /** Whether runsc is available for isolation: sandbox. */
+  readonly sandbox: boolean;
+}
+
+const BUSYBOX = "localhost/busybox:latest";
+const spec = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  image: BUSYBOX,
+  cpu: "100m",
+  memory: "64Mi",
+  stopGraceSeconds: 2,
+  ...extra,
+});
+const sh = (script: string) => ["sh", "-c", script];
+const at = (iso: string | null) => Date.parse(iso ?? "");
+
+export function gpupoolSuite(name: string, opts: SuiteOptions): void {
+describe.skipIf(opts.skip !== undefined)(`gpupool up on ${name}`, () => {
+  describe("one simulated A100", () => {
+    let t: TestServer;
+    beforeAll(async () => {
+      t = await testServer({ ...(await opts.server()), simulate: "1xA100-80GB" });
+      await ensureBusyboxImage(t.server.engine);
+    }, 120_000);
+    afterAll(async () => {
+      if (!t) return;
+      for (const j of (await t.call("GET", "/v1/jobs")).body.jobs as JobView[]) await t.call("DELETE", `/v1/jobs/${j.id}`);
+      await t.close();
+    }, 120_000);
+
+    it("thinnest path: a busybox job gets its slice (CDI on Podman) and exits with its code", async () => {
+      const [job] = await t.submit(spec("thin", { gpu: 0.25, command: sh("echo slice=$GPUPOOL_SLICE_ID; ls /dev; exit 3") }));
+      const done = await t.until(job!.id, (j) => j.state === "Failed");
+      expect(done.exitCode).toBe(3);
+      const logs = await t.logs(job!.id);
+      expect(logs).toContain(`slice=${job!.id}`);
+      // Podman injects the slice's CDI device (a /dev/null stand-in here); Docker gets its env only.
+      if (opts.deviceNodes) expect(logs).toMatch(/^nvidia0$/m);
+    });
+
+    it("acceptance 1: four 0.25-GPU jobs run at once, each seeing only its slice; a fifth waits and starts when one finishes", async () => {
+      const script = (sleep: number) => sh(`echo slice=$GPUPOOL_SLICE_ID gpu=$CUDA_VISIBLE_DEVICES; ls /dev | grep nvidia; sleep ${sleep}`);
+      const quarter = await Promise.all(
+        [3, 30, 30, 30].map(async (s, i) => (await t.submit(spec(`q${i}`, { gpu: 0.25, command: script(s) })))[0]!),
+      );
+      for (const j of quarter) await t.until(j.id, (x) => x.state === "Running");
+      const [fifth] = await t.submit(spec("q4", { gpu: 0.25, command: sh("echo fifth") }));
+      const waiting = await t.until(fifth!.id, (j) => j.state === "Pending" && j.reason !== null);
+      expect(waiting.reason).toMatch(/GPU|gpu|fit|Insufficient/);
+      const gpu = (await t.call("GET", "/v1/gpus")).body.gpus[0];
+      expect(gpu.usedMilli).toBe(1000);
+      for (const j of quarter) {
+        const logs = await t.logs(j.id);
+        expect(logs).toContain(`slice=${j.id} gpu=GPU-SIM-0000-A100-80GB`);
+        for (const other of quarter) if (other.id !== j.id) expect(logs).not.toContain(other.id);
+      }
+      const first = await t.until(quarter[0]!.id, (j) => j.state === "Succeeded", 20_000);
+      const done = await t.until(fifth!.id, (j) => j.state === "Succeeded", 20_000);
+      expect(at(done.startedAt)).toBeGreaterThanOrEqual(at(first.finishedAt));
+      for (const j of quarter.slice(1)) expect((await t.call("POST", `/v1/jobs/${j.id}/stop`, {})).body.job.state).toBe("Cancelled");
+    }, 90_000);
+
+    it("acceptance 2: a high-priority job preempts a low one on a full GPU; the victim is requeued and completes later", async () => {
+      const [low] = await t.submit(
+        spec("low", { gpus: 1, priority: "low", command: sh('trap "echo got SIGTERM; exit 143" TERM; echo attempt=$GPUPOOL_ATTEMPT; sleep 4 & wait') }),
+      );
+      await t.until(low!.id, (j) => j.state === "Running");
+      const [high] = await t.submit(spec("high", { gpus: 1, priority: "high", command: sh("echo high; sleep 1") }));
+      const highDone = await t.until(high!.id, (j) => j.state === "Succeeded", 30_000);
+      const lowDone = await t.until(low!.id, (j) => j.state === "Succeeded", 40_000);
+      expect(lowDone.attempts).toBe(2);
+      const events = (await t.call("GET", `/v1/jobs/${low!.id}/events`)).body.events as { at: string; to: string; type: string; reason: string }[];
+      const preempted = events.find((e) => e.type === "transition" && e.to === "Preempted");
+      expect(preempted?.reason).toContain(`preempted by ${high!.id}`);
+      expect(events.some((e) => e.type === "transition" && e.to === "Pending" && e.reason.startsWith("requeued"))).toBe(true);
+      // The preemptor started only after the victim had stopped and freed its slice.
+      expect(at(highDone.startedAt)).toBeGreaterThanOrEqual(at(preempted!.at));
+    }, 90_000);
+  });
+
+  describe("isolation", () => {
+    let t: TestServer;
+    beforeAll(async () => {
+      t = await testServer({ ...(await opts.server()), simulate: "1xA100-80GB" });
+      await ensureBusyboxImage(t.server.engine);
+    }, 120_000);
+    afterAll(async () => {
+      if (!t) return;
+      for (const j of (await t.call("GET", "/v1/jobs")).body.jobs as JobView[]) await t.call("DELETE", `/v1/jobs/${j.id}`);
+      await t.close();
+    }, 120_000);
+
+    it.skipIf(!opts.sandbox)("acceptance 6: isolation sandbox really runs under gVisor (runsc); container does not", async () => {
+      const [boxed] = await t.submit(spec("boxed", { isolation: "sandbox", gpu: 0.5, command: sh("uname -r; dmesg | head -3") }));
+      const [plain] = await t.submit(spec("plain", { command: sh("uname -r; dmesg 2>&1 | head -3") }));
+      await t.until(boxed!.id, (j) => j.state === "Succeeded", 60_000);
+      await t.until(plain!.id, (j) => j.state === "Succeeded" || j.state === "Failed", 60_000);
+      expect(await t.logs(boxed!.id)).toMatch(/gVisor/);
+      expect(await t.logs(plain!.id)).not.toMatch(/gVisor/);
+    }, 90_000);
+  });
+
+  describe("two simulated A100s", () => {
+    let t: TestServer;
+    beforeAll(async () => {
+      t = await testServer({ ...(await opts.server()), simulate: "2xA100-80GB" });
+      await ensureBusyboxImage(t.server.engine);
+    }, 120_000);
+    afterAll(async () => {
+      if (!t) return;
+      for (const j of (await t.call("GET", "/v1/jobs")).body.jobs as JobView[]) await t.call("DELETE", `/v1/jobs/${j.id}`);
+      await t.close();
+    }, 120_000);
+
+    it("acceptance 3: a 2-member gang starts both with consistent RANK/WORLD_SIZE/MASTER_ADDR; when only one fits, neither starts", async () => {
+      const [blocker] = await t.submit(spec("blocker", { gpus: 1, command: sh("sleep 30") }));
+      await t.until(blocker!.id, (j) => j.state === "Running");
+      const gang = await t.submit(
+        spec("train", { gpus: 1, replicas: 2, command: sh("echo rank=$RANK world=$WORLD_SIZE local=$LOCAL_RANK master=$MASTER_ADDR:$MASTER_PORT gpu=$CUDA_VISIBLE_DEVICES") }),
+      );
+      expect(gang).toHaveLength(2);
+      for (const m of gang) await t.until(m.id, (j) => j.state === "Pending" && j.reason !== null);
+      await new Promise((r) => setTimeout(r, 1000));
+      for (const m of gang) expect((await t.job(m.id)).state).toBe("Pending");
+      await t.call("POST", `/v1/jobs/${blocker!.id}/stop`, {});
+      const logs: string[] = [];
+      for (const m of gang) {
+        await t.until(m.id, (j) => j.state === "Succeeded", 30_000);
+        logs.push(await t.logs(m.id));
+      }
+      expect(logs[0]).toMatch(/^rank=0 world=2 local=0 master=127\.0\.0\.1:29500 gpu=GPU-SIM-000[01]-A100-80GB$/m);
+      expect(logs[1]).toMatch(/^rank=1 world=2 local=1 master=127\.0\.0\.1:29500 gpu=GPU-SIM-000[01]-A100-80GB$/m);
+      expect(logs[0]!.split("gpu=")[1]).not.toBe(logs[1]!.split("gpu=")[1]);
+    }, 90_000);
+  });
+});
+}
