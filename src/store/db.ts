@@ -5,8 +5,11 @@ export type Db = Database.Database;
 
 /**
  * Opens (creating if needed) a SQLite database the way the store needs it: WAL journal (readers
- * never block the writer), synchronous=FULL (a committed transaction survives kill -9 and power
- * loss), foreign keys enforced, and a busy timeout (default 5 s) before GP_STORE_BUSY.
+ * never block the writer), synchronous=NORMAL (a committed transaction is in the WAL before commit
+ * returns, so it survives kill -9 of gpupool; an OS crash or power loss may lose the last commits
+ * but never corrupts the database — SQLite's documented WAL trade-off; FULL fsyncs every commit and
+ * capped submissions at ~200/s here), foreign keys enforced, and a busy timeout (default 5 s) before
+ * GP_STORE_BUSY.
  */
 export function openDatabase(path: string, busyTimeoutMs = 5000): Db {
   let db: Db;
@@ -25,13 +28,30 @@ export function openDatabase(path: string, busyTimeoutMs = 5000): Db {
       if (mode !== "wal")
         throw new GpupoolError("GP_INTERNAL", `SQLite refused WAL mode for ${path} (got ${String(mode)})`);
     }
-    db.pragma("synchronous = FULL");
+    db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     return db;
   } catch (err) {
     db.close();
     throw mapSqliteError(err, `configuring ${path}`);
   }
+}
+
+const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/** `db.prepare(sql)`, compiled once per database and reused (the store runs a few dozen fixed statements). */
+export function prepared(db: Db, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let st = cache.get(sql);
+  if (!st) {
+    st = db.prepare(sql);
+    cache.set(sql, st);
+  }
+  return st;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { prepared } from "./db.js";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -25,7 +26,7 @@ export function acquireInstanceLock(dataDir: string): InstanceLock {
     // A write under EXCLUSIVE locking mode keeps the lock until the connection closes.
     db.transaction(() => {
       db.exec("DELETE FROM holder");
-      db.prepare("INSERT INTO holder (pid, since) VALUES (?, ?)").run(process.pid, Date.now());
+      prepared(db, "INSERT INTO holder (pid, since) VALUES (?, ?)").run(process.pid, Date.now());
     }).immediate();
   } catch (err) {
     db.close();

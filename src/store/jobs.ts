@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Allocation } from "../core/allocation.js";
 import { GpupoolError } from "../core/errors.js";
-import { type Db, inTransaction } from "./db.js";
+import { type Db, inTransaction, prepared } from "./db.js";
 import { type JobState, PLACED_STATES, assertTransition } from "./job-states.js";
 
 /** The submitted job spec as the API accepted it (validated above the store; kept as JSON). */
@@ -135,15 +135,16 @@ export class JobRepo {
    */
   submit(tenant: string, job: NewJob): { job: JobRecord; created: boolean } {
     return inTransaction(this.db, () => {
-      if (!this.db.prepare("SELECT 1 FROM tenants WHERE name = ?").get(tenant)) {
+      if (!prepared(this.db, "SELECT 1 FROM tenants WHERE name = ?").get(tenant)) {
         throw new GpupoolError("GP_TENANT_NOT_FOUND", `no tenant ${tenant}`, { tenant });
       }
       const queue = job.queue ?? "default";
       const priority = job.priority ?? 0;
       if (job.clientRequestId !== undefined) {
-        const row = this.db
-          .prepare("SELECT * FROM jobs WHERE tenant = ? AND client_request_id = ?")
-          .get(tenant, job.clientRequestId) as JobRow | undefined;
+        const row = prepared(this.db, "SELECT * FROM jobs WHERE tenant = ? AND client_request_id = ?").get(
+          tenant,
+          job.clientRequestId,
+        ) as JobRow | undefined;
         if (row) {
           const existing = toJob(row);
           const same =
@@ -164,30 +165,29 @@ export class JobRepo {
       }
       const at = this.now();
       const id = newJobId(at);
-      this.db
-        .prepare(
-          `INSERT INTO jobs (id, tenant, client_request_id, name, spec, state, priority, queue, gang, created_at, updated_at)
+      prepared(
+        this.db,
+        `INSERT INTO jobs (id, tenant, client_request_id, name, spec, state, priority, queue, gang, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          id,
-          tenant,
-          job.clientRequestId ?? null,
-          job.name,
-          JSON.stringify(job.spec),
-          priority,
-          queue,
-          job.gang ?? null,
-          at,
-          at,
-        );
+      ).run(
+        id,
+        tenant,
+        job.clientRequestId ?? null,
+        job.name,
+        JSON.stringify(job.spec),
+        priority,
+        queue,
+        job.gang ?? null,
+        at,
+        at,
+      );
       this.addEvent(id, at, "submitted", null, "Pending", null);
       return { job: this.require(id), created: true };
     });
   }
 
   get(id: string): JobRecord | undefined {
-    const row = this.db.prepare("SELECT * FROM jobs WHERE id = ?").get(id) as JobRow | undefined;
+    const row = prepared(this.db, "SELECT * FROM jobs WHERE id = ?").get(id) as JobRow | undefined;
     return row ? toJob(row) : undefined;
   }
 
@@ -221,17 +221,16 @@ export class JobRepo {
       args.push(filter.afterSeq);
     }
     const sql = `SELECT * FROM jobs ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, filter.limit ?? -1) as JobRow[]).map(toJob);
+    return (prepared(this.db, sql).all(...args, filter.limit ?? -1) as JobRow[]).map(toJob);
   }
 
   /** Pending jobs whose backoff has passed, highest priority first, then in submission order. */
   schedulable(now = this.now()): JobRecord[] {
     return (
-      this.db
-        .prepare(
-          "SELECT * FROM jobs WHERE state = 'Pending' AND (not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, seq",
-        )
-        .all(now) as JobRow[]
+      prepared(
+        this.db,
+        "SELECT * FROM jobs WHERE state = 'Pending' AND (not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, seq",
+      ).all(now) as JobRow[]
     ).map(toJob);
   }
 
@@ -278,9 +277,10 @@ export class JobRepo {
       if (opts.containerId !== undefined) set.container_id = opts.containerId;
       if (opts.exitCode !== undefined) set.exit_code = opts.exitCode;
       const cols = Object.keys(set);
-      this.db
-        .prepare(`UPDATE jobs SET ${cols.map((c) => `${c} = ?`).join(", ")} WHERE id = ?`)
-        .run(...cols.map((c) => set[c]), id);
+      prepared(this.db, `UPDATE jobs SET ${cols.map((c) => `${c} = ?`).join(", ")} WHERE id = ?`).run(
+        ...cols.map((c) => set[c]),
+        id,
+      );
       this.addEvent(id, at, "transition", job.state, to, opts.reason ?? null);
       return this.require(id);
     });
@@ -301,9 +301,11 @@ export class JobRepo {
         );
       }
       const at = this.now();
-      this.db
-        .prepare("UPDATE jobs SET container_id = ?, updated_at = ? WHERE id = ?")
-        .run(containerId, at, id);
+      prepared(this.db, "UPDATE jobs SET container_id = ?, updated_at = ? WHERE id = ?").run(
+        containerId,
+        at,
+        id,
+      );
       this.addEvent(id, at, "container", job.state, job.state, `container ${containerId}`);
       return this.require(id);
     });
@@ -323,16 +325,17 @@ export class JobRepo {
 
   events(jobId: string): JobEvent[] {
     return (
-      this.db.prepare("SELECT * FROM job_events WHERE job_id = ? ORDER BY seq").all(jobId) as EventRow[]
+      prepared(this.db, "SELECT * FROM job_events WHERE job_id = ? ORDER BY seq").all(jobId) as EventRow[]
     ).map(toEvent);
   }
 
   /** Events of every job after `afterSeq`, oldest first (to tail the event log, e.g. for a watch API). */
   eventsSince(afterSeq: number, limit = 1000): JobEvent[] {
     return (
-      this.db
-        .prepare("SELECT * FROM job_events WHERE seq > ? ORDER BY seq LIMIT ?")
-        .all(afterSeq, limit) as EventRow[]
+      prepared(this.db, "SELECT * FROM job_events WHERE seq > ? ORDER BY seq LIMIT ?").all(
+        afterSeq,
+        limit,
+      ) as EventRow[]
     ).map(toEvent);
   }
 
@@ -344,11 +347,10 @@ export class JobRepo {
     to: JobState | null,
     reason: string | null,
   ): void {
-    this.db
-      .prepare(
-        "INSERT INTO job_events (job_id, at, type, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?, ?)",
-      )
-      .run(jobId, at, type, from, to, reason);
+    prepared(
+      this.db,
+      "INSERT INTO job_events (job_id, at, type, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?, ?)",
+    ).run(jobId, at, type, from, to, reason);
   }
 }
 

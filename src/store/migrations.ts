@@ -1,5 +1,5 @@
 import { GpupoolError } from "../core/errors.js";
-import { type Db, inTransaction } from "./db.js";
+import { type Db, inTransaction, prepared } from "./db.js";
 
 export interface Migration {
   /** 1, 2, 3, … — never reused, never edited once released; add a new one instead. */
@@ -119,7 +119,7 @@ export function migrate(
   ) STRICT`);
   const known = new Set(migrations.map((m) => m.version));
   const applied = new Set(
-    (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map(
+    (prepared(db, "SELECT version FROM schema_migrations").all() as { version: number }[]).map(
       (r) => r.version,
     ),
   );
@@ -135,7 +135,7 @@ export function migrate(
     if (applied.has(m.version)) continue;
     inTransaction(db, () => {
       db.exec(m.sql);
-      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
+      prepared(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
         m.version,
         m.name,
         now(),

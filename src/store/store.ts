@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Db, openDatabase } from "./db.js";
+import { type Db, openDatabase, prepared } from "./db.js";
 import { type JobEvent, type JobFilter, type JobRecord, JobRepo, type NewJob } from "./jobs.js";
 import { migrate } from "./migrations.js";
 import { TenantRepo } from "./tenants.js";
@@ -59,7 +59,7 @@ export class Store {
 
   /** This data directory's random id (16 hex digits), made once by migration 2; label io.gpupool.instance. */
   instanceId(): string {
-    return (this.db.prepare("SELECT value FROM meta WHERE key = 'instance_id'").get() as { value: string })
+    return (prepared(this.db, "SELECT value FROM meta WHERE key = 'instance_id'").get() as { value: string })
       .value;
   }
 

@@ -1,5 +1,5 @@
 import { GpupoolError } from "../core/errors.js";
-import { type Db, inTransaction } from "./db.js";
+import { type Db, inTransaction, prepared } from "./db.js";
 
 /** Limits on one tenant; absent = unlimited. Units: GPU milli (1000 = one GPU), CPU milli, memory MiB. */
 export interface TenantQuotas {
@@ -46,15 +46,17 @@ export class TenantRepo {
       if (this.get(name))
         throw new GpupoolError("GP_TENANT_EXISTS", `tenant ${name} already exists`, { tenant: name });
       const createdAt = this.now();
-      this.db
-        .prepare("INSERT INTO tenants (name, quotas, created_at) VALUES (?, ?, ?)")
-        .run(name, JSON.stringify(quotas), createdAt);
+      prepared(this.db, "INSERT INTO tenants (name, quotas, created_at) VALUES (?, ?, ?)").run(
+        name,
+        JSON.stringify(quotas),
+        createdAt,
+      );
       return { name, quotas, createdAt };
     });
   }
 
   get(name: string): Tenant | undefined {
-    const row = this.db.prepare("SELECT * FROM tenants WHERE name = ?").get(name) as TenantRow | undefined;
+    const row = prepared(this.db, "SELECT * FROM tenants WHERE name = ?").get(name) as TenantRow | undefined;
     return row ? toTenant(row) : undefined;
   }
 
@@ -66,13 +68,13 @@ export class TenantRepo {
   }
 
   list(): Tenant[] {
-    return (this.db.prepare("SELECT * FROM tenants ORDER BY name").all() as TenantRow[]).map(toTenant);
+    return (prepared(this.db, "SELECT * FROM tenants ORDER BY name").all() as TenantRow[]).map(toTenant);
   }
 
   setQuotas(name: string, quotas: TenantQuotas): Tenant {
     return inTransaction(this.db, () => {
       const t = this.require(name);
-      this.db.prepare("UPDATE tenants SET quotas = ? WHERE name = ?").run(JSON.stringify(quotas), name);
+      prepared(this.db, "UPDATE tenants SET quotas = ? WHERE name = ?").run(JSON.stringify(quotas), name);
       return { ...t, quotas };
     });
   }

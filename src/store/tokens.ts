@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { GpupoolError } from "../core/errors.js";
-import { type Db, inTransaction } from "./db.js";
+import { type Db, inTransaction, prepared } from "./db.js";
 
 /** What the store keeps about a token: never the token itself, only its SHA-256 and a short prefix to show. */
 export interface ApiToken {
@@ -26,6 +26,8 @@ interface TokenRow {
 }
 
 export const TOKEN_PREFIX_LENGTH = 10;
+/** How stale a token's last-used stamp may get before a request refreshes it. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
 
 /** SHA-256 hex of a token. Tokens carry 256 random bits, so a fast unsalted hash is enough. */
 export function hashToken(token: string): string {
@@ -51,27 +53,30 @@ export class TokenRepo {
       revokedAt: null,
     };
     inTransaction(this.db, () => {
-      if (!this.db.prepare("SELECT 1 FROM tenants WHERE name = ?").get(tenant)) {
+      if (!prepared(this.db, "SELECT 1 FROM tenants WHERE name = ?").get(tenant)) {
         throw new GpupoolError("GP_TENANT_NOT_FOUND", `no tenant ${tenant}`, { tenant });
       }
-      this.db
-        .prepare(
-          "INSERT INTO api_tokens (id, tenant, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .run(record.id, tenant, name, record.prefix, hashToken(token), record.createdAt);
+      prepared(
+        this.db,
+        "INSERT INTO api_tokens (id, tenant, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      ).run(record.id, tenant, name, record.prefix, hashToken(token), record.createdAt);
     });
     return { token, record };
   }
 
   /** The token's record when it is valid (known, not revoked), stamping its last use; otherwise undefined. */
   authenticate(token: string): ApiToken | undefined {
-    const row = this.db
-      .prepare("SELECT * FROM api_tokens WHERE hash = ? AND revoked_at IS NULL")
-      .get(hashToken(token)) as TokenRow | undefined;
+    const row = prepared(this.db, "SELECT * FROM api_tokens WHERE hash = ? AND revoked_at IS NULL").get(
+      hashToken(token),
+    ) as TokenRow | undefined;
     if (!row) return undefined;
     const at = this.now();
-    this.db.prepare("UPDATE api_tokens SET last_used_at = ? WHERE id = ?").run(at, row.id);
-    return toToken({ ...row, last_used_at: at });
+    // Last use is a minute-granularity fact: stamping it on every request made every API call a write.
+    if (row.last_used_at === null || at - row.last_used_at >= LAST_USED_RESOLUTION_MS) {
+      prepared(this.db, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?").run(at, row.id);
+      return toToken({ ...row, last_used_at: at });
+    }
+    return toToken(row);
   }
 
   /** The tenant a token belongs to, or GP_UNAUTHORIZED. */
@@ -83,17 +88,18 @@ export class TokenRepo {
 
   list(tenant: string): ApiToken[] {
     return (
-      this.db
-        .prepare("SELECT * FROM api_tokens WHERE tenant = ? ORDER BY created_at, id")
-        .all(tenant) as TokenRow[]
+      prepared(this.db, "SELECT * FROM api_tokens WHERE tenant = ? ORDER BY created_at, id").all(
+        tenant,
+      ) as TokenRow[]
     ).map(toToken);
   }
 
   /** Revokes a tenant's token; returns whether one was revoked (idempotent, scoped to the tenant). */
   revoke(tenant: string, id: string): boolean {
-    const res = this.db
-      .prepare("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND tenant = ? AND revoked_at IS NULL")
-      .run(this.now(), id, tenant);
+    const res = prepared(
+      this.db,
+      "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND tenant = ? AND revoked_at IS NULL",
+    ).run(this.now(), id, tenant);
     return res.changes > 0;
   }
 }

@@ -1,5 +1,5 @@
 import { GpupoolError } from "../core/errors.js";
-import { type Db, inTransaction } from "./db.js";
+import { type Db, inTransaction, prepared } from "./db.js";
 
 /**
  * Metered GPU use. The unit is GPU milli × milliseconds (exact in integers): one whole GPU
@@ -32,39 +32,40 @@ export class UsageRepo {
       );
     }
     return inTransaction(this.db, () => {
-      const job = this.db.prepare("SELECT tenant FROM jobs WHERE id = ?").get(jobId) as
+      const job = prepared(this.db, "SELECT tenant FROM jobs WHERE id = ?").get(jobId) as
         | { tenant: string }
         | undefined;
       if (!job) throw new GpupoolError("GP_JOB_NOT_FOUND", `no job ${jobId}`, { jobId });
-      this.db
-        .prepare(
-          `INSERT INTO usage (job_id, tenant, gpu_milli_ms, updated_at) VALUES (?, ?, ?, ?)
+      prepared(
+        this.db,
+        `INSERT INTO usage (job_id, tenant, gpu_milli_ms, updated_at) VALUES (?, ?, ?, ?)
            ON CONFLICT (job_id) DO UPDATE SET gpu_milli_ms = gpu_milli_ms + excluded.gpu_milli_ms, updated_at = excluded.updated_at`,
-        )
-        .run(jobId, job.tenant, gpuMilli * durationMs, this.now());
+      ).run(jobId, job.tenant, gpuMilli * durationMs, this.now());
       return this.ofJob(jobId);
     });
   }
 
   ofJob(jobId: string): Usage {
-    const row = this.db.prepare("SELECT gpu_milli_ms FROM usage WHERE job_id = ?").get(jobId) as
+    const row = prepared(this.db, "SELECT gpu_milli_ms FROM usage WHERE job_id = ?").get(jobId) as
       | { gpu_milli_ms: number }
       | undefined;
     return usageOf(row?.gpu_milli_ms ?? 0);
   }
 
   ofTenant(tenant: string): Usage {
-    const row = this.db
-      .prepare("SELECT COALESCE(SUM(gpu_milli_ms), 0) AS total FROM usage WHERE tenant = ?")
-      .get(tenant) as { total: number };
+    const row = prepared(
+      this.db,
+      "SELECT COALESCE(SUM(gpu_milli_ms), 0) AS total FROM usage WHERE tenant = ?",
+    ).get(tenant) as { total: number };
     return usageOf(row.total);
   }
 
   /** Every tenant's total, by name (tenants without usage are absent). */
   byTenant(): Record<string, Usage> {
-    const rows = this.db
-      .prepare("SELECT tenant, SUM(gpu_milli_ms) AS total FROM usage GROUP BY tenant ORDER BY tenant")
-      .all() as {
+    const rows = prepared(
+      this.db,
+      "SELECT tenant, SUM(gpu_milli_ms) AS total FROM usage GROUP BY tenant ORDER BY tenant",
+    ).all() as {
       tenant: string;
       total: number;
     }[];
