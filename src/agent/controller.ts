@@ -11,7 +11,7 @@ import { type Held, runCycle } from "../scheduler/actions/index.js";
 import type { ProfileInput } from "../scheduler/framework/profile.js";
 import { policyProfile } from "../scheduler/policies.js";
 import { Scheduler } from "../scheduler/scheduler.js";
-import { type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
+import { inTransaction, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
 import { gangEnv } from "./gang-env.js";
 import { allocationGpuMilli, jobToWorkload, sliceFor, specOf } from "./workload.js";
 
@@ -50,6 +50,10 @@ export interface ControllerOptions {
   readonly now?: () => number;
   /** Periodic cycle, for backoffs and missed kicks (default 1000 ms). */
   readonly resyncMs?: number;
+  /** Pending jobs a cycle considers at most, besides each tenant's first few (default 512). */
+  readonly window?: number;
+  /** Least time between two cycles while kicks keep coming, in ms (default 20). */
+  readonly minCycleGapMs?: number;
   /** Network of job containers (default "none"). */
   readonly network?: "none" | "default";
 }
@@ -71,6 +75,8 @@ export class Controller {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly abort = new AbortController();
   private held: Held | null = null;
+  private readonly cache = new Map<string, { u: number; job: JobRecord }>();
+  private lastCycleMs = 0;
   private running: Promise<void> | null = null;
   private dirty = false;
   private resync: NodeJS.Timeout | undefined;
@@ -97,14 +103,21 @@ export class Controller {
     this.dirty = true;
     if (this.running) return;
     this.running = (async () => {
+      let first = true;
       while (this.dirty && !this.closed) {
         this.dirty = false;
-        await new Promise((r) => setImmediate(r));
+        // Back-to-back kicks (a burst of submissions) share one cycle every minCycleGapMs.
+        // The gap grows with the cycle's cost, so scheduling takes at most about a quarter of the loop.
+        const gap = Math.max(this.opts.minCycleGapMs ?? 20, 3 * this.lastCycleMs);
+        await new Promise((r) => (first ? setImmediate(r) : setTimeout(r, gap)));
+        first = false;
+        const t0 = performance.now();
         try {
           this.cycle();
         } catch (err) {
           this.log.error({ err }, "scheduling cycle failed");
         }
+        this.lastCycleMs = performance.now() - t0;
       }
     })().finally(() => {
       this.running = null;
@@ -129,9 +142,55 @@ export class Controller {
     });
   }
 
+  /**
+   * The pending jobs a cycle considers: the first `window` by priority then submission order, each
+   * tenant's first `perTenant` (so one tenant's backlog cannot hide another's jobs), and every member
+   * of a gang any of those belongs to. Records come from a cache keyed by id and update time.
+   */
+  private pendingWindow(): JobRecord[] {
+    const rows = this.store.db
+      .prepare(
+        "SELECT id, tenant, gang, updated_at AS u FROM jobs WHERE state = 'Pending' AND (not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, seq",
+      )
+      .all(this.now()) as { id: string; tenant: string; gang: string | null; u: number }[];
+    const window = this.opts.window ?? 512;
+    const perTenant = 32;
+    const take = new Set<string>();
+    const gangs = new Set<string>();
+    const seen = new Map<string, number>();
+    for (const [i, r] of rows.entries()) {
+      const n = seen.get(r.tenant) ?? 0;
+      seen.set(r.tenant, n + 1);
+      if (i < window || n < perTenant || (r.gang !== null && gangs.has(r.gang))) {
+        take.add(r.id);
+        if (r.gang !== null) gangs.add(r.gang);
+      }
+    }
+    // A gang member listed before its gang was taken.
+    for (const r of rows) if (r.gang !== null && gangs.has(r.gang)) take.add(r.id);
+    const live = new Set(rows.map((r) => r.id));
+    for (const id of this.cache.keys()) if (!live.has(id)) this.cache.delete(id);
+    const out: JobRecord[] = [];
+    for (const r of rows) {
+      if (!take.has(r.id)) {
+        this.reasons.set(r.id, `queued: ${window} earlier or higher-priority jobs are considered first`);
+        continue;
+      }
+      let hit = this.cache.get(r.id);
+      if (!hit || hit.u !== r.u) {
+        const job = this.store.jobs.get(r.id);
+        if (!job) continue;
+        hit = { u: r.u, job };
+        this.cache.set(r.id, hit);
+      }
+      out.push(hit.job);
+    }
+    return out;
+  }
+
   private cycle(): void {
     if (this.stopping.size > 0) return;
-    const pendingJobs = this.store.jobs.schedulable(this.now());
+    const pendingJobs = this.pendingWindow();
     if (pendingJobs.length === 0) {
       this.held = null;
       return;
@@ -149,8 +208,10 @@ export class Controller {
     this.held = result.held;
     if (result.evict.length > 0) {
       for (const e of result.evict) void this.stopJob(e.workloadId, "preempt", `${e.reason === "preempt" ? "preempted" : "reclaimed"} by ${e.by}`);
-      for (const a of result.bind) this.setReason(a.workloadId, "waiting for preempted jobs to free their slices");
-      for (const [id, reason] of result.pending) this.setReason(id, reason);
+      this.noteReasons([
+        ...result.bind.map((a) => [a.workloadId, "waiting for preempted jobs to free their slices"] as const),
+        ...result.pending,
+      ]);
       return;
     }
     for (const a of result.bind) {
@@ -170,17 +231,19 @@ export class Controller {
       const p = this.launch(id).finally(() => this.launching.delete(id));
       this.launching.set(id, p);
     }
-    for (const [id, reason] of result.pending) this.setReason(id, reason);
+    this.noteReasons(result.pending);
   }
 
-  private setReason(id: string, reason: string): void {
-    if (this.reasons.get(id) === reason) return;
-    this.reasons.set(id, reason);
-    try {
-      this.store.jobs.note(id, "pending", reason);
-    } catch {
-      // the job went away
-    }
+  /** Records why jobs wait, with an event when a job's reason changes (all in one transaction). */
+  private noteReasons(reasons: Iterable<readonly [string, string]>): void {
+    const changed = [...reasons].filter(([id, reason]) => this.reasons.get(id) !== reason);
+    if (changed.length === 0) return;
+    inTransaction(this.store.db, () => {
+      for (const [id, reason] of changed) {
+        this.reasons.set(id, reason);
+        this.store.jobs.note(id, "pending", reason);
+      }
+    });
   }
 
   private writeCdi(): void {
@@ -243,8 +306,14 @@ export class Controller {
       }
       job = this.store.jobs.transition(jobId, "Starting", { from: "Scheduled", reason: "creating the container" });
       const spec = this.containerSpec(job, slice);
-      await this.engine.ensureImage(spec.image, { pull: true });
-      containerId = await this.engine.create(spec);
+      try {
+        containerId = await this.engine.create(spec);
+      } catch (err) {
+        // Pull only when the image is missing: the common case costs no extra round trip.
+        if (!isGpupoolError(err) || err.code !== "GP_IMAGE_NOT_FOUND") throw err;
+        await this.engine.ensureImage(spec.image, { pull: true });
+        containerId = await this.engine.create(spec);
+      }
       this.store.jobs.recordContainer(jobId, containerId);
       await this.engine.start(containerId);
       this.store.jobs.transition(jobId, "Running", { from: "Starting", containerId, reason: "container started" });
@@ -306,7 +375,7 @@ export class Controller {
 
   /** Records a container's exit: Succeeded (0) or Failed (anything else), metered, maybe retried. */
   async finish(jobId: string, containerId: string, code: number): Promise<void> {
-    const state = await this.engine.inspect(containerId).catch(() => undefined);
+    const state = code === 0 ? undefined : await this.engine.inspect(containerId).catch(() => undefined);
     let job = this.store.jobs.get(jobId);
     if (!job || !PLACED_STATES.has(job.state)) return;
     if (job.state === "Starting") job = this.store.jobs.transition(jobId, "Running", { containerId, reason: "container found running" });

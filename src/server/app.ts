@@ -90,7 +90,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (Array.isArray(key)) throw new GpupoolError("GP_INVALID_ARGUMENT", "Idempotency-Key: give it once");
     if (req.body === undefined || req.body === null || typeof req.body !== "object" || Array.isArray(req.body))
       throw new GpupoolError("GP_INVALID_SPEC", "spec: the body must be a JSON object (a job spec)");
-    const r = jobs.submit(who, req.body, key);
+    const r = await jobs.submit(who, req.body, key);
     return reply.status(r.created ? 201 : 200).send({ jobs: r.jobs.map(view) });
   });
 
