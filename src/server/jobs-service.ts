@@ -51,7 +51,7 @@ export class JobsService {
       for (const item of items) item.done(err instanceof Error ? err : new Error(String(err)));
       return;
     }
-    items.forEach((item, i) => item.done(results[i]!));
+    for (const [i, item] of items.entries()) item.done(results[i]!);
     if (results.some((r) => !(r instanceof Error) && r.created)) this.controller.kick();
   }
 
