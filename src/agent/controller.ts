@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { NodeSpec } from "../core/node.js";
 import { queueSpec, type QueueSpec } from "../core/queue.js";
 import { isGpupoolError } from "../core/errors.js";
@@ -50,7 +51,7 @@ export interface ControllerOptions {
   readonly now?: () => number;
   /** Periodic cycle, for backoffs and missed kicks (default 1000 ms). */
   readonly resyncMs?: number;
-  /** Pending jobs a cycle considers at most, besides each tenant's first few (default 512). */
+  /** Pending jobs a cycle considers at most, besides each tenant's first 16 (default 128). */
   readonly window?: number;
   /** Least time between two cycles while kicks keep coming, in ms (default 20). */
   readonly minCycleGapMs?: number;
@@ -88,6 +89,8 @@ export class Controller {
     this.log = opts.log ?? quiet;
     this.now = opts.now ?? Date.now;
     this.profile = opts.profile ?? policyProfile("default");
+    // Every watched container's wait listens on this signal.
+    setMaxListeners(0, this.abort.signal);
   }
 
   /** Starts periodic cycles (call after recovery). */
@@ -153,8 +156,8 @@ export class Controller {
         "SELECT id, tenant, gang, updated_at AS u FROM jobs WHERE state = 'Pending' AND (not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, seq",
       )
       .all(this.now()) as { id: string; tenant: string; gang: string | null; u: number }[];
-    const window = this.opts.window ?? 512;
-    const perTenant = 32;
+    const window = this.opts.window ?? 128;
+    const perTenant = 16;
     const take = new Set<string>();
     const gangs = new Set<string>();
     const seen = new Map<string, number>();
@@ -214,19 +217,24 @@ export class Controller {
       ]);
       return;
     }
-    for (const a of result.bind) {
-      const id = a.workloadId;
-      try {
-        this.store.jobs.transition(id, "Scheduled", {
-          from: "Pending",
-          node: a.node,
-          allocation: a,
-          reason: `placed on ${a.node}${a.gpus.length ? ` GPU ${a.gpus.map((g) => g.index).join(",")}` : ""}`,
-        });
-      } catch (err) {
-        this.log.warn({ err, job: id }, "could not bind");
-        continue;
+    // All bindings of a cycle in one commit; each launch then proceeds on its own.
+    const bound: string[] = [];
+    inTransaction(this.store.db, () => {
+      for (const a of result.bind) {
+        try {
+          this.store.jobs.transition(a.workloadId, "Scheduled", {
+            from: "Pending",
+            node: a.node,
+            allocation: a,
+            reason: `placed on ${a.node}${a.gpus.length ? ` GPU ${a.gpus.map((g) => g.index).join(",")}` : ""}`,
+          });
+          bound.push(a.workloadId);
+        } catch (err) {
+          this.log.warn({ err, job: a.workloadId }, "could not bind");
+        }
       }
+    });
+    for (const id of bound) {
       this.reasons.delete(id);
       const p = this.launch(id).finally(() => this.launching.delete(id));
       this.launching.set(id, p);
