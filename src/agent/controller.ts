@@ -61,6 +61,24 @@ export interface ControllerOptions {
 
 export type StopKind = "cancel" | "preempt" | "timeout";
 
+/**
+ * The stop gpupool began for the job's current attempt and may not have finished recording (a
+ * "stopping" note after the last transition), e.g. when it was killed mid-stop.
+ */
+export function stopIntent(store: Store, jobId: string): { kind: StopKind; reason: string } | undefined {
+  const events = store.jobs.events(jobId);
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.type === "transition") return undefined;
+    if (e.type === "stopping" && e.reason) {
+      const colon = e.reason.indexOf(": ");
+      const kind = e.reason.slice(0, colon) as StopKind;
+      if (kind === "cancel" || kind === "preempt" || kind === "timeout") return { kind, reason: e.reason.slice(colon + 2) };
+    }
+  }
+  return undefined;
+}
+
 export class Controller {
   private readonly store: Store;
   private readonly engine: ContainerEngine;
@@ -173,6 +191,7 @@ export class Controller {
     for (const r of rows) if (r.gang !== null && gangs.has(r.gang)) take.add(r.id);
     const live = new Set(rows.map((r) => r.id));
     for (const id of this.cache.keys()) if (!live.has(id)) this.cache.delete(id);
+    for (const id of this.reasons.keys()) if (!live.has(id)) this.reasons.delete(id);
     const out: JobRecord[] = [];
     for (const r of rows) {
       if (!take.has(r.id)) {
@@ -387,6 +406,11 @@ export class Controller {
     let job = this.store.jobs.get(jobId);
     if (!job || !PLACED_STATES.has(job.state)) return;
     if (job.state === "Starting") job = this.store.jobs.transition(jobId, "Running", { containerId, reason: "container found running" });
+    const intent = stopIntent(this.store, jobId);
+    if (intent) {
+      await this.finishStop(job, intent.kind, intent.reason, code);
+      return;
+    }
     this.meter(job);
     const reason = code === 0 ? "exited 0" : state?.oomKilled ? `OOM-killed (exit ${code})` : `exit code ${code}`;
     const after = this.store.jobs.transition(jobId, code === 0 ? "Succeeded" : "Failed", { exitCode: code, reason });
@@ -459,6 +483,8 @@ export class Controller {
     if (!PLACED_STATES.has(job.state)) return;
     const spec = specOf(job);
     let exitCode: number | undefined;
+    // Recorded first, so a restart in the middle of the stop still knows why the container exited.
+    this.store.jobs.note(jobId, "stopping", `${kind}: ${reason}`);
     if (job.containerId) {
       try {
         await this.engine.stop(job.containerId, spec.stopGraceSeconds);
@@ -469,6 +495,12 @@ export class Controller {
     }
     job = this.store.jobs.get(jobId);
     if (!job || !PLACED_STATES.has(job.state)) return;
+    await this.finishStop(job, kind, reason, exitCode);
+  }
+
+  /** Records the end of a stopped job: Cancelled, Failed (timeout), or Preempted and requeued. */
+  private async finishStop(job: JobRecord, kind: StopKind, reason: string, exitCode: number | undefined): Promise<void> {
+    const jobId = job.id;
     this.meter(job);
     const code = exitCode === undefined ? {} : { exitCode };
     switch (kind) {

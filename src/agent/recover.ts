@@ -1,7 +1,7 @@
 import type { ContainerEngine, ContainerSummary } from "../engines/engine.js";
 import { LABELS, instanceFilter } from "../engines/labels.js";
 import { type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
-import type { Controller } from "./controller.js";
+import { type Controller, stopIntent } from "./controller.js";
 
 /**
  * Start-up reconciliation after a restart (a crash or kill -9 included): the store says what should
@@ -57,6 +57,9 @@ export async function recover(store: Store, engine: ContainerEngine, controller:
     controller.adoptSlice(job);
     controller.watch(job.id, current.id);
     report.adopted.push(job.id);
+    // A stop that was under way when gpupool died is carried out again.
+    const intent = stopIntent(store, job.id);
+    if (intent) void controller.stopJob(job.id, intent.kind, intent.reason);
   }
   // Finished jobs keep their last container (for logs); everything else of ours is an orphan.
   for (const c of containers) {
