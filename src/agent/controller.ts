@@ -253,9 +253,13 @@ export class Controller {
         }
       }
     });
+    // One launch starts per event-loop turn, so a cycle that binds many jobs does not hold up requests.
+    let gate: Promise<unknown> = Promise.resolve();
     for (const id of bound) {
       this.reasons.delete(id);
-      const p = this.launch(id).finally(() => this.launching.delete(id));
+      const turn = gate.then(() => new Promise((r) => setImmediate(r)));
+      gate = turn;
+      const p = turn.then(() => this.launch(id)).finally(() => this.launching.delete(id));
       this.launching.set(id, p);
     }
     this.noteReasons(result.pending);
