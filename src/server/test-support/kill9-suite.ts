@@ -1,0 +1,153 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ContainerEngine } from "../../engines/engine.js";
+import { LABELS } from "../../engines/labels.js";
+import type { JobView } from "../job-view.js";
+
+/**
+ * Acceptance 4, run per engine: `kill -9` of `gpupool up` (the real binary) with 3 jobs running and 2
+ * pending, then a restart: all 5 succeed, each ran exactly once, and the engine holds exactly one
+ * container per job (no duplicate, no orphan).
+ */
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+const TOKEN = "gp_kill9-test-admin-token-abcdef";
+
+/** Builds dist/ when it is older than the sources this test runs through the binary. */
+function ensureBuilt(): void {
+  const out = join(ROOT, "dist/server/up.js");
+  const newest = ["src/server/up.ts", "src/agent/controller.ts", "src/agent/recover.ts", "src/server/app.ts"]
+    .map((f) => statSync(join(ROOT, f)).mtimeMs)
+    .reduce((a, b) => Math.max(a, b));
+  if (existsSync(out) && statSync(out).mtimeMs >= newest) return;
+  execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
+}
+
+interface Up {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly output: () => string;
+}
+
+/** The environment without CONTAINER_HOST/DOCKER_HOST, so the engine is the one the test names. */
+function withoutEngineEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { CONTAINER_HOST: _c, DOCKER_HOST: _d, ...rest } = env;
+  return rest;
+}
+
+async function up(data: string, engine: string, env: Record<string, string>): Promise<Up> {
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, "bin/gpupool"), "up", "--engine", engine, "--simulate", "1xA100-80GB", "--data", data, "--listen", "127.0.0.1:0"],
+    { env: { ...withoutEngineEnv(process.env), ...env, GPUPOOL_ADMIN_TOKEN: TOKEN }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const m = /listening on (http:\/\/\S+)/.exec(out);
+    if (m) return { child, url: m[1]!, output: () => out };
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`gpupool up did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function api<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { "content-type": "application/json" } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const doc = (await res.json()) as T;
+  if (res.status >= 400) throw new Error(`${method} ${path}: ${JSON.stringify(doc)}`);
+  return doc;
+}
+
+async function jobs(url: string): Promise<JobView[]> {
+  return (await api<{ jobs: JobView[] }>(url, "GET", "/v1/jobs")).jobs;
+}
+
+async function until(url: string, pred: (js: JobView[]) => boolean, timeoutMs: number): Promise<JobView[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const js = await jobs(url);
+    if (pred(js)) return js;
+    if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(js.map((j) => [j.name, j.state, j.reason]))}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export interface Kill9Options {
+  readonly skip: string | undefined;
+  /** `gpupool up --engine` value and extra environment (e.g. DOCKER_HOST). */
+  readonly engine: () => Promise<{ name: string; env: Record<string, string> }>;
+  /** An engine client to list containers with, given the engine socket the server reported using. */
+  readonly lister: (socketPath: string) => ContainerEngine;
+}
+
+export function kill9Suite(title: string, opts: Kill9Options): void {
+describe.skipIf(opts.skip !== undefined)(`kill -9 and restart (${title})`, () => {
+  let data = "";
+  let current: Up | undefined;
+  beforeAll(async () => {
+    ensureBuilt();
+    data = await mkdtemp(join(tmpdir(), "gp-kill9-"));
+  }, 180_000);
+  afterAll(async () => {
+    if (current) {
+      for (const j of await jobs(current.url).catch(() => [])) await api(current.url, "DELETE", `/v1/jobs/${j.id}`).catch(() => {});
+      current.child.kill("SIGTERM");
+      await new Promise((r) => current!.child.once("exit", r));
+    }
+    if (data) await rm(data, { recursive: true, force: true });
+  }, 120_000);
+
+  it("acceptance 4: 3 running + 2 pending survive kill -9; all 5 succeed once; no duplicate or orphan container", async () => {
+    const engine = await opts.engine();
+    current = await up(data, engine.name, engine.env);
+    const spec = (name: string, gpu: number, sleep: number) => ({
+      name,
+      image: "localhost/busybox:latest",
+      cpu: "100m",
+      memory: "64Mi",
+      gpu,
+      command: ["sh", "-c", `echo start $GPUPOOL_JOB_NAME attempt $GPUPOOL_ATTEMPT; sleep ${sleep}; echo done`],
+    });
+    for (const i of [0, 1, 2]) await api(current.url, "POST", "/v1/jobs", spec(`run-${i}`, 0.25, 6));
+    await until(current.url, (js) => js.filter((j) => j.state === "Running").length === 3, 30_000);
+    for (const i of [0, 1]) await api(current.url, "POST", "/v1/jobs", spec(`wait-${i}`, 0.5, 1));
+    await until(current.url, (js) => js.filter((j) => j.state === "Pending" && j.reason).length === 2, 10_000);
+
+    current.child.kill("SIGKILL");
+    await new Promise((r) => current!.child.once("exit", r));
+    current = await up(data, engine.name, engine.env);
+    expect(current.output()).toMatch(/recovered: 3 adopted/);
+
+    const final = await until(current.url, (js) => js.every((j) => ["Succeeded", "Failed", "Cancelled"].includes(j.state)), 60_000);
+    expect(final).toHaveLength(5);
+    for (const j of final) {
+      expect(j.state, `${j.name}: ${j.reason}`).toBe("Succeeded");
+      expect(j.attempts, j.name).toBe(1);
+    }
+    // Exactly one container per job, the one the job records; nothing else carries this instance's label.
+    const socket = /^engine: \S+ \S+ \((?:env|socket|spawned) (\S+)\)/m.exec(current.output())?.[1];
+    expect(socket, current.output()).toBeDefined();
+    const lister = opts.lister(socket!);
+    try {
+      const all = await lister.list({ [LABELS.managed]: "true" });
+      const instance = all.find((c) => c.labels[LABELS.job] === final[0]!.id)?.labels[LABELS.instance];
+      expect(instance).toBeDefined();
+      const ours = all.filter((c) => c.labels[LABELS.instance] === instance);
+      expect(ours.map((c) => c.labels[LABELS.job]).sort()).toEqual(final.map((j) => j.id).sort());
+      for (const j of final) expect(ours.find((c) => c.labels[LABELS.job] === j.id)!.id).toBe(j.containerId);
+    } finally {
+      await lister.close();
+    }
+  }, 150_000);
+});
+}
