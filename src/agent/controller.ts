@@ -159,7 +159,13 @@ export class Controller {
       const limit: { gpuMilli?: number; cpuMilli?: number } = {};
       if (q.gpuMilli !== undefined) limit.gpuMilli = q.gpuMilli;
       if (q.cpuMilli !== undefined) limit.cpuMilli = q.cpuMilli;
-      return queueSpec({ name: t.name, ...(Object.keys(limit).length > 0 ? { limit } : {}) });
+      const extra = q as { guarantee?: { gpuMilli?: number; cpuMilli?: number }; weight?: number };
+      return queueSpec({
+        name: t.name,
+        ...(Object.keys(limit).length > 0 ? { limit } : {}),
+        ...(extra.guarantee ? { guarantee: extra.guarantee } : {}),
+        ...(extra.weight !== undefined ? { weight: extra.weight } : {}),
+      });
     });
   }
 
@@ -192,8 +198,25 @@ export class Controller {
     const live = new Set(rows.map((r) => r.id));
     for (const id of this.cache.keys()) if (!live.has(id)) this.cache.delete(id);
     for (const id of this.reasons.keys()) if (!live.has(id)) this.reasons.delete(id);
+    // Tenants that have spent their GPU-second budget: their GPU jobs wait.
+    const spent = new Map<string, string>();
+    const usage = this.store.usage.byTenant();
+    for (const t of this.store.tenants.list()) {
+      const budget = t.quotas.gpuSeconds;
+      const used = usage[t.name]?.gpuSeconds ?? 0;
+      if (budget !== undefined && used >= budget)
+        spent.set(t.name, `over quota: tenant ${t.name} used ${used.toFixed(1)} of its ${budget} GPU-seconds`);
+    }
     const out: JobRecord[] = [];
     for (const r of rows) {
+      const over = spent.get(r.tenant);
+      if (over && take.has(r.id)) {
+        const job = this.store.jobs.get(r.id);
+        if (job && specOf(job).gpu.kind !== "none") {
+          this.noteReasons([[r.id, over]]);
+          continue;
+        }
+      }
       if (!take.has(r.id)) {
         this.reasons.set(r.id, `queued: ${window} earlier or higher-priority jobs are considered first`);
         continue;

@@ -108,4 +108,25 @@ describe("gpupool API (fake engine)", () => {
     await t.call("POST", `/v1/jobs/${first!.id}/stop`, {}, q);
     await t.until(second!.id, (j) => j.state === "Succeeded", 10_000, q);
   });
+
+  it("quotas: active-job cap refuses with 429, a spent GPU-second budget makes GPU jobs wait, guarantees must fit limits", async () => {
+    const capped = await t.tenant("capped", { activeJobs: 1 });
+    await t.submit(spec("c1", { command: ["sleep", "30"] }), capped);
+    const over = await t.call("POST", "/v1/jobs", spec("c2", { command: ["true"] }), capped);
+    expect([over.status, over.body.code]).toEqual([429, "GP_QUOTA_EXCEEDED"]);
+
+    const broke = await t.tenant("broke", { gpuSeconds: 0 });
+    const [gpuJob] = await t.submit(spec("g", { gpu: 0.25, command: ["true"] }), broke);
+    const [cpuJob] = await t.submit(spec("c", { command: ["true"] }), broke);
+    await t.until(cpuJob!.id, (j) => j.state === "Succeeded", 10_000, broke);
+    const waiting = await t.until(gpuJob!.id, (j) => j.state === "Pending" && (j.reason ?? "").includes("GPU-seconds"), 10_000, broke);
+    expect(waiting.reason).toBe("over quota: tenant broke used 0.0 of its 0 GPU-seconds");
+
+    const bad = await t.call("POST", "/v1/tenants", { name: "greedy", quotas: { gpuMilli: 500, guarantee: { gpuMilli: 1000 } } });
+    expect([bad.status, bad.body.code]).toEqual([400, "GP_INVALID_SPEC"]);
+    expect((await t.call("GET", "/v1/tenants")).body.tenants.map((x: { name: string }) => x.name)).not.toContain("greedy");
+    const ok = await t.call("PUT", "/v1/tenants/broke/quotas", { gpuSeconds: 1000, guarantee: { gpuMilli: 250 }, weight: 2 });
+    expect(ok.status).toBe(200);
+    await t.until(gpuJob!.id, (j) => j.state === "Succeeded", 10_000, broke);
+  });
 });

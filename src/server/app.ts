@@ -6,7 +6,8 @@ import { allocationGpuMilli } from "../agent/workload.js";
 import type { NodeSpec } from "../core/node.js";
 import { GpupoolError } from "../core/errors.js";
 import type { ContainerEngine } from "../engines/engine.js";
-import { isJobState, type JobState, type Store, usageOf } from "../store/index.js";
+import { queueSpec } from "../core/queue.js";
+import { isJobState, type JobState, type Store, type TenantQuotas, usageOf } from "../store/index.js";
 import { authenticate, type Caller, requireAdmin } from "./auth.js";
 import { installErrorHandlers } from "./http-errors.js";
 import { zodError } from "./job-spec.js";
@@ -34,12 +35,15 @@ const listQuery = z.strictObject({
 });
 const logsQuery = z.strictObject({ follow: z.enum(["true", "false", "1", "0"]).optional() });
 const eventsQuery = z.strictObject({ after: z.coerce.number().int().min(0).optional(), limit: z.coerce.number().int().min(1).max(10_000).optional() });
+/** A tenant's quotas: limits (gpuMilli, cpuMilli: what it may hold at once), a guarantee and weight for its queue, budgets. */
 const quotaSchema = z.strictObject({
   gpuMilli: z.number().int().min(0).optional(),
   cpuMilli: z.number().int().min(0).optional(),
   memoryMiB: z.number().int().min(0).optional(),
   activeJobs: z.number().int().min(0).optional(),
   gpuSeconds: z.number().min(0).optional(),
+  guarantee: z.strictObject({ gpuMilli: z.number().int().min(0).optional(), cpuMilli: z.number().int().min(0).optional() }).optional(),
+  weight: z.number().positive().max(1000).optional(),
 });
 const tenantBody = z.strictObject({ name: z.string().min(1).max(63), quotas: quotaSchema.optional() });
 const tokenBody = z.strictObject({ name: z.string().max(100).optional() });
@@ -52,6 +56,19 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
     throw new GpupoolError("GP_INVALID_ARGUMENT", e.message, e.details as Record<string, unknown>);
   }
   return r.data;
+}
+
+/** Checks that a guarantee fits under its limit (the queue would refuse it) before anything is stored. */
+function tenantQuotas(q: z.infer<typeof quotaSchema>): TenantQuotas {
+  queueSpec({
+    name: "quotas",
+    ...(q.weight !== undefined ? { weight: q.weight } : {}),
+    ...(q.guarantee ? { guarantee: q.guarantee } : {}),
+    ...(q.gpuMilli !== undefined || q.cpuMilli !== undefined
+      ? { limit: { ...(q.gpuMilli !== undefined ? { gpuMilli: q.gpuMilli } : {}), ...(q.cpuMilli !== undefined ? { cpuMilli: q.cpuMilli } : {}) } }
+      : {}),
+  });
+  return q as TenantQuotas;
 }
 
 function states(text: string | undefined): JobState[] | undefined {
@@ -238,7 +255,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     requireAdmin(caller(req));
     const body = parse(tenantBody, req.body, "body");
     const { tenant, token } = (() => {
-      const t = store.tenants.create(body.name, body.quotas ?? {});
+      const quotas = tenantQuotas(body.quotas ?? {});
+      const t = store.tenants.create(body.name, quotas);
       return { tenant: t, token: store.tokens.create(t.name, "created with the tenant").token };
     })();
     controller.kick();
@@ -247,7 +265,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.put<{ Params: { name: string } }>("/v1/tenants/:name/quotas", async (req) => {
     requireAdmin(caller(req));
-    const quotas = parse(quotaSchema, req.body, "body");
+    const quotas = tenantQuotas(parse(quotaSchema, req.body, "body"));
     const t = store.tenants.setQuotas(parse(ID, req.params.name, "name"), quotas);
     controller.kick();
     return { tenant: t };

@@ -69,6 +69,14 @@ export class JobsService {
       throw new GpupoolError("GP_INVALID_ARGUMENT", "the client request id must be 1-200 characters");
     const stored = (s: NormalizedSpec) => s as unknown as Record<string, unknown>;
     return () => {
+      const cap = this.store.tenants.require(caller.tenant).quotas.activeJobs;
+      if (cap !== undefined) {
+        const active = this.store.jobs.list({ tenant: caller.tenant, states: ["Pending", "Scheduled", "Starting", "Running", "Preempted"] }).length;
+        if (active + spec.replicas > cap)
+          throw new GpupoolError("GP_QUOTA_EXCEEDED", `tenant ${caller.tenant} has ${active} unfinished jobs; its quota allows ${cap}`, {
+            tenant: caller.tenant,
+          });
+      }
       if (spec.replicas === 1) {
         const r = this.store.jobs.submit(caller.tenant, {
           name: spec.name,

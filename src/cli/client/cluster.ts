@@ -53,10 +53,13 @@ export async function usageCommand(f: CommonFlags, io: Io = stdio): Promise<numb
 export interface TenantFlags extends CommonFlags {
   readonly gpuLimit?: string;
   readonly cpuLimit?: string;
+  readonly gpuGuarantee?: string;
+  readonly gpuSeconds?: string;
+  readonly activeJobs?: string;
 }
 
-function quotas(f: TenantFlags): Record<string, number> {
-  const q: Record<string, number> = {};
+function quotas(f: TenantFlags): Record<string, unknown> {
+  const q: Record<string, unknown> = {};
   const milli = (flag: string, v: string) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n < 0) throw new GpupoolError("GP_INVALID_ARGUMENT", `${flag} must be a number of GPUs/CPUs like 1.5, got "${v}"`);
@@ -64,6 +67,12 @@ function quotas(f: TenantFlags): Record<string, number> {
   };
   if (f.gpuLimit !== undefined) q.gpuMilli = milli("--gpu-limit", f.gpuLimit);
   if (f.cpuLimit !== undefined) q.cpuMilli = milli("--cpu-limit", f.cpuLimit);
+  if (f.gpuGuarantee !== undefined) q.guarantee = { gpuMilli: milli("--gpu-guarantee", f.gpuGuarantee) };
+  if (f.gpuSeconds !== undefined) q.gpuSeconds = milli("--gpu-seconds", f.gpuSeconds) / 1000;
+  if (f.activeJobs !== undefined) {
+    if (!/^\d+$/.test(f.activeJobs)) throw new GpupoolError("GP_INVALID_ARGUMENT", `--active-jobs must be a whole number, got "${f.activeJobs}"`);
+    q.activeJobs = Number(f.activeJobs);
+  }
   return q;
 }
 

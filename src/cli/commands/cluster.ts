@@ -17,7 +17,10 @@ export const registerCluster: RegisterCommand = (program: Command) => {
       .argument("[action]", "list (default), create, token or quota")
       .argument("[name]", "tenant name")
       .option("--gpu-limit <gpus>", "quota: GPUs the tenant may hold at once, e.g. 0.5")
-      .option("--cpu-limit <cpus>", "quota: CPUs the tenant may hold at once"),
+      .option("--cpu-limit <cpus>", "quota: CPUs the tenant may hold at once")
+      .option("--gpu-guarantee <gpus>", "quota: GPUs always available to the tenant (others' excess is reclaimed)")
+      .option("--gpu-seconds <n>", "quota: GPU-seconds the tenant may use in total")
+      .option("--active-jobs <n>", "quota: unfinished jobs the tenant may have"),
   ).action(async (action: string | undefined, name: string | undefined, opts) =>
     exitWith(await (await import("../client/cluster.js")).tenantsCommand(action, name, opts)),
   );
