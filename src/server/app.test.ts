@@ -20,6 +20,9 @@ describe("gpupool API (fake engine)", () => {
     const doc = JSON.parse((await t.server.app.inject({ url: "/openapi.json" })).body);
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.components.schemas.JobSpec.properties.image).toBeDefined();
+    const m = await t.server.app.inject({ url: "/metrics" });
+    expect(m.body).toMatch(/^gpupool_gpu_capacity_milli 1000$/m);
+    expect(m.body).toMatch(/^gpupool_jobs\{state="Pending"\} \d+$/m);
     const r = await t.server.app.inject({ url: "/v1/jobs" });
     expect(r.statusCode).toBe(401);
     expect(JSON.parse(r.body)).toMatchObject({ code: "GP_UNAUTHORIZED", statusCode: 401, error: "Unauthorized" });

@@ -13,6 +13,7 @@ import { installErrorHandlers } from "./http-errors.js";
 import { zodError } from "./job-spec.js";
 import { eventView, jobView } from "./job-view.js";
 import { JobsService } from "./jobs-service.js";
+import { serverMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 
 export interface AppOptions {
@@ -96,6 +97,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/openapi.json", async () => openApiDocument());
+  const metrics = serverMetrics(store, node);
+  app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   app.get("/v1/info", async (req) => {
     parse(noQuery, req.query, "query");
     return { ...opts.info, tenant: caller(req).tenant };

@@ -31,6 +31,7 @@ export function openApiDocument(): Record<string, unknown> {
     security: [{ bearer: [] }],
     paths: {
       "/healthz": { get: { summary: "liveness", security: [], responses: { "200": { description: "ok" } } } },
+      "/metrics": { get: { summary: "Prometheus metrics (aggregates only)", security: [], responses: { "200": { description: "text exposition format" } } } },
       "/v1/info": { get: { summary: "host, engine and caller", responses: ok("info") } },
       "/v1/jobs": {
         post: {

@@ -1,0 +1,52 @@
+import { Gauge, Registry } from "prom-client";
+import type { NodeSpec } from "../core/node.js";
+import { JOB_STATES, type Store } from "../store/index.js";
+
+/**
+ * Prometheus metrics of one server (its own registry, nothing global), computed at scrape time from
+ * the store: jobs per state, GPU compute held per GPU, metered GPU-seconds. Aggregates only — no
+ * tenant or job names — so /metrics needs no token.
+ */
+export function serverMetrics(store: Store, node: NodeSpec): Registry {
+  const registry = new Registry();
+  new Gauge({
+    name: "gpupool_jobs",
+    help: "Jobs by state",
+    labelNames: ["state"],
+    registers: [registry],
+    collect() {
+      const counts = store.db.prepare("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state").all() as { state: string; n: number }[];
+      for (const s of JOB_STATES) this.set({ state: s }, counts.find((c) => c.state === s)?.n ?? 0);
+    },
+  });
+  new Gauge({
+    name: "gpupool_gpu_used_milli",
+    help: "GPU compute held by placed jobs, in milli-GPUs (1000 = a whole GPU)",
+    labelNames: ["gpu", "model", "simulated"],
+    registers: [registry],
+    collect() {
+      const placed = store.jobs.list({ states: ["Scheduled", "Starting", "Running"] });
+      for (const g of node.gpus) {
+        const used = placed.reduce((sum, j) => sum + (j.allocation?.gpus ?? []).filter((a) => a.index === g.index).reduce((s, a) => s + a.milli, 0), 0);
+        this.set({ gpu: String(g.index), model: g.model, simulated: String(g.simulated === true) }, used);
+      }
+    },
+  });
+  new Gauge({
+    name: "gpupool_gpu_capacity_milli",
+    help: "GPU compute of the host, in milli-GPUs",
+    registers: [registry],
+    collect() {
+      this.set(node.gpus.length * 1000);
+    },
+  });
+  new Gauge({
+    name: "gpupool_metered_gpu_seconds",
+    help: "GPU-seconds metered for finished attempts (share × time), all tenants",
+    registers: [registry],
+    collect() {
+      this.set(Object.values(store.usage.byTenant()).reduce((s, u) => s + u.gpuSeconds, 0));
+    },
+  });
+  return registry;
+}
