@@ -51,9 +51,9 @@ export interface ControllerOptions {
   readonly now?: () => number;
   /** Periodic cycle, for backoffs and missed kicks (default 1000 ms). */
   readonly resyncMs?: number;
-  /** Pending jobs a cycle considers at most, besides each tenant's first 16 (default 128). */
+  /** Pending jobs a cycle considers at most, besides each tenant's first 16 (default 64). */
   readonly window?: number;
-  /** Least time between two cycles while kicks keep coming, in ms (default 20). */
+  /** Least time between two cycles while kicks keep coming, in ms (default 50). */
   readonly minCycleGapMs?: number;
   /** Network of job containers (default "none"). */
   readonly network?: "none" | "default";
@@ -129,7 +129,7 @@ export class Controller {
         this.dirty = false;
         // Back-to-back kicks (a burst of submissions) share one cycle every minCycleGapMs.
         // The gap grows with the cycle's cost, so scheduling takes at most about a quarter of the loop.
-        const gap = Math.max(this.opts.minCycleGapMs ?? 20, 3 * this.lastCycleMs);
+        const gap = Math.max(this.opts.minCycleGapMs ?? 50, 3 * this.lastCycleMs);
         await new Promise((r) => (first ? setImmediate(r) : setTimeout(r, gap)));
         first = false;
         const t0 = performance.now();
@@ -180,7 +180,7 @@ export class Controller {
         "SELECT id, tenant, gang, updated_at AS u FROM jobs WHERE state = 'Pending' AND (not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, seq",
       )
       .all(this.now()) as { id: string; tenant: string; gang: string | null; u: number }[];
-    const window = this.opts.window ?? 128;
+    const window = this.opts.window ?? 64;
     const perTenant = 16;
     const take = new Set<string>();
     const gangs = new Set<string>();
