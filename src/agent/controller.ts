@@ -406,10 +406,18 @@ export class Controller {
         code = await this.engine.wait(containerId, { signal: this.abort.signal });
       } catch (err) {
         if (this.closed) return;
-        const state = await this.engine.inspect(containerId).catch(() => undefined);
+        let state: Awaited<ReturnType<ContainerEngine["inspect"]>>;
+        try {
+          state = await this.engine.inspect(containerId);
+        } catch {
+          state = { status: "running" } as typeof state; // the engine is unreachable: keep watching, do not guess
+        }
         if (state && state.status !== "exited" && state.status !== "dead") {
           this.log.warn({ job: jobId, err: String(err) }, "lost the wait on a running container; re-watching");
-          setTimeout(() => this.watch(jobId, containerId), 1000).unref();
+          this.clearTimer(jobId);
+          setTimeout(() => {
+            if (!this.closed) this.watch(jobId, containerId);
+          }, 1000).unref();
           return;
         }
         code = state?.exitCode ?? 255;
