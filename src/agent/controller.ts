@@ -14,6 +14,7 @@ import { policyProfile } from "../scheduler/policies.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { inTransaction, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
 import { gangEnv } from "./gang-env.js";
+import type { LogArchive } from "./log-archive.js";
 import { allocationGpuMilli, jobToWorkload, sliceFor, specOf } from "./workload.js";
 
 /**
@@ -55,6 +56,8 @@ export interface ControllerOptions {
   readonly window?: number;
   /** Least time between two cycles while kicks keep coming, in ms (default 50). */
   readonly minCycleGapMs?: number;
+  /** Where finished attempts' logs are kept; their containers are then removed. Absent: containers are kept. */
+  readonly logs?: LogArchive;
   /** Network of job containers (default "none"). */
   readonly network?: "none" | "default";
 }
@@ -91,6 +94,7 @@ export class Controller {
   private readonly launching = new Map<string, Promise<void>>();
   private readonly stopping = new Map<string, Promise<void>>();
   private readonly watchers = new Map<string, Promise<void>>();
+  private readonly archiving = new Set<Promise<void>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly abort = new AbortController();
   private held: Held | null = null;
@@ -148,7 +152,7 @@ export class Controller {
   /** Resolves when no cycle, launch or stop is in flight (for tests). */
   async settle(): Promise<void> {
     for (let i = 0; i < 50; i++) {
-      await Promise.all([this.running, ...this.launching.values(), ...this.stopping.values()]);
+      await Promise.all([this.running, ...this.launching.values(), ...this.stopping.values(), ...this.archiving]);
       if (!this.running && this.launching.size === 0 && this.stopping.size === 0) return;
     }
   }
@@ -452,6 +456,18 @@ export class Controller {
     this.release(jobId);
     if (code !== 0) this.retry(after);
     this.kick();
+    await this.archive(jobId, containerId);
+  }
+
+  /** Keeps a finished attempt's logs and removes its container (when a log archive is configured). */
+  async archive(jobId: string, containerId: string): Promise<void> {
+    if (!this.opts.logs) return;
+    const p = this.opts.logs.archive(this.engine, jobId, containerId).catch((err) => {
+      this.log.warn({ job: jobId, err: String(err) }, "could not archive the logs");
+    });
+    this.archiving.add(p);
+    await p;
+    this.archiving.delete(p);
   }
 
   private meter(job: JobRecord): void {
@@ -483,7 +499,8 @@ export class Controller {
       notBefore: this.now() + Math.round(delay * 1000),
       reason: `retry ${job.attempts}/${spec.backoffLimit} in ${delay}s (restart policy OnFailure)`,
     });
-    if (old) void this.engine.remove(old).catch(() => {});
+    // With a log archive, finish() archives the old attempt's logs and removes its container itself.
+    if (old && !this.opts.logs) void this.engine.remove(old).catch(() => {});
     setTimeout(() => this.kick(), delay * 1000 + 5).unref();
   }
 
@@ -541,9 +558,11 @@ export class Controller {
     switch (kind) {
       case "cancel":
         this.store.jobs.transition(jobId, "Cancelled", { reason, ...code });
+        if (job.containerId) await this.archive(jobId, job.containerId);
         break;
       case "timeout":
         this.store.jobs.transition(jobId, "Failed", { reason, ...code });
+        if (job.containerId) await this.archive(jobId, job.containerId);
         break;
       case "preempt": {
         this.store.jobs.transition(jobId, "Preempted", { reason, ...code });
@@ -576,6 +595,7 @@ export class Controller {
     await Promise.allSettled([...this.launching.values(), ...this.stopping.values()]);
     this.abort.abort();
     await Promise.allSettled([...this.watchers.values()]);
+    await Promise.allSettled([...this.archiving]);
     if (opts.removeCdi && this.opts.cdi) removeCdiSpec(this.opts.cdi.kind, this.opts.cdi.dir);
   }
 }

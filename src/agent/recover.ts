@@ -61,7 +61,8 @@ export async function recover(store: Store, engine: ContainerEngine, controller:
     const intent = stopIntent(store, job.id);
     if (intent) void controller.stopJob(job.id, intent.kind, intent.reason);
   }
-  // Finished jobs keep their last container (for logs); everything else of ours is an orphan.
+  // A finished job's last container is its own (its logs are archived, or kept without an archive);
+  // everything else of ours is an orphan.
   for (const c of containers) {
     if (keep.has(c.id)) continue;
     const job = store.jobs.get(c.labels[LABELS.job] ?? "");
@@ -71,7 +72,11 @@ export async function recover(store: Store, engine: ContainerEngine, controller:
       job.state !== "Pending" &&
       job.containerId === c.id &&
       c.status !== "running";
-    if (ownsIt) continue;
+    if (ownsIt) {
+      // A finished job's container whose logs were not archived yet (gpupool died first).
+      if (controller.opts.logs) await controller.archive(job.id, c.id);
+      continue;
+    }
     await engine.remove(c.id);
     report.removedContainers.push(c.id);
   }

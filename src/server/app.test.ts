@@ -36,6 +36,10 @@ describe("gpupool API (fake engine)", () => {
     expect(logs).toContain("hi");
     expect(logs).toContain(`GPUPOOL_SLICE_ID=${job!.id}`);
     expect(logs).toContain("GPUPOOL_SIMULATED=1");
+    // The container goes once its logs are archived under the data dir; the logs stay readable.
+    for (let i = 0; i < 50 && (await t.server.engine.inspect(done.containerId!)); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await t.server.engine.inspect(done.containerId!)).toBeUndefined();
+    expect(await t.logs(job!.id)).toContain("hi");
     const events = (await t.call("GET", `/v1/jobs/${job!.id}/events`)).body.events as { to: string }[];
     expect(events.map((e) => e.to)).toEqual(expect.arrayContaining(["Pending", "Scheduled", "Starting", "Running", "Succeeded"]));
   });

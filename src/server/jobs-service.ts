@@ -131,13 +131,14 @@ export class JobsService {
     return this.store.jobs.require(id);
   }
 
-  /** Removes a finished job's container (a running one is stopped first). The record stays for metering. */
+  /** Removes a job's container and archived logs (a running one is stopped first). The record stays for metering. */
   async remove(caller: Caller, id: string): Promise<JobRecord> {
     let job = this.get(caller, id);
     if (job.state === "Pending" || PLACED_STATES.has(job.state)) job = await this.stop(caller, id);
     if (job.containerId) {
       await this.engine.remove(job.containerId);
-      this.store.jobs.note(id, "removed", `container ${job.containerId} removed by ${caller.tenant}`);
+      await this.controller.opts.logs?.remove(id);
+      this.store.jobs.note(id, "removed", `container and logs removed by ${caller.tenant}`);
     }
     return this.store.jobs.require(id);
   }
@@ -151,6 +152,11 @@ export class JobsService {
       if (job.state !== "Pending" && !PLACED_STATES.has(job.state)) break;
       await new Promise((r) => setTimeout(r, 100));
       job = this.store.jobs.require(id);
+    }
+    const archive = this.controller.opts.logs;
+    if (!PLACED_STATES.has(job.state) && archive?.has(id)) {
+      yield* archive.read(id);
+      return;
     }
     if (!job.containerId) return;
     const follow = opts.follow && job.state !== "Succeeded" && job.state !== "Failed" && job.state !== "Cancelled";

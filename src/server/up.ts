@@ -3,6 +3,7 @@ import { cpus, homedir, hostname, totalmem } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { Controller } from "../agent/controller.js";
+import { LogArchive } from "../agent/log-archive.js";
 import { recover, type RecoveryReport } from "../agent/recover.js";
 import { GpupoolError } from "../core/errors.js";
 import type { NodeSpec } from "../core/node.js";
@@ -120,7 +121,6 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
     let engine: ContainerEngine;
     let engineKind: string;
     let engineSource = "given";
-    let runtimes: readonly string[] | undefined;
     if (opts.engineInstance) {
       engine = opts.engineInstance;
       engineKind = engine.kind;
@@ -139,7 +139,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       for (const [name, why] of Object.entries(detected.runtimeProblems)) out(`runtime ${name} unavailable: ${why}`);
     }
     const info = await engine.info();
-    runtimes = info.runtimes;
+    const runtimes = info.runtimes;
     const cdi = info.cdi && engineKind !== "fake" ? { kind: `gpupool.dev/slice-${instanceId}`, dir: opts.cdiDir ?? "/var/run/cdi" } : undefined;
 
     const controller = new Controller({
@@ -149,6 +149,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       instanceId,
       ...(cdi ? { cdi } : {}),
       isolation: DEFAULT_ISOLATION_RUNTIMES,
+      logs: new LogArchive(join(data, "logs")),
       runtimes,
       ...(opts.resyncMs ? { resyncMs: opts.resyncMs } : {}),
     });

@@ -1,0 +1,46 @@
+import { createReadStream, existsSync } from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { ContainerEngine, LogLine } from "../engines/engine.js";
+
+/**
+ * Logs of finished attempts, kept under <data>/logs/<job id>.ndjson (one `{stream, text}` per line,
+ * the job's last attempt) so the container can be removed as soon as the job ends: finished jobs
+ * leave no containers behind, and their logs outlive the engine.
+ */
+export class LogArchive {
+  constructor(readonly dir: string) {}
+
+  path(jobId: string): string {
+    return join(this.dir, `${jobId}.ndjson`);
+  }
+
+  has(jobId: string): boolean {
+    return existsSync(this.path(jobId));
+  }
+
+  /** Copies the container's logs (written whole: a temp file renamed into place), then removes the container. */
+  async archive(engine: ContainerEngine, jobId: string, containerId: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    let text = "";
+    for await (const l of engine.logs(containerId)) text += `${JSON.stringify({ stream: l.stream, text: l.text })}\n`;
+    const tmp = `${this.path(jobId)}.tmp`;
+    await writeFile(tmp, text);
+    await rename(tmp, this.path(jobId));
+    await engine.remove(containerId);
+  }
+
+  async *read(jobId: string): AsyncIterable<LogLine> {
+    const lines = createInterface({ input: createReadStream(this.path(jobId)), crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of lines) {
+      if (!line) continue;
+      const l = JSON.parse(line) as { stream: "stdout" | "stderr"; text: string };
+      yield { stream: l.stream, text: l.text };
+    }
+  }
+
+  async remove(jobId: string): Promise<void> {
+    await rm(this.path(jobId), { force: true });
+  }
+}
