@@ -325,9 +325,11 @@ export class Controller {
         gangEnv({ rank: spec.rank, worldSize: spec.replicas, masterAddr: "127.0.0.1", masterPort: spec.masterPort, gangId: job.gang }),
       );
     }
-    // Docker has no CDI: the slice's env goes in directly (device nodes need a real NVIDIA runtime).
-    if (slice && !this.opts.cdi) Object.assign(env, sliceEnv(slice));
     Object.assign(env, spec.env);
+    // Docker has no CDI: the slice's env goes in directly (device nodes need a real NVIDIA runtime).
+    // Last, so nothing a job sets (specs refuse these names anyway) can widen its devices.
+    if (slice && !this.opts.cdi) Object.assign(env, sliceEnv(slice));
+    else if (!slice) env.NVIDIA_VISIBLE_DEVICES = "void";
     const runtime = runtimeForIsolation(spec.isolation, this.opts.isolation ?? DEFAULT_ISOLATION_RUNTIMES, this.opts.runtimes);
     const simulated = slice ? this.opts.node.gpus.some((g) => g.simulated) : false;
     return {

@@ -52,6 +52,8 @@ describe("gpupool API (fake engine)", () => {
       [spec("q", { priority: "urgent" }), "GP_UNKNOWN_PRIORITY_CLASS"],
       [spec("q", { gpuModels: ["Z9000"] }), "GP_UNKNOWN_GPU_MODEL"],
       [spec("q", { bogus: 1 }), "GP_INVALID_SPEC"],
+      [spec("q", { env: { NVIDIA_VISIBLE_DEVICES: "all" } }), "GP_INVALID_SPEC"],
+      [spec("q", { env: { CUDA_VISIBLE_DEVICES: "0,1" } }), "GP_INVALID_SPEC"],
       [[1, 2], "GP_INVALID_SPEC"],
     ];
     for (const [body, code] of cases) {
@@ -118,9 +120,12 @@ describe("gpupool API (fake engine)", () => {
 
   it("quotas: active-job cap refuses with 429, a spent GPU-second budget makes GPU jobs wait, guarantees must fit limits", async () => {
     const capped = await t.tenant("capped", { activeJobs: 1 });
-    await t.submit(spec("c1", { command: ["sleep", "30"] }), capped);
+    await t.submit(spec("c1", { command: ["sleep", "30"], clientRequestId: "c1" }), capped);
     const over = await t.call("POST", "/v1/jobs", spec("c2", { command: ["true"] }), capped);
     expect([over.status, over.body.code]).toEqual([429, "GP_QUOTA_EXCEEDED"]);
+    // A retry of the accepted submission is still answered (idempotency beats the cap).
+    const again = await t.call("POST", "/v1/jobs", spec("c1", { command: ["sleep", "30"], clientRequestId: "c1" }), capped);
+    expect(again.status).toBe(200);
 
     const broke = await t.tenant("broke", { gpuSeconds: 0 });
     const [gpuJob] = await t.submit(spec("g", { gpu: 0.25, command: ["true"] }), broke);

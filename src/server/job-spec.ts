@@ -13,6 +13,8 @@ import type { GpuRequest } from "../core/workload.js";
 
 const NAME = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Variables that select devices or describe the slice: a job may not set them (the NVIDIA runtime honours NVIDIA_VISIBLE_DEVICES). */
+const RESERVED_ENV = /^(NVIDIA_|CUDA_MPS_|GPUPOOL_)|^CUDA_VISIBLE_DEVICES$/;
 const quantity = z.union([z.string().max(64), z.number().finite()]);
 
 export const jobSpecSchema = z.strictObject({
@@ -135,6 +137,10 @@ export function normalizeSpec(input: unknown): NormalizedSpec {
   const gpuModels = (s.gpuModels ?? []).map((m, i) =>
     field(`spec.gpuModels.${i}`, () => requireGpuModel(m).name),
   );
+  for (const name of Object.keys(s.env ?? {})) {
+    if (RESERVED_ENV.test(name))
+      throw invalid(`spec.env.${name}`, "is set by gpupool from the job's slice (NVIDIA_*, CUDA_VISIBLE_DEVICES, CUDA_MPS_*, GPUPOOL_*)");
+  }
   const gpu = gpuRequest(s);
   if (gpu.kind === "mig") {
     const models = gpuModels.length > 0 ? gpuModels : GPU_MODELS.map((m) => m.name);

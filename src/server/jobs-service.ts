@@ -70,7 +70,12 @@ export class JobsService {
     const stored = (s: NormalizedSpec) => s as unknown as Record<string, unknown>;
     return () => {
       const cap = this.store.tenants.require(caller.tenant).quotas.activeJobs;
-      if (cap !== undefined) {
+      const replay =
+        crid !== undefined &&
+        this.store.db
+          .prepare("SELECT 1 FROM jobs WHERE tenant = ? AND client_request_id IN (?, ?)")
+          .get(caller.tenant, crid, `${crid}#0`) !== undefined;
+      if (cap !== undefined && !replay) {
         const active = this.store.jobs.list({ tenant: caller.tenant, states: ["Pending", "Scheduled", "Starting", "Running", "Preempted"] }).length;
         if (active + spec.replicas > cap)
           throw new GpupoolError("GP_QUOTA_EXCEEDED", `tenant ${caller.tenant} has ${active} unfinished jobs; its quota allows ${cap}`, {
