@@ -5,7 +5,7 @@ import { isGpupoolError } from "../core/errors.js";
 import type { ContainerEngine, ContainerSpec } from "../engines/engine.js";
 import { jobLabels } from "../engines/labels.js";
 import { DEFAULT_ISOLATION_RUNTIMES, type IsolationRuntimes, runtimeForIsolation } from "../engines/isolation.js";
-import { cdiDeviceName, cdiSpecForSlices, removeCdiSpec, writeCdiSpec } from "../node/cdi.js";
+import { type CdiContainerEdits, cdiDeviceName, cdiSpecForSlices, removeCdiSpec, writeCdiSpec } from "../node/cdi.js";
 import type { Slice } from "../node/slice.js";
 import { sliceEnv } from "../node/slice-env.js";
 import { type Held, runCycle } from "../scheduler/actions/index.js";
@@ -42,8 +42,11 @@ export interface ControllerOptions {
   readonly node: NodeSpec;
   /** Store instance id: label io.gpupool.instance on every container. */
   readonly instanceId: string;
-  /** Podman: the CDI kind and directory slices are written to. Absent: GPUs as UUIDs (Docker). */
-  readonly cdi?: { readonly kind: string; readonly dir: string };
+  /**
+   * Podman: the CDI kind and directory slices are written to, and edits every slice shares (on a real
+   * GPU host the driver's libraries and hooks, see driver-edits.ts). Absent: GPUs as UUIDs (Docker).
+   */
+  readonly cdi?: { readonly kind: string; readonly dir: string; readonly common?: CdiContainerEdits };
   readonly isolation?: IsolationRuntimes;
   /** OCI runtimes the engine offers (EngineInfo.runtimes); unchecked when absent. */
   readonly runtimes?: readonly string[];
@@ -307,7 +310,7 @@ export class Controller {
   private writeCdi(): void {
     const cdi = this.opts.cdi;
     if (!cdi) return;
-    writeCdiSpec(cdiSpecForSlices([...this.slices.values()], cdi.kind), cdi.dir);
+    writeCdiSpec(cdiSpecForSlices([...this.slices.values()], cdi.kind, cdi.common), cdi.dir);
   }
 
   /** What the engine is asked to run for one attempt of a job. */

@@ -3,6 +3,7 @@ import { cpus, homedir, hostname, totalmem } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { Controller } from "../agent/controller.js";
+import { nvidiaDriverEdits } from "../agent/driver-edits.js";
 import { LogArchive } from "../agent/log-archive.js";
 import { recover, type RecoveryReport } from "../agent/recover.js";
 import { GpupoolError } from "../core/errors.js";
@@ -12,6 +13,7 @@ import type { ContainerEngine } from "../engines/engine.js";
 import { FakeEngine } from "../engines/fake.js";
 import { configuredRuntimes, DEFAULT_ISOLATION_RUNTIMES } from "../engines/isolation.js";
 import { findOnPath } from "../engines/detect.js";
+import type { CdiContainerEdits } from "../node/cdi.js";
 import { discoverGpus } from "../node/discover.js";
 import type { GpuInventory } from "../node/gpu-info.js";
 import { inventoryToNodeSpec } from "../node/node-spec.js";
@@ -140,7 +142,16 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
     }
     const info = await engine.info();
     const runtimes = info.runtimes;
-    const cdi = info.cdi && engineKind !== "fake" ? { kind: `gpupool.dev/slice-${instanceId}`, dir: opts.cdiDir ?? "/var/run/cdi" } : undefined;
+    let common: CdiContainerEdits | undefined;
+    if (info.cdi && engineKind !== "fake" && !inv.simulated && node.gpus.length > 0) {
+      const driver = await nvidiaDriverEdits();
+      if (driver.problem) out(`warning: ${driver.problem}`);
+      common = driver.edits;
+    }
+    const cdi =
+      info.cdi && engineKind !== "fake"
+        ? { kind: `gpupool.dev/slice-${instanceId}`, dir: opts.cdiDir ?? "/var/run/cdi", ...(common ? { common } : {}) }
+        : undefined;
 
     const controller = new Controller({
       store,
