@@ -54,6 +54,7 @@ describe("gpupool API (fake engine)", () => {
       [spec("q", { bogus: 1 }), "GP_INVALID_SPEC"],
       [spec("q", { env: { NVIDIA_VISIBLE_DEVICES: "all" } }), "GP_INVALID_SPEC"],
       [spec("q", { env: { CUDA_VISIBLE_DEVICES: "0,1" } }), "GP_INVALID_SPEC"],
+      [spec("q", { isolation: "vm" }), "GP_RUNTIME_UNAVAILABLE"],
       [[1, 2], "GP_INVALID_SPEC"],
     ];
     for (const [body, code] of cases) {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Controller } from "../agent/controller.js";
 import { GpupoolError } from "../core/errors.js";
 import type { ContainerEngine, LogLine } from "../engines/engine.js";
+import { DEFAULT_ISOLATION_RUNTIMES, runtimeForIsolation } from "../engines/isolation.js";
 import { inTransaction, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
 import type { Caller } from "./auth.js";
 import { checkRunnable, type NormalizedSpec, normalizeSpec } from "./job-spec.js";
@@ -59,6 +60,8 @@ export class JobsService {
   private prepare(caller: Caller, body: unknown, idempotencyKey?: string): () => { jobs: JobRecord[]; created: boolean } {
     const spec = normalizeSpec(body);
     checkRunnable(spec);
+    // An isolation level this host cannot provide is refused now, not discovered at start.
+    runtimeForIsolation(spec.isolation, this.controller.opts.isolation ?? DEFAULT_ISOLATION_RUNTIMES, this.controller.opts.runtimes);
     const raw = body as { queue?: string; clientRequestId?: string };
     if (raw.queue !== undefined && raw.queue !== caller.tenant)
       throw new GpupoolError("GP_INVALID_SPEC", `spec.queue: jobs go to your tenant's queue (${caller.tenant}), not ${raw.queue}`, {
