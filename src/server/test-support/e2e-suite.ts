@@ -94,6 +94,31 @@ describe.skipIf(opts.skip !== undefined)(`gpupool up on ${name}`, () => {
       // The preemptor started only after the victim had stopped and freed its slice.
       expect(at(highDone.startedAt)).toBeGreaterThanOrEqual(at(preempted!.at));
     }, 90_000);
+
+    it("acceptance 5: tenant B cannot list, read logs of, stop or delete tenant A's jobs; over-quota jobs wait with that reason", async () => {
+      const a = await t.tenant("team-a", { gpuMilli: 250 });
+      const b = await t.tenant("team-b");
+      const [job] = await t.submit(spec("a-secret", { gpu: 0.25, command: sh("echo secret-of-a; sleep 30") }), a);
+      await t.until(job!.id, (j) => j.state === "Running", 30_000, a);
+      expect((await t.call("GET", "/v1/jobs", undefined, b)).body.jobs).toEqual([]);
+      for (const [method, url] of [
+        ["GET", `/v1/jobs/${job!.id}`],
+        ["GET", `/v1/jobs/${job!.id}/logs`],
+        ["POST", `/v1/jobs/${job!.id}/stop`],
+        ["DELETE", `/v1/jobs/${job!.id}`],
+      ] as const) {
+        const r = await t.call(method, url, method === "POST" ? {} : undefined, b);
+        expect([r.status, r.body.code], `${method} ${url}`).toEqual([404, "GP_JOB_NOT_FOUND"]);
+      }
+      expect((await t.job(job!.id, a)).state).toBe("Running");
+      expect(await t.logs(job!.id, a)).toContain("secret-of-a");
+      const [second] = await t.submit(spec("a-second", { gpu: 0.25, command: sh("echo second") }), a);
+      const waiting = await t.until(second!.id, (j) => j.state === "Pending" && (j.reason ?? "").startsWith("over quota"), 10_000, a);
+      expect(waiting.reason).toMatch(/over quota: queue team-a limit gpu 250m/);
+      await t.call("POST", `/v1/jobs/${job!.id}/stop`, {}, a);
+      await t.until(second!.id, (j) => j.state === "Succeeded", 30_000, a);
+      for (const id of [job!.id, second!.id]) await t.call("DELETE", `/v1/jobs/${id}`, undefined, a);
+    }, 90_000);
   });
 
   describe("isolation", () => {
