@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { accessSync, constants, mkdirSync } from "node:fs";
 import { cpus, homedir, hostname, totalmem } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -147,6 +148,15 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       const driver = await nvidiaDriverEdits();
       if (driver.problem) out(`warning: ${driver.problem}`);
       common = driver.edits;
+    }
+    if (info.cdi && engineKind !== "fake") {
+      const dir = opts.cdiDir ?? "/var/run/cdi";
+      try {
+        mkdirSync(dir, { recursive: true });
+        accessSync(dir, constants.W_OK);
+      } catch (err) {
+        out(`warning: cannot write CDI specs to ${dir} (${(err as Error).message}): GPU jobs will fail to start; run as root or pass --cdi-dir`);
+      }
     }
     const cdi =
       info.cdi && engineKind !== "fake"
