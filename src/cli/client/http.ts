@@ -23,7 +23,7 @@ export class ApiClient {
       });
     } catch (err) {
       const e = err as { code?: string; message?: string };
-      throw new GpupoolError("GP_SERVER_UNREACHABLE", `cannot reach gpupool at ${this.config.server}: ${e.code ?? ""} ${e.message ?? ""}`.trim());
+      throw new GpupoolError("GP_SERVER_UNREACHABLE", `cannot reach gpupool at ${this.config.server}: ${e.message ?? e.code ?? "unknown error"}`);
     }
   }
 
