@@ -12,6 +12,7 @@ export interface TestServer {
   readonly server: RunningServer;
   readonly dir: string;
   /** inject as a token's holder; returns status and parsed JSON. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered
   call(method: "GET" | "POST" | "PUT" | "DELETE", url: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
   tenant(name: string, quotas?: Record<string, number>): Promise<string>;
   submit(spec: Record<string, unknown>, token?: string): Promise<JobView[]>;
