@@ -58,7 +58,7 @@ export class ClusteringScore implements ScorePlugin {
     if (pod.gpu.kind === "none") return 0;
     const t = shapeTag(pod);
     const tags = new Set<string>();
-    for (const p of node.placed.values()) if (p.workload.gpu.kind !== "none") tags.add(shapeTag(p.workload));
+    for (const tag of node.tags()) if (tag !== "cpu") tags.add(tag);
     const b = Math.floor((25 * (this.n.gpu - node.totalFree)) / this.n.gpu);
     if (tags.has(t)) return tags.size === 1 ? b + 75 : b + 50;
     return tags.size === 0 ? b + 25 : b;

@@ -35,6 +35,8 @@ export class NodeInfo {
   /** MIG: instances placed per GPU: profile name → count. */
   readonly migCounts: Map<string, number>[];
   readonly placed = new Map<string, Placed>();
+  /** How many placed workloads carry each shape tag (kept with `placed`, so the state key needs no scan). */
+  private readonly tagCounts = new Map<string, number>();
   /** Number of GPUs with all 1000 milli free (MIG GPUs never count). */
   fullyFree = 0;
   /** Largest free milli on one GPU. */
@@ -77,6 +79,11 @@ export class NodeInfo {
     this.refresh();
   }
 
+  /** The distinct shape tags of the placed workloads (see shapeTag). */
+  tags(): IterableIterator<string> {
+    return this.tagCounts.keys();
+  }
+
   get gpuCount(): number {
     return this.gpuFree.length;
   }
@@ -98,6 +105,8 @@ export class NodeInfo {
       this.gpuMemFree[g.index]! -= g.memoryMiB;
     }
     this.placed.set(alloc.workloadId, { workload, allocation: alloc });
+    const tag = shapeTag(workload);
+    this.tagCounts.set(tag, (this.tagCounts.get(tag) ?? 0) + 1);
     this.refresh();
   }
 
@@ -117,7 +126,14 @@ export class NodeInfo {
       }
       this.gpuMemFree[g.index]! += g.memoryMiB;
     }
+    const gone = this.placed.get(alloc.workloadId);
     this.placed.delete(alloc.workloadId);
+    if (gone) {
+      const tag = shapeTag(gone.workload);
+      const c = (this.tagCounts.get(tag) ?? 1) - 1;
+      if (c === 0) this.tagCounts.delete(tag);
+      else this.tagCounts.set(tag, c);
+    }
     this.refresh();
   }
 
@@ -152,12 +168,7 @@ export class NodeInfo {
 
   /** Everything a filter or score may look at, as one string. */
   private stateKey(): string {
-    let tags = "";
-    if (this.placed.size > 0) {
-      const set = new Set<string>();
-      for (const p of this.placed.values()) set.add(shapeTag(p.workload));
-      tags = [...set].sort().join("+");
-    }
+    const tags = this.tagCounts.size === 0 ? "" : [...this.tagCounts.keys()].sort().join("+");
     return `${this.typeKey}|${this.cpuFree}|${this.memFree}|${this.gpuFree.join(",")}|${this.gpuMemFree.join(",")}|${this.migUsedMask.join(",")}|${tags}`;
   }
 }
