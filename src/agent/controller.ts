@@ -67,6 +67,11 @@ export interface ControllerOptions {
 
 export type StopKind = "cancel" | "preempt" | "timeout";
 
+/** A pending reason without the amounts in it ("(uses 500, asks 1000)", counts), to tell real changes apart. */
+function gist(reason: string): string {
+  return reason.replace(/\([^)]*\)/g, "()").replace(/\d+/g, "#");
+}
+
 /**
  * The stop gpupool began for the job's current attempt and may not have finished recording (a
  * "stopping" note after the last transition), e.g. when it was killed mid-stop.
@@ -297,13 +302,16 @@ export class Controller {
 
   /** Records why jobs wait, with an event when a job's reason changes (all in one transaction). */
   private noteReasons(reasons: Iterable<readonly [string, string]>): void {
-    const changed = [...reasons].filter(([id, reason]) => this.reasons.get(id) !== reason);
+    const changed: (readonly [string, string])[] = [];
+    for (const [id, reason] of reasons) {
+      const before = this.reasons.get(id);
+      this.reasons.set(id, reason);
+      // Amounts in use change all the time; only a different kind of reason is a new event.
+      if (before === undefined || gist(before) !== gist(reason)) changed.push([id, reason]);
+    }
     if (changed.length === 0) return;
     inTransaction(this.store.db, () => {
-      for (const [id, reason] of changed) {
-        this.reasons.set(id, reason);
-        this.store.jobs.note(id, "pending", reason);
-      }
+      for (const [id, reason] of changed) this.store.jobs.note(id, "pending", reason);
     });
   }
 
