@@ -578,7 +578,7 @@ export class Controller {
         if (job.containerId) await this.archive(jobId, job.containerId);
         break;
       case "preempt": {
-        this.store.jobs.transition(jobId, "Preempted", { reason, ...code });
+        this.store.jobs.transition(jobId, "Preempted", { reason: exitCode === undefined ? reason : `${reason} (exit ${exitCode})`, ...code });
         if (job.containerId) await this.engine.remove(job.containerId).catch(() => {});
         this.store.jobs.transition(jobId, "Pending", { from: "Preempted", reason: `requeued (${reason})` });
         break;

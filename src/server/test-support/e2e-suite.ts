@@ -59,7 +59,7 @@ describe.skipIf(opts.skip !== undefined)(`gpupool up on ${name}`, () => {
     it("acceptance 1: four 0.25-GPU jobs run at once, each seeing only its slice; a fifth waits and starts when one finishes", async () => {
       const script = (sleep: number) => sh(`echo slice=$GPUPOOL_SLICE_ID gpu=$CUDA_VISIBLE_DEVICES; ls /dev | grep nvidia; sleep ${sleep}`);
       const quarter = await Promise.all(
-        [3, 30, 30, 30].map(async (s, i) => (await t.submit(spec(`q${i}`, { gpu: 0.25, command: script(s) })))[0]!),
+        [10, 60, 60, 60].map(async (s, i) => (await t.submit(spec(`q${i}`, { gpu: 0.25, command: script(s) })))[0]!),
       );
       for (const j of quarter) await t.until(j.id, (x) => x.state === "Running");
       const [fifth] = await t.submit(spec("q4", { gpu: 0.25, command: sh("echo fifth") }));
@@ -72,7 +72,8 @@ describe.skipIf(opts.skip !== undefined)(`gpupool up on ${name}`, () => {
         expect(logs).toContain(`slice=${j.id} gpu=GPU-SIM-0000-A100-80GB`);
         for (const other of quarter) if (other.id !== j.id) expect(logs).not.toContain(other.id);
       }
-      const first = await t.until(quarter[0]!.id, (j) => j.state === "Succeeded", 20_000);
+      expect((await t.job(quarter[0]!.id)).state, "the first quarter must still run while the fifth waits").toBe("Running");
+      const first = await t.until(quarter[0]!.id, (j) => j.state === "Succeeded", 30_000);
       const done = await t.until(fifth!.id, (j) => j.state === "Succeeded", 20_000);
       expect(at(done.startedAt)).toBeGreaterThanOrEqual(at(first.finishedAt));
       for (const j of quarter.slice(1)) expect((await t.call("POST", `/v1/jobs/${j.id}/stop`, {})).body.job.state).toBe("Cancelled");
@@ -80,7 +81,12 @@ describe.skipIf(opts.skip !== undefined)(`gpupool up on ${name}`, () => {
 
     it("acceptance 2: a high-priority job preempts a low one on a full GPU; the victim is requeued and completes later", async () => {
       const [low] = await t.submit(
-        spec("low", { gpus: 1, priority: "low", command: sh('trap "echo got SIGTERM; exit 143" TERM; echo attempt=$GPUPOOL_ATTEMPT; sleep 4 & wait') }),
+        // Attempt 1 runs until preempted (so the test does not race the clock); attempt 2 finishes.
+        spec("low", {
+          gpus: 1,
+          priority: "low",
+          command: sh('trap "echo got SIGTERM; exit 143" TERM; echo attempt=$GPUPOOL_ATTEMPT; if [ "$GPUPOOL_ATTEMPT" = 1 ]; then sleep 120 & wait; else sleep 1; fi'),
+        }),
       );
       await t.until(low!.id, (j) => j.state === "Running");
       const [high] = await t.submit(spec("high", { gpus: 1, priority: "high", command: sh("echo high; sleep 1") }));
@@ -90,6 +96,8 @@ describe.skipIf(opts.skip !== undefined)(`gpupool up on ${name}`, () => {
       const events = (await t.call("GET", `/v1/jobs/${low!.id}/events`)).body.events as { at: string; to: string; type: string; reason: string }[];
       const preempted = events.find((e) => e.type === "transition" && e.to === "Preempted");
       expect(preempted?.reason).toContain(`preempted by ${high!.id}`);
+      // Stopped gracefully: its SIGTERM trap ran and chose the exit code.
+      expect(preempted?.reason).toMatch(/\(exit 143\)$/);
       expect(events.some((e) => e.type === "transition" && e.to === "Pending" && e.reason.startsWith("requeued"))).toBe(true);
       // The preemptor started only after the victim had stopped and freed its slice.
       expect(at(highDone.startedAt)).toBeGreaterThanOrEqual(at(preempted!.at));

@@ -119,7 +119,8 @@ describe.skipIf(opts.skip !== undefined)(`kill -9 and restart (${title})`, () =>
       gpu,
       command: ["sh", "-c", `echo start $GPUPOOL_JOB_NAME attempt $GPUPOOL_ATTEMPT; sleep ${sleep}; echo done`],
     });
-    for (const i of [0, 1, 2]) await api(current.url, "POST", "/v1/jobs", spec(`run-${i}`, 0.25, 6));
+    // Long enough that they still run when gpupool is killed, even on a loaded machine.
+    for (const i of [0, 1, 2]) await api(current.url, "POST", "/v1/jobs", spec(`run-${i}`, 0.25, 15));
     await until(current.url, (js) => js.filter((j) => j.state === "Running").length === 3, 30_000);
     for (const i of [0, 1]) await api(current.url, "POST", "/v1/jobs", spec(`wait-${i}`, 0.5, 1));
     await until(current.url, (js) => js.filter((j) => j.state === "Pending" && j.reason).length === 2, 10_000);
