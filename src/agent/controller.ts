@@ -502,7 +502,7 @@ export class Controller {
   }
 
   /** Requeues a failed job under restart policy OnFailure, with exponential backoff. */
-  private retry(job: JobRecord): void {
+  retry(job: JobRecord): void {
     const spec = specOf(job);
     if (job.state !== "Failed" || spec.restartPolicy !== "OnFailure" || job.attempts > spec.backoffLimit) return;
     const delay = Math.min(300, spec.backoffSeconds * 2 ** Math.max(0, job.attempts - 1));

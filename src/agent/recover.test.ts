@@ -89,4 +89,24 @@ describe("recover", () => {
     expect(await w.engine.inspect(r.containerId)).toBeUndefined();
     expect(w.store.jobs.get(r.job.id)!.attempts).toBe(2);
   }, 20_000);
+
+  it("a failed attempt whose retry was not recorded before the crash is retried; one out of retries is not", async () => {
+    const w = await world();
+    const mk = (name: string, attempts: number) => {
+      const spec = normalizeSpec({ name, image: "localhost/busybox:latest", command: ["true"], cpu: "100m", memory: "64Mi", restartPolicy: "OnFailure", backoffLimit: 1, backoffSeconds: 0 });
+      let j = w.store.jobs.submit("t", { name, spec: spec as unknown as Record<string, unknown> }).job;
+      for (let a = 0; a < attempts; a++) {
+        if (a > 0) w.store.jobs.transition(j.id, "Pending");
+        w.store.jobs.transition(j.id, "Scheduled", { node: "n", allocation: alloc(j.id) });
+        w.store.jobs.transition(j.id, "Starting");
+        j = w.store.jobs.transition(j.id, "Failed", { reason: "exit code 1", exitCode: 1 });
+      }
+      return j;
+    };
+    const due = mk("due", 1);
+    const spent = mk("spent", 2);
+    await recover(w.store, w.engine, controller!, w.instance);
+    expect(w.store.jobs.get(due.id)!.state).toBe("Pending");
+    expect(w.store.jobs.get(spent.id)!.state).toBe("Failed");
+  });
 });

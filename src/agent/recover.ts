@@ -33,6 +33,14 @@ export async function recover(store: Store, engine: ContainerEngine, controller:
     store.jobs.transition(job.id, "Pending", { reason: "requeued after preemption (recovered at restart)" });
     report.requeued.push(job.id);
   }
+  // A failed attempt whose retry gpupool did not get to record (the Failed transition is its last event).
+  for (const job of store.jobs.list({ states: ["Failed"] })) {
+    const last = store.jobs.events(job.id).at(-1);
+    if (last?.type === "transition" && last.to === "Failed" && !(job.reason ?? "").startsWith("timed out")) {
+      controller.retry(job);
+      if (store.jobs.get(job.id)?.state === "Pending") report.requeued.push(job.id);
+    }
+  }
   for (const job of store.jobs.list({ states: ["Scheduled", "Starting", "Running"] })) {
     const current = (byJob.get(job.id) ?? []).find((c) => c.labels[LABELS.attempt] === String(job.attempts));
     if (job.state === "Scheduled" || !current || current.status === "created") {
