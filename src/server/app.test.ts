@@ -20,6 +20,12 @@ describe("gpupool API (fake engine)", () => {
     const doc = JSON.parse((await t.server.app.inject({ url: "/openapi.json" })).body);
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.components.schemas.JobSpec.properties.image).toBeDefined();
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
+      for (const method of Object.keys(ops).filter((k) => k !== "parameters")) {
+        const url = path.replace(/\{(\w+)\}/g, ":$1");
+        expect(t.server.app.hasRoute({ method: method.toUpperCase() as "GET", url }), `${method} ${path}`).toBe(true);
+      }
+    }
     const m = await t.server.app.inject({ url: "/metrics" });
     expect(m.body).toMatch(/^gpupool_gpu_capacity_milli 1000$/m);
     expect(m.body).toMatch(/^gpupool_jobs\{state="Pending"\} \d+$/m);
