@@ -61,6 +61,8 @@ export interface ControllerOptions {
   readonly minCycleGapMs?: number;
   /** Where finished attempts' logs are kept; their containers are then removed. Absent: containers are kept. */
   readonly logs?: LogArchive;
+  /** How long a finished container stays after its logs are archived, in ms (default 2000). */
+  readonly removeDelayMs?: number;
   /** Network of job containers (default "none"). */
   readonly network?: "none" | "default";
 }
@@ -103,6 +105,11 @@ export class Controller {
   private readonly stopping = new Map<string, Promise<void>>();
   private readonly watchers = new Map<string, Promise<void>>();
   private readonly archiving = new Set<Promise<void>>();
+  private readonly saving = new Map<string, Promise<boolean>>();
+  private onClose: () => void = () => {};
+  private readonly closing = new Promise<void>((r) => {
+    this.onClose = r;
+  });
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly abort = new AbortController();
   private held: Held | null = null;
@@ -472,15 +479,38 @@ export class Controller {
     await this.archive(jobId, containerId);
   }
 
-  /** Keeps a finished attempt's logs and removes its container (when a log archive is configured). */
+  /**
+   * Keeps a finished attempt's logs and then removes its container (when a log archive is
+   * configured). The removal waits a moment, so a reader already attached to the container's log
+   * stream gets to its end.
+   */
   async archive(jobId: string, containerId: string): Promise<void> {
-    if (!this.opts.logs) return;
-    const p = this.opts.logs.archive(this.engine, jobId, containerId).catch((err) => {
-      this.log.warn({ job: jobId, err: String(err) }, "could not archive the logs");
-    });
+    const logs = this.opts.logs;
+    if (!logs) return;
+    const saved = logs.save(this.engine, jobId, containerId).then(
+      () => true,
+      (err) => {
+        this.log.warn({ job: jobId, err: String(err) }, "could not archive the logs");
+        return false;
+      },
+    );
+    this.saving.set(jobId, saved);
+    const p = (async () => {
+      const ok = await saved;
+      if (this.saving.get(jobId) === saved) this.saving.delete(jobId);
+      if (!ok) return;
+      if (!this.closed) await Promise.race([new Promise((r) => setTimeout(r, this.opts.removeDelayMs ?? 2000)), this.closing]);
+      // Closing: leave the container; the next start archives it again and removes it.
+      if (!this.closed) await this.engine.remove(containerId).catch(() => {});
+    })();
     this.archiving.add(p);
-    await p;
-    this.archiving.delete(p);
+    await saved;
+    void p.finally(() => this.archiving.delete(p));
+  }
+
+  /** Resolves once the logs of a job's just-finished attempt are in the archive (at once when none is being saved). */
+  async archived(jobId: string): Promise<void> {
+    await this.saving.get(jobId);
   }
 
   private meter(job: JobRecord): void {
@@ -602,6 +632,7 @@ export class Controller {
   /** Stops cycles and watches; containers keep running and are re-adopted by the next start. */
   async close(opts: { removeCdi?: boolean } = {}): Promise<void> {
     this.closed = true;
+    this.onClose();
     if (this.resync) clearInterval(this.resync);
     for (const t of this.timers.values()) clearTimeout(t);
     await this.running;

@@ -20,15 +20,14 @@ export class LogArchive {
     return existsSync(this.path(jobId));
   }
 
-  /** Copies the container's logs (written whole: a temp file renamed into place), then removes the container. */
-  async archive(engine: ContainerEngine, jobId: string, containerId: string): Promise<void> {
+  /** Copies the container's logs (written whole: a temp file renamed into place). The caller removes the container. */
+  async save(engine: ContainerEngine, jobId: string, containerId: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     let text = "";
     for await (const l of engine.logs(containerId)) text += `${JSON.stringify({ stream: l.stream, text: l.text })}\n`;
     const tmp = `${this.path(jobId)}.tmp`;
     await writeFile(tmp, text);
     await rename(tmp, this.path(jobId));
-    await engine.remove(containerId);
   }
 
   async *read(jobId: string): AsyncIterable<LogLine> {

@@ -43,7 +43,7 @@ describe("gpupool API (fake engine)", () => {
     expect(logs).toContain(`GPUPOOL_SLICE_ID=${job!.id}`);
     expect(logs).toContain("GPUPOOL_SIMULATED=1");
     // The container goes once its logs are archived under the data dir; the logs stay readable.
-    for (let i = 0; i < 50 && (await t.server.engine.inspect(done.containerId!)); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (await t.server.engine.inspect(done.containerId!)); i++) await new Promise((r) => setTimeout(r, 50));
     expect(await t.server.engine.inspect(done.containerId!)).toBeUndefined();
     expect(await t.logs(job!.id)).toContain("hi");
     const events = (await t.call("GET", `/v1/jobs/${job!.id}/events`)).body.events as { to: string }[];

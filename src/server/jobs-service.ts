@@ -156,12 +156,13 @@ export class JobsService {
    */
   async *logs(caller: Caller, id: string, opts: { follow: boolean; signal: AbortSignal }): AsyncIterable<LogLine> {
     let job = this.get(caller, id);
-    while (opts.follow && !job.containerId && !opts.signal.aborted) {
-      if (job.state !== "Pending" && !PLACED_STATES.has(job.state)) break;
-      await new Promise((r) => setTimeout(r, 100));
+    // Following: wait until the attempt's container runs (or the job ends without one).
+    while (opts.follow && !opts.signal.aborted && (job.state === "Pending" || job.state === "Scheduled" || job.state === "Starting")) {
+      await new Promise((r) => setTimeout(r, 50));
       job = this.store.jobs.require(id);
     }
     const archive = this.controller.opts.logs;
+    if (!PLACED_STATES.has(job.state)) await this.controller.archived(id);
     if (!PLACED_STATES.has(job.state) && archive?.has(id)) {
       yield* archive.read(id);
       return;

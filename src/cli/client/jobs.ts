@@ -108,7 +108,8 @@ export async function waitForJobs(api: ApiClient, jobs: readonly JobView[], io: 
     if (cur.state !== lastState && cur.state === "Pending" && cur.reason) io.err(`gpupool: ${cur.id} pending: ${cur.reason}\n`);
     lastState = cur.state;
     if (FINAL.has(cur.state) && seen === cur.containerId) break;
-    if (cur.containerId && cur.containerId !== seen) {
+    // A Starting job's container may not run yet: attach once it runs (or has ended).
+    if (cur.containerId && cur.containerId !== seen && cur.state !== "Starting" && cur.state !== "Scheduled") {
       for await (const l of api.lines(`/v1/jobs/${lead.id}/logs?follow=true`)) {
         const line = l as { stream: string; text: string };
         (line.stream === "stderr" ? io.err : io.out)(`${line.text}\n`);

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBusyboxImage } from "../../engines/test-support/busybox-image.js";
 import type { JobView } from "../job-view.js";
 import type { UpOptions } from "../up.js";
-import { type TestServer, testServer } from "./server.js";
+import { runCommand } from "../../cli/client/jobs.js";
+import { ADMIN, type TestServer, testServer } from "./server.js";
 
 /**
  * The end-to-end acceptance suite of `gpupool up`, run against each real engine (e2e.podman.test.ts,
@@ -55,6 +56,24 @@ describe.skipIf(opts.skip !== undefined)(`gpupool up on ${name}`, () => {
       // Podman injects the slice's CDI device (a /dev/null stand-in here); Docker gets its env only.
       if (opts.deviceNodes) expect(logs).toMatch(/^nvidia0$/m);
     });
+
+    it("gpupool run --wait streams the job's output and exits with its code, like docker run", async () => {
+      for (const code of [0, 3, 0]) {
+        const chunks = { out: "", err: "" };
+        const io = {
+          out: (x: string) => {
+            chunks.out += x;
+          },
+          err: (x: string) => {
+            chunks.err += x;
+          },
+        };
+        const flags = { server: t.server.url, token: ADMIN, wait: true, cpu: "100m", memory: "64Mi", gpu: "0.25" };
+        expect(await runCommand(BUSYBOX, ["sh", "-c", `echo to-stdout; echo to-stderr >&2; exit ${code}`], flags, io)).toBe(code);
+        expect(chunks.out).toContain("to-stdout");
+        expect(chunks.err).toContain("to-stderr");
+      }
+    }, 60_000);
 
     it("acceptance 1: four 0.25-GPU jobs run at once, each seeing only its slice; a fifth waits and starts when one finishes", async () => {
       const script = (sleep: number) => sh(`echo slice=$GPUPOOL_SLICE_ID gpu=$CUDA_VISIBLE_DEVICES; ls /dev | grep nvidia; sleep ${sleep}`);
