@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import type { NodeSpec } from "../core/node.js";
 import { queueSpec, type QueueSpec } from "../core/queue.js";
 import { isGpupoolError } from "../core/errors.js";
@@ -61,7 +60,7 @@ export interface ControllerOptions {
   readonly minCycleGapMs?: number;
   /** Where finished attempts' logs are kept; their containers are then removed. Absent: containers are kept. */
   readonly logs?: LogArchive;
-  /** How long a finished container stays after its logs are archived, in ms (default 2000). */
+  /** How long a finished container stays after its logs are archived, in ms (default 500). */
   readonly removeDelayMs?: number;
   /** Network of job containers (default "none"). */
   readonly network?: "none" | "default";
@@ -111,7 +110,7 @@ export class Controller {
     this.onClose = r;
   });
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly abort = new AbortController();
+  private readonly waits = new Set<AbortController>();
   private held: Held | null = null;
   private readonly cache = new Map<string, { u: number; job: JobRecord }>();
   private lastCycleMs = 0;
@@ -126,8 +125,6 @@ export class Controller {
     this.log = opts.log ?? quiet;
     this.now = opts.now ?? Date.now;
     this.profile = opts.profile ?? policyProfile("default");
-    // Every watched container's wait listens on this signal.
-    setMaxListeners(0, this.abort.signal);
   }
 
   /** Starts periodic cycles (call after recovery). */
@@ -427,7 +424,14 @@ export class Controller {
     const p = (async () => {
       let code: number;
       try {
-        code = await this.engine.wait(containerId, { signal: this.abort.signal });
+        // One signal per wait (close() aborts them all): a shared one would collect a listener per job.
+        const ac = new AbortController();
+        this.waits.add(ac);
+        try {
+          code = await this.engine.wait(containerId, { signal: ac.signal });
+        } finally {
+          this.waits.delete(ac);
+        }
       } catch (err) {
         if (this.closed) return;
         let state: Awaited<ReturnType<ContainerEngine["inspect"]>>;
@@ -499,7 +503,7 @@ export class Controller {
       const ok = await saved;
       if (this.saving.get(jobId) === saved) this.saving.delete(jobId);
       if (!ok) return;
-      if (!this.closed) await Promise.race([new Promise((r) => setTimeout(r, this.opts.removeDelayMs ?? 2000)), this.closing]);
+      if (!this.closed) await Promise.race([new Promise((r) => setTimeout(r, this.opts.removeDelayMs ?? 500)), this.closing]);
       // Closing: leave the container; the next start archives it again and removes it.
       if (!this.closed) await this.engine.remove(containerId).catch(() => {});
     })();
@@ -637,7 +641,7 @@ export class Controller {
     for (const t of this.timers.values()) clearTimeout(t);
     await this.running;
     await Promise.allSettled([...this.launching.values(), ...this.stopping.values()]);
-    this.abort.abort();
+    for (const ac of this.waits) ac.abort();
     await Promise.allSettled([...this.watchers.values()]);
     await Promise.allSettled([...this.archiving]);
     if (opts.removeCdi && this.opts.cdi) removeCdiSpec(this.opts.cdi.kind, this.opts.cdi.dir);

@@ -10,6 +10,8 @@ import type { ContainerEngine, LogLine } from "../engines/engine.js";
  * leave no containers behind, and their logs outlive the engine.
  */
 export class LogArchive {
+  private made = false;
+
   constructor(readonly dir: string) {}
 
   path(jobId: string): string {
@@ -22,9 +24,14 @@ export class LogArchive {
 
   /** Copies the container's logs (written whole: a temp file renamed into place). The caller removes the container. */
   async save(engine: ContainerEngine, jobId: string, containerId: string): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
     let text = "";
     for await (const l of engine.logs(containerId)) text += `${JSON.stringify({ stream: l.stream, text: l.text })}\n`;
+    // No output, no file (an earlier attempt's file goes): reading then finds nothing, as it should.
+    if (text === "") return this.remove(jobId);
+    if (!this.made) {
+      await mkdir(this.dir, { recursive: true });
+      this.made = true;
+    }
     const tmp = `${this.path(jobId)}.tmp`;
     await writeFile(tmp, text);
     await rename(tmp, this.path(jobId));
@@ -40,6 +47,6 @@ export class LogArchive {
   }
 
   async remove(jobId: string): Promise<void> {
-    await rm(this.path(jobId), { force: true });
+    if (this.has(jobId)) await rm(this.path(jobId), { force: true });
   }
 }

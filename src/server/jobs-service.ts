@@ -74,6 +74,7 @@ export class JobsService {
     return () => {
       const cap = this.store.tenants.require(caller.tenant).quotas.activeJobs;
       const replay =
+        cap !== undefined &&
         crid !== undefined &&
         this.store.db
           .prepare("SELECT 1 FROM jobs WHERE tenant = ? AND client_request_id IN (?, ?)")
