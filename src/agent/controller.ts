@@ -3,8 +3,18 @@ import { queueSpec, type QueueSpec } from "../core/queue.js";
 import { isGpupoolError } from "../core/errors.js";
 import type { ContainerEngine, ContainerSpec } from "../engines/engine.js";
 import { jobLabels } from "../engines/labels.js";
-import { DEFAULT_ISOLATION_RUNTIMES, type IsolationRuntimes, runtimeForIsolation } from "../engines/isolation.js";
-import { type CdiContainerEdits, cdiDeviceName, cdiSpecForSlices, removeCdiSpec, writeCdiSpec } from "../node/cdi.js";
+import {
+  DEFAULT_ISOLATION_RUNTIMES,
+  type IsolationRuntimes,
+  runtimeForIsolation,
+} from "../engines/isolation.js";
+import {
+  type CdiContainerEdits,
+  cdiDeviceName,
+  cdiSpecForSlices,
+  removeCdiSpec,
+  writeCdiSpec,
+} from "../node/cdi.js";
 import type { Slice } from "../node/slice.js";
 import { sliceEnv } from "../node/slice-env.js";
 import { type Held, runCycle } from "../scheduler/actions/index.js";
@@ -12,7 +22,7 @@ import type { ProfileInput } from "../scheduler/framework/profile.js";
 import { policyProfile } from "../scheduler/policies.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { inTransaction, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
-import { gangEnv } from "./gang-env.js";
+import { gangEnv, gangPort } from "./gang-env.js";
 import type { LogArchive } from "./log-archive.js";
 import { allocationGpuMilli, jobToWorkload, sliceFor, specOf } from "./workload.js";
 
@@ -85,7 +95,8 @@ export function stopIntent(store: Store, jobId: string): { kind: StopKind; reaso
     if (e.type === "stopping" && e.reason) {
       const colon = e.reason.indexOf(": ");
       const kind = e.reason.slice(0, colon) as StopKind;
-      if (kind === "cancel" || kind === "preempt" || kind === "timeout") return { kind, reason: e.reason.slice(colon + 2) };
+      if (kind === "cancel" || kind === "preempt" || kind === "timeout")
+        return { kind, reason: e.reason.slice(colon + 2) };
     }
   }
   return undefined;
@@ -164,7 +175,12 @@ export class Controller {
   /** Resolves when no cycle, launch or stop is in flight (for tests). */
   async settle(): Promise<void> {
     for (let i = 0; i < 50; i++) {
-      await Promise.all([this.running, ...this.launching.values(), ...this.stopping.values(), ...this.archiving]);
+      await Promise.all([
+        this.running,
+        ...this.launching.values(),
+        ...this.stopping.values(),
+        ...this.archiving,
+      ]);
       if (!this.running && this.launching.size === 0 && this.stopping.size === 0) return;
     }
   }
@@ -221,7 +237,10 @@ export class Controller {
       const budget = t.quotas.gpuSeconds;
       const used = usage[t.name]?.gpuSeconds ?? 0;
       if (budget !== undefined && used >= budget)
-        spent.set(t.name, `over quota: tenant ${t.name} used ${used.toFixed(1)} of its ${budget} GPU-seconds`);
+        spent.set(
+          t.name,
+          `over quota: tenant ${t.name} used ${used.toFixed(1)} of its ${budget} GPU-seconds`,
+        );
     }
     const out: JobRecord[] = [];
     for (const r of rows) {
@@ -268,7 +287,12 @@ export class Controller {
     });
     this.held = result.held;
     if (result.evict.length > 0) {
-      for (const e of result.evict) void this.stopJob(e.workloadId, "preempt", `${e.reason === "preempt" ? "preempted" : "reclaimed"} by ${e.by}`);
+      for (const e of result.evict)
+        void this.stopJob(
+          e.workloadId,
+          "preempt",
+          `${e.reason === "preempt" ? "preempted" : "reclaimed"} by ${e.by}`,
+        );
       this.noteReasons([
         ...result.bind.map((a) => [a.workloadId, "waiting for preempted jobs to free their slices"] as const),
         ...result.pending,
@@ -337,7 +361,13 @@ export class Controller {
     if (job.gang && spec.rank !== undefined) {
       Object.assign(
         env,
-        gangEnv({ rank: spec.rank, worldSize: spec.replicas, masterAddr: "127.0.0.1", masterPort: spec.masterPort, gangId: job.gang }),
+        gangEnv({
+          rank: spec.rank,
+          worldSize: spec.replicas,
+          masterAddr: "127.0.0.1",
+          masterPort: spec.masterPort ?? gangPort(job.gang),
+          gangId: job.gang,
+        }),
       );
     }
     Object.assign(env, spec.env);
@@ -345,7 +375,11 @@ export class Controller {
     // Last, so nothing a job sets (specs refuse these names anyway) can widen its devices.
     if (slice && !this.opts.cdi) Object.assign(env, sliceEnv(slice));
     else if (!slice) env.NVIDIA_VISIBLE_DEVICES = "void";
-    const runtime = runtimeForIsolation(spec.isolation, this.opts.isolation ?? DEFAULT_ISOLATION_RUNTIMES, this.opts.runtimes);
+    const runtime = runtimeForIsolation(
+      spec.isolation,
+      this.opts.isolation ?? DEFAULT_ISOLATION_RUNTIMES,
+      this.opts.runtimes,
+    );
     const simulated = slice ? this.opts.node.gpus.some((g) => g.simulated) : false;
     return {
       name: `gpupool-${job.id}-${job.attempts}`,
@@ -355,7 +389,7 @@ export class Controller {
       labels: jobLabels(this.opts.instanceId, job.id, job.attempts, job.tenant),
       cpuMilli: spec.cpuMilli,
       memoryMiB: spec.memoryMiB,
-      network: this.opts.network ?? "none",
+      network: this.networkFor(job, spec.isolation),
       ...(runtime ? { runtime } : {}),
       stopGraceSeconds: spec.stopGraceSeconds,
       ...(slice
@@ -363,11 +397,25 @@ export class Controller {
             gpus: {
               cdi: this.opts.cdi ? [cdiDeviceName(this.opts.cdi.kind, slice.id)] : [],
               // Simulated GPUs have no NVIDIA runtime to take a DeviceRequest: env only on Docker.
-              uuids: this.opts.cdi || simulated ? [] : job.allocation!.gpus.map((g) => this.opts.node.gpus[g.index]?.uuid ?? ""),
+              uuids:
+                this.opts.cdi || simulated
+                  ? []
+                  : job.allocation!.gpus.map((g) => this.opts.node.gpus[g.index]?.uuid ?? ""),
             },
           }
         : {}),
     };
+  }
+
+  /**
+   * Members of a multi-member gang share the host's network so they meet at MASTER_ADDR=127.0.0.1
+   * (NCCL/torchrun/Horovod rendezvous); everything else gets the configured network (default none).
+   * A sandboxed gang stays off the network: gVisor here runs only with network=none.
+   */
+  private networkFor(job: JobRecord, isolation: string): "none" | "default" | "host" {
+    const spec = specOf(job);
+    if (job.gang && spec.replicas > 1 && isolation !== "sandbox") return "host";
+    return this.opts.network ?? "none";
   }
 
   private async launch(jobId: string): Promise<void> {
@@ -379,7 +427,10 @@ export class Controller {
         this.slices.set(jobId, slice);
         this.writeCdi();
       }
-      job = this.store.jobs.transition(jobId, "Starting", { from: "Scheduled", reason: "creating the container" });
+      job = this.store.jobs.transition(jobId, "Starting", {
+        from: "Scheduled",
+        reason: "creating the container",
+      });
       const spec = this.containerSpec(job, slice);
       try {
         containerId = await this.engine.create(spec);
@@ -391,7 +442,11 @@ export class Controller {
       }
       this.store.jobs.recordContainer(jobId, containerId);
       await this.engine.start(containerId);
-      this.store.jobs.transition(jobId, "Running", { from: "Starting", containerId, reason: "container started" });
+      this.store.jobs.transition(jobId, "Running", {
+        from: "Starting",
+        containerId,
+        reason: "container started",
+      });
       this.watch(jobId, containerId);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
@@ -441,7 +496,10 @@ export class Controller {
           state = { status: "running" } as typeof state; // the engine is unreachable: keep watching, do not guess
         }
         if (state && state.status !== "exited" && state.status !== "dead") {
-          this.log.warn({ job: jobId, err: String(err) }, "lost the wait on a running container; re-watching");
+          this.log.warn(
+            { job: jobId, err: String(err) },
+            "lost the wait on a running container; re-watching",
+          );
           this.clearTimer(jobId);
           setTimeout(() => {
             if (!this.closed) this.watch(jobId, containerId);
@@ -468,15 +526,20 @@ export class Controller {
     const state = code === 0 ? undefined : await this.engine.inspect(containerId).catch(() => undefined);
     let job = this.store.jobs.get(jobId);
     if (!job || !PLACED_STATES.has(job.state)) return;
-    if (job.state === "Starting") job = this.store.jobs.transition(jobId, "Running", { containerId, reason: "container found running" });
+    if (job.state === "Starting")
+      job = this.store.jobs.transition(jobId, "Running", { containerId, reason: "container found running" });
     const intent = stopIntent(this.store, jobId);
     if (intent) {
       await this.finishStop(job, intent.kind, intent.reason, code);
       return;
     }
     this.meter(job);
-    const reason = code === 0 ? "exited 0" : state?.oomKilled ? `OOM-killed (exit ${code})` : `exit code ${code}`;
-    const after = this.store.jobs.transition(jobId, code === 0 ? "Succeeded" : "Failed", { exitCode: code, reason });
+    const reason =
+      code === 0 ? "exited 0" : state?.oomKilled ? `OOM-killed (exit ${code})` : `exit code ${code}`;
+    const after = this.store.jobs.transition(jobId, code === 0 ? "Succeeded" : "Failed", {
+      exitCode: code,
+      reason,
+    });
     this.release(jobId);
     if (code !== 0) this.retry(after);
     this.kick();
@@ -503,7 +566,8 @@ export class Controller {
       const ok = await saved;
       if (this.saving.get(jobId) === saved) this.saving.delete(jobId);
       if (!ok) return;
-      if (!this.closed) await Promise.race([new Promise((r) => setTimeout(r, this.opts.removeDelayMs ?? 500)), this.closing]);
+      if (!this.closed)
+        await Promise.race([new Promise((r) => setTimeout(r, this.opts.removeDelayMs ?? 500)), this.closing]);
       // Closing: leave the container; the next start archives it again and removes it.
       if (!this.closed) await this.engine.remove(containerId).catch(() => {});
     })();
@@ -538,7 +602,8 @@ export class Controller {
   /** Requeues a failed job under restart policy OnFailure, with exponential backoff. */
   retry(job: JobRecord): void {
     const spec = specOf(job);
-    if (job.state !== "Failed" || spec.restartPolicy !== "OnFailure" || job.attempts > spec.backoffLimit) return;
+    if (job.state !== "Failed" || spec.restartPolicy !== "OnFailure" || job.attempts > spec.backoffLimit)
+      return;
     const delay = Math.min(300, spec.backoffSeconds * 2 ** Math.max(0, job.attempts - 1));
     const old = job.containerId;
     this.store.jobs.transition(job.id, "Pending", {
@@ -598,7 +663,12 @@ export class Controller {
   }
 
   /** Records the end of a stopped job: Cancelled, Failed (timeout), or Preempted and requeued. */
-  private async finishStop(job: JobRecord, kind: StopKind, reason: string, exitCode: number | undefined): Promise<void> {
+  private async finishStop(
+    job: JobRecord,
+    kind: StopKind,
+    reason: string,
+    exitCode: number | undefined,
+  ): Promise<void> {
     const jobId = job.id;
     this.meter(job);
     const code = exitCode === undefined ? {} : { exitCode };
@@ -612,7 +682,10 @@ export class Controller {
         if (job.containerId) await this.archive(jobId, job.containerId);
         break;
       case "preempt": {
-        this.store.jobs.transition(jobId, "Preempted", { reason: exitCode === undefined ? reason : `${reason} (exit ${exitCode})`, ...code });
+        this.store.jobs.transition(jobId, "Preempted", {
+          reason: exitCode === undefined ? reason : `${reason} (exit ${exitCode})`,
+          ...code,
+        });
         if (job.containerId) await this.engine.remove(job.containerId).catch(() => {});
         this.store.jobs.transition(jobId, "Pending", { from: "Preempted", reason: `requeued (${reason})` });
         break;

@@ -3,6 +3,20 @@
  * gang gets the same WORLD_SIZE, MASTER_ADDR and MASTER_PORT and its own RANK. On one host every
  * member is local, so LOCAL_RANK = RANK and the node rank is 0.
  */
+/** Gangs rendezvous on ports 29500-31499: a gang's own port unless it asked for one. */
+export const GANG_PORT_BASE = 29_500;
+export const GANG_PORT_SPAN = 2_000;
+
+/**
+ * The MASTER_PORT of a gang that did not choose one: stable for the gang (every member and every
+ * restart agree) and spread over GANG_PORT_SPAN ports, since gangs share the host's network.
+ */
+export function gangPort(gangId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < gangId.length; i++) h = Math.imul(h ^ gangId.charCodeAt(i), 0x01000193) >>> 0;
+  return GANG_PORT_BASE + (h % GANG_PORT_SPAN);
+}
+
 export function gangEnv(opts: {
   readonly rank: number;
   readonly worldSize: number;

@@ -56,6 +56,14 @@ describe("dockerCreateBody", () => {
     expect(host).not.toHaveProperty("Runtime");
   });
 
+  it("joins the host's network for gang members", () => {
+    const host = dockerCreateBody({ name: "x", image: "i", network: "host" }).HostConfig as Record<
+      string,
+      unknown
+    >;
+    expect(host.NetworkMode).toBe("host");
+  });
+
   it("refuses CDI-only GPUs: Docker 20.10 cannot attach CDI devices", () => {
     expect(() =>
       dockerCreateBody({ name: "x", image: "i", gpus: { cdi: ["nvidia.com/gpu=0"], uuids: [] } }),

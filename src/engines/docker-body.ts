@@ -9,7 +9,7 @@ import { type ContainerSpec, DEFAULT_STOP_GRACE_SECONDS, STOP_SIGNAL, mibToBytes
  */
 export function dockerCreateBody(spec: ContainerSpec): Record<string, unknown> {
   const hostConfig: Record<string, unknown> = {
-    NetworkMode: (spec.network ?? "none") === "none" ? "none" : "default",
+    NetworkMode: spec.network ?? "none",
     Init: false,
     AutoRemove: false,
     RestartPolicy: { Name: "no" },

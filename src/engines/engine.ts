@@ -54,8 +54,11 @@ export interface ContainerSpec {
   readonly cpuMilli?: number;
   /** Memory limit in MiB, swap included (no swap beyond it); absent or 0 = unlimited. */
   readonly memoryMiB?: number;
-  /** "none" (default): loopback only. "default": the engine's default network. */
-  readonly network?: "none" | "default";
+  /**
+   * "none" (default): loopback only. "default": the engine's default network. "host": the host's
+   * network namespace (gang members on one host meet on its loopback, as NCCL/torchrun expect).
+   */
+  readonly network?: "none" | "default" | "host";
   /** OCI runtime name, one of EngineInfo.runtimes (e.g. "runsc"); absent = the engine's default (runc). */
   readonly runtime?: string;
   readonly gpus?: GpuDevices;

@@ -40,6 +40,13 @@ describe("podmanCreateBody", () => {
     });
   });
 
+  it("joins the host's network namespace for gang members, and the default network when asked", () => {
+    expect(podmanCreateBody({ name: "x", image: "i", network: "host" }, []).netns).toEqual({
+      nsmode: "host",
+    });
+    expect(podmanCreateBody({ name: "x", image: "i", network: "default" }, [])).not.toHaveProperty("netns");
+  });
+
   it("refuses UUID-only GPUs: Podman's API enforces devices through CDI", () => {
     expect(() =>
       podmanCreateBody({ name: "x", image: "i", gpus: { cdi: [], uuids: ["GPU-a"] } }, []),

@@ -37,7 +37,8 @@ export function podmanCreateBody(spec: ContainerSpec, rlimits: readonly Rlimit[]
     r_limits: rlimits.map((r) => ({ type: r.type, soft: r.soft, hard: r.hard })),
   };
   if (spec.command) body.command = [...spec.command];
-  if ((spec.network ?? "none") === "none") body.netns = { nsmode: "none" };
+  const network = spec.network ?? "none";
+  if (network === "none" || network === "host") body.netns = { nsmode: network };
   const limits: Record<string, unknown> = {};
   if (spec.memoryMiB && spec.memoryMiB > 0) {
     const bytes = mibToBytes(spec.memoryMiB);

@@ -19,9 +19,15 @@ const quantity = z.union([z.string().max(64), z.number().finite()]);
 
 export const jobSpecSchema = z.strictObject({
   name: z.string().regex(NAME, "must be 1-63 of a-z, 0-9, '-' and '.', starting and ending alphanumeric"),
-  image: z.string().min(1).max(512).regex(/^[^\s]+$/, "must not contain whitespace"),
+  image: z
+    .string()
+    .min(1)
+    .max(512)
+    .regex(/^[^\s]+$/, "must not contain whitespace"),
   command: z.array(z.string().max(65_536)).max(1024).optional(),
-  env: z.record(z.string().regex(ENV_NAME, "environment names are letters, digits and _"), z.string().max(65_536)).optional(),
+  env: z
+    .record(z.string().regex(ENV_NAME, "environment names are letters, digits and _"), z.string().max(65_536))
+    .optional(),
   /** CPU limit, e.g. 500m or 2 (default 1). */
   cpu: quantity.optional(),
   /** Memory limit, e.g. 512Mi or 4Gi (default 512Mi). */
@@ -47,7 +53,11 @@ export const jobSpecSchema = z.strictObject({
   /** First retry delay in seconds, doubling per retry, capped at 300 (default 10). */
   backoffSeconds: z.number().min(0).max(3600).optional(),
   /** Wall-clock limit of one attempt in seconds. */
-  timeoutSeconds: z.number().positive().max(30 * 86_400).optional(),
+  timeoutSeconds: z
+    .number()
+    .positive()
+    .max(30 * 86_400)
+    .optional(),
   /** Seconds between SIGTERM and SIGKILL when stopped or preempted (default 10). */
   stopGraceSeconds: z.number().int().min(0).max(3600).optional(),
   /** A gang: N members placed all-or-nothing, each with RANK/WORLD_SIZE/MASTER_ADDR… (default 1). */
@@ -79,7 +89,8 @@ export interface NormalizedSpec {
   readonly timeoutSeconds?: number;
   readonly stopGraceSeconds: number;
   readonly replicas: number;
-  readonly masterPort: number;
+  /** The gang's rendezvous port; absent: one derived from the gang id (agent/gang-env.ts). */
+  readonly masterPort?: number;
   readonly preemptible: boolean;
   /** Gang members only: this member's rank (0-based). */
   readonly rank?: number;
@@ -115,12 +126,17 @@ function gpuRequest(s: JobSpecInput): GpuRequest {
   if (kinds > 1) throw invalid("spec.gpus", "give one of gpus (whole GPUs), gpu/gpuMemory (a share) or mig");
   if (s.gpus !== undefined) return { kind: "whole", count: s.gpus };
   if (s.mig !== undefined) {
-    if (!/^\d+g\.\d+gb(\+me)?$/.test(s.mig)) throw invalid("spec.mig", `"${s.mig}" is not a MIG profile like 1g.10gb`);
+    if (!/^\d+g\.\d+gb(\+me)?$/.test(s.mig))
+      throw invalid("spec.mig", `"${s.mig}" is not a MIG profile like 1g.10gb`);
     return { kind: "mig", profile: s.mig };
   }
   if (share) {
-    const milli = s.gpu === undefined ? 1000 : field("spec.gpu", () => parseGpuShareMilli(s.gpu as string | number));
-    const memoryMiB = s.gpuMemory === undefined ? 0 : field("spec.gpuMemory", () => parseMemoryMiB(s.gpuMemory as string | number));
+    const milli =
+      s.gpu === undefined ? 1000 : field("spec.gpu", () => parseGpuShareMilli(s.gpu as string | number));
+    const memoryMiB =
+      s.gpuMemory === undefined
+        ? 0
+        : field("spec.gpuMemory", () => parseMemoryMiB(s.gpuMemory as string | number));
     return { kind: "share", milli, memoryMiB };
   }
   return { kind: "none" };
@@ -139,16 +155,23 @@ export function normalizeSpec(input: unknown): NormalizedSpec {
   );
   for (const name of Object.keys(s.env ?? {})) {
     if (RESERVED_ENV.test(name))
-      throw invalid(`spec.env.${name}`, "is set by gpupool from the job's slice (NVIDIA_*, CUDA_VISIBLE_DEVICES, CUDA_MPS_*, GPUPOOL_*)");
+      throw invalid(
+        `spec.env.${name}`,
+        "is set by gpupool from the job's slice (NVIDIA_*, CUDA_VISIBLE_DEVICES, CUDA_MPS_*, GPUPOOL_*)",
+      );
   }
   const gpu = gpuRequest(s);
   if (gpu.kind === "mig") {
     const models = gpuModels.length > 0 ? gpuModels : GPU_MODELS.map((m) => m.name);
     const ok = models.some((m) => requireGpuModel(m).migProfiles.some((p) => p.name === gpu.profile));
     if (!ok)
-      throw new GpupoolError("GP_UNKNOWN_MIG_PROFILE", `spec.mig: no allowed GPU model offers MIG profile ${gpu.profile}`, {
-        path: "spec.mig",
-      });
+      throw new GpupoolError(
+        "GP_UNKNOWN_MIG_PROFILE",
+        `spec.mig: no allowed GPU model offers MIG profile ${gpu.profile}`,
+        {
+          path: "spec.mig",
+        },
+      );
   }
   const replicas = s.replicas ?? 1;
   return {
@@ -157,7 +180,8 @@ export function normalizeSpec(input: unknown): NormalizedSpec {
     ...(s.command ? { command: s.command } : {}),
     env: s.env ?? {},
     cpuMilli: s.cpu === undefined ? 1000 : field("spec.cpu", () => parseCpuMilli(s.cpu as string | number)),
-    memoryMiB: s.memory === undefined ? 512 : field("spec.memory", () => parseMemoryMiB(s.memory as string | number)),
+    memoryMiB:
+      s.memory === undefined ? 512 : field("spec.memory", () => parseMemoryMiB(s.memory as string | number)),
     gpu,
     gpuModels,
     isolation: s.isolation ?? "container",
@@ -168,7 +192,7 @@ export function normalizeSpec(input: unknown): NormalizedSpec {
     ...(s.timeoutSeconds !== undefined ? { timeoutSeconds: s.timeoutSeconds } : {}),
     stopGraceSeconds: s.stopGraceSeconds ?? 10,
     replicas,
-    masterPort: s.masterPort ?? 29_500,
+    ...(s.masterPort !== undefined ? { masterPort: s.masterPort } : {}),
     preemptible: s.preemptible ?? true,
   };
 }
