@@ -23,14 +23,29 @@ describe("nvidiaDriverEdits", () => {
   }
 
   it("takes the top-level containerEdits of the generated spec", async () => {
-    const edits = { env: ["NVIDIA_CTK_LIBCUDA_DIR=/usr/lib/x86_64-linux-gnu"], mounts: [{ hostPath: "/usr/lib/libcuda.so.1", containerPath: "/usr/lib/libcuda.so.1", options: ["ro", "bind"] }] };
-    const bin = await ctk(`[ "$1 $2 $3" = "cdi generate --format=json" ] || exit 9; echo '${JSON.stringify({ cdiVersion: "0.5.0", kind: "nvidia.com/gpu", devices: [], containerEdits: edits })}'`);
+    const edits = {
+      env: ["NVIDIA_CTK_LIBCUDA_DIR=/usr/lib/x86_64-linux-gnu"],
+      mounts: [
+        {
+          hostPath: "/usr/lib/libcuda.so.1",
+          containerPath: "/usr/lib/libcuda.so.1",
+          options: ["ro", "bind"],
+        },
+      ],
+    };
+    const bin = await ctk(
+      `[ "$1 $2 $3" = "cdi generate --format=json" ] || exit 9; echo '${JSON.stringify({ cdiVersion: "0.5.0", kind: "nvidia.com/gpu", devices: [], containerEdits: edits })}'`,
+    );
     expect(await nvidiaDriverEdits({ PATH: bin })).toEqual({ edits });
   });
 
   it("says why when nvidia-ctk is missing, fails or prints garbage", async () => {
-    expect((await nvidiaDriverEdits({ PATH: join(dir, "none") })).problem).toMatch(/nvidia-ctk is not installed/);
-    expect((await nvidiaDriverEdits({ PATH: await ctk("echo boom >&2; exit 3") })).problem).toMatch(/failed \(3\): boom/);
+    expect((await nvidiaDriverEdits({ PATH: join(dir, "none") })).problem).toMatch(
+      /nvidia-ctk is not installed/,
+    );
+    expect((await nvidiaDriverEdits({ PATH: await ctk("echo boom >&2; exit 3") })).problem).toMatch(
+      /failed \(3\): boom/,
+    );
     expect((await nvidiaDriverEdits({ PATH: await ctk("echo not-json") })).problem).toMatch(/not JSON/);
   });
 });

@@ -25,7 +25,8 @@ export class LogArchive {
   /** Copies the container's logs (written whole: a temp file renamed into place). The caller removes the container. */
   async save(engine: ContainerEngine, jobId: string, containerId: string): Promise<void> {
     let text = "";
-    for await (const l of engine.logs(containerId)) text += `${JSON.stringify({ stream: l.stream, text: l.text })}\n`;
+    for await (const l of engine.logs(containerId))
+      text += `${JSON.stringify({ stream: l.stream, text: l.text })}\n`;
     // No output, no file (an earlier attempt's file goes): reading then finds nothing, as it should.
     if (text === "") return this.remove(jobId);
     if (!this.made) {
@@ -38,7 +39,10 @@ export class LogArchive {
   }
 
   async *read(jobId: string): AsyncIterable<LogLine> {
-    const lines = createInterface({ input: createReadStream(this.path(jobId)), crlfDelay: Number.POSITIVE_INFINITY });
+    const lines = createInterface({
+      input: createReadStream(this.path(jobId)),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
     for await (const line of lines) {
       if (!line) continue;
       const l = JSON.parse(line) as { stream: "stdout" | "stderr"; text: string };

@@ -12,7 +12,13 @@ import { recover } from "./recover.js";
 /** Start-up reconciliation after a crash, case by case, over the fake engine and an in-memory store. */
 
 const node = inventoryToNodeSpec(simulateGpus("1xA100-80GB"), { name: "n", cpuMilli: 2000, memoryMiB: 4096 });
-const alloc = (id: string): Allocation => ({ workloadId: id, node: "n", cpuMilli: 100, memoryMiB: 64, gpus: [{ index: 0, milli: 250, memoryMiB: 0 }] });
+const alloc = (id: string): Allocation => ({
+  workloadId: id,
+  node: "n",
+  cpuMilli: 100,
+  memoryMiB: 64,
+  gpus: [{ index: 0, milli: 250, memoryMiB: 0 }],
+});
 
 describe("recover", () => {
   let controller: Controller | undefined;
@@ -27,7 +33,15 @@ describe("recover", () => {
     const instance = store.instanceId();
     controller = new Controller({ store, engine, node, instanceId: instance });
     const job = (name: string, command: string[]) => {
-      const spec = normalizeSpec({ name, image: "localhost/busybox:latest", command, gpu: 0.25, cpu: "100m", memory: "64Mi", stopGraceSeconds: 1 });
+      const spec = normalizeSpec({
+        name,
+        image: "localhost/busybox:latest",
+        command,
+        gpu: 0.25,
+        cpu: "100m",
+        memory: "64Mi",
+        stopGraceSeconds: 1,
+      });
       return store.jobs.submit("t", { name, spec: spec as unknown as Record<string, unknown> }).job;
     };
     /** A job brought to Running with a container of its current attempt running `command`. */
@@ -35,7 +49,12 @@ describe("recover", () => {
       const j = job(name, command);
       store.jobs.transition(j.id, "Scheduled", { node: "n", allocation: alloc(j.id) });
       const started = store.jobs.transition(j.id, "Starting");
-      const id = await engine.create({ name: `c-${name}`, image: "localhost/busybox:latest", command, labels: jobLabels(instance, j.id, started.attempts, "t") });
+      const id = await engine.create({
+        name: `c-${name}`,
+        image: "localhost/busybox:latest",
+        command,
+        labels: jobLabels(instance, j.id, started.attempts, "t"),
+      });
       await engine.start(id);
       store.jobs.transition(j.id, "Running", { containerId: id });
       return { job: j, containerId: id };
@@ -52,8 +71,16 @@ describe("recover", () => {
     await w.engine.remove(lost.containerId);
     const scheduled = w.job("scheduled", ["true"]);
     w.store.jobs.transition(scheduled.id, "Scheduled", { node: "n", allocation: alloc(scheduled.id) });
-    const orphan = await w.engine.create({ name: "orphan", image: "localhost/busybox:latest", labels: jobLabels(w.instance, "j-unknown", 1, "t") });
-    const foreign = await w.engine.create({ name: "foreign", image: "localhost/busybox:latest", labels: jobLabels("another-instance", "j-x", 1, "t") });
+    const orphan = await w.engine.create({
+      name: "orphan",
+      image: "localhost/busybox:latest",
+      labels: jobLabels(w.instance, "j-unknown", 1, "t"),
+    });
+    const foreign = await w.engine.create({
+      name: "foreign",
+      image: "localhost/busybox:latest",
+      labels: jobLabels("another-instance", "j-x", 1, "t"),
+    });
 
     const report = await recover(w.store, w.engine, controller!, w.instance);
     expect(report.adopted).toEqual([live.job.id]);
@@ -73,7 +100,11 @@ describe("recover", () => {
     await w.engine.wait(r.containerId);
     w.store.jobs.note(r.job.id, "stopping", "cancel: stopped by t");
     await recover(w.store, w.engine, controller!, w.instance);
-    expect(w.store.jobs.get(r.job.id)).toMatchObject({ state: "Cancelled", reason: "stopped by t", exitCode: 143 });
+    expect(w.store.jobs.get(r.job.id)).toMatchObject({
+      state: "Cancelled",
+      reason: "stopped by t",
+      exitCode: 143,
+    });
   });
 
   it("a preemption under way when gpupool died is re-issued and the job requeued", async () => {
@@ -93,7 +124,16 @@ describe("recover", () => {
   it("a failed attempt whose retry was not recorded before the crash is retried; one out of retries is not", async () => {
     const w = await world();
     const mk = (name: string, attempts: number) => {
-      const spec = normalizeSpec({ name, image: "localhost/busybox:latest", command: ["true"], cpu: "100m", memory: "64Mi", restartPolicy: "OnFailure", backoffLimit: 1, backoffSeconds: 0 });
+      const spec = normalizeSpec({
+        name,
+        image: "localhost/busybox:latest",
+        command: ["true"],
+        cpu: "100m",
+        memory: "64Mi",
+        restartPolicy: "OnFailure",
+        backoffLimit: 1,
+        backoffSeconds: 0,
+      });
       let j = w.store.jobs.submit("t", { name, spec: spec as unknown as Record<string, unknown> }).job;
       for (let a = 0; a < attempts; a++) {
         if (a > 0) w.store.jobs.transition(j.id, "Pending");

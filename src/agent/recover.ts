@@ -19,7 +19,12 @@ export interface RecoveryReport {
   readonly removedContainers: string[];
 }
 
-export async function recover(store: Store, engine: ContainerEngine, controller: Controller, instanceId: string): Promise<RecoveryReport> {
+export async function recover(
+  store: Store,
+  engine: ContainerEngine,
+  controller: Controller,
+  instanceId: string,
+): Promise<RecoveryReport> {
   const report: RecoveryReport = { adopted: [], finished: [], requeued: [], removedContainers: [] };
   const containers = await engine.list(instanceFilter(instanceId));
   const byJob = new Map<string, ContainerSummary[]>();
@@ -58,7 +63,10 @@ export async function recover(store: Store, engine: ContainerEngine, controller:
     }
     if (job.state === "Starting") {
       if (job.containerId !== current.id) store.jobs.recordContainer(job.id, current.id);
-      store.jobs.transition(job.id, "Running", { containerId: current.id, reason: "container adopted after restart" });
+      store.jobs.transition(job.id, "Running", {
+        containerId: current.id,
+        reason: "container adopted after restart",
+      });
     } else {
       store.jobs.note(job.id, "adopted", `container ${current.id} adopted after restart`);
     }

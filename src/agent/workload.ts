@@ -58,7 +58,13 @@ export function sliceFor(jobId: string, alloc: Allocation, node: NodeSpec): Slic
     };
   }
   if (alloc.gpus.length === 1 && first.milli < 1000) {
-    return { kind: "timeslice", id: jobId, gpu: ref(first.index), memoryLimitMiB: first.memoryMiB, policy: "warn" };
+    return {
+      kind: "timeslice",
+      id: jobId,
+      gpu: ref(first.index),
+      memoryLimitMiB: first.memoryMiB,
+      policy: "warn",
+    };
   }
   return { kind: "whole", id: jobId, gpus: alloc.gpus.map((g) => ref(g.index)) };
 }

@@ -4,7 +4,14 @@ import { ADMIN, type TestServer, testServer } from "./test-support/server.js";
 /** The API in-process over the fake engine: jobs, errors, idempotency, tenants and quotas. */
 
 const BUSYBOX = "localhost/busybox:latest";
-const spec = (name: string, extra: Record<string, unknown> = {}) => ({ name, image: BUSYBOX, cpu: "100m", memory: "64Mi", stopGraceSeconds: 1, ...extra });
+const spec = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  image: BUSYBOX,
+  cpu: "100m",
+  memory: "64Mi",
+  stopGraceSeconds: 1,
+  ...extra,
+});
 
 describe("gpupool API (fake engine)", () => {
   let t: TestServer;
@@ -23,7 +30,10 @@ describe("gpupool API (fake engine)", () => {
     for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
       for (const method of Object.keys(ops).filter((k) => k !== "parameters")) {
         const url = path.replace(/\{(\w+)\}/g, ":$1");
-        expect(t.server.app.hasRoute({ method: method.toUpperCase() as "GET", url }), `${method} ${path}`).toBe(true);
+        expect(
+          t.server.app.hasRoute({ method: method.toUpperCase() as "GET", url }),
+          `${method} ${path}`,
+        ).toBe(true);
       }
     }
     const m = await t.server.app.inject({ url: "/metrics" });
@@ -31,7 +41,11 @@ describe("gpupool API (fake engine)", () => {
     expect(m.body).toMatch(/^gpupool_jobs\{state="Pending"\} \d+$/m);
     const r = await t.server.app.inject({ url: "/v1/jobs" });
     expect(r.statusCode).toBe(401);
-    expect(JSON.parse(r.body)).toMatchObject({ code: "GP_UNAUTHORIZED", statusCode: 401, error: "Unauthorized" });
+    expect(JSON.parse(r.body)).toMatchObject({
+      code: "GP_UNAUTHORIZED",
+      statusCode: 401,
+      error: "Unauthorized",
+    });
   });
 
   it("runs a job to Succeeded with its logs, events and slice environment", async () => {
@@ -43,11 +57,14 @@ describe("gpupool API (fake engine)", () => {
     expect(logs).toContain(`GPUPOOL_SLICE_ID=${job!.id}`);
     expect(logs).toContain("GPUPOOL_SIMULATED=1");
     // The container goes once its logs are archived under the data dir; the logs stay readable.
-    for (let i = 0; i < 100 && (await t.server.engine.inspect(done.containerId!)); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (await t.server.engine.inspect(done.containerId!)); i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect(await t.server.engine.inspect(done.containerId!)).toBeUndefined();
     expect(await t.logs(job!.id)).toContain("hi");
     const events = (await t.call("GET", `/v1/jobs/${job!.id}/events`)).body.events as { to: string }[];
-    expect(events.map((e) => e.to)).toEqual(expect.arrayContaining(["Pending", "Scheduled", "Starting", "Running", "Succeeded"]));
+    expect(events.map((e) => e.to)).toEqual(
+      expect.arrayContaining(["Pending", "Scheduled", "Starting", "Running", "Succeeded"]),
+    );
   });
 
   it("rejects bad specs with 400 and a stable code naming the field", async () => {
@@ -119,7 +136,12 @@ describe("gpupool API (fake engine)", () => {
     const [first] = await t.submit(spec("q1", { gpu: 0.25, command: ["sleep", "30"] }), q);
     await t.until(first!.id, (j) => j.state === "Running", 10_000, q);
     const [second] = await t.submit(spec("q2", { gpu: 0.25, command: ["true"] }), q);
-    const waiting = await t.until(second!.id, (j) => j.state === "Pending" && (j.reason ?? "").includes("over quota"), 10_000, q);
+    const waiting = await t.until(
+      second!.id,
+      (j) => j.state === "Pending" && (j.reason ?? "").includes("over quota"),
+      10_000,
+      q,
+    );
     expect(waiting.reason).toMatch(/over quota: queue small limit gpu 250m/);
     await t.call("POST", `/v1/jobs/${first!.id}/stop`, {}, q);
     await t.until(second!.id, (j) => j.state === "Succeeded", 10_000, q);
@@ -131,20 +153,39 @@ describe("gpupool API (fake engine)", () => {
     const over = await t.call("POST", "/v1/jobs", spec("c2", { command: ["true"] }), capped);
     expect([over.status, over.body.code]).toEqual([429, "GP_QUOTA_EXCEEDED"]);
     // A retry of the accepted submission is still answered (idempotency beats the cap).
-    const again = await t.call("POST", "/v1/jobs", spec("c1", { command: ["sleep", "30"], clientRequestId: "c1" }), capped);
+    const again = await t.call(
+      "POST",
+      "/v1/jobs",
+      spec("c1", { command: ["sleep", "30"], clientRequestId: "c1" }),
+      capped,
+    );
     expect(again.status).toBe(200);
 
     const broke = await t.tenant("broke", { gpuSeconds: 0 });
     const [gpuJob] = await t.submit(spec("g", { gpu: 0.25, command: ["true"] }), broke);
     const [cpuJob] = await t.submit(spec("c", { command: ["true"] }), broke);
     await t.until(cpuJob!.id, (j) => j.state === "Succeeded", 10_000, broke);
-    const waiting = await t.until(gpuJob!.id, (j) => j.state === "Pending" && (j.reason ?? "").includes("GPU-seconds"), 10_000, broke);
+    const waiting = await t.until(
+      gpuJob!.id,
+      (j) => j.state === "Pending" && (j.reason ?? "").includes("GPU-seconds"),
+      10_000,
+      broke,
+    );
     expect(waiting.reason).toBe("over quota: tenant broke used 0.0 of its 0 GPU-seconds");
 
-    const bad = await t.call("POST", "/v1/tenants", { name: "greedy", quotas: { gpuMilli: 500, guarantee: { gpuMilli: 1000 } } });
+    const bad = await t.call("POST", "/v1/tenants", {
+      name: "greedy",
+      quotas: { gpuMilli: 500, guarantee: { gpuMilli: 1000 } },
+    });
     expect([bad.status, bad.body.code]).toEqual([400, "GP_INVALID_SPEC"]);
-    expect((await t.call("GET", "/v1/tenants")).body.tenants.map((x: { name: string }) => x.name)).not.toContain("greedy");
-    const ok = await t.call("PUT", "/v1/tenants/broke/quotas", { gpuSeconds: 1000, guarantee: { gpuMilli: 250 }, weight: 2 });
+    expect(
+      (await t.call("GET", "/v1/tenants")).body.tenants.map((x: { name: string }) => x.name),
+    ).not.toContain("greedy");
+    const ok = await t.call("PUT", "/v1/tenants/broke/quotas", {
+      gpuSeconds: 1000,
+      guarantee: { gpuMilli: 250 },
+      weight: 2,
+    });
     expect(ok.status).toBe(200);
     await t.until(gpuJob!.id, (j) => j.state === "Succeeded", 10_000, broke);
   });

@@ -35,7 +35,10 @@ const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
 });
 const logsQuery = z.strictObject({ follow: z.enum(["true", "false", "1", "0"]).optional() });
-const eventsQuery = z.strictObject({ after: z.coerce.number().int().min(0).optional(), limit: z.coerce.number().int().min(1).max(10_000).optional() });
+const eventsQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
 /** A tenant's quotas: limits (gpuMilli, cpuMilli: what it may hold at once), a guarantee and weight for its queue, budgets. */
 const quotaSchema = z.strictObject({
   gpuMilli: z.number().int().min(0).optional(),
@@ -43,7 +46,12 @@ const quotaSchema = z.strictObject({
   memoryMiB: z.number().int().min(0).optional(),
   activeJobs: z.number().int().min(0).optional(),
   gpuSeconds: z.number().min(0).optional(),
-  guarantee: z.strictObject({ gpuMilli: z.number().int().min(0).optional(), cpuMilli: z.number().int().min(0).optional() }).optional(),
+  guarantee: z
+    .strictObject({
+      gpuMilli: z.number().int().min(0).optional(),
+      cpuMilli: z.number().int().min(0).optional(),
+    })
+    .optional(),
   weight: z.number().positive().max(1000).optional(),
 });
 const tenantBody = z.strictObject({ name: z.string().min(1).max(63), quotas: quotaSchema.optional() });
@@ -66,7 +74,12 @@ function tenantQuotas(q: z.infer<typeof quotaSchema>): TenantQuotas {
     ...(q.weight !== undefined ? { weight: q.weight } : {}),
     ...(q.guarantee ? { guarantee: q.guarantee } : {}),
     ...(q.gpuMilli !== undefined || q.cpuMilli !== undefined
-      ? { limit: { ...(q.gpuMilli !== undefined ? { gpuMilli: q.gpuMilli } : {}), ...(q.cpuMilli !== undefined ? { cpuMilli: q.cpuMilli } : {}) } }
+      ? {
+          limit: {
+            ...(q.gpuMilli !== undefined ? { gpuMilli: q.gpuMilli } : {}),
+            ...(q.cpuMilli !== undefined ? { cpuMilli: q.cpuMilli } : {}),
+          },
+        }
       : {}),
   });
   return q as TenantQuotas;
@@ -108,7 +121,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const who = caller(req);
     const key = req.headers["idempotency-key"];
     if (Array.isArray(key)) throw new GpupoolError("GP_INVALID_ARGUMENT", "Idempotency-Key: give it once");
-    if (req.body === undefined || req.body === null || typeof req.body !== "object" || Array.isArray(req.body))
+    if (
+      req.body === undefined ||
+      req.body === null ||
+      typeof req.body !== "object" ||
+      Array.isArray(req.body)
+    )
       throw new GpupoolError("GP_INVALID_SPEC", "spec: the body must be a JSON object (a job spec)");
     const r = await jobs.submit(who, req.body, key);
     return reply.status(r.created ? 201 : 200).send({ jobs: r.jobs.map(view) });
@@ -167,7 +185,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const who = caller(req);
     const q = parse(eventsQuery, req.query, "query");
     const mine = who.admin ? undefined : new Set(store.jobs.list({ tenant: who.tenant }).map((j) => j.id));
-    const events = store.jobs.eventsSince(q.after ?? 0, q.limit ?? 1000).filter((e) => !mine || mine.has(e.jobId));
+    const events = store.jobs
+      .eventsSince(q.after ?? 0, q.limit ?? 1000)
+      .filter((e) => !mine || mine.has(e.jobId));
     return { events: events.map(eventView) };
   });
 
@@ -237,7 +257,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }
     const jobsOf = store.jobs.list(who.admin ? {} : { tenant: who.tenant });
     const perJob = jobsOf
-      .map((j) => ({ job: j.id, name: j.name, tenant: j.tenant, ...usageOf(store.usage.ofJob(j.id).gpuMilliMs + (live.get(j.id) ?? 0)) }))
+      .map((j) => ({
+        job: j.id,
+        name: j.name,
+        tenant: j.tenant,
+        ...usageOf(store.usage.ofJob(j.id).gpuMilliMs + (live.get(j.id) ?? 0)),
+      }))
       .filter((u) => u.gpuMilliMs > 0);
     const tenants = new Map<string, number>();
     for (const u of perJob) tenants.set(u.tenant, (tenants.get(u.tenant) ?? 0) + u.gpuMilliMs);
@@ -277,7 +302,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.post<{ Params: { name: string } }>("/v1/tenants/:name/tokens", async (req, reply) => {
     requireAdmin(caller(req));
     const body = parse(tokenBody, req.body, "body");
-    const r = store.tokens.create(store.tenants.require(parse(ID, req.params.name, "name")).name, body.name ?? "");
+    const r = store.tokens.create(
+      store.tenants.require(parse(ID, req.params.name, "name")).name,
+      body.name ?? "",
+    );
     return reply.status(201).send({ token: r.token, id: r.record.id, prefix: r.record.prefix });
   });
 

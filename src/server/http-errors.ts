@@ -43,7 +43,8 @@ export function fromFastifyError(err: FastifyError): GpupoolError {
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const e = fromFastifyError(err);
-    if (e.code === "GP_INTERNAL" || ERROR_CODES[e.code].status >= 500) req.log.error({ err }, "request failed");
+    if (e.code === "GP_INTERNAL" || ERROR_CODES[e.code].status >= 500)
+      req.log.error({ err }, "request failed");
     void reply.status(e.statusCode).type("application/json").send(errorBody(e));
   });
   app.setNotFoundHandler((req, reply) => {

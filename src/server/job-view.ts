@@ -57,5 +57,13 @@ export function jobView(job: JobRecord, pendingReason?: string): JobView {
 }
 
 export function eventView(e: JobEvent) {
-  return { seq: e.seq, jobId: e.jobId, at: new Date(e.at).toISOString(), type: e.type, from: e.from, to: e.to, reason: e.reason };
+  return {
+    seq: e.seq,
+    jobId: e.jobId,
+    at: new Date(e.at).toISOString(),
+    type: e.type,
+    from: e.from,
+    to: e.to,
+    reason: e.reason,
+  };
 }

@@ -19,14 +19,21 @@ export class JobsService {
     private readonly engine: ContainerEngine,
   ) {}
 
-  private batch: { run: () => { jobs: JobRecord[]; created: boolean }; done: (r: { jobs: JobRecord[]; created: boolean } | Error) => void }[] = [];
+  private batch: {
+    run: () => { jobs: JobRecord[]; created: boolean };
+    done: (r: { jobs: JobRecord[]; created: boolean } | Error) => void;
+  }[] = [];
 
   /**
    * Submits a spec; a gang (replicas > 1) becomes one job per member, all in one transaction.
    * Submissions arriving in the same event-loop turn share one commit (group commit: one fsync for
    * many), each under its own savepoint, so one failing leaves the others untouched.
    */
-  submit(caller: Caller, body: unknown, idempotencyKey?: string): Promise<{ jobs: JobRecord[]; created: boolean }> {
+  submit(
+    caller: Caller,
+    body: unknown,
+    idempotencyKey?: string,
+  ): Promise<{ jobs: JobRecord[]; created: boolean }> {
     const run = this.prepare(caller, body, idempotencyKey);
     return new Promise((resolve, reject) => {
       this.batch.push({ run, done: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
@@ -57,16 +64,28 @@ export class JobsService {
   }
 
   /** Validates a submission (throwing on bad input, before anything is written) and returns its write. */
-  private prepare(caller: Caller, body: unknown, idempotencyKey?: string): () => { jobs: JobRecord[]; created: boolean } {
+  private prepare(
+    caller: Caller,
+    body: unknown,
+    idempotencyKey?: string,
+  ): () => { jobs: JobRecord[]; created: boolean } {
     const spec = normalizeSpec(body);
     checkRunnable(spec);
     // An isolation level this host cannot provide is refused now, not discovered at start.
-    runtimeForIsolation(spec.isolation, this.controller.opts.isolation ?? DEFAULT_ISOLATION_RUNTIMES, this.controller.opts.runtimes);
+    runtimeForIsolation(
+      spec.isolation,
+      this.controller.opts.isolation ?? DEFAULT_ISOLATION_RUNTIMES,
+      this.controller.opts.runtimes,
+    );
     const raw = body as { queue?: string; clientRequestId?: string };
     if (raw.queue !== undefined && raw.queue !== caller.tenant)
-      throw new GpupoolError("GP_INVALID_SPEC", `spec.queue: jobs go to your tenant's queue (${caller.tenant}), not ${raw.queue}`, {
-        path: "spec.queue",
-      });
+      throw new GpupoolError(
+        "GP_INVALID_SPEC",
+        `spec.queue: jobs go to your tenant's queue (${caller.tenant}), not ${raw.queue}`,
+        {
+          path: "spec.queue",
+        },
+      );
     const crid = idempotencyKey ?? raw.clientRequestId;
     if (crid !== undefined && (crid.length === 0 || crid.length > 200))
       throw new GpupoolError("GP_INVALID_ARGUMENT", "the client request id must be 1-200 characters");
@@ -80,11 +99,18 @@ export class JobsService {
           .prepare("SELECT 1 FROM jobs WHERE tenant = ? AND client_request_id IN (?, ?)")
           .get(caller.tenant, crid, `${crid}#0`) !== undefined;
       if (cap !== undefined && !replay) {
-        const active = this.store.jobs.list({ tenant: caller.tenant, states: ["Pending", "Scheduled", "Starting", "Running", "Preempted"] }).length;
+        const active = this.store.jobs.list({
+          tenant: caller.tenant,
+          states: ["Pending", "Scheduled", "Starting", "Running", "Preempted"],
+        }).length;
         if (active + spec.replicas > cap)
-          throw new GpupoolError("GP_QUOTA_EXCEEDED", `tenant ${caller.tenant} has ${active} unfinished jobs; its quota allows ${cap}`, {
-            tenant: caller.tenant,
-          });
+          throw new GpupoolError(
+            "GP_QUOTA_EXCEEDED",
+            `tenant ${caller.tenant} has ${active} unfinished jobs; its quota allows ${cap}`,
+            {
+              tenant: caller.tenant,
+            },
+          );
       }
       if (spec.replicas === 1) {
         const r = this.store.jobs.submit(caller.tenant, {
@@ -135,7 +161,10 @@ export class JobsService {
       return this.store.jobs.require(id);
     }
     if (!PLACED_STATES.has(job.state))
-      throw new GpupoolError("GP_ILLEGAL_TRANSITION", `job ${id} is already ${job.state}`, { jobId: id, from: job.state });
+      throw new GpupoolError("GP_ILLEGAL_TRANSITION", `job ${id} is already ${job.state}`, {
+        jobId: id,
+        from: job.state,
+      });
     await this.controller.stopJob(id, "cancel", `stopped by ${caller.tenant}`);
     return this.store.jobs.require(id);
   }
@@ -155,10 +184,18 @@ export class JobsService {
   /**
    * The job's log lines. With follow, waits for the container to exist and streams until it exits.
    */
-  async *logs(caller: Caller, id: string, opts: { follow: boolean; signal: AbortSignal }): AsyncIterable<LogLine> {
+  async *logs(
+    caller: Caller,
+    id: string,
+    opts: { follow: boolean; signal: AbortSignal },
+  ): AsyncIterable<LogLine> {
     let job = this.get(caller, id);
     // Following: wait until the attempt's container runs (or the job ends without one).
-    while (opts.follow && !opts.signal.aborted && (job.state === "Pending" || job.state === "Scheduled" || job.state === "Starting")) {
+    while (
+      opts.follow &&
+      !opts.signal.aborted &&
+      (job.state === "Pending" || job.state === "Scheduled" || job.state === "Starting")
+    ) {
       await new Promise((r) => setTimeout(r, 50));
       job = this.store.jobs.require(id);
     }
@@ -169,7 +206,8 @@ export class JobsService {
       return;
     }
     if (!job.containerId) return;
-    const follow = opts.follow && job.state !== "Succeeded" && job.state !== "Failed" && job.state !== "Cancelled";
+    const follow =
+      opts.follow && job.state !== "Succeeded" && job.state !== "Failed" && job.state !== "Cancelled";
     try {
       yield* this.engine.logs(job.containerId, { follow, signal: opts.signal });
     } catch (err) {

@@ -15,7 +15,10 @@ export function serverMetrics(store: Store, node: NodeSpec): Registry {
     labelNames: ["state"],
     registers: [registry],
     collect() {
-      const counts = store.db.prepare("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state").all() as { state: string; n: number }[];
+      const counts = store.db.prepare("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state").all() as {
+        state: string;
+        n: number;
+      }[];
       for (const s of JOB_STATES) this.set({ state: s }, counts.find((c) => c.state === s)?.n ?? 0);
     },
   });
@@ -27,7 +30,12 @@ export function serverMetrics(store: Store, node: NodeSpec): Registry {
     collect() {
       const placed = store.jobs.list({ states: ["Scheduled", "Starting", "Running"] });
       for (const g of node.gpus) {
-        const used = placed.reduce((sum, j) => sum + (j.allocation?.gpus ?? []).filter((a) => a.index === g.index).reduce((s, a) => s + a.milli, 0), 0);
+        const used = placed.reduce(
+          (sum, j) =>
+            sum +
+            (j.allocation?.gpus ?? []).filter((a) => a.index === g.index).reduce((s, a) => s + a.milli, 0),
+          0,
+        );
         this.set({ gpu: String(g.index), model: g.model, simulated: String(g.simulated === true) }, used);
       }
     },

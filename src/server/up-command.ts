@@ -12,7 +12,11 @@ export async function runUp(opts: {
 }): Promise<void> {
   const engines = ["auto", "podman", "docker", "fake"] as const;
   const engine = engines.find((e) => e === opts.engine);
-  if (!engine) throw new GpupoolError("GP_INVALID_ARGUMENT", `--engine must be one of ${engines.join(", ")}, got "${opts.engine}"`);
+  if (!engine)
+    throw new GpupoolError(
+      "GP_INVALID_ARGUMENT",
+      `--engine must be one of ${engines.join(", ")}, got "${opts.engine}"`,
+    );
   const server = await startServer({
     ...(opts.simulate ? { simulate: opts.simulate } : {}),
     engine,

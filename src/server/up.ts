@@ -71,7 +71,10 @@ export function parseListen(listen: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(listen);
   const port = m ? Number(m[2]) : Number.NaN;
   if (!m || port > 65_535)
-    throw new GpupoolError("GP_INVALID_ARGUMENT", `--listen must be HOST:PORT like 127.0.0.1:7878, got "${listen}"`);
+    throw new GpupoolError(
+      "GP_INVALID_ARGUMENT",
+      `--listen must be HOST:PORT like 127.0.0.1:7878, got "${listen}"`,
+    );
   return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
 }
 
@@ -86,12 +89,24 @@ function bootstrapAdmin(store: Store, given: string | undefined): string | undef
   if (!store.tenants.get(ADMIN_TENANT)) store.tenants.create(ADMIN_TENANT);
   if (given !== undefined) {
     if (!/^\S{16,512}$/.test(given))
-      throw new GpupoolError("GP_INVALID_ARGUMENT", "GPUPOOL_ADMIN_TOKEN must be 16-512 characters without spaces");
+      throw new GpupoolError(
+        "GP_INVALID_ARGUMENT",
+        "GPUPOOL_ADMIN_TOKEN must be 16-512 characters without spaces",
+      );
     if (store.tokens.authenticate(given)) return undefined;
     // The token repository only mints tokens; one given by the operator is installed by its hash.
     store.db
-      .prepare("INSERT INTO api_tokens (id, tenant, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-      .run(randomUUID(), ADMIN_TENANT, "GPUPOOL_ADMIN_TOKEN", given.slice(0, 10), hashToken(given), Date.now());
+      .prepare(
+        "INSERT INTO api_tokens (id, tenant, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        randomUUID(),
+        ADMIN_TENANT,
+        "GPUPOOL_ADMIN_TOKEN",
+        given.slice(0, 10),
+        hashToken(given),
+        Date.now(),
+      );
     return undefined;
   }
   if (store.tokens.list(ADMIN_TENANT).some((t) => t.revokedAt === null)) return undefined;
@@ -135,11 +150,15 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       const detected = await detectEngine({ dataDir: data, runtimes: configuredRuntimes() });
       cleanups.push(() => detected.close());
       if (opts.engine && opts.engine !== "auto" && detected.kind !== opts.engine)
-        throw new GpupoolError("GP_ENGINE_UNAVAILABLE", `--engine ${opts.engine}: found ${detected.kind} at ${detected.socketPath} instead`);
+        throw new GpupoolError(
+          "GP_ENGINE_UNAVAILABLE",
+          `--engine ${opts.engine}: found ${detected.kind} at ${detected.socketPath} instead`,
+        );
       engine = detected.engine;
       engineKind = detected.kind;
       engineSource = `${detected.source} ${detected.socketPath}`;
-      for (const [name, why] of Object.entries(detected.runtimeProblems)) out(`runtime ${name} unavailable: ${why}`);
+      for (const [name, why] of Object.entries(detected.runtimeProblems))
+        out(`runtime ${name} unavailable: ${why}`);
     }
     const info = await engine.info();
     const runtimes = info.runtimes;
@@ -155,12 +174,18 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
         mkdirSync(dir, { recursive: true });
         accessSync(dir, constants.W_OK);
       } catch (err) {
-        out(`warning: cannot write CDI specs to ${dir} (${(err as Error).message}): GPU jobs will fail to start; run as root or pass --cdi-dir`);
+        out(
+          `warning: cannot write CDI specs to ${dir} (${(err as Error).message}): GPU jobs will fail to start; run as root or pass --cdi-dir`,
+        );
       }
     }
     const cdi =
       info.cdi && engineKind !== "fake"
-        ? { kind: `gpupool.dev/slice-${instanceId}`, dir: opts.cdiDir ?? "/var/run/cdi", ...(common ? { common } : {}) }
+        ? {
+            kind: `gpupool.dev/slice-${instanceId}`,
+            dir: opts.cdiDir ?? "/var/run/cdi",
+            ...(common ? { common } : {}),
+          }
         : undefined;
 
     const controller = new Controller({
@@ -206,7 +231,13 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
         ? `GPUs: ${node.gpus.length} SIMULATED (${inv.source.replace(/^simulate:/, "")}): no real GPU; containers get stand-in /dev/nvidiaN nodes`
         : `GPUs: ${node.gpus.map((g) => `${g.index}:${g.model}`).join(", ") || "none"}`,
     );
-    if (recovery.adopted.length + recovery.requeued.length + recovery.finished.length + recovery.removedContainers.length > 0)
+    if (
+      recovery.adopted.length +
+        recovery.requeued.length +
+        recovery.finished.length +
+        recovery.removedContainers.length >
+      0
+    )
       out(
         `recovered: ${recovery.adopted.length} adopted, ${recovery.finished.length} finished, ${recovery.requeued.length} requeued, ${recovery.removedContainers.length} orphan containers removed`,
       );

@@ -43,8 +43,22 @@ function withoutEngineEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 async function up(data: string, engine: string, env: Record<string, string>): Promise<Up> {
   const child = spawn(
     process.execPath,
-    [join(ROOT, "bin/gpupool"), "up", "--engine", engine, "--simulate", "1xA100-80GB", "--data", data, "--listen", "127.0.0.1:0"],
-    { env: { ...withoutEngineEnv(process.env), ...env, GPUPOOL_ADMIN_TOKEN: TOKEN }, stdio: ["ignore", "pipe", "pipe"] },
+    [
+      join(ROOT, "bin/gpupool"),
+      "up",
+      "--engine",
+      engine,
+      "--simulate",
+      "1xA100-80GB",
+      "--data",
+      data,
+      "--listen",
+      "127.0.0.1:0",
+    ],
+    {
+      env: { ...withoutEngineEnv(process.env), ...env, GPUPOOL_ADMIN_TOKEN: TOKEN },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
   let out = "";
   child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
@@ -53,7 +67,8 @@ async function up(data: string, engine: string, env: Record<string, string>): Pr
   for (;;) {
     const m = /listening on (http:\/\/\S+)/.exec(out);
     if (m) return { child, url: m[1]!, output: () => out };
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`gpupool up did not start:\n${out}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`gpupool up did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -78,7 +93,8 @@ async function until(url: string, pred: (js: JobView[]) => boolean, timeoutMs: n
   for (;;) {
     const js = await jobs(url);
     if (pred(js)) return js;
-    if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(js.map((j) => [j.name, j.state, j.reason]))}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out: ${JSON.stringify(js.map((j) => [j.name, j.state, j.reason]))}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -92,74 +108,94 @@ export interface Kill9Options {
 }
 
 export function kill9Suite(title: string, opts: Kill9Options): void {
-describe.skipIf(opts.skip !== undefined)(`kill -9 and restart (${title})`, () => {
-  let data = "";
-  let current: Up | undefined;
-  beforeAll(async () => {
-    ensureBuilt();
-    data = await mkdtemp(join(tmpdir(), "gp-kill9-"));
-  }, 180_000);
-  afterAll(async () => {
-    if (current) {
-      for (const j of await jobs(current.url).catch(() => [])) await api(current.url, "DELETE", `/v1/jobs/${j.id}`).catch(() => {});
-      current.child.kill("SIGTERM");
-      await new Promise((r) => current!.child.once("exit", r));
-    }
-    if (data) await rm(data, { recursive: true, force: true });
-  }, 120_000);
-
-  it("acceptance 4: 3 running + 2 pending survive kill -9; all 5 succeed once; no duplicate or orphan container", async () => {
-    const engine = await opts.engine();
-    current = await up(data, engine.name, engine.env);
-    const spec = (name: string, gpu: number, sleep: number) => ({
-      name,
-      image: "localhost/busybox:latest",
-      cpu: "100m",
-      memory: "64Mi",
-      gpu,
-      command: ["sh", "-c", `echo start $GPUPOOL_JOB_NAME attempt $GPUPOOL_ATTEMPT; sleep ${sleep}; echo done`],
-    });
-    // Long enough that they still run when gpupool is killed, even on a loaded machine.
-    for (const i of [0, 1, 2]) await api(current.url, "POST", "/v1/jobs", spec(`run-${i}`, 0.25, 15));
-    await until(current.url, (js) => js.filter((j) => j.state === "Running").length === 3, 30_000);
-    for (const i of [0, 1]) await api(current.url, "POST", "/v1/jobs", spec(`wait-${i}`, 0.5, 1));
-    await until(current.url, (js) => js.filter((j) => j.state === "Pending" && j.reason).length === 2, 10_000);
-
-    current.child.kill("SIGKILL");
-    await new Promise((r) => current!.child.once("exit", r));
-    current = await up(data, engine.name, engine.env);
-    expect(current.output()).toMatch(/recovered: 3 adopted/);
-
-    const final = await until(current.url, (js) => js.every((j) => ["Succeeded", "Failed", "Cancelled"].includes(j.state)), 60_000);
-    expect(final).toHaveLength(5);
-    for (const j of final) {
-      expect(j.state, `${j.name}: ${j.reason}`).toBe("Succeeded");
-      expect(j.attempts, j.name).toBe(1);
-    }
-    // Each job ran once: its archived log has one start and one "done".
-    for (const j of final) {
-      const res = await fetch(`${current.url}/v1/jobs/${j.id}/logs`, { headers: { authorization: `Bearer ${TOKEN}` } });
-      const lines = (await res.text()).split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { text: string }).text);
-      expect(lines, j.name).toEqual([`start ${j.name} attempt 1`, "done"]);
-    }
-    // No duplicate and no orphan: once the logs are archived, no container of this instance is left.
-    const db = new Database(join(data, "gpupool.db"), { readonly: true });
-    const instance = (db.prepare("SELECT value FROM meta WHERE key = 'instance_id'").get() as { value: string }).value;
-    db.close();
-    const socket = /^engine: \S+ \S+ \((?:env|socket|spawned) (\S+)\)/m.exec(current.output())?.[1];
-    expect(socket, current.output()).toBeDefined();
-    const lister = opts.lister(socket!);
-    try {
-      const deadline = Date.now() + 10_000;
-      let left = await lister.list({ [LABELS.instance]: instance });
-      while (left.length > 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
-        left = await lister.list({ [LABELS.instance]: instance });
+  describe.skipIf(opts.skip !== undefined)(`kill -9 and restart (${title})`, () => {
+    let data = "";
+    let current: Up | undefined;
+    beforeAll(async () => {
+      ensureBuilt();
+      data = await mkdtemp(join(tmpdir(), "gp-kill9-"));
+    }, 180_000);
+    afterAll(async () => {
+      if (current) {
+        for (const j of await jobs(current.url).catch(() => []))
+          await api(current.url, "DELETE", `/v1/jobs/${j.id}`).catch(() => {});
+        current.child.kill("SIGTERM");
+        await new Promise((r) => current!.child.once("exit", r));
       }
-      expect(left.map((c) => `${c.name} ${c.status}`)).toEqual([]);
-    } finally {
-      await lister.close();
-    }
-  }, 150_000);
-});
+      if (data) await rm(data, { recursive: true, force: true });
+    }, 120_000);
+
+    it("acceptance 4: 3 running + 2 pending survive kill -9; all 5 succeed once; no duplicate or orphan container", async () => {
+      const engine = await opts.engine();
+      current = await up(data, engine.name, engine.env);
+      const spec = (name: string, gpu: number, sleep: number) => ({
+        name,
+        image: "localhost/busybox:latest",
+        cpu: "100m",
+        memory: "64Mi",
+        gpu,
+        command: [
+          "sh",
+          "-c",
+          `echo start $GPUPOOL_JOB_NAME attempt $GPUPOOL_ATTEMPT; sleep ${sleep}; echo done`,
+        ],
+      });
+      // Long enough that they still run when gpupool is killed, even on a loaded machine.
+      for (const i of [0, 1, 2]) await api(current.url, "POST", "/v1/jobs", spec(`run-${i}`, 0.25, 15));
+      await until(current.url, (js) => js.filter((j) => j.state === "Running").length === 3, 30_000);
+      for (const i of [0, 1]) await api(current.url, "POST", "/v1/jobs", spec(`wait-${i}`, 0.5, 1));
+      await until(
+        current.url,
+        (js) => js.filter((j) => j.state === "Pending" && j.reason).length === 2,
+        10_000,
+      );
+
+      current.child.kill("SIGKILL");
+      await new Promise((r) => current!.child.once("exit", r));
+      current = await up(data, engine.name, engine.env);
+      expect(current.output()).toMatch(/recovered: 3 adopted/);
+
+      const final = await until(
+        current.url,
+        (js) => js.every((j) => ["Succeeded", "Failed", "Cancelled"].includes(j.state)),
+        60_000,
+      );
+      expect(final).toHaveLength(5);
+      for (const j of final) {
+        expect(j.state, `${j.name}: ${j.reason}`).toBe("Succeeded");
+        expect(j.attempts, j.name).toBe(1);
+      }
+      // Each job ran once: its archived log has one start and one "done".
+      for (const j of final) {
+        const res = await fetch(`${current.url}/v1/jobs/${j.id}/logs`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
+        const lines = (await res.text())
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => (JSON.parse(l) as { text: string }).text);
+        expect(lines, j.name).toEqual([`start ${j.name} attempt 1`, "done"]);
+      }
+      // No duplicate and no orphan: once the logs are archived, no container of this instance is left.
+      const db = new Database(join(data, "gpupool.db"), { readonly: true });
+      const instance = (
+        db.prepare("SELECT value FROM meta WHERE key = 'instance_id'").get() as { value: string }
+      ).value;
+      db.close();
+      const socket = /^engine: \S+ \S+ \((?:env|socket|spawned) (\S+)\)/m.exec(current.output())?.[1];
+      expect(socket, current.output()).toBeDefined();
+      const lister = opts.lister(socket!);
+      try {
+        const deadline = Date.now() + 10_000;
+        let left = await lister.list({ [LABELS.instance]: instance });
+        while (left.length > 0 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+          left = await lister.list({ [LABELS.instance]: instance });
+        }
+        expect(left.map((c) => `${c.name} ${c.status}`)).toEqual([]);
+      } finally {
+        await lister.close();
+      }
+    }, 150_000);
+  });
 }

@@ -13,7 +13,12 @@ export interface TestServer {
   readonly dir: string;
   /** inject as a token's holder; returns status and parsed JSON. */
   // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered
-  call(method: "GET" | "POST" | "PUT" | "DELETE", url: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
+  call(
+    method: "GET" | "POST" | "PUT" | "DELETE",
+    url: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<{ status: number; body: any }>;
   tenant(name: string, quotas?: Record<string, number>): Promise<string>;
   submit(spec: Record<string, unknown>, token?: string): Promise<JobView[]>;
   job(id: string, token?: string): Promise<JobView>;
@@ -24,7 +29,9 @@ export interface TestServer {
 }
 
 /** A gpupool server on loopback (random port) over a fresh data dir; the fake engine unless one is given. */
-export async function testServer(opts: Partial<UpOptions> & { engineInstance?: ContainerEngine } = {}): Promise<TestServer> {
+export async function testServer(
+  opts: Partial<UpOptions> & { engineInstance?: ContainerEngine } = {},
+): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), "gp-srv-"));
   const server = await startServer({
     simulate: "1xA100-80GB",
@@ -50,7 +57,8 @@ export async function testServer(opts: Partial<UpOptions> & { engineInstance?: C
     }
     return { status: res.statusCode, body: parsed };
   };
-  const job = async (id: string, token = ADMIN) => (await call("GET", `/v1/jobs/${id}`, undefined, token)).body.job as JobView;
+  const job = async (id: string, token = ADMIN) =>
+    (await call("GET", `/v1/jobs/${id}`, undefined, token)).body.job as JobView;
   return {
     server,
     dir,
@@ -71,12 +79,19 @@ export async function testServer(opts: Partial<UpOptions> & { engineInstance?: C
       for (;;) {
         const j = await job(id, token);
         if (pred(j)) return j;
-        if (Date.now() > deadline) throw new Error(`job ${id} did not get there in time: ${JSON.stringify({ state: j.state, reason: j.reason })}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `job ${id} did not get there in time: ${JSON.stringify({ state: j.state, reason: j.reason })}`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
     },
     async logs(id, token = ADMIN) {
-      const r = await server.app.inject({ method: "GET", url: `/v1/jobs/${id}/logs`, headers: { authorization: `Bearer ${token}` } });
+      const r = await server.app.inject({
+        method: "GET",
+        url: `/v1/jobs/${id}/logs`,
+        headers: { authorization: `Bearer ${token}` },
+      });
       return r.body
         .split("\n")
         .filter(Boolean)
