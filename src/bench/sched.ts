@@ -110,7 +110,7 @@ function main(): void {
     `workload: ${results[0]!.source}; seeds ${SEEDS.join(",")} on the trace, 42 on the synthetic cluster`,
   );
   console.log(
-    `each case in its own process: node ${NODE_FLAGS.join(" ")} (${process.version}, ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)})`,
+    `each case in its own process: node ${NODE_FLAGS.join(" ") || "with default flags"} (${process.version}, ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)})`,
   );
   console.log(line(head));
   for (const r of rows) console.log(line(r));
