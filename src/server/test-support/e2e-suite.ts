@@ -33,20 +33,29 @@ const spec = (name: string, extra: Record<string, unknown> = {}) => ({
 const sh = (script: string) => ["sh", "-c", script];
 const at = (iso: string | null) => Date.parse(iso ?? "");
 
+/** A server for one describe block: started (with the busybox image) before its tests, its jobs removed and closed after. */
+function serverPerBlock(opts: SuiteOptions, simulate: string, use: (t: TestServer) => void): void {
+  let t: TestServer | undefined;
+  beforeAll(async () => {
+    t = await testServer({ ...(await opts.server()), simulate });
+    await ensureBusyboxImage(t.server.engine);
+    use(t);
+  }, 120_000);
+  afterAll(async () => {
+    if (!t) return;
+    for (const j of (await t.call("GET", "/v1/jobs")).body.jobs as JobView[])
+      await t.call("DELETE", `/v1/jobs/${j.id}`);
+    await t.close();
+  }, 120_000);
+}
+
 export function gpupoolSuite(name: string, opts: SuiteOptions): void {
   describe.skipIf(opts.skip !== undefined)(`gpupool up on ${name}`, () => {
     describe("one simulated A100", () => {
       let t: TestServer;
-      beforeAll(async () => {
-        t = await testServer({ ...(await opts.server()), simulate: "1xA100-80GB" });
-        await ensureBusyboxImage(t.server.engine);
-      }, 120_000);
-      afterAll(async () => {
-        if (!t) return;
-        for (const j of (await t.call("GET", "/v1/jobs")).body.jobs as JobView[])
-          await t.call("DELETE", `/v1/jobs/${j.id}`);
-        await t.close();
-      }, 120_000);
+      serverPerBlock(opts, "1xA100-80GB", (server) => {
+        t = server;
+      });
 
       it("thinnest path: a busybox job gets its slice (CDI on Podman) and exits with its code", async () => {
         const [job] = await t.submit(
@@ -224,16 +233,9 @@ export function gpupoolSuite(name: string, opts: SuiteOptions): void {
 
     describe("two simulated A100s", () => {
       let t: TestServer;
-      beforeAll(async () => {
-        t = await testServer({ ...(await opts.server()), simulate: "2xA100-80GB" });
-        await ensureBusyboxImage(t.server.engine);
-      }, 120_000);
-      afterAll(async () => {
-        if (!t) return;
-        for (const j of (await t.call("GET", "/v1/jobs")).body.jobs as JobView[])
-          await t.call("DELETE", `/v1/jobs/${j.id}`);
-        await t.close();
-      }, 120_000);
+      serverPerBlock(opts, "2xA100-80GB", (server) => {
+        t = server;
+      });
 
       it("acceptance 3: a 2-member gang starts both with consistent RANK/WORLD_SIZE/MASTER_ADDR; when only one fits, neither starts", async () => {
         const [blocker] = await t.submit(spec("blocker", { gpus: 1, command: sh("sleep 30") }));
