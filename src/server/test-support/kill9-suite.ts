@@ -153,6 +153,12 @@ export function kill9Suite(title: string, opts: Kill9Options): void {
       current.child.kill("SIGKILL");
       await new Promise((r) => current!.child.once("exit", r));
       current = await up(data, engine.name, engine.env);
+      // The recovery report is printed after "listening": wait for it rather than race it.
+      for (
+        const deadline = Date.now() + 15_000;
+        !/recovered: /.test(current.output()) && Date.now() < deadline;
+      )
+        await new Promise((r) => setTimeout(r, 100));
       expect(current.output()).toMatch(/recovered: 3 adopted/);
 
       const final = await until(
