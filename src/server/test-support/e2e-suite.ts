@@ -271,20 +271,24 @@ export function gpupoolSuite(name: string, opts: SuiteOptions): void {
       }, 90_000);
 
       it("gang members reach each other at MASTER_ADDR:MASTER_PORT (a real TCP rendezvous)", async () => {
-        // Rank 0 listens on MASTER_PORT; rank 1 connects and sends a line, retrying until rank 0 is up.
+        // Rank 0 listens on MASTER_PORT (again if a listen fails); rank 1 connects and sends a line,
+        // retrying until rank 0 is up. Both say what happened, for the failure message.
         const script = [
-          'if [ "$RANK" = 0 ]; then nc -l -p "$MASTER_PORT" > /tmp/got & pid=$!;',
-          "  for i in $(seq 1 100); do [ -s /tmp/got ] && break; sleep 0.1; done;",
-          '  echo "rank0 got: $(cat /tmp/got)"; kill $pid 2>/dev/null; [ -s /tmp/got ];',
-          'else for i in $(seq 1 100); do echo "hello from rank $RANK" | nc "$MASTER_ADDR" "$MASTER_PORT" && exit 0; sleep 0.1; done; exit 1; fi',
+          'if [ "$RANK" = 0 ]; then',
+          '  for i in $(seq 1 20); do timeout 20 nc -l -p "$MASTER_PORT" && exit 0; echo "rank0 listen failed ($i)"; sleep 0.5; done; exit 1;',
+          "else",
+          '  for i in $(seq 1 300); do echo "hello from rank $RANK" | nc "$MASTER_ADDR" "$MASTER_PORT" && echo "rank1 sent (try $i)" && exit 0; sleep 0.1; done;',
+          '  echo "rank1 gave up"; exit 1;',
+          "fi",
         ].join(" ");
         const gang = await t.submit(spec("rendezvous", { gpus: 1, replicas: 2, command: sh(script) }));
         for (const m of gang)
-          await t.until(m.id, (j) => j.state === "Succeeded" || j.state === "Failed", 60_000);
-        const rank0 = await t.logs(gang[0]!.id);
-        expect(rank0).toMatch(/rank0 got: hello from rank 1/);
-        for (const m of gang) expect((await t.job(m.id)).state).toBe("Succeeded");
-      }, 90_000);
+          await t.until(m.id, (j) => j.state === "Succeeded" || j.state === "Failed", 80_000);
+        const logs = await Promise.all(gang.map((m) => t.logs(m.id)));
+        const why = `rank 0 said:\n${logs[0]}\nrank 1 said:\n${logs[1]}`;
+        expect(logs[0], why).toMatch(/hello from rank 1/);
+        for (const m of gang) expect((await t.job(m.id)).state, why).toBe("Succeeded");
+      }, 120_000);
     });
   });
 }
