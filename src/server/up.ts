@@ -7,7 +7,7 @@ import { Controller } from "../agent/controller.js";
 import { nvidiaDriverEdits } from "../agent/driver-edits.js";
 import { LogArchive } from "../agent/log-archive.js";
 import { recover, type RecoveryReport } from "../agent/recover.js";
-import { GpupoolError } from "../core/errors.js";
+import { GpupoolError, isGpupoolError } from "../core/errors.js";
 import type { NodeSpec } from "../core/node.js";
 import { detectEngine } from "../engines/detect.js";
 import type { ContainerEngine } from "../engines/engine.js";
@@ -147,18 +147,38 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       engineKind = "fake";
       engineSource = "in-memory (no containers are run)";
     } else {
-      const detected = await detectEngine({ dataDir: data, runtimes: configuredRuntimes() });
-      cleanups.push(() => detected.close());
-      if (opts.engine && opts.engine !== "auto" && detected.kind !== opts.engine)
-        throw new GpupoolError(
-          "GP_ENGINE_UNAVAILABLE",
-          `--engine ${opts.engine}: found ${detected.kind} at ${detected.socketPath} instead`,
-        );
-      engine = detected.engine;
-      engineKind = detected.kind;
-      engineSource = `${detected.source} ${detected.socketPath}`;
-      for (const [name, why] of Object.entries(detected.runtimeProblems))
-        out(`runtime ${name} unavailable: ${why}`);
+      let detected: Awaited<ReturnType<typeof detectEngine>> | undefined;
+      try {
+        detected = await detectEngine({ dataDir: data, runtimes: configuredRuntimes() });
+      } catch (err) {
+        // `auto` on a host with no engine at all still starts (like simulated GPUs), loudly labelled;
+        // naming an engine that is not there stays an error.
+        if (
+          (opts.engine ?? "auto") !== "auto" ||
+          !isGpupoolError(err) ||
+          err.code !== "GP_ENGINE_UNAVAILABLE"
+        )
+          throw err;
+        out(`no container engine found (${err.message.replace(/^no container engine found \(|\)$/g, "")})`);
+      }
+      if (!detected) {
+        engine = new FakeEngine();
+        engineKind = "fake";
+        engineSource =
+          "SIMULATED: no Podman or Docker here, jobs run in gpupool's in-memory engine, not in containers; install podman for real ones";
+      } else {
+        cleanups.push(() => detected.close());
+        if (opts.engine && opts.engine !== "auto" && detected.kind !== opts.engine)
+          throw new GpupoolError(
+            "GP_ENGINE_UNAVAILABLE",
+            `--engine ${opts.engine}: found ${detected.kind} at ${detected.socketPath} instead`,
+          );
+        engine = detected.engine;
+        engineKind = detected.kind;
+        engineSource = `${detected.source} ${detected.socketPath}`;
+        for (const [name, why] of Object.entries(detected.runtimeProblems))
+          out(`runtime ${name} unavailable: ${why}`);
+      }
     }
     const info = await engine.info();
     const runtimes = info.runtimes;

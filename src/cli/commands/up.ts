@@ -9,19 +9,36 @@ export const registerUp: RegisterCommand = (program: Command) => {
       [
         "Starts gpupool on this host: the HTTP API (OpenAPI at /openapi.json), the SQLite store under --data,",
         "the node agent (nvidia-smi discovery, or SIMULATED GPUs with --simulate or when none are found) and",
-        "the container engine (a Podman or Docker socket; with only the podman binary, a service gpupool owns).",
+        "the container engine (a Podman or Docker socket; with only the podman binary, a service gpupool owns;\n" +
+          "with no engine at all and --engine auto, the in-memory engine, labelled SIMULATED).",
         "The first start prints an admin token once (or installs GPUPOOL_ADMIN_TOKEN). Job containers keep",
         "running when gpupool stops and are re-adopted when it starts again.",
       ].join("\n"),
     )
-    .option("--simulate <gpus>", "simulated GPUs, e.g. 2xA100-80GB (default when nvidia-smi is absent: 2xA100-80GB)")
-    .option("--engine <engine>", "auto, podman, docker or fake (in-memory, runs nothing)", "auto")
+    .option(
+      "--simulate <gpus>",
+      "simulated GPUs, e.g. 2xA100-80GB (default when nvidia-smi is absent: 2xA100-80GB)",
+    )
+    .option(
+      "--engine <engine>",
+      "auto (falls back to fake when there is none), podman, docker or fake (in-memory, runs no containers)",
+      "auto",
+    )
     .option("--data <dir>", "data directory (env GPUPOOL_DATA; default ~/.local/share/gpupool)")
     .option("--listen <host:port>", "address of the API", "127.0.0.1:7878")
     .option("--cdi-dir <dir>", "where CDI specs for slices are written", "/var/run/cdi")
     .option("--log", "log every request (pino JSON on stdout)")
-    .action(async (opts: { simulate?: string; engine: string; data?: string; listen: string; cdiDir: string; log?: boolean }) => {
-      const { runUp } = await import("../../server/up-command.js");
-      await runUp(opts);
-    });
+    .action(
+      async (opts: {
+        simulate?: string;
+        engine: string;
+        data?: string;
+        listen: string;
+        cdiDir: string;
+        log?: boolean;
+      }) => {
+        const { runUp } = await import("../../server/up-command.js");
+        await runUp(opts);
+      },
+    );
 };
