@@ -33,6 +33,19 @@ const spec = (name: string, extra: Record<string, unknown> = {}) => ({
 const sh = (script: string) => ["sh", "-c", script];
 const at = (iso: string | null) => Date.parse(iso ?? "");
 
+/**
+ * A running job's logs once they contain `text` (or as they are after 10 s): "Running" means the
+ * container started, not that its first echo has run.
+ */
+async function logsOnceWritten(t: TestServer, id: string, text: string, token?: string): Promise<string> {
+  let logs = "";
+  for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    logs = await t.logs(id, token);
+    if (logs.includes(text)) break;
+  }
+  return logs;
+}
+
 /** A server for one describe block: started (with the busybox image) before its tests, its jobs removed and closed after. */
 function serverPerBlock(opts: SuiteOptions, simulate: string, use: (t: TestServer) => void): void {
   let t: TestServer | undefined;
@@ -116,7 +129,7 @@ export function gpupoolSuite(name: string, opts: SuiteOptions): void {
         const gpu = (await t.call("GET", "/v1/gpus")).body.gpus[0];
         expect(gpu.usedMilli).toBe(1000);
         for (const j of quarter) {
-          const logs = await t.logs(j.id);
+          const logs = await logsOnceWritten(t, j.id, `slice=${j.id}`);
           expect(logs).toContain(`slice=${j.id} gpu=GPU-SIM-0000-A100-80GB`);
           for (const other of quarter) if (other.id !== j.id) expect(logs).not.toContain(other.id);
         }
@@ -187,7 +200,7 @@ export function gpupoolSuite(name: string, opts: SuiteOptions): void {
           expect([r.status, r.body.code], `${method} ${url}`).toEqual([404, "GP_JOB_NOT_FOUND"]);
         }
         expect((await t.job(job!.id, a)).state).toBe("Running");
-        expect(await t.logs(job!.id, a)).toContain("secret-of-a");
+        expect(await logsOnceWritten(t, job!.id, "secret-of-a", a)).toContain("secret-of-a");
         const [second] = await t.submit(spec("a-second", { gpu: 0.25, command: sh("echo second") }), a);
         const waiting = await t.until(
           second!.id,
