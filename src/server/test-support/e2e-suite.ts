@@ -156,6 +156,8 @@ export function gpupoolSuite(name: string, opts: SuiteOptions): void {
           }),
         );
         await t.until(low!.id, (j) => j.state === "Running");
+        // Its SIGTERM trap is set once it has said its attempt (PID 1 ignores a signal it has no trap for).
+        expect(await logsOnceWritten(t, low!.id, "attempt=1")).toContain("attempt=1");
         const [high] = await t.submit(
           spec("high", { gpus: 1, priority: "high", command: sh("echo high; sleep 1") }),
         );
