@@ -2,14 +2,17 @@ import { GpupoolError } from "../core/errors.js";
 import { startServer } from "./up.js";
 
 /** `gpupool up` in the foreground: start, print how to reach it, stop cleanly on SIGINT/SIGTERM. */
-export async function runUp(opts: {
+/** The flags of `gpupool up`, as commander parses them (src/cli/commands/up.ts). */
+export interface UpCliOptions {
   simulate?: string;
   engine: string;
   data?: string;
   listen: string;
   cdiDir: string;
   log?: boolean;
-}): Promise<void> {
+}
+
+export async function runUp(opts: UpCliOptions): Promise<void> {
   const engines = ["auto", "podman", "docker", "fake"] as const;
   const engine = engines.find((e) => e === opts.engine);
   if (!engine)

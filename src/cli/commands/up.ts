@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { UpCliOptions } from "../../server/up-command.js";
 import type { RegisterCommand } from "./index.js";
 
 export const registerUp: RegisterCommand = (program: Command) => {
@@ -28,17 +29,8 @@ export const registerUp: RegisterCommand = (program: Command) => {
     .option("--listen <host:port>", "address of the API", "127.0.0.1:7878")
     .option("--cdi-dir <dir>", "where CDI specs for slices are written", "/var/run/cdi")
     .option("--log", "log every request (pino JSON on stdout)")
-    .action(
-      async (opts: {
-        simulate?: string;
-        engine: string;
-        data?: string;
-        listen: string;
-        cdiDir: string;
-        log?: boolean;
-      }) => {
-        const { runUp } = await import("../../server/up-command.js");
-        await runUp(opts);
-      },
-    );
+    .action(async (opts: UpCliOptions) => {
+      const { runUp } = await import("../../server/up-command.js");
+      await runUp(opts);
+    });
 };

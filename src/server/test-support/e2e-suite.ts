@@ -219,16 +219,9 @@ export function gpupoolSuite(name: string, opts: SuiteOptions): void {
 
     describe("isolation", () => {
       let t: TestServer;
-      beforeAll(async () => {
-        t = await testServer({ ...(await opts.server()), simulate: "1xA100-80GB" });
-        await ensureBusyboxImage(t.server.engine);
-      }, 120_000);
-      afterAll(async () => {
-        if (!t) return;
-        for (const j of (await t.call("GET", "/v1/jobs")).body.jobs as JobView[])
-          await t.call("DELETE", `/v1/jobs/${j.id}`);
-        await t.close();
-      }, 120_000);
+      serverPerBlock(opts, "1xA100-80GB", (server) => {
+        t = server;
+      });
 
       it.skipIf(!opts.sandbox)(
         "acceptance 6: isolation sandbox really runs under gVisor (runsc); container does not",
