@@ -54,7 +54,11 @@ describe.skipIf(SOCKETS.some(existsSync))("gpupool up on a host without a contai
       const res = await fetch(`${url}/v1/jobs`, {
         method: "POST",
         headers,
-        body: JSON.stringify({ name: "hello", image: "localhost/busybox:latest", command: ["sh", "-c", "echo hi"] }),
+        body: JSON.stringify({
+          name: "hello",
+          image: "localhost/busybox:latest",
+          command: ["sh", "-c", "echo hi"],
+        }),
       });
       expect(res.status).toBe(201);
       const id = ((await res.json()) as { jobs: { id: string }[] }).jobs[0]!.id;

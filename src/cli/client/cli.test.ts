@@ -41,18 +41,33 @@ describe("CLI over HTTP", () => {
 
   it("run --wait streams the logs and exits with the job's exit code", async () => {
     const io = capture();
-    const code = await runCommand("localhost/busybox:latest", ["sh", "-c", "echo out-line; echo err-line >&2; exit 7"], { ...flags, wait: true, gpu: "0.25", cpu: "100m", memory: "64Mi" }, io);
+    const code = await runCommand(
+      "localhost/busybox:latest",
+      ["sh", "-c", "echo out-line; echo err-line >&2; exit 7"],
+      { ...flags, wait: true, gpu: "0.25", cpu: "100m", memory: "64Mi" },
+      io,
+    );
     expect(code).toBe(7);
     expect(io.stdout()).toContain("out-line");
     expect(io.stderr()).toContain("err-line");
     expect(io.stderr()).toMatch(/Failed: exit code 7/);
     const ok = capture();
-    expect(await runCommand("localhost/busybox:latest", ["true"], { ...flags, wait: true, cpu: "100m", memory: "64Mi" }, ok)).toBe(0);
+    expect(
+      await runCommand(
+        "localhost/busybox:latest",
+        ["true"],
+        { ...flags, wait: true, cpu: "100m", memory: "64Mi" },
+        ok,
+      ),
+    ).toBe(0);
   });
 
   it("apply -f submits YAML specs; ps lists them as a table or JSON", async () => {
     const file = join(dir, "jobs.yaml");
-    await writeFile(file, "name: from-yaml\nimage: localhost/busybox:latest\ncpu: 100m\nmemory: 64Mi\ncommand: [sleep, '30']\nstopGraceSeconds: 1\n---\nname: second\nimage: localhost/busybox:latest\ncpu: 100m\nmemory: 64Mi\ncommand: ['true']\n");
+    await writeFile(
+      file,
+      "name: from-yaml\nimage: localhost/busybox:latest\ncpu: 100m\nmemory: 64Mi\ncommand: [sleep, '30']\nstopGraceSeconds: 1\n---\nname: second\nimage: localhost/busybox:latest\ncpu: 100m\nmemory: 64Mi\ncommand: ['true']\n",
+    );
     const io = capture();
     expect(await applyCommand(file, { ...flags, output: "json" }, io)).toBe(0);
     const applied = JSON.parse(io.stdout()).jobs as { id: string; name: string }[];
@@ -67,10 +82,18 @@ describe("CLI over HTTP", () => {
   });
 
   it("bad input is one GpupoolError; an unreachable server is GP_SERVER_UNREACHABLE", async () => {
-    await expect(runCommand("img", [], { ...flags, gpu: "lots" }, capture())).rejects.toMatchObject({ code: "GP_INVALID_QUANTITY" });
-    await expect(psCommand({ ...flags, token: "gp_wrong" }, capture())).rejects.toMatchObject({ code: "GP_UNAUTHORIZED" });
-    await expect(psCommand({ ...flags, server: "http://127.0.0.1:1" }, capture())).rejects.toMatchObject({ code: "GP_SERVER_UNREACHABLE" });
-    await expect(applyCommand(join(dir, "missing.yaml"), flags, capture())).rejects.toMatchObject({ code: "GP_INVALID_ARGUMENT" });
+    await expect(runCommand("img", [], { ...flags, gpu: "lots" }, capture())).rejects.toMatchObject({
+      code: "GP_INVALID_QUANTITY",
+    });
+    await expect(psCommand({ ...flags, token: "gp_wrong" }, capture())).rejects.toMatchObject({
+      code: "GP_UNAUTHORIZED",
+    });
+    await expect(psCommand({ ...flags, server: "http://127.0.0.1:1" }, capture())).rejects.toMatchObject({
+      code: "GP_SERVER_UNREACHABLE",
+    });
+    await expect(applyCommand(join(dir, "missing.yaml"), flags, capture())).rejects.toMatchObject({
+      code: "GP_INVALID_ARGUMENT",
+    });
   });
 
   it("tenants create prints a token that works; usage answers", async () => {
@@ -89,13 +112,30 @@ describe("CLI over HTTP", () => {
     const cfg = join(dir, "config.yaml");
     await writeFile(cfg, "server: http://file:1\ntoken: from-file\n");
     expect(resolveClientConfig({ config: cfg }, {})).toEqual({ server: "http://file:1", token: "from-file" });
-    expect(resolveClientConfig({ config: cfg }, { GPUPOOL_SERVER: "http://env:2", GPUPOOL_TOKEN: "from-env" })).toEqual({ server: "http://env:2", token: "from-env" });
-    expect(resolveClientConfig({ config: cfg, server: "http://flag:3/", token: "t" }, { GPUPOOL_SERVER: "http://env:2" })).toEqual({ server: "http://flag:3", token: "t" });
+    expect(
+      resolveClientConfig({ config: cfg }, { GPUPOOL_SERVER: "http://env:2", GPUPOOL_TOKEN: "from-env" }),
+    ).toEqual({ server: "http://env:2", token: "from-env" });
+    expect(
+      resolveClientConfig(
+        { config: cfg, server: "http://flag:3/", token: "t" },
+        { GPUPOOL_SERVER: "http://env:2" },
+      ),
+    ).toEqual({ server: "http://flag:3", token: "t" });
     expect(() => resolveClientConfig({ config: cfg, server: "ftp://x" }, {})).toThrow(/--server/);
   });
 
   it("run flags become a job spec", () => {
-    expect(specFromFlags("localhost/busybox:latest", ["sh"], { name: "x", gpu: "0.5", gpuMemory: "10Gi", env: ["A=1"], priority: "-5", replicas: "2", restart: "on-failure" })).toEqual({
+    expect(
+      specFromFlags("localhost/busybox:latest", ["sh"], {
+        name: "x",
+        gpu: "0.5",
+        gpuMemory: "10Gi",
+        env: ["A=1"],
+        priority: "-5",
+        replicas: "2",
+        restart: "on-failure",
+      }),
+    ).toEqual({
       name: "x",
       image: "localhost/busybox:latest",
       command: ["sh"],

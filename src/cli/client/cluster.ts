@@ -17,24 +17,36 @@ interface NodeDoc {
 export async function nodesCommand(f: CommonFlags, io: Io = stdio): Promise<number> {
   const api = client(f);
   const doc = await api.json<{ nodes: NodeDoc[] }>("GET", "/v1/nodes");
-  const gpus = await api.json<{ gpus: { index: number; model: string; simulated: boolean; usedMilli: number; slices: unknown[] }[] }>("GET", "/v1/gpus");
-  emit(outputFormat(f.output), { ...doc, gpus: gpus.gpus }, () =>
-    table(
-      ["NODE", "CPU", "MEMORY", "GPUS", "GPU USED", "JOBS"],
-      doc.nodes.map((n) => [
-        n.name,
-        `${n.used.cpuMilli / 1000}/${n.cpuMilli / 1000}`,
-        `${n.used.memoryMiB}/${n.memoryMiB}Mi`,
-        `${n.gpus}${n.simulated ? " (simulated)" : ""}`,
-        `${n.used.gpuMilli / 1000}`,
-        String(n.jobs),
-      ]),
-    ) +
+  const gpus = await api.json<{
+    gpus: { index: number; model: string; simulated: boolean; usedMilli: number; slices: unknown[] }[];
+  }>("GET", "/v1/gpus");
+  emit(
+    outputFormat(f.output),
+    { ...doc, gpus: gpus.gpus },
+    () =>
+      table(
+        ["NODE", "CPU", "MEMORY", "GPUS", "GPU USED", "JOBS"],
+        doc.nodes.map((n) => [
+          n.name,
+          `${n.used.cpuMilli / 1000}/${n.cpuMilli / 1000}`,
+          `${n.used.memoryMiB}/${n.memoryMiB}Mi`,
+          `${n.gpus}${n.simulated ? " (simulated)" : ""}`,
+          `${n.used.gpuMilli / 1000}`,
+          String(n.jobs),
+        ]),
+      ) +
       "\n" +
       table(
         ["GPU", "MODEL", "USED", "SLICES"],
-        gpus.gpus.map((g) => [String(g.index), `${g.model}${g.simulated ? " (simulated)" : ""}`, `${g.usedMilli / 10}%`, String(g.slices.length)]),
-      ), io.out);
+        gpus.gpus.map((g) => [
+          String(g.index),
+          `${g.model}${g.simulated ? " (simulated)" : ""}`,
+          `${g.usedMilli / 10}%`,
+          String(g.slices.length),
+        ]),
+      ),
+    io.out,
+  );
   return 0;
 }
 
@@ -43,10 +55,21 @@ export async function usageCommand(f: CommonFlags, io: Io = stdio): Promise<numb
     tenants: { tenant: string; gpuSeconds: number }[];
     jobs: { job: string; name: string; tenant: string; gpuSeconds: number }[];
   }>("GET", "/v1/usage");
-  emit(outputFormat(f.output), doc, () =>
-    table(["TENANT", "GPU-SECONDS"], doc.tenants.map((t) => [t.tenant, t.gpuSeconds.toFixed(3)])) +
+  emit(
+    outputFormat(f.output),
+    doc,
+    () =>
+      table(
+        ["TENANT", "GPU-SECONDS"],
+        doc.tenants.map((t) => [t.tenant, t.gpuSeconds.toFixed(3)]),
+      ) +
       "\n" +
-      table(["JOB", "NAME", "TENANT", "GPU-SECONDS"], doc.jobs.map((j) => [j.job, j.name, j.tenant, j.gpuSeconds.toFixed(3)])), io.out);
+      table(
+        ["JOB", "NAME", "TENANT", "GPU-SECONDS"],
+        doc.jobs.map((j) => [j.job, j.name, j.tenant, j.gpuSeconds.toFixed(3)]),
+      ),
+    io.out,
+  );
   return 0;
 }
 
@@ -62,7 +85,11 @@ function quotas(f: TenantFlags): Record<string, unknown> {
   const q: Record<string, unknown> = {};
   const milli = (flag: string, v: string) => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new GpupoolError("GP_INVALID_ARGUMENT", `${flag} must be a number of GPUs/CPUs like 1.5, got "${v}"`);
+    if (!Number.isFinite(n) || n < 0)
+      throw new GpupoolError(
+        "GP_INVALID_ARGUMENT",
+        `${flag} must be a number of GPUs/CPUs like 1.5, got "${v}"`,
+      );
     return Math.round(n * 1000);
   };
   if (f.gpuLimit !== undefined) q.gpuMilli = milli("--gpu-limit", f.gpuLimit);
@@ -70,14 +97,23 @@ function quotas(f: TenantFlags): Record<string, unknown> {
   if (f.gpuGuarantee !== undefined) q.guarantee = { gpuMilli: milli("--gpu-guarantee", f.gpuGuarantee) };
   if (f.gpuSeconds !== undefined) q.gpuSeconds = milli("--gpu-seconds", f.gpuSeconds) / 1000;
   if (f.activeJobs !== undefined) {
-    if (!/^\d+$/.test(f.activeJobs)) throw new GpupoolError("GP_INVALID_ARGUMENT", `--active-jobs must be a whole number, got "${f.activeJobs}"`);
+    if (!/^\d+$/.test(f.activeJobs))
+      throw new GpupoolError(
+        "GP_INVALID_ARGUMENT",
+        `--active-jobs must be a whole number, got "${f.activeJobs}"`,
+      );
     q.activeJobs = Number(f.activeJobs);
   }
   return q;
 }
 
 /** `tenants` (list), `tenants create NAME`, `tenants token NAME`, `tenants quota NAME`. */
-export async function tenantsCommand(action: string | undefined, name: string | undefined, f: TenantFlags, io: Io = stdio): Promise<number> {
+export async function tenantsCommand(
+  action: string | undefined,
+  name: string | undefined,
+  f: TenantFlags,
+  io: Io = stdio,
+): Promise<number> {
   const api = client(f);
   const need = () => {
     if (!name) throw new GpupoolError("GP_INVALID_ARGUMENT", `tenants ${action} needs a tenant name`);
@@ -85,27 +121,56 @@ export async function tenantsCommand(action: string | undefined, name: string | 
   };
   switch (action ?? "list") {
     case "list": {
-      const doc = await api.json<{ tenants: { name: string; quotas: Record<string, number>; createdAt: number }[] }>("GET", "/v1/tenants");
-      emit(outputFormat(f.output), doc, () =>
-        table(["TENANT", "QUOTAS"], doc.tenants.map((t) => [t.name, JSON.stringify(t.quotas)])), io.out);
+      const doc = await api.json<{
+        tenants: { name: string; quotas: Record<string, number>; createdAt: number }[];
+      }>("GET", "/v1/tenants");
+      emit(
+        outputFormat(f.output),
+        doc,
+        () =>
+          table(
+            ["TENANT", "QUOTAS"],
+            doc.tenants.map((t) => [t.name, JSON.stringify(t.quotas)]),
+          ),
+        io.out,
+      );
       return 0;
     }
     case "create": {
-      const doc = await api.json<{ tenant: { name: string }; token: string }>("POST", "/v1/tenants", { name: need(), quotas: quotas(f) });
-      emit(outputFormat(f.output), doc, () => `tenant ${doc.tenant.name} created; its token (shown once): ${doc.token}\n`, io.out);
+      const doc = await api.json<{ tenant: { name: string }; token: string }>("POST", "/v1/tenants", {
+        name: need(),
+        quotas: quotas(f),
+      });
+      emit(
+        outputFormat(f.output),
+        doc,
+        () => `tenant ${doc.tenant.name} created; its token (shown once): ${doc.token}\n`,
+        io.out,
+      );
       return 0;
     }
     case "token": {
-      const doc = await api.json<{ token: string }>("POST", `/v1/tenants/${encodeURIComponent(need())}/tokens`, {});
+      const doc = await api.json<{ token: string }>(
+        "POST",
+        `/v1/tenants/${encodeURIComponent(need())}/tokens`,
+        {},
+      );
       emit(outputFormat(f.output), doc, () => `${doc.token}\n`, io.out);
       return 0;
     }
     case "quota": {
-      const doc = await api.json<{ tenant: unknown }>("PUT", `/v1/tenants/${encodeURIComponent(need())}/quotas`, quotas(f));
+      const doc = await api.json<{ tenant: unknown }>(
+        "PUT",
+        `/v1/tenants/${encodeURIComponent(need())}/quotas`,
+        quotas(f),
+      );
       emit(outputFormat(f.output), doc, () => `${JSON.stringify(doc.tenant)}\n`, io.out);
       return 0;
     }
     default:
-      throw new GpupoolError("GP_INVALID_ARGUMENT", `tenants: unknown action "${action}" (list, create, token, quota)`);
+      throw new GpupoolError(
+        "GP_INVALID_ARGUMENT",
+        `tenants: unknown action "${action}" (list, create, token, quota)`,
+      );
   }
 }

@@ -20,7 +20,9 @@ export const DEFAULT_SERVER = "http://127.0.0.1:7878";
 
 /** ~/.config/gpupool/config.yaml (or $GPUPOOL_CONFIG): `server: …` and `token: …`. */
 export function configPath(env = process.env): string {
-  return env.GPUPOOL_CONFIG ?? join(env.XDG_CONFIG_HOME ?? join(homedir(), ".config"), "gpupool", "config.yaml");
+  return (
+    env.GPUPOOL_CONFIG ?? join(env.XDG_CONFIG_HOME ?? join(homedir(), ".config"), "gpupool", "config.yaml")
+  );
 }
 
 function readConfigFile(path: string, explicit: boolean): { server?: string; token?: string } {
@@ -28,7 +30,8 @@ function readConfigFile(path: string, explicit: boolean): { server?: string; tok
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    if (explicit) throw new GpupoolError("GP_INVALID_ARGUMENT", `--config ${path}: ${(err as Error).message}`);
+    if (explicit)
+      throw new GpupoolError("GP_INVALID_ARGUMENT", `--config ${path}: ${(err as Error).message}`);
     return {};
   }
   let doc: unknown;
@@ -38,7 +41,8 @@ function readConfigFile(path: string, explicit: boolean): { server?: string; tok
     throw new GpupoolError("GP_INVALID_ARGUMENT", `${path}: not YAML: ${(err as Error).message}`);
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== "object") throw new GpupoolError("GP_INVALID_ARGUMENT", `${path}: expected "server:" and "token:" keys`);
+  if (typeof doc !== "object")
+    throw new GpupoolError("GP_INVALID_ARGUMENT", `${path}: expected "server:" and "token:" keys`);
   const d = doc as Record<string, unknown>;
   return {
     ...(typeof d.server === "string" ? { server: d.server } : {}),
@@ -50,6 +54,9 @@ export function resolveClientConfig(flags: ClientFlags, env = process.env): Clie
   const file = readConfigFile(flags.config ?? configPath(env), flags.config !== undefined);
   const server = (flags.server ?? env.GPUPOOL_SERVER ?? file.server ?? DEFAULT_SERVER).replace(/\/+$/, "");
   if (!/^https?:\/\/[^\s/]+/.test(server))
-    throw new GpupoolError("GP_INVALID_ARGUMENT", `--server must be a URL like ${DEFAULT_SERVER}, got "${server}"`);
+    throw new GpupoolError(
+      "GP_INVALID_ARGUMENT",
+      `--server must be a URL like ${DEFAULT_SERVER}, got "${server}"`,
+    );
   return { server, token: flags.token ?? env.GPUPOOL_TOKEN ?? file.token };
 }

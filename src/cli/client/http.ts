@@ -13,7 +13,12 @@ export class ApiClient {
     };
   }
 
-  private async send(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown, extra?: Record<string, string>) {
+  private async send(
+    method: "GET" | "POST" | "PUT" | "DELETE",
+    path: string,
+    body?: unknown,
+    extra?: Record<string, string>,
+  ) {
     const url = `${this.config.server}${path}`;
     try {
       return await request(url, {
@@ -23,18 +28,29 @@ export class ApiClient {
       });
     } catch (err) {
       const e = err as { code?: string; message?: string };
-      throw new GpupoolError("GP_SERVER_UNREACHABLE", `cannot reach gpupool at ${this.config.server}: ${e.message ?? e.code ?? "unknown error"}`);
+      throw new GpupoolError(
+        "GP_SERVER_UNREACHABLE",
+        `cannot reach gpupool at ${this.config.server}: ${e.message ?? e.code ?? "unknown error"}`,
+      );
     }
   }
 
-  async json<T>(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown, extra?: Record<string, string>): Promise<T> {
+  async json<T>(
+    method: "GET" | "POST" | "PUT" | "DELETE",
+    path: string,
+    body?: unknown,
+    extra?: Record<string, string>,
+  ): Promise<T> {
     const res = await this.send(method, path, body, extra);
     const text = await res.body.text();
     let doc: unknown;
     try {
       doc = JSON.parse(text);
     } catch {
-      throw new GpupoolError("GP_SERVER_ERROR", `${method} ${path}: HTTP ${res.statusCode}, not JSON: ${text.slice(0, 200)}`);
+      throw new GpupoolError(
+        "GP_SERVER_ERROR",
+        `${method} ${path}: HTTP ${res.statusCode}, not JSON: ${text.slice(0, 200)}`,
+      );
     }
     if (res.statusCode >= 400) throw toError(doc, res.statusCode);
     return doc as T;
@@ -79,5 +95,8 @@ function toError(doc: unknown, status: number): GpupoolError {
   const d = (doc ?? {}) as { code?: string; message?: string };
   if (typeof d.code === "string" && d.code in ERROR_CODES)
     return new GpupoolError(d.code as ErrorCode, d.message ?? `HTTP ${status}`);
-  return new GpupoolError("GP_SERVER_ERROR", `HTTP ${status}: ${d.message ?? JSON.stringify(doc).slice(0, 200)}`);
+  return new GpupoolError(
+    "GP_SERVER_ERROR",
+    `HTTP ${status}: ${d.message ?? JSON.stringify(doc).slice(0, 200)}`,
+  );
 }

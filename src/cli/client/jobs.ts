@@ -46,19 +46,29 @@ export interface RunFlags extends CommonFlags {
 const FINAL = new Set(["Succeeded", "Failed", "Cancelled"]);
 
 function int(flag: string, v: string): number {
-  if (!/^\d+$/.test(v)) throw new GpupoolError("GP_INVALID_ARGUMENT", `${flag} must be a whole number, got "${v}"`);
+  if (!/^\d+$/.test(v))
+    throw new GpupoolError("GP_INVALID_ARGUMENT", `${flag} must be a whole number, got "${v}"`);
   return Number(v);
 }
 
 /** `run` flags → a job spec (the server validates it). */
-export function specFromFlags(image: string, command: readonly string[], f: RunFlags): Record<string, unknown> {
+export function specFromFlags(
+  image: string,
+  command: readonly string[],
+  f: RunFlags,
+): Record<string, unknown> {
   const env: Record<string, string> = {};
   for (const kv of f.env ?? []) {
     const eq = kv.indexOf("=");
     if (eq <= 0) throw new GpupoolError("GP_INVALID_ARGUMENT", `--env must be KEY=VALUE, got "${kv}"`);
     env[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  const base = image.split("/").pop()!.split(":")[0]!.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  const base = image
+    .split("/")
+    .pop()!
+    .split(":")[0]!
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-");
   const spec: Record<string, unknown> = {
     name: f.name ?? `${base || "job"}-${randomBytes(3).toString("hex")}`,
     image,
@@ -75,17 +85,29 @@ export function specFromFlags(image: string, command: readonly string[], f: RunF
   if (f.priority !== undefined) spec.priority = /^-?\d+$/.test(f.priority) ? Number(f.priority) : f.priority;
   if (f.isolation !== undefined) spec.isolation = f.isolation;
   if (f.replicas !== undefined) spec.replicas = int("--replicas", f.replicas);
-  if (f.restart !== undefined) spec.restartPolicy = f.restart === "on-failure" ? "OnFailure" : f.restart === "never" ? "Never" : f.restart;
+  if (f.restart !== undefined)
+    spec.restartPolicy =
+      f.restart === "on-failure" ? "OnFailure" : f.restart === "never" ? "Never" : f.restart;
   if (f.timeout !== undefined) spec.timeoutSeconds = int("--timeout", f.timeout);
   return spec;
 }
 
 async function submit(api: ApiClient, spec: unknown, requestId?: string): Promise<JobView[]> {
-  const r = await api.json<{ jobs: JobView[] }>("POST", "/v1/jobs", spec, requestId ? { "idempotency-key": requestId } : {});
+  const r = await api.json<{ jobs: JobView[] }>(
+    "POST",
+    "/v1/jobs",
+    spec,
+    requestId ? { "idempotency-key": requestId } : {},
+  );
   return r.jobs;
 }
 
-export async function runCommand(image: string, command: readonly string[], f: RunFlags, io: Io = stdio): Promise<number> {
+export async function runCommand(
+  image: string,
+  command: readonly string[],
+  f: RunFlags,
+  io: Io = stdio,
+): Promise<number> {
   const api = client(f);
   const jobs = await submit(api, specFromFlags(image, command, f), f.requestId);
   if (!f.wait) {
@@ -105,11 +127,17 @@ export async function waitForJobs(api: ApiClient, jobs: readonly JobView[], io: 
   let lastState = "";
   for (;;) {
     const cur = (await api.json<{ job: JobView }>("GET", `/v1/jobs/${lead.id}`)).job;
-    if (cur.state !== lastState && cur.state === "Pending" && cur.reason) io.err(`gpupool: ${cur.id} pending: ${cur.reason}\n`);
+    if (cur.state !== lastState && cur.state === "Pending" && cur.reason)
+      io.err(`gpupool: ${cur.id} pending: ${cur.reason}\n`);
     lastState = cur.state;
     if (FINAL.has(cur.state) && seen === cur.containerId) break;
     // A Starting job's container may not run yet: attach once it runs (or has ended).
-    if (cur.containerId && cur.containerId !== seen && cur.state !== "Starting" && cur.state !== "Scheduled") {
+    if (
+      cur.containerId &&
+      cur.containerId !== seen &&
+      cur.state !== "Starting" &&
+      cur.state !== "Scheduled"
+    ) {
       for await (const l of api.lines(`/v1/jobs/${lead.id}/logs?follow=true`)) {
         const line = l as { stream: string; text: string };
         (line.stream === "stderr" ? io.err : io.out)(`${line.text}\n`);
@@ -127,15 +155,27 @@ export async function waitForJobs(api: ApiClient, jobs: readonly JobView[], io: 
       await new Promise((r) => setTimeout(r, 300));
       cur = (await api.json<{ job: JobView }>("GET", `/v1/jobs/${j.id}`)).job;
     }
-    const c = cur.state === "Succeeded" ? 0 : cur.exitCode !== null && cur.exitCode !== 0 ? cur.exitCode : cur.state === "Cancelled" ? 130 : 1;
-    if (cur.state !== "Succeeded") io.err(`gpupool: job ${cur.id} ${cur.state}${cur.reason ? `: ${cur.reason}` : ""}\n`);
+    const c =
+      cur.state === "Succeeded"
+        ? 0
+        : cur.exitCode !== null && cur.exitCode !== 0
+          ? cur.exitCode
+          : cur.state === "Cancelled"
+            ? 130
+            : 1;
+    if (cur.state !== "Succeeded")
+      io.err(`gpupool: job ${cur.id} ${cur.state}${cur.reason ? `: ${cur.reason}` : ""}\n`);
     code = Math.max(code, c);
   }
   return code;
 }
 
 /** `apply -f FILE` (YAML or JSON, several documents allowed; "-" = stdin). */
-export async function applyCommand(file: string, f: CommonFlags & { wait?: boolean; requestId?: string }, io: Io = stdio): Promise<number> {
+export async function applyCommand(
+  file: string,
+  f: CommonFlags & { wait?: boolean; requestId?: string },
+  io: Io = stdio,
+): Promise<number> {
   let text: string;
   try {
     text = readFileSync(file === "-" ? 0 : file, "utf8");
@@ -152,9 +192,17 @@ export async function applyCommand(file: string, f: CommonFlags & { wait?: boole
   if (specs.length === 0) throw new GpupoolError("GP_INVALID_SPEC", `${file}: no job spec in it`);
   const api = client(f);
   const all: JobView[] = [];
-  for (const [i, spec] of specs.entries()) all.push(...(await submit(api, spec, f.requestId && specs.length > 1 ? `${f.requestId}-${i}` : f.requestId)));
+  for (const [i, spec] of specs.entries())
+    all.push(
+      ...(await submit(api, spec, f.requestId && specs.length > 1 ? `${f.requestId}-${i}` : f.requestId)),
+    );
   if (f.wait) return waitForJobs(api, all, io);
-  emit(outputFormat(f.output), { jobs: all }, () => all.map((j) => `${j.id} ${j.name} ${j.state}\n`).join(""), io.out);
+  emit(
+    outputFormat(f.output),
+    { jobs: all },
+    () => all.map((j) => `${j.id} ${j.name} ${j.state}\n`).join(""),
+    io.out,
+  );
   return 0;
 }
 
@@ -172,16 +220,33 @@ function gpuCell(j: JobView): string {
   }
 }
 
-export async function psCommand(f: CommonFlags & { all?: boolean; state?: string }, io: Io = stdio): Promise<number> {
+export async function psCommand(
+  f: CommonFlags & { all?: boolean; state?: string },
+  io: Io = stdio,
+): Promise<number> {
   const q = new URLSearchParams();
   if (f.all) q.set("all", "true");
   if (f.state) q.set("state", f.state);
   const { jobs } = await client(f).json<{ jobs: JobView[] }>("GET", `/v1/jobs${q.size ? `?${q}` : ""}`);
-  emit(outputFormat(f.output), { jobs }, () =>
-    table(
-      ["ID", "NAME", "TENANT", "STATE", "GPU", "PRIO", "AGE", "REASON"],
-      jobs.map((j) => [j.id, j.name, j.tenant, j.state, gpuCell(j), String(j.priority), age(j.createdAt), j.reason ?? ""]),
-    ), io.out);
+  emit(
+    outputFormat(f.output),
+    { jobs },
+    () =>
+      table(
+        ["ID", "NAME", "TENANT", "STATE", "GPU", "PRIO", "AGE", "REASON"],
+        jobs.map((j) => [
+          j.id,
+          j.name,
+          j.tenant,
+          j.state,
+          gpuCell(j),
+          String(j.priority),
+          age(j.createdAt),
+          j.reason ?? "",
+        ]),
+      ),
+    io.out,
+  );
   return 0;
 }
 
@@ -191,20 +256,35 @@ export async function getCommand(id: string, f: CommonFlags, io: Io = stdio): Pr
   return 0;
 }
 
-export async function logsCommand(id: string, f: CommonFlags & { follow?: boolean }, io: Io = stdio): Promise<number> {
+export async function logsCommand(
+  id: string,
+  f: CommonFlags & { follow?: boolean },
+  io: Io = stdio,
+): Promise<number> {
   const api = client(f);
-  for await (const l of api.lines(`/v1/jobs/${encodeURIComponent(id)}/logs${f.follow ? "?follow=true" : ""}`)) {
+  for await (const l of api.lines(
+    `/v1/jobs/${encodeURIComponent(id)}/logs${f.follow ? "?follow=true" : ""}`,
+  )) {
     const line = l as { stream: string; text: string };
     (line.stream === "stderr" ? io.err : io.out)(`${line.text}\n`);
   }
   return 0;
 }
 
-export async function stopCommand(ids: readonly string[], f: CommonFlags, io: Io = stdio, remove = false): Promise<number> {
+export async function stopCommand(
+  ids: readonly string[],
+  f: CommonFlags,
+  io: Io = stdio,
+  remove = false,
+): Promise<number> {
   const api = client(f);
   for (const id of ids) {
     const path = `/v1/jobs/${encodeURIComponent(id)}${remove ? "" : "/stop"}`;
-    const { job } = await api.json<{ job: JobView }>(remove ? "DELETE" : "POST", path, remove ? undefined : {});
+    const { job } = await api.json<{ job: JobView }>(
+      remove ? "DELETE" : "POST",
+      path,
+      remove ? undefined : {},
+    );
     io.out(`${job.id} ${remove ? "removed" : job.state}\n`);
   }
   return 0;
@@ -213,12 +293,25 @@ export async function stopCommand(ids: readonly string[], f: CommonFlags, io: Io
 export async function eventsCommand(id: string | undefined, f: CommonFlags, io: Io = stdio): Promise<number> {
   const path = id ? `/v1/jobs/${encodeURIComponent(id)}/events` : "/v1/events";
   const { events } = await client(f).json<{
-    events: { seq: number; jobId: string; at: string; type: string; from: string | null; to: string | null; reason: string | null }[];
+    events: {
+      seq: number;
+      jobId: string;
+      at: string;
+      type: string;
+      from: string | null;
+      to: string | null;
+      reason: string | null;
+    }[];
   }>("GET", path);
-  emit(outputFormat(f.output), { events }, () =>
-    table(
-      ["TIME", "JOB", "TYPE", "FROM", "TO", "REASON"],
-      events.map((e) => [e.at, e.jobId, e.type, e.from ?? "-", e.to ?? "-", e.reason ?? ""]),
-    ), io.out);
+  emit(
+    outputFormat(f.output),
+    { events },
+    () =>
+      table(
+        ["TIME", "JOB", "TYPE", "FROM", "TO", "REASON"],
+        events.map((e) => [e.at, e.jobId, e.type, e.from ?? "-", e.to ?? "-", e.reason ?? ""]),
+      ),
+    io.out,
+  );
   return 0;
 }

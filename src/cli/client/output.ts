@@ -21,7 +21,12 @@ export function table(header: readonly string[], rows: readonly (readonly string
 }
 
 /** Writes `doc` as JSON or YAML, or the table `render` makes. */
-export function emit(format: OutputFormat, doc: unknown, render: () => string, write: (s: string) => void = (s) => void process.stdout.write(s)): void {
+export function emit(
+  format: OutputFormat,
+  doc: unknown,
+  render: () => string,
+  write: (s: string) => void = (s) => void process.stdout.write(s),
+): void {
   if (format === "json") write(`${JSON.stringify(doc, null, 2)}\n`);
   else if (format === "yaml") write(toYaml(doc));
   else write(render());

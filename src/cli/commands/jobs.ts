@@ -17,19 +17,33 @@ export const registerJobs: RegisterCommand = (program: Command) => {
   );
 
   withClientFlags(
-    program.command("logs").summary("print a job's logs").argument("<id>").option("-f, --follow", "keep streaming until it exits"),
+    program
+      .command("logs")
+      .summary("print a job's logs")
+      .argument("<id>")
+      .option("-f, --follow", "keep streaming until it exits"),
     false,
-  ).action(async (id: string, opts) => exitWith(await (await import("../client/jobs.js")).logsCommand(id, opts)));
-
-  withClientFlags(program.command("stop").summary("stop jobs gracefully (SIGTERM, grace, SIGKILL)").argument("<ids...>"), false).action(
-    async (ids: string[], opts) => exitWith(await (await import("../client/jobs.js")).stopCommand(ids, opts)),
+  ).action(async (id: string, opts) =>
+    exitWith(await (await import("../client/jobs.js")).logsCommand(id, opts)),
   );
 
-  withClientFlags(program.command("rm").summary("stop jobs if needed and remove their containers").argument("<ids...>"), false).action(
-    async (ids: string[], opts) => exitWith(await (await import("../client/jobs.js")).stopCommand(ids, opts, undefined, true)),
+  withClientFlags(
+    program.command("stop").summary("stop jobs gracefully (SIGTERM, grace, SIGKILL)").argument("<ids...>"),
+    false,
+  ).action(async (ids: string[], opts) =>
+    exitWith(await (await import("../client/jobs.js")).stopCommand(ids, opts)),
   );
 
-  withClientFlags(program.command("events").summary("job events (all of yours, or one job's)").argument("[id]")).action(
-    async (id: string | undefined, opts) => exitWith(await (await import("../client/jobs.js")).eventsCommand(id, opts)),
+  withClientFlags(
+    program.command("rm").summary("stop jobs if needed and remove their containers").argument("<ids...>"),
+    false,
+  ).action(async (ids: string[], opts) =>
+    exitWith(await (await import("../client/jobs.js")).stopCommand(ids, opts, undefined, true)),
+  );
+
+  withClientFlags(
+    program.command("events").summary("job events (all of yours, or one job's)").argument("[id]"),
+  ).action(async (id: string | undefined, opts) =>
+    exitWith(await (await import("../client/jobs.js")).eventsCommand(id, opts)),
   );
 };

@@ -10,7 +10,10 @@ export const registerRun: RegisterCommand = (program: Command) => {
       .command("run")
       .summary("run a container job on a GPU slice (like docker run)")
       .argument("<image>", "image, e.g. localhost/busybox:latest")
-      .argument("[command...]", "command and arguments (default: the image's CMD); put -- before a command with flags")
+      .argument(
+        "[command...]",
+        "command and arguments (default: the image's CMD); put -- before a command with flags",
+      )
       .option("--name <name>", "job name (default: image name + random suffix)")
       .option("--cpu <cpu>", "CPU limit, e.g. 500m or 2 (default 1)")
       .option("--memory <mem>", "memory limit, e.g. 512Mi (default 512Mi)")

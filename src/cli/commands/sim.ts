@@ -17,14 +17,30 @@ export const registerSim: RegisterCommand = (program: Command) => {
     )
     .option("--nodes <csv>", "node list CSV (openb_node_list_gpu_node.csv)")
     .option("--pods <csv>", "pod list CSV (openb_pod_list_*.csv)")
-    .option("--trace-dir <dir>", "folder holding the trace CSVs (used when --nodes/--pods are not given); default $GPUPOOL_TRACE_DIR or ../shared/traces/alibaba-gpu-v2023")
-    .option("--workload <name>", "pod list in --trace-dir: default, cpu100, gpushare40, gpuspec20, multigpu20, …", "default")
+    .option(
+      "--trace-dir <dir>",
+      "folder holding the trace CSVs (used when --nodes/--pods are not given); default $GPUPOOL_TRACE_DIR or ../shared/traces/alibaba-gpu-v2023",
+    )
+    .option(
+      "--workload <name>",
+      "pod list in --trace-dir: default, cpu100, gpushare40, gpuspec20, multigpu20, …",
+      "default",
+    )
     .option("--policy <list>", "policy or comma-separated policies", "default")
     .option("--seeds <range>", "seeds: 42-51, 42,43 or 42", "42")
     .option("--tune <factor>", "grow the workload to this multiple of the cluster's GPUs", "1.3")
-    .option("--policy-args <json>", 'score-plugin arguments for fgd/default, e.g. \'{"strandWeight":0.5}\' (see docs/scheduling.md)')
-    .option("--json", "print the machine-readable result on stdout (one object; an array for several policies)")
-    .option("--plot <file.svg>", "write an SVG of unallocated % against arrived % (median over seeds) per policy")
+    .option(
+      "--policy-args <json>",
+      "score-plugin arguments for fgd/default, e.g. '{\"strandWeight\":0.5}' (see docs/scheduling.md)",
+    )
+    .option(
+      "--json",
+      "print the machine-readable result on stdout (one object; an array for several policies)",
+    )
+    .option(
+      "--plot <file.svg>",
+      "write an SVG of unallocated % against arrived % (median over seeds) per policy",
+    )
     .addOption(new Option("--no-progress", "no progress bar on stderr"))
     .addHelpText(
       "after",
