@@ -43,6 +43,9 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
+/** Pending jobs of each tenant a cycle considers at least (besides the global window). */
+const PER_TENANT_WINDOW = 16;
+
 const quiet: Logger = { info() {}, warn() {}, error() {} };
 
 export interface ControllerOptions {
@@ -88,17 +91,12 @@ function gist(reason: string): string {
  * "stopping" note after the last transition), e.g. when it was killed mid-stop.
  */
 export function stopIntent(store: Store, jobId: string): { kind: StopKind; reason: string } | undefined {
-  const events = store.jobs.events(jobId);
-  for (let i = events.length - 1; i >= 0; i--) {
-    const e = events[i]!;
-    if (e.type === "transition") return undefined;
-    if (e.type === "stopping" && e.reason) {
-      const colon = e.reason.indexOf(": ");
-      const kind = e.reason.slice(0, colon) as StopKind;
-      if (kind === "cancel" || kind === "preempt" || kind === "timeout")
-        return { kind, reason: e.reason.slice(colon + 2) };
-    }
-  }
+  const note = store.jobs.pendingStop(jobId);
+  if (!note) return undefined;
+  const colon = note.indexOf(": ");
+  const kind = note.slice(0, colon) as StopKind;
+  if (kind === "cancel" || kind === "preempt" || kind === "timeout")
+    return { kind, reason: note.slice(colon + 2) };
   return undefined;
 }
 
@@ -125,6 +123,9 @@ export class Controller {
   private held: Held | null = null;
   private readonly cache = new Map<string, { u: number; job: JobRecord }>();
   private lastCycleMs = 0;
+  private lastCycleEnd = Number.NEGATIVE_INFINITY;
+  /** When the last cycle read its window of pending jobs (see pendingReason). */
+  private windowAt = Number.NEGATIVE_INFINITY;
   private running: Promise<void> | null = null;
   private dirty = false;
   private resync: NodeJS.Timeout | undefined;
@@ -151,21 +152,23 @@ export class Controller {
     this.dirty = true;
     if (this.running) return;
     this.running = (async () => {
-      let first = true;
       while (this.dirty && !this.closed) {
         this.dirty = false;
-        // Back-to-back kicks (a burst of submissions) share one cycle every minCycleGapMs.
-        // The gap grows with the cycle's cost, so scheduling takes at most about a quarter of the loop.
+        // Kicks (a burst of submissions, launches ending) share one cycle every minCycleGapMs, counted
+        // from the end of the last cycle, whether or not kicks kept coming in between. The gap grows
+        // with the cycle's cost, so scheduling takes at most about a quarter of the event loop.
         const gap = Math.max(this.opts.minCycleGapMs ?? 50, 3 * this.lastCycleMs);
-        await new Promise((r) => (first ? setImmediate(r) : setTimeout(r, gap)));
-        first = false;
+        const wait = this.lastCycleEnd + gap - performance.now();
+        await new Promise((r) => (wait <= 0 ? setImmediate(r) : setTimeout(r, wait)));
+        if (this.closed) break;
         const t0 = performance.now();
         try {
           this.cycle();
         } catch (err) {
           this.log.error({ err }, "scheduling cycle failed");
         }
-        this.lastCycleMs = performance.now() - t0;
+        this.lastCycleEnd = performance.now();
+        this.lastCycleMs = this.lastCycleEnd - t0;
       }
     })().finally(() => {
       this.running = null;
@@ -204,68 +207,65 @@ export class Controller {
   /**
    * The pending jobs a cycle considers: the first `window` by priority then submission order, each
    * tenant's first `perTenant` (so one tenant's backlog cannot hide another's jobs), and every member
-   * of a gang any of those belongs to. Records come from a cache keyed by id and update time.
+   * of a gang any of those belongs to. Each is a LIMIT query on an index, so a cycle costs the same
+   * with ten pending jobs or ten thousand. Records come from a cache keyed by id and update time.
    */
   private pendingWindow(): JobRecord[] {
-    const rows = this.store.db
-      .prepare(
-        "SELECT id, tenant, gang, updated_at AS u FROM jobs WHERE state = 'Pending' AND (not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, seq",
-      )
-      .all(this.now()) as { id: string; tenant: string; gang: string | null; u: number }[];
+    const now = this.now();
     const window = this.opts.window ?? 64;
-    const perTenant = 16;
-    const take = new Set<string>();
-    const gangs = new Set<string>();
-    const seen = new Map<string, number>();
-    for (const [i, r] of rows.entries()) {
-      const n = seen.get(r.tenant) ?? 0;
-      seen.set(r.tenant, n + 1);
-      if (i < window || n < perTenant || (r.gang !== null && gangs.has(r.gang))) {
-        take.add(r.id);
-        if (r.gang !== null) gangs.add(r.gang);
-      }
-    }
-    // A gang member listed before its gang was taken.
-    for (const r of rows) if (r.gang !== null && gangs.has(r.gang)) take.add(r.id);
-    const live = new Set(rows.map((r) => r.id));
-    for (const id of this.cache.keys()) if (!live.has(id)) this.cache.delete(id);
-    for (const id of this.reasons.keys()) if (!live.has(id)) this.reasons.delete(id);
+    const tenants = this.store.tenants.list();
+    const rows = new Map(
+      this.store.jobs
+        .pendingHeads(now, { window, perTenant: PER_TENANT_WINDOW, tenants: tenants.map((t) => t.name) })
+        .map((r) => [r.id, r]),
+    );
+    // Only what is considered now is cached or has a reason; the rest reads as queued (pendingReason).
+    for (const id of this.cache.keys()) if (!rows.has(id)) this.cache.delete(id);
+    for (const id of this.reasons.keys()) if (!rows.has(id)) this.reasons.delete(id);
+    this.windowAt = now;
     // Tenants that have spent their GPU-second budget: their GPU jobs wait.
     const spent = new Map<string, string>();
-    const usage = this.store.usage.byTenant();
-    for (const t of this.store.tenants.list()) {
+    for (const t of tenants) {
       const budget = t.quotas.gpuSeconds;
-      const used = usage[t.name]?.gpuSeconds ?? 0;
-      if (budget !== undefined && used >= budget)
+      if (budget === undefined) continue;
+      const used = this.store.usage.ofTenant(t.name).gpuSeconds;
+      if (used >= budget)
         spent.set(
           t.name,
           `over quota: tenant ${t.name} used ${used.toFixed(1)} of its ${budget} GPU-seconds`,
         );
     }
     const out: JobRecord[] = [];
-    for (const r of rows) {
-      const over = spent.get(r.tenant);
-      if (over && take.has(r.id)) {
-        const job = this.store.jobs.get(r.id);
-        if (job && specOf(job).gpu.kind !== "none") {
-          this.noteReasons([[r.id, over]]);
-          continue;
-        }
-      }
-      if (!take.has(r.id)) {
-        this.reasons.set(r.id, `queued: ${window} earlier or higher-priority jobs are considered first`);
-        continue;
-      }
+    for (const r of rows.values()) {
       let hit = this.cache.get(r.id);
-      if (!hit || hit.u !== r.u) {
+      if (!hit || hit.u !== r.updatedAt) {
         const job = this.store.jobs.get(r.id);
         if (!job) continue;
-        hit = { u: r.u, job };
+        hit = { u: r.updatedAt, job };
         this.cache.set(r.id, hit);
+      }
+      const over = spent.get(r.tenant);
+      if (over && specOf(hit.job).gpu.kind !== "none") {
+        this.noteReasons([[r.id, over]]);
+        continue;
       }
       out.push(hit.job);
     }
     return out;
+  }
+
+  /**
+   * Why a job waits, as the API shows it: the scheduler's reason for the jobs a cycle considered;
+   * for a pending job left out of the last cycle's window, that it is queued behind others; else
+   * undefined (the store's reason stands).
+   */
+  pendingReason(job: JobRecord): string | undefined {
+    if (job.state !== "Pending") return undefined;
+    const r = this.reasons.get(job.id);
+    if (r !== undefined) return r;
+    if (job.updatedAt <= this.windowAt && (job.notBefore ?? 0) <= this.windowAt)
+      return `queued: ${this.opts.window ?? 64} earlier or higher-priority jobs (and each tenant's first ${PER_TENANT_WINDOW}) are considered first`;
+    return undefined;
   }
 
   private cycle(): void {
@@ -299,16 +299,21 @@ export class Controller {
       ]);
       return;
     }
-    // All bindings of a cycle in one commit; each launch then proceeds on its own.
+    // All bindings of a cycle in one commit, each job placed and its attempt begun (→ Starting, a
+    // savepoint per job); each launch then proceeds on its own. A restart before a launch created its
+    // container finds the attempt without one and requeues the job (recover.ts).
     const bound: string[] = [];
     inTransaction(this.store.db, () => {
       for (const a of result.bind) {
         try {
-          this.store.jobs.transition(a.workloadId, "Scheduled", {
-            from: "Pending",
-            node: a.node,
-            allocation: a,
-            reason: `placed on ${a.node}${a.gpus.length ? ` GPU ${a.gpus.map((g) => g.index).join(",")}` : ""}`,
+          inTransaction(this.store.db, () => {
+            this.store.jobs.transition(a.workloadId, "Scheduled", {
+              from: "Pending",
+              node: a.node,
+              allocation: a,
+              reason: `placed on ${a.node}${a.gpus.length ? ` GPU ${a.gpus.map((g) => g.index).join(",")}` : ""}`,
+            });
+            this.store.jobs.transition(a.workloadId, "Starting", { reason: "creating the container" });
           });
           bound.push(a.workloadId);
         } catch (err) {
@@ -419,7 +424,7 @@ export class Controller {
   }
 
   private async launch(jobId: string): Promise<void> {
-    let job = this.store.jobs.require(jobId);
+    const job = this.store.jobs.require(jobId);
     const slice = job.allocation ? sliceFor(jobId, job.allocation, this.opts.node) : undefined;
     let containerId: string | undefined;
     try {
@@ -427,10 +432,6 @@ export class Controller {
         this.slices.set(jobId, slice);
         this.writeCdi();
       }
-      job = this.store.jobs.transition(jobId, "Starting", {
-        from: "Scheduled",
-        reason: "creating the container",
-      });
       const spec = this.containerSpec(job, slice);
       try {
         containerId = await this.engine.create(spec);
@@ -440,12 +441,16 @@ export class Controller {
         await this.engine.ensureImage(spec.image, { pull: true });
         containerId = await this.engine.create(spec);
       }
-      this.store.jobs.recordContainer(jobId, containerId);
       await this.engine.start(containerId);
-      this.store.jobs.transition(jobId, "Running", {
-        from: "Starting",
-        containerId,
-        reason: "container started",
+      // The container is found by its labels after a crash, so it is recorded with the start, in one commit.
+      const started = containerId;
+      inTransaction(this.store.db, () => {
+        this.store.jobs.recordContainer(jobId, started);
+        this.store.jobs.transition(jobId, "Running", {
+          from: "Starting",
+          containerId: started,
+          reason: "container started",
+        });
       });
       this.watch(jobId, containerId);
     } catch (err) {

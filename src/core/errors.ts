@@ -9,6 +9,7 @@ export interface ErrorSpec {
   readonly hint: string;
 }
 
+// biome-ignore format: the table reads best one code per line
 export const ERROR_CODES = {
   GP_INVALID_QUANTITY: { status: 400, exit: 2, hint: "Write quantities like 250m, 0.25, 2, 512Mi or 10Gi." },
   GP_INVALID_ARGUMENT: { status: 400, exit: 2, hint: "Check the flag or field named in the message; --help lists them." },

@@ -106,7 +106,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   installErrorHandlers(app);
   const jobs = new JobsService(store, controller, engine);
   const caller = (req: FastifyRequest): Caller => authenticate(store, req);
-  const view = (j: Parameters<typeof jobView>[0]) => jobView(j, controller.reasons.get(j.id));
+  const view = (j: Parameters<typeof jobView>[0]) => jobView(j, controller.pendingReason(j));
 
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/openapi.json", async () => openApiDocument());

@@ -8,6 +8,7 @@ export {
   type NewJob,
   type JobEvent,
   type JobFilter,
+  type PendingHead,
   type JobSpecJson,
   type TransitionOptions,
 } from "./jobs.js";

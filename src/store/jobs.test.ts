@@ -211,15 +211,49 @@ describe("jobs: state machine", () => {
     store.jobs.transition(job.id, "Preempted", { reason: "preempted by j-high", exitCode: 143 });
     const requeued = store.jobs.transition(job.id, "Pending", { reason: "requeued", notBefore: 5000 });
     expect(requeued).toMatchObject({ state: "Pending", notBefore: 5000, finishedAt: null, attempts: 1 });
-    expect(store.jobs.schedulable(4999).map((j) => j.id)).not.toContain(job.id);
-    expect(store.jobs.schedulable(5000).map((j) => j.id)).toContain(job.id);
+    const heads = (now: number) =>
+      store.jobs.pendingHeads(now, { window: 10, perTenant: 2, tenants: [] }).map((j) => j.id);
+    expect(heads(4999)).not.toContain(job.id);
+    expect(heads(5000)).toContain(job.id);
   });
 
-  it("orders schedulable jobs by priority, then submission", () => {
+  it("knows a stop begun and not yet recorded: a 'stopping' note after the last transition", () => {
+    const job = submit();
+    store.jobs.transition(job.id, "Scheduled", PLACE);
+    store.jobs.transition(job.id, "Starting");
+    store.jobs.transition(job.id, "Running");
+    expect(store.jobs.pendingStop(job.id)).toBeUndefined();
+    const ev = store.jobs.note(job.id, "stopping", "preempt: preempted by j-high");
+    expect(ev).toMatchObject({ jobId: job.id, type: "stopping", from: "Running", to: "Running" });
+    expect(store.jobs.events(job.id).at(-1)).toEqual(ev);
+    store.jobs.note(job.id, "log", "something else");
+    expect(store.jobs.pendingStop(job.id)).toBe("preempt: preempted by j-high");
+    store.jobs.transition(job.id, "Preempted");
+    expect(store.jobs.pendingStop(job.id)).toBeUndefined();
+    expect(store.jobs.pendingStop("j-nope")).toBeUndefined();
+  });
+
+  it("lists pending heads by priority, then submission: the window, each tenant's first, whole gangs", () => {
     const low = store.jobs.submit("acme", { name: "low", spec: {}, priority: 0 }).job;
     const high = store.jobs.submit("globex", { name: "high", spec: {}, priority: 10 }).job;
     const low2 = store.jobs.submit("acme", { name: "low2", spec: {}, priority: 0 }).job;
-    expect(store.jobs.schedulable().map((j) => j.id)).toEqual([high.id, low.id, low2.id]);
+    const all = { window: 10, perTenant: 10, tenants: ["acme", "globex"] };
+    expect(store.jobs.pendingHeads(1e15, all).map((j) => j.id)).toEqual([high.id, low.id, low2.id]);
+    // Beyond the window: acme's backlog, then globex's two and the second member of a gang.
+    const backlog = Array.from(
+      { length: 5 },
+      (_, i) => store.jobs.submit("acme", { name: `a${i}`, spec: {} }).job,
+    );
+    const g1 = store.jobs.submit("globex", { name: "g-0", spec: {}, gang: "g" }).job;
+    const g2 = store.jobs.submit("globex", { name: "g-1", spec: {}, gang: "g" }).job;
+    const late = store.jobs.submit("globex", { name: "late", spec: {} }).job;
+    const heads = store.jobs
+      .pendingHeads(1e15, { window: 2, perTenant: 2, tenants: ["acme", "globex"] })
+      .map((j) => j.id);
+    // window: high, low; acme's first two: low, low2; globex's first two: high, g-0; and g-0's gang: g-1.
+    expect(heads).toEqual([high.id, low.id, low2.id, g1.id, g2.id]);
+    expect(heads).not.toContain(late.id);
+    expect(heads).not.toContain(backlog[0]!.id);
   });
 
   it("property: any sequence of attempted transitions leaves a legal state and an event log that replays to it", () => {

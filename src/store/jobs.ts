@@ -74,6 +74,16 @@ export interface TransitionOptions {
   readonly notBefore?: number;
 }
 
+/** A pending job as the scheduler's window lists it (see pendingHeads). */
+export interface PendingHead {
+  readonly id: string;
+  readonly tenant: string;
+  readonly gang: string | null;
+  readonly updatedAt: number;
+  readonly priority: number;
+  readonly seq: number;
+}
+
 export interface JobFilter {
   readonly tenant?: string;
   readonly states?: readonly JobState[];
@@ -165,11 +175,11 @@ export class JobRepo {
       }
       const at = this.now();
       const id = newJobId(at);
-      prepared(
+      const row = prepared(
         this.db,
         `INSERT INTO jobs (id, tenant, client_request_id, name, spec, state, priority, queue, gang, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?, ?)`,
-      ).run(
+           VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?, ?) RETURNING *`,
+      ).get(
         id,
         tenant,
         job.clientRequestId ?? null,
@@ -180,15 +190,38 @@ export class JobRepo {
         job.gang ?? null,
         at,
         at,
-      );
+      ) as JobRow;
       this.addEvent(id, at, "submitted", null, "Pending", null);
-      return { job: this.require(id), created: true };
+      return { job: toJob(row), created: true };
     });
   }
 
   get(id: string): JobRecord | undefined {
     const row = prepared(this.db, "SELECT * FROM jobs WHERE id = ?").get(id) as JobRow | undefined;
     return row ? toJob(row) : undefined;
+  }
+
+  /** The state and attempt count of a job, without reading (and parsing) its whole row. */
+  private current(id: string): { state: JobState; attempts: number } {
+    const row = prepared(this.db, "SELECT state, attempts FROM jobs WHERE id = ?").get(id) as
+      | { state: JobState; attempts: number }
+      | undefined;
+    if (!row) throw new GpupoolError("GP_JOB_NOT_FOUND", `no job ${id}`, { jobId: id });
+    return row;
+  }
+
+  /**
+   * The reason of a stop begun for the job's current attempt and not yet recorded as a transition
+   * (a "stopping" note after the last transition event), e.g. when gpupool was killed mid-stop.
+   */
+  pendingStop(jobId: string): string | undefined {
+    const row = prepared(
+      this.db,
+      `SELECT reason FROM job_events WHERE job_id = ? AND type = 'stopping' AND seq >
+         (SELECT COALESCE(MAX(seq), 0) FROM job_events WHERE job_id = ? AND type = 'transition')
+       ORDER BY seq DESC LIMIT 1`,
+    ).get(jobId, jobId) as { reason: string | null } | undefined;
+    return row?.reason ?? undefined;
   }
 
   require(id: string): JobRecord {
@@ -224,14 +257,38 @@ export class JobRepo {
     return (prepared(this.db, sql).all(...args, filter.limit ?? -1) as JobRow[]).map(toJob);
   }
 
-  /** Pending jobs whose backoff has passed, highest priority first, then in submission order. */
-  schedulable(now = this.now()): JobRecord[] {
-    return (
-      prepared(
-        this.db,
-        "SELECT * FROM jobs WHERE state = 'Pending' AND (not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, seq",
-      ).all(now) as JobRow[]
-    ).map(toJob);
+  /**
+   * The heads of the pending queue whose backoff has passed, highest priority first, then in
+   * submission order: the first `window` overall, each listed tenant's first `perTenant`, and the
+   * pending members of every gang among those. Bounded LIMIT queries on indexes, so the cost does
+   * not grow with the backlog.
+   */
+  pendingHeads(
+    now: number,
+    opts: { window: number; perTenant: number; tenants: readonly string[] },
+  ): PendingHead[] {
+    const cols = "id, tenant, gang, updated_at AS updatedAt, priority, seq";
+    const ready = "state = 'Pending' AND (not_before IS NULL OR not_before <= ?)";
+    const rows = new Map<string, PendingHead>();
+    const add = (list: unknown[]) => {
+      for (const r of list as PendingHead[]) rows.set(r.id, r);
+    };
+    add(
+      prepared(this.db, `SELECT ${cols} FROM jobs WHERE ${ready} ORDER BY priority DESC, seq LIMIT ?`).all(
+        now,
+        opts.window,
+      ),
+    );
+    const byTenant = prepared(
+      this.db,
+      `SELECT ${cols} FROM jobs WHERE ${ready} AND tenant = ? ORDER BY priority DESC, seq LIMIT ?`,
+    );
+    for (const t of opts.tenants) add(byTenant.all(now, t, opts.perTenant));
+    const gangs = new Set<string>();
+    for (const r of rows.values()) if (r.gang !== null) gangs.add(r.gang);
+    const members = prepared(this.db, `SELECT ${cols} FROM jobs WHERE ${ready} AND gang = ?`);
+    for (const g of gangs) add(members.all(now, g));
+    return [...rows.values()].sort((a, b) => b.priority - a.priority || a.seq - b.seq);
   }
 
   /**
@@ -241,7 +298,7 @@ export class JobRepo {
    */
   transition(id: string, to: JobState, opts: TransitionOptions = {}): JobRecord {
     return inTransaction(this.db, () => {
-      const job = this.require(id);
+      const job = this.current(id);
       const expected =
         opts.from === undefined ? undefined : typeof opts.from === "string" ? [opts.from] : opts.from;
       if (expected && !expected.includes(job.state)) {
@@ -277,19 +334,19 @@ export class JobRepo {
       if (opts.containerId !== undefined) set.container_id = opts.containerId;
       if (opts.exitCode !== undefined) set.exit_code = opts.exitCode;
       const cols = Object.keys(set);
-      prepared(this.db, `UPDATE jobs SET ${cols.map((c) => `${c} = ?`).join(", ")} WHERE id = ?`).run(
-        ...cols.map((c) => set[c]),
-        id,
-      );
+      const row = prepared(
+        this.db,
+        `UPDATE jobs SET ${cols.map((c) => `${c} = ?`).join(", ")} WHERE id = ? RETURNING *`,
+      ).get(...cols.map((c) => set[c]), id) as JobRow;
       this.addEvent(id, at, "transition", job.state, to, opts.reason ?? null);
-      return this.require(id);
+      return toJob(row);
     });
   }
 
   /** Records the container of the current attempt (Starting or Running), with an event. */
   recordContainer(id: string, containerId: string): JobRecord {
     return inTransaction(this.db, () => {
-      const job = this.require(id);
+      const job = this.current(id);
       if (job.state !== "Starting" && job.state !== "Running") {
         throw new GpupoolError(
           "GP_ILLEGAL_TRANSITION",
@@ -301,13 +358,12 @@ export class JobRepo {
         );
       }
       const at = this.now();
-      prepared(this.db, "UPDATE jobs SET container_id = ?, updated_at = ? WHERE id = ?").run(
-        containerId,
-        at,
-        id,
-      );
+      const row = prepared(
+        this.db,
+        "UPDATE jobs SET container_id = ?, updated_at = ? WHERE id = ? RETURNING *",
+      ).get(containerId, at, id) as JobRow;
       this.addEvent(id, at, "container", job.state, job.state, `container ${containerId}`);
-      return this.require(id);
+      return toJob(row);
     });
   }
 
@@ -317,9 +373,10 @@ export class JobRepo {
    */
   note(jobId: string, type: string, reason: string): JobEvent {
     return inTransaction(this.db, () => {
-      const job = this.require(jobId);
-      this.addEvent(jobId, this.now(), type, job.state, job.state, reason);
-      return this.events(jobId).at(-1) as JobEvent;
+      const job = this.current(jobId);
+      const at = this.now();
+      const seq = this.addEvent(jobId, at, type, job.state, job.state, reason);
+      return { seq, jobId, at, type, from: job.state, to: job.state, reason };
     });
   }
 
@@ -346,11 +403,13 @@ export class JobRepo {
     from: JobState | null,
     to: JobState | null,
     reason: string | null,
-  ): void {
-    prepared(
-      this.db,
-      "INSERT INTO job_events (job_id, at, type, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?, ?)",
-    ).run(jobId, at, type, from, to, reason);
+  ): number {
+    return Number(
+      prepared(
+        this.db,
+        "INSERT INTO job_events (job_id, at, type, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?, ?)",
+      ).run(jobId, at, type, from, to, reason).lastInsertRowid,
+    );
   }
 }
 

@@ -100,6 +100,15 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO meta (key, value) VALUES ('instance_id', lower(hex(randomblob(8))));
     `,
   },
+  {
+    version: 3,
+    name: "pending jobs by tenant",
+    // The scheduler reads each tenant's first pending jobs every cycle (JobRepo.pendingHeads): with
+    // only jobs_tenant (tenant, seq) that walked the tenant's whole history.
+    sql: `
+      CREATE INDEX jobs_pending_tenant ON jobs(state, tenant, priority DESC, seq);
+    `,
+  },
 ];
 
 /**

@@ -8,17 +8,19 @@ import { type RunningServer, startServer, type UpOptions } from "../up.js";
 
 export const ADMIN = "gp_test-admin-token-0123456789";
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered
+type AnyJson = any;
+
 export interface TestServer {
   readonly server: RunningServer;
   readonly dir: string;
   /** inject as a token's holder; returns status and parsed JSON. */
-  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered
   call(
     method: "GET" | "POST" | "PUT" | "DELETE",
     url: string,
     body?: unknown,
     token?: string,
-  ): Promise<{ status: number; body: any }>;
+  ): Promise<{ status: number; body: AnyJson }>;
   tenant(name: string, quotas?: Record<string, number>): Promise<string>;
   submit(spec: Record<string, unknown>, token?: string): Promise<JobView[]>;
   job(id: string, token?: string): Promise<JobView>;
