@@ -191,15 +191,15 @@ export class Controller {
   queues(): QueueSpec[] {
     return this.store.tenants.list().map((t) => {
       const q = t.quotas;
-      const limit: { gpuMilli?: number; cpuMilli?: number } = {};
-      if (q.gpuMilli !== undefined) limit.gpuMilli = q.gpuMilli;
-      if (q.cpuMilli !== undefined) limit.cpuMilli = q.cpuMilli;
-      const extra = q as { guarantee?: { gpuMilli?: number; cpuMilli?: number }; weight?: number };
+      // Every limit the tenant sets (GPU compute and memory, CPU, host memory); one left out is unlimited.
+      const limit: Partial<Record<keyof QueueSpec["guarantee"], number>> = {};
+      for (const key of ["gpuMilli", "gpuMemoryMiB", "cpuMilli", "memoryMiB"] as const)
+        if (q[key] !== undefined) limit[key] = q[key];
       return queueSpec({
         name: t.name,
         ...(Object.keys(limit).length > 0 ? { limit } : {}),
-        ...(extra.guarantee ? { guarantee: extra.guarantee } : {}),
-        ...(extra.weight !== undefined ? { weight: extra.weight } : {}),
+        ...(q.guarantee ? { guarantee: q.guarantee } : {}),
+        ...(q.weight !== undefined ? { weight: q.weight } : {}),
       });
     });
   }

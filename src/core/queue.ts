@@ -3,7 +3,7 @@ import { GpupoolError } from "./errors.js";
 /**
  * Queues (tenants), their quotas, and priority classes: pure domain types, no I/O.
  * Units: GPU compute in milli (1000 = one whole GPU; a MIG instance counts its compute slices of 7),
- * GPU memory in MiB, CPU in milli.
+ * GPU memory in MiB, CPU in milli, host memory in MiB.
  */
 
 /** An amount of the resources a queue's quota is written in. */
@@ -11,12 +11,19 @@ export interface Resources {
   readonly gpuMilli: number;
   readonly gpuMemoryMiB: number;
   readonly cpuMilli: number;
+  /** Host (container) memory. */
+  readonly memoryMiB: number;
 }
 
-export const RESOURCE_KEYS = ["gpuMilli", "gpuMemoryMiB", "cpuMilli"] as const;
+export const RESOURCE_KEYS = ["gpuMilli", "gpuMemoryMiB", "cpuMilli", "memoryMiB"] as const;
 export type ResourceKey = (typeof RESOURCE_KEYS)[number];
 
-export const NO_RESOURCES: Resources = Object.freeze({ gpuMilli: 0, gpuMemoryMiB: 0, cpuMilli: 0 });
+export const NO_RESOURCES: Resources = Object.freeze({
+  gpuMilli: 0,
+  gpuMemoryMiB: 0,
+  cpuMilli: 0,
+  memoryMiB: 0,
+});
 
 export interface QueueSpec {
   readonly name: string;
@@ -43,7 +50,12 @@ function invalid(path: string, message: string): GpupoolError {
 }
 
 function resources(path: string, input: Partial<Resources> | undefined, missing: number): Resources {
-  const out: Record<ResourceKey, number> = { gpuMilli: missing, gpuMemoryMiB: missing, cpuMilli: missing };
+  const out: Record<ResourceKey, number> = {
+    gpuMilli: missing,
+    gpuMemoryMiB: missing,
+    cpuMilli: missing,
+    memoryMiB: missing,
+  };
   for (const key of RESOURCE_KEYS) {
     const v = input?.[key];
     if (v === undefined) continue;
@@ -80,6 +92,7 @@ export function addResources(a: Resources, b: Resources): Resources {
     gpuMilli: a.gpuMilli + b.gpuMilli,
     gpuMemoryMiB: a.gpuMemoryMiB + b.gpuMemoryMiB,
     cpuMilli: a.cpuMilli + b.cpuMilli,
+    memoryMiB: a.memoryMiB + b.memoryMiB,
   };
 }
 
@@ -88,6 +101,7 @@ export function subResources(a: Resources, b: Resources): Resources {
     gpuMilli: a.gpuMilli - b.gpuMilli,
     gpuMemoryMiB: a.gpuMemoryMiB - b.gpuMemoryMiB,
     cpuMilli: a.cpuMilli - b.cpuMilli,
+    memoryMiB: a.memoryMiB - b.memoryMiB,
   };
 }
 
@@ -97,7 +111,7 @@ export function firstExceeded(amount: Resources, cap: Resources): ResourceKey | 
   return null;
 }
 
-/** "gpu 2000m", "gpu memory 10240Mi", "cpu 500m": one resource amount for messages. */
+/** "gpu 2000m", "gpu memory 10240Mi", "cpu 500m", "memory 512Mi": one resource amount for messages. */
 export function formatResource(key: ResourceKey, value: number): string {
   switch (key) {
     case "gpuMilli":
@@ -106,6 +120,8 @@ export function formatResource(key: ResourceKey, value: number): string {
       return `gpu memory ${value}Mi`;
     case "cpuMilli":
       return `cpu ${value}m`;
+    case "memoryMiB":
+      return `memory ${value}Mi`;
   }
 }
 

@@ -6,7 +6,7 @@ import { allocationGpuMilli } from "../agent/workload.js";
 import type { NodeSpec } from "../core/node.js";
 import { GpupoolError } from "../core/errors.js";
 import type { ContainerEngine } from "../engines/engine.js";
-import { queueSpec } from "../core/queue.js";
+import { queueSpec, RESOURCE_KEYS, type ResourceKey } from "../core/queue.js";
 import { isJobState, type JobState, type Store, type TenantQuotas, usageOf } from "../store/index.js";
 import { authenticate, type Caller, requireAdmin } from "./auth.js";
 import { installErrorHandlers } from "./http-errors.js";
@@ -39,19 +39,21 @@ const eventsQuery = z.strictObject({
   after: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
 });
-/** A tenant's quotas: limits (gpuMilli, cpuMilli: what it may hold at once), a guarantee and weight for its queue, budgets. */
-const quotaSchema = z.strictObject({
+/**
+ * A tenant's quotas: limits (what its placed jobs may hold at once: gpuMilli, gpuMemoryMiB, cpuMilli,
+ * memoryMiB), a guarantee and weight for its queue, budgets (activeJobs, gpuSeconds).
+ */
+const quotaResources = {
   gpuMilli: z.number().int().min(0).optional(),
+  gpuMemoryMiB: z.number().int().min(0).optional(),
   cpuMilli: z.number().int().min(0).optional(),
   memoryMiB: z.number().int().min(0).optional(),
+};
+const quotaSchema = z.strictObject({
+  ...quotaResources,
   activeJobs: z.number().int().min(0).optional(),
   gpuSeconds: z.number().min(0).optional(),
-  guarantee: z
-    .strictObject({
-      gpuMilli: z.number().int().min(0).optional(),
-      cpuMilli: z.number().int().min(0).optional(),
-    })
-    .optional(),
+  guarantee: z.strictObject(quotaResources).optional(),
   weight: z.number().positive().max(1000).optional(),
 });
 const tenantBody = z.strictObject({ name: z.string().min(1).max(63), quotas: quotaSchema.optional() });
@@ -69,18 +71,13 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 
 /** Checks that a guarantee fits under its limit (the queue would refuse it) before anything is stored. */
 function tenantQuotas(q: z.infer<typeof quotaSchema>): TenantQuotas {
+  const limit: Partial<Record<ResourceKey, number>> = {};
+  for (const key of RESOURCE_KEYS) if (q[key] !== undefined) limit[key] = q[key];
   queueSpec({
     name: "quotas",
     ...(q.weight !== undefined ? { weight: q.weight } : {}),
     ...(q.guarantee ? { guarantee: q.guarantee } : {}),
-    ...(q.gpuMilli !== undefined || q.cpuMilli !== undefined
-      ? {
-          limit: {
-            ...(q.gpuMilli !== undefined ? { gpuMilli: q.gpuMilli } : {}),
-            ...(q.cpuMilli !== undefined ? { cpuMilli: q.cpuMilli } : {}),
-          },
-        }
-      : {}),
+    ...(Object.keys(limit).length > 0 ? { limit } : {}),
   });
   return q as TenantQuotas;
 }

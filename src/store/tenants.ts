@@ -1,12 +1,25 @@
 import { GpupoolError } from "../core/errors.js";
+import type { Resources } from "../core/queue.js";
 import { type Db, inTransaction, prepared } from "./db.js";
 
-/** Limits on one tenant; absent = unlimited. Units: GPU milli (1000 = one GPU), CPU milli, memory MiB. */
+/**
+ * Limits on one tenant; absent = unlimited. Units: GPU milli (1000 = one GPU), GPU memory MiB, CPU
+ * milli, host memory MiB. The tenant is a scheduler queue of the same name: the limits below are its
+ * queue limit, `guarantee` and `weight` its guarantee and weight (src/core/queue.ts).
+ */
 export interface TenantQuotas {
   /** GPU milli the tenant's placed jobs may hold at once. */
   readonly gpuMilli?: number;
+  /** GPU memory (MiB) the tenant's placed jobs may hold at once. */
+  readonly gpuMemoryMiB?: number;
+  /** CPU milli the tenant's placed jobs may hold at once. */
   readonly cpuMilli?: number;
+  /** Host memory (MiB) the tenant's placed jobs may hold at once. */
   readonly memoryMiB?: number;
+  /** Always available to the tenant: others' work above their own guarantee is reclaimed for it. */
+  readonly guarantee?: Partial<Resources>;
+  /** Share of idle capacity beyond guarantees, relative to other tenants' weights. */
+  readonly weight?: number;
   /** Jobs not yet finished (Pending … Running). */
   readonly activeJobs?: number;
   /** GPU-seconds the tenant may consume in total (metered usage). */

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, type TestServer, testServer } from "../../server/test-support/server.js";
-import { tenantsCommand, usageCommand } from "./cluster.js";
+import { quotasFromFlags, tenantsCommand, usageCommand } from "./cluster.js";
 import { resolveClientConfig } from "./config.js";
 import { applyCommand, type Io, psCommand, runCommand, specFromFlags, stopCommand } from "./jobs.js";
 
@@ -106,6 +106,67 @@ describe("CLI over HTTP", () => {
     const usage = capture();
     expect(await usageCommand(flags, usage)).toBe(0);
     expect(usage.stdout()).toMatch(/^TENANT\s+GPU-SECONDS/);
+  });
+
+  it("tenants quota sets memory limits and guarantees from quantities; the server stores them", async () => {
+    await tenantsCommand("create", "cli-mem", { ...flags, memoryLimit: "8Gi", output: "json" }, capture());
+    const io = capture();
+    const code = await tenantsCommand(
+      "quota",
+      "cli-mem",
+      {
+        ...flags,
+        gpuLimit: "1",
+        gpuMemoryLimit: "40Gi",
+        cpuLimit: "4",
+        memoryLimit: "8Gi",
+        cpuGuarantee: "0.5",
+        memoryGuarantee: "512Mi",
+        output: "json",
+      },
+      io,
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(io.stdout()).tenant.quotas).toEqual({
+      gpuMilli: 1000,
+      gpuMemoryMiB: 40_960,
+      cpuMilli: 4000,
+      memoryMiB: 8192,
+      guarantee: { cpuMilli: 500, memoryMiB: 512 },
+    });
+    // A guarantee above its limit is the server's to refuse, naming the field.
+    await expect(
+      tenantsCommand("quota", "cli-mem", { ...flags, memoryLimit: "1Gi", memoryGuarantee: "2Gi" }, capture()),
+    ).rejects.toMatchObject({ code: "GP_INVALID_SPEC", message: expect.stringContaining("limit.memoryMiB") });
+  });
+
+  it("tenants quota flags: memory quantities parse; bad values are GP_INVALID_ARGUMENT naming the flag", () => {
+    expect(
+      quotasFromFlags({ memoryLimit: "1.5Gi", gpuMemoryGuarantee: "20Gi", gpuGuarantee: "0.5" }),
+    ).toEqual({
+      memoryMiB: 1536,
+      guarantee: { gpuMilli: 500, gpuMemoryMiB: 20_480 },
+    });
+    expect(quotasFromFlags({ memoryLimit: "1G" })).toEqual({ memoryMiB: 954 });
+    for (const [f, flag] of [
+      [{ memoryLimit: "8GB" }, "--memory-limit"],
+      [{ memoryLimit: "-1Gi" }, "--memory-limit"],
+      [{ gpuMemoryLimit: "lots" }, "--gpu-memory-limit"],
+      [{ memoryGuarantee: "0.5Ki" }, "--memory-guarantee"],
+      [{ cpuGuarantee: "two" }, "--cpu-guarantee"],
+      [{ cpuGuarantee: "" }, "--cpu-guarantee"],
+    ] as const) {
+      let err: unknown;
+      try {
+        quotasFromFlags(f);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(f)).toMatchObject({
+        code: "GP_INVALID_ARGUMENT",
+        message: expect.stringContaining(flag),
+      });
+    }
   });
 
   it("flags beat GPUPOOL_SERVER/GPUPOOL_TOKEN, which beat the config file", async () => {

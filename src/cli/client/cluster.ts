@@ -1,4 +1,5 @@
-import { GpupoolError } from "../../core/errors.js";
+import { GpupoolError, isGpupoolError } from "../../core/errors.js";
+import { parseMemoryMiB } from "../../core/quantity.js";
 import { type CommonFlags, client, type Io, stdio } from "./jobs.js";
 import { emit, outputFormat, table } from "./output.js";
 
@@ -75,26 +76,51 @@ export async function usageCommand(f: CommonFlags, io: Io = stdio): Promise<numb
 
 export interface TenantFlags extends CommonFlags {
   readonly gpuLimit?: string;
+  readonly gpuMemoryLimit?: string;
   readonly cpuLimit?: string;
+  readonly memoryLimit?: string;
   readonly gpuGuarantee?: string;
+  readonly gpuMemoryGuarantee?: string;
+  readonly cpuGuarantee?: string;
+  readonly memoryGuarantee?: string;
   readonly gpuSeconds?: string;
   readonly activeJobs?: string;
 }
 
-function quotas(f: TenantFlags): Record<string, unknown> {
+/** The quotas body of `tenants create/quota` from its flags; GP_INVALID_ARGUMENT names a bad flag. */
+export function quotasFromFlags(f: TenantFlags): Record<string, unknown> {
   const q: Record<string, unknown> = {};
   const milli = (flag: string, v: string) => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n < 0)
+    if (v.trim() === "" || !Number.isFinite(n) || n < 0)
       throw new GpupoolError(
         "GP_INVALID_ARGUMENT",
         `${flag} must be a number of GPUs/CPUs like 1.5, got "${v}"`,
       );
     return Math.round(n * 1000);
   };
+  const mib = (flag: string, v: string) => {
+    try {
+      return parseMemoryMiB(v);
+    } catch (err) {
+      if (!isGpupoolError(err)) throw err;
+      throw new GpupoolError(
+        "GP_INVALID_ARGUMENT",
+        `${flag} must be a memory quantity like 512Mi, 8Gi or 10G (a plain number is bytes), got "${v}"`,
+      );
+    }
+  };
   if (f.gpuLimit !== undefined) q.gpuMilli = milli("--gpu-limit", f.gpuLimit);
+  if (f.gpuMemoryLimit !== undefined) q.gpuMemoryMiB = mib("--gpu-memory-limit", f.gpuMemoryLimit);
   if (f.cpuLimit !== undefined) q.cpuMilli = milli("--cpu-limit", f.cpuLimit);
-  if (f.gpuGuarantee !== undefined) q.guarantee = { gpuMilli: milli("--gpu-guarantee", f.gpuGuarantee) };
+  if (f.memoryLimit !== undefined) q.memoryMiB = mib("--memory-limit", f.memoryLimit);
+  const guarantee: Record<string, number> = {};
+  if (f.gpuGuarantee !== undefined) guarantee.gpuMilli = milli("--gpu-guarantee", f.gpuGuarantee);
+  if (f.gpuMemoryGuarantee !== undefined)
+    guarantee.gpuMemoryMiB = mib("--gpu-memory-guarantee", f.gpuMemoryGuarantee);
+  if (f.cpuGuarantee !== undefined) guarantee.cpuMilli = milli("--cpu-guarantee", f.cpuGuarantee);
+  if (f.memoryGuarantee !== undefined) guarantee.memoryMiB = mib("--memory-guarantee", f.memoryGuarantee);
+  if (Object.keys(guarantee).length > 0) q.guarantee = guarantee;
   if (f.gpuSeconds !== undefined) q.gpuSeconds = milli("--gpu-seconds", f.gpuSeconds) / 1000;
   if (f.activeJobs !== undefined) {
     if (!/^\d+$/.test(f.activeJobs))
@@ -139,7 +165,7 @@ export async function tenantsCommand(
     case "create": {
       const doc = await api.json<{ tenant: { name: string }; token: string }>("POST", "/v1/tenants", {
         name: need(),
-        quotas: quotas(f),
+        quotas: quotasFromFlags(f),
       });
       emit(
         outputFormat(f.output),
@@ -162,7 +188,7 @@ export async function tenantsCommand(
       const doc = await api.json<{ tenant: unknown }>(
         "PUT",
         `/v1/tenants/${encodeURIComponent(need())}/quotas`,
-        quotas(f),
+        quotasFromFlags(f),
       );
       emit(outputFormat(f.output), doc, () => `${JSON.stringify(doc.tenant)}\n`, io.out);
       return 0;

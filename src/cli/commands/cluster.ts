@@ -14,16 +14,51 @@ export const registerCluster: RegisterCommand = (program: Command) => {
     program
       .command("tenants")
       .summary("list tenants; admin: create NAME, token NAME, quota NAME")
+      .description(
+        [
+          "Lists tenants, or (admin) creates one, issues it a token, or sets its quotas.",
+          "Each tenant is a scheduler queue. A limit caps what the tenant's placed jobs hold at once; a job " +
+            'that would break one waits Pending and says which, e.g. "over quota: queue team-a limit memory ' +
+            "65536Mi (uses 61440, asks 8192)\". A guarantee is always available to the tenant: other tenants' " +
+            "work above their own guarantee is reclaimed for it. A guarantee may not exceed the limit on the " +
+            "same resource.",
+          "`tenants quota NAME` replaces ALL of the tenant's quotas: a flag left out means no limit (or no " +
+            "guarantee) on that resource, so repeat the ones to keep.",
+        ].join("\n\n"),
+      )
       .argument("[action]", "list (default), create, token or quota")
       .argument("[name]", "tenant name")
       .option("--gpu-limit <gpus>", "quota: GPUs the tenant may hold at once, e.g. 0.5")
-      .option("--cpu-limit <cpus>", "quota: CPUs the tenant may hold at once")
+      .option(
+        "--gpu-memory-limit <bytes>",
+        "quota: GPU memory the tenant may hold at once, e.g. 40Gi (a plain number is bytes)",
+      )
+      .option("--cpu-limit <cpus>", "quota: CPUs the tenant may hold at once, e.g. 4 or 0.5")
+      .option(
+        "--memory-limit <bytes>",
+        "quota: host memory the tenant's containers may hold at once, e.g. 8Gi or 512Mi (a plain number is bytes)",
+      )
       .option(
         "--gpu-guarantee <gpus>",
         "quota: GPUs always available to the tenant (others' excess is reclaimed)",
       )
+      .option("--gpu-memory-guarantee <bytes>", "quota: GPU memory always available to the tenant, e.g. 20Gi")
+      .option("--cpu-guarantee <cpus>", "quota: CPUs always available to the tenant, e.g. 2")
+      .option("--memory-guarantee <bytes>", "quota: host memory always available to the tenant, e.g. 4Gi")
       .option("--gpu-seconds <n>", "quota: GPU-seconds the tenant may use in total")
-      .option("--active-jobs <n>", "quota: unfinished jobs the tenant may have"),
+      .option("--active-jobs <n>", "quota: unfinished jobs the tenant may have")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "Quantities: GPUs and CPUs as numbers (0.5, 2); memory as 512Mi, 8Gi, 1.5Gi, 10G or bytes.",
+          "",
+          "Examples:",
+          "  gpupool tenants create team-a --gpu-limit 2 --memory-limit 64Gi",
+          "  gpupool tenants quota team-a --gpu-limit 2 --gpu-guarantee 1 --cpu-limit 16 --cpu-guarantee 4 \\",
+          "      --memory-limit 64Gi --memory-guarantee 16Gi",
+        ].join("\n"),
+      ),
   ).action(async (action: string | undefined, name: string | undefined, opts) =>
     exitWith(await (await import("../client/cluster.js")).tenantsCommand(action, name, opts)),
   );

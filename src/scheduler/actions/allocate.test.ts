@@ -71,6 +71,21 @@ describe("allocate: queues", () => {
     expect(r.pending.get("a1")).toBe("over quota: queue a limit gpu memory 40000Mi (uses 0, asks 81920)");
   });
 
+  it("a host memory limit holds like the GPU ones, and the reason names memory", () => {
+    const s = makeScheduler([makeNode("n1", { gpus: 0, cpuMilli: 8000, memoryMiB: 8192 })]);
+    const queues = [queueSpec({ name: "a", limit: { memoryMiB: 100 } })];
+    const r = runCycle(s, {
+      queues,
+      pending: [
+        makePod("a1", { queue: "a", memoryMiB: 64, seq: 1 }),
+        makePod("a2", { queue: "a", memoryMiB: 64, seq: 2 }),
+        makePod("b1", { memoryMiB: 4096, seq: 3 }),
+      ],
+    });
+    expect(boundIds(r).sort()).toEqual(["a1", "b1"]);
+    expect(r.pending.get("a2")).toBe("over quota: queue a limit memory 100Mi (uses 64, asks 64)");
+  });
+
   it("a queue within its guarantee goes before a borrowing one at equal priority", () => {
     const s = makeScheduler([GPU_NODE]);
     const queues = [queueSpec({ name: "a", guarantee: { gpuMilli: 1000 } }), queueSpec({ name: "b" })];

@@ -38,7 +38,7 @@ export function allocationResources(snapshot: Snapshot, alloc: Allocation): Reso
       gpuMilli += g.milli;
     }
   }
-  return { gpuMilli, gpuMemoryMiB, cpuMilli: alloc.cpuMilli };
+  return { gpuMilli, gpuMemoryMiB, cpuMilli: alloc.cpuMilli, memoryMiB: alloc.memoryMiB };
 }
 
 /**
@@ -50,11 +50,11 @@ export function demandOf(w: Workload): Resources {
   const g = w.gpu;
   switch (g.kind) {
     case "none":
-      return { gpuMilli: 0, gpuMemoryMiB: 0, cpuMilli: w.cpuMilli };
+      return { gpuMilli: 0, gpuMemoryMiB: 0, cpuMilli: w.cpuMilli, memoryMiB: w.memoryMiB };
     case "whole":
-      return { gpuMilli: g.count * 1000, gpuMemoryMiB: 0, cpuMilli: w.cpuMilli };
+      return { gpuMilli: g.count * 1000, gpuMemoryMiB: 0, cpuMilli: w.cpuMilli, memoryMiB: w.memoryMiB };
     case "share":
-      return { gpuMilli: g.milli, gpuMemoryMiB: g.memoryMiB, cpuMilli: w.cpuMilli };
+      return { gpuMilli: g.milli, gpuMemoryMiB: g.memoryMiB, cpuMilli: w.cpuMilli, memoryMiB: w.memoryMiB };
     case "mig": {
       let profile: { computeSlices: number; memoryMiB: number } | undefined;
       for (const m of GPU_MODELS) profile ??= m.migProfiles.find((p) => p.name === g.profile);
@@ -63,6 +63,7 @@ export function demandOf(w: Workload): Resources {
         gpuMilli: Math.round((slices * 1000) / 7),
         gpuMemoryMiB: profile?.memoryMiB ?? 0,
         cpuMilli: w.cpuMilli,
+        memoryMiB: w.memoryMiB,
       };
     }
   }
@@ -87,8 +88,10 @@ export class QueueLedger {
     let gpuMilli = 0;
     let gpuMemoryMiB = 0;
     let cpuMilli = 0;
+    let memoryMiB = 0;
     for (const n of snapshot.nodes) {
       cpuMilli += n.spec.cpuMilli;
+      memoryMiB += n.spec.memoryMiB;
       for (const g of n.spec.gpus) {
         gpuMilli += 1000;
         gpuMemoryMiB += g.memoryMiB;
@@ -96,7 +99,7 @@ export class QueueLedger {
     }
     const ledger = new QueueLedger(
       new Map(specs.map((s) => [s.name, s])),
-      { gpuMilli, gpuMemoryMiB, cpuMilli },
+      { gpuMilli, gpuMemoryMiB, cpuMilli, memoryMiB },
       new Map(),
     );
     for (const p of snapshot.placedWorkloads())

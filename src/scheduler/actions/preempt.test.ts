@@ -212,6 +212,20 @@ describe("reclaim", () => {
     expect(s.snapshot.placement("b0")).toBeDefined();
   });
 
+  it("takes back a host memory guarantee from a borrower", () => {
+    const memQueues = [queueSpec({ name: "a", guarantee: { memoryMiB: 4096 } }), queueSpec({ name: "b" })];
+    const s = withRunning(
+      [makeNode("n1", { gpus: 0, cpuMilli: 8000, memoryMiB: 8192 })],
+      [0, 1].map((i) => makePod(`b${i}`, { queue: "b", memoryMiB: 4096, seq: i })),
+      memQueues,
+    );
+    const r = runCycle(s, {
+      queues: memQueues,
+      pending: [makePod("a1", { queue: "a", memoryMiB: 4096, seq: 10 })],
+    });
+    expect(r.evict).toEqual([{ workloadId: "b1", reason: "reclaim", by: "a1" }]);
+  });
+
   it("does not reclaim for a queue beyond its guarantee, nor from higher priorities", () => {
     const s = borrowing();
     const tooBig = runCycle(s, { queues, pending: [makePod("a-big", { gpus: 3, queue: "a" })] });

@@ -1,3 +1,4 @@
+import { addResources, type Resources } from "../../core/queue.js";
 import type { Workload } from "../../core/workload.js";
 import type { NodeInfo, Placed } from "../snapshot/node-info.js";
 import type { CycleContext } from "./context.js";
@@ -56,22 +57,13 @@ function mayLeave(
   exempt: string | undefined,
 ): boolean {
   if (!guardQueues) return true;
-  const byQueue = new Map<string, ReturnType<typeof allocationResources>>();
+  const byQueue = new Map<string, Resources>();
   for (const m of g.members) {
     const q = queueOf(m.workload);
     if (q === exempt) continue;
     const r = allocationResources(ctx.snapshot, m.allocation);
     const prev = byQueue.get(q);
-    byQueue.set(
-      q,
-      prev
-        ? {
-            gpuMilli: prev.gpuMilli + r.gpuMilli,
-            gpuMemoryMiB: prev.gpuMemoryMiB + r.gpuMemoryMiB,
-            cpuMilli: prev.cpuMilli + r.cpuMilli,
-          }
-        : r,
-    );
+    byQueue.set(q, prev ? addResources(prev, r) : r);
   }
   for (const [q, r] of byQueue) if (!ctx.ledger.canGiveBack(q, r)) return false;
   return true;
