@@ -77,6 +77,14 @@ export class JobsService {
       this.controller.opts.isolation ?? DEFAULT_ISOLATION_RUNTIMES,
       this.controller.opts.runtimes,
     );
+    // The agent does not create MIG instances on real GPUs (nor adopt existing ones) yet: a MIG job
+    // placed there would start without its device. Refused now rather than failing in the container.
+    if (spec.gpu.kind === "mig" && this.controller.opts.node.gpus.some((g) => !g.simulated && g.migEnabled))
+      throw new GpupoolError(
+        "GP_MIG_UNSUPPORTED",
+        `spec.gpu: MIG slices (${spec.gpu.profile}) run on simulated GPUs only in this version; this host's GPUs are real`,
+        { path: "spec.gpu" },
+      );
     const raw = body as { queue?: string; clientRequestId?: string };
     if (raw.queue !== undefined && raw.queue !== caller.tenant)
       throw new GpupoolError(
