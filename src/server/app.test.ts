@@ -27,6 +27,16 @@ describe("gpupool API (fake engine)", () => {
     const doc = JSON.parse((await t.server.app.inject({ url: "/openapi.json" })).body);
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.components.schemas.JobSpec.properties.image).toBeDefined();
+    expect(Object.keys(doc.components.schemas.Quotas.properties)).toEqual(
+      expect.arrayContaining([
+        "gpuMilli",
+        "gpuMemoryMiB",
+        "cpuMilli",
+        "memoryMiB",
+        "guarantee",
+        "gpuSeconds",
+      ]),
+    );
     for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
       for (const method of Object.keys(ops).filter((k) => k !== "parameters")) {
         const url = path.replace(/\{(\w+)\}/g, ":$1");

@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { z } from "zod";
+import { quotaSchema } from "./quota-schema.js";
 import type { Controller } from "../agent/controller.js";
 import { allocationGpuMilli } from "../agent/workload.js";
 import type { NodeSpec } from "../core/node.js";
@@ -38,23 +39,6 @@ const logsQuery = z.strictObject({ follow: z.enum(["true", "false", "1", "0"]).o
 const eventsQuery = z.strictObject({
   after: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
-});
-/**
- * A tenant's quotas: limits (what its placed jobs may hold at once: gpuMilli, gpuMemoryMiB, cpuMilli,
- * memoryMiB), a guarantee and weight for its queue, budgets (activeJobs, gpuSeconds).
- */
-const quotaResources = {
-  gpuMilli: z.number().int().min(0).optional(),
-  gpuMemoryMiB: z.number().int().min(0).optional(),
-  cpuMilli: z.number().int().min(0).optional(),
-  memoryMiB: z.number().int().min(0).optional(),
-};
-const quotaSchema = z.strictObject({
-  ...quotaResources,
-  activeJobs: z.number().int().min(0).optional(),
-  gpuSeconds: z.number().min(0).optional(),
-  guarantee: z.strictObject(quotaResources).optional(),
-  weight: z.number().positive().max(1000).optional(),
 });
 const tenantBody = z.strictObject({ name: z.string().min(1).max(63), quotas: quotaSchema.optional() });
 const tokenBody = z.strictObject({ name: z.string().max(100).optional() });

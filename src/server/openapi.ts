@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ERROR_CODES } from "../core/errors.js";
 import { jobSpecSchema } from "./job-spec.js";
+import { quotaSchema } from "./quota-schema.js";
 
 /** The OpenAPI 3.1 document served at /openapi.json; the job spec schema comes from the zod schema itself. */
 export function openApiDocument(): Record<string, unknown> {
@@ -35,7 +36,11 @@ export function openApiDocument(): Record<string, unknown> {
     info: { title: "gpupool API", version: "1" },
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
-      schemas: { JobSpec: z.toJSONSchema(jobSpecSchema, { io: "input" }), Error: error },
+      schemas: {
+        JobSpec: z.toJSONSchema(jobSpecSchema, { io: "input" }),
+        Quotas: z.toJSONSchema(quotaSchema, { io: "input" }),
+        Error: error,
+      },
     },
     security: [{ bearer: [] }],
     paths: {
@@ -110,11 +115,28 @@ export function openApiDocument(): Record<string, unknown> {
         get: { summary: "tenants (admin: all)", responses: ok("{tenants}") },
         post: {
           summary: "admin: create a tenant with quotas; returns its first token",
+          requestBody: {
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["name"],
+                  properties: { name: { type: "string" }, quotas: { $ref: "#/components/schemas/Quotas" } },
+                },
+              },
+            },
+          },
           responses: ok("{tenant, token}"),
         },
       },
       "/v1/tenants/{name}/quotas": {
-        put: { summary: "admin: set a tenant's quotas", responses: ok("{tenant}") },
+        put: {
+          summary: "admin: set a tenant's quotas (replaces them all)",
+          requestBody: {
+            content: { "application/json": { schema: { $ref: "#/components/schemas/Quotas" } } },
+          },
+          responses: ok("{tenant}"),
+        },
       },
       "/v1/tenants/{name}/tokens": {
         post: { summary: "admin: issue another token", responses: ok("{token}") },
