@@ -1,16 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestServer, testServer } from "../server/test-support/server.js";
+import { type TestServer, testJob, testServer } from "../server/test-support/server.js";
 
 /** The node agent's job lifecycle over the fake engine: restart policy, timeouts, metering, requeue on restart. */
 
-const spec = (name: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  image: "localhost/busybox:latest",
-  cpu: "100m",
-  memory: "64Mi",
-  stopGraceSeconds: 1,
-  ...extra,
-});
+const spec = testJob;
 
 describe("controller (fake engine)", () => {
   let t: TestServer;

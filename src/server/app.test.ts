@@ -1,17 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, type TestServer, testServer } from "./test-support/server.js";
+import { ADMIN, type TestServer, testJob, testServer } from "./test-support/server.js";
 
 /** The API in-process over the fake engine: jobs, errors, idempotency, tenants and quotas. */
 
-const BUSYBOX = "localhost/busybox:latest";
-const spec = (name: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  image: BUSYBOX,
-  cpu: "100m",
-  memory: "64Mi",
-  stopGraceSeconds: 1,
-  ...extra,
-});
+const spec = testJob;
 
 describe("gpupool API (fake engine)", () => {
   let t: TestServer;

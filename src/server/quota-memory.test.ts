@@ -1,16 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestServer, testServer } from "./test-support/server.js";
+import { type TestServer, testJob, testServer } from "./test-support/server.js";
 
 /** Tenant quotas on every queue resource over the API (fake engine): host memory limits, guarantees. */
 
-const spec = (name: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  image: "localhost/busybox:latest",
-  cpu: "100m",
-  memory: "64Mi",
-  stopGraceSeconds: 1,
-  ...extra,
-});
+const spec = testJob;
 
 describe("tenant quotas: host memory and guarantees", () => {
   let t: TestServer;

@@ -8,6 +8,16 @@ import { type RunningServer, startServer, type UpOptions } from "../up.js";
 
 export const ADMIN = "gp_test-admin-token-0123456789";
 
+/** A small job spec for API tests: busybox, 100m CPU, 64Mi, a 1 s stop grace; `extra` overrides. */
+export const testJob = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  image: "localhost/busybox:latest",
+  cpu: "100m",
+  memory: "64Mi",
+  stopGraceSeconds: 1,
+  ...extra,
+});
+
 // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answered
 type AnyJson = any;
 
