@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Allocation } from "../core/allocation.js";
 import { FakeEngine } from "../engines/fake.js";
-import { jobLabels } from "../engines/labels.js";
+import { instanceFilter, jobLabels } from "../engines/labels.js";
 import { inventoryToNodeSpec } from "../node/node-spec.js";
 import { simulateGpus } from "../node/simulate.js";
 import { normalizeSpec } from "../server/job-spec.js";
@@ -92,6 +92,38 @@ describe("recover", () => {
     expect(w.store.jobs.get(lost.job.id)!.state).toBe("Pending");
     expect(w.store.jobs.get(scheduled.id)!.state).toBe("Pending");
     expect(await w.engine.inspect(foreign)).toBeDefined();
+  });
+
+  it("an attempt begun but not created, and one created but not started, are requeued and run once", async () => {
+    const w = await world();
+    // Bound in a cycle (Scheduled → Starting in one commit), killed before the launch created anything.
+    const bound = w.job("bound", ["true"]);
+    w.store.jobs.transition(bound.id, "Scheduled", { node: "n", allocation: alloc(bound.id) });
+    w.store.jobs.transition(bound.id, "Starting");
+    // Killed between create and start: a container labelled with the attempt, never started.
+    const created = w.job("created", ["true"]);
+    w.store.jobs.transition(created.id, "Scheduled", { node: "n", allocation: alloc(created.id) });
+    const attempt = w.store.jobs.transition(created.id, "Starting").attempts;
+    const stale = await w.engine.create({
+      name: "c-created",
+      image: "localhost/busybox:latest",
+      labels: jobLabels(w.instance, created.id, attempt, "t"),
+    });
+
+    const report = await recover(w.store, w.engine, controller!, w.instance);
+    expect(report.requeued.sort()).toEqual([bound.id, created.id].sort());
+    expect(report.removedContainers).toEqual([stale]);
+    expect(w.store.jobs.require(bound.id).reason).toMatch(/no container of this attempt exists/);
+    controller!.start();
+    for (const id of [bound.id, created.id]) {
+      for (let i = 0; i < 200 && w.store.jobs.require(id).state !== "Succeeded"; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      const done = w.store.jobs.require(id);
+      expect(done).toMatchObject({ state: "Succeeded", attempts: 2 });
+      const started = w.store.jobs.events(id).filter((e) => e.to === "Running");
+      expect(started).toHaveLength(1);
+    }
+    expect((await w.engine.list(instanceFilter(w.instance))).map((c) => c.id)).not.toContain(stale);
   });
 
   it("a stop that was under way when gpupool died ends as that stop (Cancelled), not as a failure", async () => {

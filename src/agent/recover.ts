@@ -49,7 +49,13 @@ export async function recover(
   for (const job of store.jobs.list({ states: ["Scheduled", "Starting", "Running"] })) {
     const current = (byJob.get(job.id) ?? []).find((c) => c.labels[LABELS.attempt] === String(job.attempts));
     if (job.state === "Scheduled" || !current || current.status === "created") {
-      requeue(store, job, current ? "its container never started" : "its container is gone");
+      requeue(
+        store,
+        job,
+        current
+          ? "its container never started"
+          : "no container of this attempt exists (not created yet, or removed)",
+      );
       report.requeued.push(job.id);
       continue;
     }
