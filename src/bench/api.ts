@@ -139,6 +139,10 @@ function havePodman(): boolean {
 }
 
 async function startTimes(): Promise<void> {
+  if (STARTS < 1) {
+    console.log("container start: skipped (BENCH_API_STARTS=0)");
+    return;
+  }
   if (!havePodman()) {
     console.log(`container start: skipped (needs podman and ${IMAGE}; run .ci/setup-podman.sh)`);
     return;
