@@ -13,6 +13,7 @@ import {
   cdiDeviceName,
   cdiSpecForSlices,
   removeCdiSpec,
+  sliceDeviceNodes,
   writeCdiSpec,
 } from "../node/cdi.js";
 import type { Slice } from "../node/slice.js";
@@ -386,6 +387,13 @@ export class Controller {
       this.opts.runtimes,
     );
     const simulated = slice ? this.opts.node.gpus.some((g) => g.simulated) : false;
+    // Without CDI (Docker), simulated GPUs' stand-in device nodes go in as plain device mappings.
+    const standIns =
+      slice && simulated && !this.opts.cdi
+        ? sliceDeviceNodes(slice).flatMap((n) =>
+            n.hostPath ? [{ hostPath: n.hostPath, containerPath: n.path }] : [],
+          )
+        : [];
     return {
       name: `gpupool-${job.id}-${job.attempts}`,
       image: spec.image,
@@ -397,11 +405,12 @@ export class Controller {
       network: this.networkFor(job, spec.isolation),
       ...(runtime ? { runtime } : {}),
       stopGraceSeconds: spec.stopGraceSeconds,
+      ...(standIns.length > 0 ? { devices: standIns } : {}),
       ...(slice
         ? {
             gpus: {
               cdi: this.opts.cdi ? [cdiDeviceName(this.opts.cdi.kind, slice.id)] : [],
-              // Simulated GPUs have no NVIDIA runtime to take a DeviceRequest: env only on Docker.
+              // Simulated GPUs have no NVIDIA runtime to take a DeviceRequest: stand-in mappings instead (above).
               uuids:
                 this.opts.cdi || simulated
                   ? []

@@ -45,6 +45,18 @@ describe("dockerCreateBody", () => {
     expect((body.HostConfig as Record<string, unknown>).DeviceRequests).toBeUndefined();
   });
 
+  it("maps plain devices (stand-ins for simulated GPUs) as HostConfig.Devices", () => {
+    const host = dockerCreateBody({
+      name: "x",
+      image: "i",
+      devices: [{ hostPath: "/dev/null", containerPath: "/dev/nvidia0" }],
+    }).HostConfig as Record<string, unknown>;
+    expect(host.Devices).toEqual([
+      { PathOnHost: "/dev/null", PathInContainer: "/dev/nvidia0", CgroupPermissions: "rw" },
+    ]);
+    expect(host.DeviceRequests).toBeUndefined();
+  });
+
   it("leaves out limits that are not set and uses the default network when asked", () => {
     const host = dockerCreateBody({ name: "x", image: "i", network: "default" }).HostConfig as Record<
       string,

@@ -34,6 +34,12 @@ export function dockerCreateBody(spec: ContainerSpec): Record<string, unknown> {
       { Driver: "nvidia", Count: 0, DeviceIDs: [...gpus.uuids], Capabilities: [["gpu"]], Options: {} },
     ];
   }
+  if (spec.devices && spec.devices.length > 0)
+    hostConfig.Devices = spec.devices.map((d) => ({
+      PathOnHost: d.hostPath,
+      PathInContainer: d.containerPath,
+      CgroupPermissions: "rw",
+    }));
   return {
     Image: spec.image,
     ...(spec.command ? { Cmd: [...spec.command] } : {}),

@@ -42,6 +42,11 @@ export interface GpuDevices {
   readonly uuids: readonly string[];
 }
 
+export interface DeviceMapping {
+  readonly hostPath: string;
+  readonly containerPath: string;
+}
+
 export interface ContainerSpec {
   /** Container name; unique per engine (a second create with it fails with GP_CONTAINER_EXISTS). */
   readonly name: string;
@@ -62,6 +67,11 @@ export interface ContainerSpec {
   /** OCI runtime name, one of EngineInfo.runtimes (e.g. "runsc"); absent = the engine's default (runc). */
   readonly runtime?: string;
   readonly gpus?: GpuDevices;
+  /**
+   * Plain device mappings (`--device HOST:CONTAINER`). gpupool uses them on Docker for simulated GPUs:
+   * /dev/null stand-ins at the slice's device paths, as the CDI spec gives them on Podman.
+   */
+  readonly devices?: readonly DeviceMapping[];
   /** Seconds between SIGTERM and SIGKILL when the engine itself stops the container (default 10). */
   readonly stopGraceSeconds?: number;
 }

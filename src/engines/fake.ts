@@ -402,11 +402,12 @@ export class FakeEngine implements ContainerEngine {
   private world(c: FakeContainer) {
     const spec = c.spec;
     const sandboxed = spec.runtime === "runsc";
-    const deviceNodes = new Set(
-      this.gpuMode === "cdi"
+    const deviceNodes = new Set([
+      ...(this.gpuMode === "cdi"
         ? (spec.gpus?.cdi ?? []).flatMap((n) => this.cdiDevices[n]?.deviceNodes ?? [])
-        : [],
-    );
+        : []),
+      ...(spec.devices ?? []).map((d) => d.containerPath),
+    ]);
     const files: Record<string, string> = {
       "/sys/fs/cgroup/memory/memory.limit_in_bytes": `${spec.memoryMiB ? mibToBytes(spec.memoryMiB) : "9223372036854771712"}\n`,
       "/sys/fs/cgroup/cpu/cpu.cfs_quota_us": `${spec.cpuMilli ? cpuQuotaUs(spec.cpuMilli) : -1}\n`,

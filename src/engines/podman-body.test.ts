@@ -47,6 +47,19 @@ describe("podmanCreateBody", () => {
     expect(podmanCreateBody({ name: "x", image: "i", network: "default" }, [])).not.toHaveProperty("netns");
   });
 
+  it("adds plain device mappings after the CDI devices", () => {
+    const body = podmanCreateBody(
+      {
+        name: "x",
+        image: "i",
+        gpus: { cdi: ["gpupool.dev/slice=j1"], uuids: [] },
+        devices: [{ hostPath: "/dev/null", containerPath: "/dev/nvidia3" }],
+      },
+      [],
+    );
+    expect(body.devices).toEqual([{ path: "gpupool.dev/slice=j1" }, { path: "/dev/null:/dev/nvidia3:rw" }]);
+  });
+
   it("refuses UUID-only GPUs: Podman's API enforces devices through CDI", () => {
     expect(() =>
       podmanCreateBody({ name: "x", image: "i", gpus: { cdi: [], uuids: ["GPU-a"] } }, []),

@@ -57,6 +57,11 @@ export function podmanCreateBody(spec: ContainerSpec, rlimits: readonly Rlimit[]
     }
     body.devices = gpus.cdi.map((path) => ({ path }));
   }
+  if (spec.devices && spec.devices.length > 0)
+    body.devices = [
+      ...((body.devices as { path: string }[] | undefined) ?? []),
+      ...spec.devices.map((d) => ({ path: `${d.hostPath}:${d.containerPath}:rw` })),
+    ];
   return body;
 }
 

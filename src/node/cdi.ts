@@ -56,15 +56,21 @@ function node(path: string, simulated: boolean): CdiDeviceNode {
   return simulated ? { path, hostPath: "/dev/null", permissions: "rw" } : { path, permissions: "rw" };
 }
 
-/** The container edits of one slice (env, its GPUs' device nodes, MPS pipe directory). */
-export function cdiEditsForSlice(slice: Slice): CdiContainerEdits {
+/** The device nodes a slice's container gets: its GPUs', MIG capability nodes, the control nodes. */
+export function sliceDeviceNodes(slice: Slice): CdiDeviceNode[] {
   const simulated = isSimulatedSlice(slice);
-  const env = Object.entries(sliceEnv(slice)).map(([k, v]) => `${k}=${v}`);
   const nodes: CdiDeviceNode[] = sliceGpus(slice).map((g) =>
     node(`/dev/nvidia${g.minor ?? g.index}`, simulated),
   );
   if (slice.kind === "mig") for (const cap of slice.capDevices ?? []) nodes.push(node(cap, simulated));
   nodes.push(...CONTROL_NODES.map((p) => node(p, simulated)));
+  return nodes;
+}
+
+/** The container edits of one slice (env, its GPUs' device nodes, MPS pipe directory). */
+export function cdiEditsForSlice(slice: Slice): CdiContainerEdits {
+  const env = Object.entries(sliceEnv(slice)).map(([k, v]) => `${k}=${v}`);
+  const nodes = sliceDeviceNodes(slice);
   const mounts: CdiMount[] = [];
   if (slice.kind === "mps") {
     // The client talks to the daemon through its pipe directory; it also needs the daemon's IPC

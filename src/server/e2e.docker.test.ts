@@ -7,7 +7,8 @@ import { gpupoolSuite } from "./test-support/e2e-suite.js";
 
 /**
  * Acceptance 6: the same suite against a real dockerd (a private one on its own socket, runsc
- * registered). Docker has no CDI: simulated slices reach containers as env, real ones as DeviceRequests.
+ * registered). Docker has no CDI: simulated slices reach containers as env plus /dev/null stand-in
+ * device nodes (plain device mappings), real ones as DeviceRequests.
  */
 
 const why = dockerUnavailable();
@@ -25,6 +26,5 @@ gpupoolSuite("real dockerd", {
     dockerd ??= await startDockerd();
     return { engineInstance: new DockerEngine(dockerd.socketPath) };
   },
-  deviceNodes: false,
   sandbox: existsSync("/usr/bin/runsc"),
 });

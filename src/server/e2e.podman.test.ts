@@ -11,6 +11,5 @@ if (why) console.warn(`skipping the gpupool-up Podman e2e tests: ${why}`);
 gpupoolSuite("real Podman", {
   skip: why,
   server: async () => ({ engine: "podman" }),
-  deviceNodes: true,
   sandbox: existsSync("/usr/bin/runsc"),
 });
