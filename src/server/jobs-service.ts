@@ -72,11 +72,18 @@ export class JobsService {
     const spec = normalizeSpec(body);
     checkRunnable(spec);
     // An isolation level this host cannot provide is refused now, not discovered at start.
-    runtimeForIsolation(
-      spec.isolation,
-      this.controller.opts.isolation ?? DEFAULT_ISOLATION_RUNTIMES,
-      this.controller.opts.runtimes,
-    );
+    const isolation = this.controller.opts.isolation ?? DEFAULT_ISOLATION_RUNTIMES;
+    runtimeForIsolation(spec.isolation, isolation, this.controller.opts.runtimes);
+    // gVisor shows a sandbox none of the host's device nodes unless runsc runs with nvproxy (gVisor
+    // 2023+; Debian's 2022 runsc has none): a sandboxed job would not see its real GPU.
+    const realGpus = this.controller.opts.node.gpus.some((g) => !g.simulated);
+    const nvproxy = (isolation.sandbox?.flags ?? []).some((f) => /^nvproxy(=true)?$/.test(f));
+    if (spec.isolation === "sandbox" && spec.gpu.kind !== "none" && realGpus && !nvproxy)
+      throw new GpupoolError(
+        "GP_RUNTIME_UNAVAILABLE",
+        "spec.isolation: sandbox (gVisor) cannot reach this host's real GPUs: runsc shows the sandbox no host devices unless it runs with nvproxy; use isolation container (or vm), or configure runsc with the nvproxy flag",
+        { path: "spec.isolation", isolation: "sandbox" },
+      );
     // The agent does not create MIG instances on real GPUs (nor adopt existing ones) yet: a MIG job
     // placed there would start without its device. Refused now rather than failing in the container.
     if (spec.gpu.kind === "mig" && this.controller.opts.node.gpus.some((g) => !g.simulated && g.migEnabled))

@@ -5,13 +5,16 @@ import { FakeEngine } from "../engines/fake.js";
 import { Store } from "../store/index.js";
 import { JobsService } from "./jobs-service.js";
 
-/** MIG slices on real GPUs are refused at submission (the agent does not create MIG instances yet). */
+/**
+ * Requests a host with real GPUs cannot serve are refused at submission: MIG slices (the agent does
+ * not create MIG instances yet) and GPU jobs in a gVisor sandbox without nvproxy.
+ */
 
-function service(gpus: GpuDevice[]) {
+function service(gpus: GpuDevice[], opts: Record<string, unknown> = {}) {
   const store = Store.open(":memory:");
   store.tenants.create("acme");
   const node: NodeSpec = { name: "n1", cpuMilli: 8000, memoryMiB: 65_536, gpus };
-  const controller = { opts: { node }, kick() {} } as unknown as Controller;
+  const controller = { opts: { node, ...opts }, kick() {} } as unknown as Controller;
   return { store, jobs: new JobsService(store, controller, new FakeEngine()) };
 }
 
@@ -30,7 +33,7 @@ const spec = (gpu: Record<string, unknown>) => ({
   ...gpu,
 });
 
-describe("MIG on real GPUs", () => {
+describe("refused on real GPUs", () => {
   it("refuses a MIG job on a host with a real MIG-enabled GPU, storing nothing", async () => {
     const { store, jobs } = service([h100({ migEnabled: true })]);
     expect(() => jobs.submit(caller, spec({ mig: "1g.10gb" }))).toThrow(
@@ -46,5 +49,20 @@ describe("MIG on real GPUs", () => {
     const { jobs } = service([h100({ migEnabled: true, simulated: true })]);
     const r = await jobs.submit(caller, spec({ mig: "1g.10gb" }));
     expect(r.created).toBe(true);
+  });
+
+  it("refuses a sandboxed GPU job on real GPUs unless runsc runs with nvproxy; CPU-only sandboxes are fine", async () => {
+    const { store, jobs } = service([h100({})]);
+    expect(() => jobs.submit(caller, spec({ gpu: 0.5, isolation: "sandbox" }))).toThrow(
+      expect.objectContaining({ code: "GP_RUNTIME_UNAVAILABLE", message: expect.stringMatching(/nvproxy/) }),
+    );
+    expect(store.jobs.list()).toEqual([]);
+    expect((await jobs.submit(caller, spec({ isolation: "sandbox" }))).created).toBe(true);
+    const nv = service([h100({})], {
+      isolation: { sandbox: { name: "runsc", path: "/usr/bin/runsc", flags: ["network=none", "nvproxy"] } },
+    });
+    expect((await nv.jobs.submit(caller, spec({ gpu: 0.5, isolation: "sandbox" }))).created).toBe(true);
+    const sim = service([h100({ simulated: true })]);
+    expect((await sim.jobs.submit(caller, spec({ gpu: 0.5, isolation: "sandbox" }))).created).toBe(true);
   });
 });
