@@ -1,4 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ErrorCode, isGpupoolError } from "../core/errors.js";
 import type { ContainerEngine, ContainerSpec, GpuDevices, LogLine } from "./engine.js";
@@ -362,6 +365,49 @@ export function engineConformance(opts: ConformanceOptions): void {
         out: ["char", "writable"],
         err: [],
       });
+    });
+
+    // MPS clients share memory with the GPU's MPS daemon: they need the host's IPC namespace. The
+    // engine runs in this test's namespaces (it is started here or shares the host with it).
+    it("shares the host's IPC namespace with ipc: host, and only then", async () => {
+      const host = readlinkSync("/proc/self/ns/ipc");
+      const shared = await runToEnd(spec("readlink /proc/self/ns/ipc", { ipc: "host" }));
+      expect({ code: shared.code, out: stdout(shared.lines), err: stderr(shared.lines) }).toEqual({
+        code: 0,
+        out: [host],
+        err: [],
+      });
+      const own = await runToEnd(spec("readlink /proc/self/ns/ipc"));
+      expect(own.code).toBe(0);
+      expect(stdout(own.lines)).toEqual([expect.stringMatching(/^ipc:\[\d+\]$/)]);
+      expect(stdout(own.lines)[0]).not.toBe(host);
+    });
+
+    // How an MPS pipe directory reaches a container on Docker (no CDI there).
+    it("bind-mounts a host directory: read-write by default, read-only when asked", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "gp-conf-mount-"));
+      try {
+        writeFileSync(join(dir, "in.txt"), "from-host\n");
+        const mounts = [{ hostPath: dir, containerPath: "/mnt/gp" }];
+        const rw = await runToEnd(
+          spec("cat /mnt/gp/in.txt; echo from-container > /mnt/gp/out.txt; echo rc=$?", { mounts }),
+        );
+        expect({ code: rw.code, out: stdout(rw.lines), err: stderr(rw.lines) }).toEqual({
+          code: 0,
+          out: ["from-host", "rc=0"],
+          err: [],
+        });
+        expect(readFileSync(join(dir, "out.txt"), "utf8")).toBe("from-container\n");
+        const ro = await runToEnd(
+          spec("cat /mnt/gp/in.txt; echo nope > /mnt/gp/ro.txt; echo rc=$?", {
+            mounts: [{ ...mounts[0]!, readOnly: true }],
+          }),
+        );
+        expect({ code: ro.code, out: stdout(ro.lines) }).toEqual({ code: 0, out: ["from-host", "rc=1"] });
+        expect(existsSync(join(dir, "ro.txt"))).toBe(false);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it("injects the requested GPU devices", async (ctx) => {

@@ -76,6 +76,35 @@ describe("dockerCreateBody", () => {
     expect(host.NetworkMode).toBe("host");
   });
 
+  it("joins the host's IPC namespace on request (MPS clients) and keeps the default otherwise", () => {
+    const host = (s: Parameters<typeof dockerCreateBody>[0]) =>
+      dockerCreateBody(s).HostConfig as Record<string, unknown>;
+    expect(host({ name: "x", image: "i", ipc: "host" }).IpcMode).toBe("host");
+    expect(host({ name: "x", image: "i" })).not.toHaveProperty("IpcMode");
+  });
+
+  it("bind-mounts host paths as HostConfig.Mounts (a missing source is an error, not a new directory)", () => {
+    const host = dockerCreateBody({
+      name: "x",
+      image: "i",
+      mounts: [
+        { hostPath: "/run/gpupool/mps/GPU-1/pipe", containerPath: "/run/gpupool/mps/GPU-1/pipe" },
+        { hostPath: "/srv/data", containerPath: "/data", readOnly: true },
+      ],
+    }).HostConfig as Record<string, unknown>;
+    expect(host.Mounts).toEqual([
+      {
+        Type: "bind",
+        Source: "/run/gpupool/mps/GPU-1/pipe",
+        Target: "/run/gpupool/mps/GPU-1/pipe",
+        ReadOnly: false,
+      },
+      { Type: "bind", Source: "/srv/data", Target: "/data", ReadOnly: true },
+    ]);
+    expect(host).not.toHaveProperty("Binds");
+    expect(dockerCreateBody({ name: "x", image: "i" }).HostConfig).not.toHaveProperty("Mounts");
+  });
+
   it("refuses CDI-only GPUs: Docker 20.10 cannot attach CDI devices", () => {
     expect(() =>
       dockerCreateBody({ name: "x", image: "i", gpus: { cdi: ["nvidia.com/gpu=0"], uuids: [] } }),

@@ -40,6 +40,15 @@ export function dockerCreateBody(spec: ContainerSpec): Record<string, unknown> {
       PathInContainer: d.containerPath,
       CgroupPermissions: "rw",
     }));
+  if (spec.ipc === "host") hostConfig.IpcMode = "host";
+  // `Mounts` rather than `Binds`: a missing source is an error instead of an empty directory made as root.
+  if (spec.mounts && spec.mounts.length > 0)
+    hostConfig.Mounts = spec.mounts.map((m) => ({
+      Type: "bind",
+      Source: m.hostPath,
+      Target: m.containerPath,
+      ReadOnly: m.readOnly === true,
+    }));
   return {
     Image: spec.image,
     ...(spec.command ? { Cmd: [...spec.command] } : {}),

@@ -47,6 +47,16 @@ export interface DeviceMapping {
   readonly containerPath: string;
 }
 
+/** A bind mount of a host directory or file (`-v HOST:CONTAINER[:ro]`). */
+export interface BindMount {
+  /** Absolute host path; it must exist (engines are not asked to create it). */
+  readonly hostPath: string;
+  /** Absolute path inside the container. */
+  readonly containerPath: string;
+  /** Mounted read-only (default: read-write). */
+  readonly readOnly?: boolean;
+}
+
 export interface ContainerSpec {
   /** Container name; unique per engine (a second create with it fails with GP_CONTAINER_EXISTS). */
   readonly name: string;
@@ -72,6 +82,13 @@ export interface ContainerSpec {
    * /dev/null stand-ins at the slice's device paths, as the CDI spec gives them on Podman.
    */
   readonly devices?: readonly DeviceMapping[];
+  /**
+   * "host": the host's IPC namespace (`--ipc=host`); absent: the engine's default (a private one).
+   * MPS clients need it: they share memory with the GPU's MPS daemon.
+   */
+  readonly ipc?: "host";
+  /** Bind mounts, e.g. an MPS daemon's pipe directory on Docker (Podman gets it from the CDI spec). */
+  readonly mounts?: readonly BindMount[];
   /** Seconds between SIGTERM and SIGKILL when the engine itself stops the container (default 10). */
   readonly stopGraceSeconds?: number;
 }

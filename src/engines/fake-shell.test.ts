@@ -55,6 +55,32 @@ describe("fake shell as PID 1", () => {
     ]);
   });
 
+  it("writes stdout to a file with > FILE through the world, and fails with 1 when it cannot", async () => {
+    const files: Record<string, string> = {};
+    const w = {
+      ...world(),
+      link: (p: string) => (p === "/proc/self/ns/ipc" ? "ipc:[42]" : undefined),
+      writeFile: (p: string, text: string) => {
+        if (p.startsWith("/ro/")) return "Read-only file system";
+        files[p] = text;
+        return undefined;
+      },
+    };
+    const code = await new FakeShell(w).run([
+      "sh",
+      "-c",
+      "echo a b > /tmp/f; echo rc=$?; echo c >/ro/g; echo rc=$?; readlink /proc/self/ns/ipc; readlink /x",
+    ]);
+    expect(code).toBe(1);
+    expect(files).toEqual({ "/tmp/f": "a b\n" });
+    expect(w.out).toEqual([
+      "stdout:rc=0\n",
+      "stderr:sh: can't create /ro/g: Read-only file system\n",
+      "stdout:rc=1\n",
+      "stdout:ipc:[42]\n",
+    ]);
+  });
+
   it("ignores SIGTERM without a trap, runs a trap at once in wait, dies on SIGKILL with 137", async () => {
     const ignoring = new FakeShell(world());
     const done = ignoring.run(["sh", "-c", "sleep 0.2; exit 5"]);

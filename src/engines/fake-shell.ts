@@ -2,9 +2,9 @@
  * A tiny stand-in for busybox `sh` as PID 1 of a container, so the fake engine runs the same
  * commands the conformance suite and higher-layer tests give real engines. It knows a handful of
  * commands (echo, cat, ls, sleep, exit, trap, wait, true, false, uname, dmesg, env, printenv,
- * kill-free) and statement lists split by `;`, newlines and `&`; quotes, `$VAR`, `${VAR}`, `$?`
- * and the redirections `>&2` / `1>&2`. No pipes, loops or conditionals: a command it does not know
- * fails with status 127, as sh does.
+ * readlink, kill-free) and statement lists split by `;`, newlines and `&`; quotes, `$VAR`, `${VAR}`,
+ * `$?` and the redirections `>&2` / `1>&2` and `> FILE` (stdout to a file, through the world). No
+ * pipes, loops or conditionals: a command it does not know fails with status 127, as sh does.
  *
  * PID 1 semantics, as in a real container: SIGTERM without a trap is ignored; `trap '' TERM`
  * ignores it; `trap 'cmd' TERM` runs cmd once the current foreground command ends, or at once
@@ -17,6 +17,10 @@ export interface ShellWorld {
   file(path: string): string | undefined;
   /** Entries of a directory, or undefined when it does not exist. */
   dir(path: string): readonly string[] | undefined;
+  /** Target of a symbolic link (e.g. /proc/self/ns/ipc), or undefined when it is none. */
+  link?(path: string): string | undefined;
+  /** Replaces a file's contents (`> FILE`); returns why it cannot (e.g. "Read-only file system"), else undefined. */
+  writeFile?(path: string, text: string): string | undefined;
   readonly kernelRelease: string;
   /** dmesg output lines, or undefined when reading the kernel log is not permitted. */
   readonly dmesg: readonly string[] | undefined;
@@ -28,7 +32,8 @@ export interface ShellWorld {
 type Token =
   | { kind: "word"; text: string }
   | { kind: "sep"; text: ";" | "&" }
-  | { kind: "redir"; text: ">&2" };
+  | { kind: "redir"; text: ">&2" }
+  | { kind: "redir"; text: ">" };
 
 class ShellExit {
   constructor(readonly status: number) {}
@@ -79,17 +84,23 @@ export class FakeShell {
     for (const statement of splitStatements(script)) {
       // Expanded when reached, so $? is the status of the statement before.
       const words: string[] = [];
-      let toStderr = false;
+      let out: Output = "stdout";
+      let toFile = false;
       for (const token of tokenize(statement.text, this.world.env, () => this.status)) {
-        if (token.kind === "word") words.push(token.text);
-        else if (token.kind === "redir") toStderr = true;
+        if (token.kind === "word" && toFile) {
+          out = { file: token.text };
+          toFile = false;
+        } else if (token.kind === "word") words.push(token.text);
+        else if (token.kind === "redir") {
+          if (token.text === ">") toFile = true;
+          else out = "stderr";
+        }
       }
-      if (words.length > 0)
-        await this.runCommand(words, toStderr ? "stderr" : "stdout", statement.background);
+      if (words.length > 0) await this.runCommand(words, out, statement.background);
     }
   }
 
-  private async runCommand(words: string[], out: "stdout" | "stderr", background: boolean): Promise<void> {
+  private async runCommand(words: string[], out: Output, background: boolean): Promise<void> {
     if (this.killed) throw new ShellExit(137);
     const [name, ...args] = words as [string, ...string[]];
     if (background) {
@@ -98,7 +109,20 @@ export class FakeShell {
       this.status = 0;
       return;
     }
-    this.status = await this.exec(name, args, out);
+    if (typeof out === "object") {
+      // `cmd > FILE`: sh creates (truncates) the file first; a failure skips the command with status 1.
+      const why = this.world.writeFile ? this.world.writeFile(out.file, "") : "Read-only file system";
+      if (why !== undefined) {
+        this.world.write("stderr", `sh: can't create ${out.file}: ${why}\n`);
+        this.status = 1;
+      } else {
+        let text = "";
+        this.status = await this.exec(name, args, "stdout", (t) => {
+          text += t;
+        });
+        this.world.writeFile?.(out.file, text);
+      }
+    } else this.status = await this.exec(name, args, out);
     await this.runTraps();
   }
 
@@ -110,9 +134,14 @@ export class FakeShell {
     }
   }
 
-  private async exec(name: string, args: string[], out: "stdout" | "stderr"): Promise<number> {
+  private async exec(
+    name: string,
+    args: string[],
+    out: "stdout" | "stderr",
+    capture?: (text: string) => void,
+  ): Promise<number> {
     const w = this.world;
-    const print = (text: string) => w.write(out, text);
+    const print = capture ?? ((text: string) => w.write(out, text));
     const fail = (text: string, status: number) => {
       w.write("stderr", `${text}\n`);
       return status;
@@ -174,6 +203,12 @@ export class FakeShell {
         }
         return fail(`ls: ${path}: No such file or directory`, 1);
       }
+      case "readlink": {
+        const target = args[0] === undefined ? undefined : w.link?.(args[0]);
+        if (target === undefined) return 1;
+        print(`${target}\n`);
+        return 0;
+      }
       case "uname":
         print(args.includes("-r") ? `${w.kernelRelease}\n` : "Linux\n");
         return 0;
@@ -197,6 +232,9 @@ export class FakeShell {
     }
   }
 }
+
+/** Where a command's stdout goes: a stream, or a file (`> FILE`). */
+type Output = "stdout" | "stderr" | { readonly file: string };
 
 function seconds(arg: string | undefined): number {
   const n = Number(arg ?? "0");
@@ -285,6 +323,10 @@ export function tokenize(
       flush();
       tokens.push({ kind: "redir", text: ">&2" });
       i += script.startsWith(">&2", i) ? 3 : 4;
+    } else if (c === ">") {
+      flush();
+      tokens.push({ kind: "redir", text: ">" });
+      i++;
     } else if (c === ";" || c === "\n" || c === "&") {
       flush();
       tokens.push({ kind: "sep", text: c === "&" ? "&" : ";" });

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { posix } from "node:path";
 import { GpupoolError } from "../core/errors.js";
 import { containerNotFound, normaliseStatus, parseEnv } from "./api-engine.js";
 import {
@@ -415,6 +417,21 @@ export class FakeEngine implements ContainerEngine {
       "/etc/hostname": `${c.id.slice(0, 12)}\n`,
     };
     for (const node of deviceNodes) files[node] = "";
+    // Bind mounts are real: a path under one reads and writes the host's file (the last mount wins).
+    const mounted = (path: string) => {
+      const p = posix.normalize(path);
+      for (const m of [...(spec.mounts ?? [])].reverse()) {
+        const rel = posix.relative(m.containerPath, p);
+        if (rel === "" || (!rel.startsWith("..") && !posix.isAbsolute(rel)))
+          return {
+            host: rel === "" ? m.hostPath : posix.join(m.hostPath, rel),
+            readOnly: m.readOnly === true,
+          };
+      }
+      return undefined;
+    };
+    // IPC namespace: the host's (this process's) with ipc "host", else one of the container's own.
+    const ipc = spec.ipc === "host" ? hostIpcNamespace() : `ipc:[${4_026_600_000 + Number(c.id.slice(5))}]`;
     const write = (stream: "stdout" | "stderr", text: string) => {
       const parts = (c.partial[stream] + text).split("\n");
       c.partial[stream] = parts.pop() ?? "";
@@ -423,13 +440,44 @@ export class FakeEngine implements ContainerEngine {
     };
     return {
       env: c.env,
-      file: (path: string) => files[path],
-      dir: (path: string) =>
-        path === "/sys/class/net"
-          ? (spec.network ?? "none") === "none"
-            ? ["lo"]
-            : ["eth0", "lo"]
-          : undefined,
+      file: (path: string) => {
+        const m = mounted(path);
+        if (!m) return files[path];
+        try {
+          return readFileSync(m.host, "utf8");
+        } catch {
+          return undefined;
+        }
+      },
+      dir: (path: string) => {
+        const m = mounted(path);
+        if (m) {
+          try {
+            return readdirSync(m.host).sort();
+          } catch {
+            return undefined;
+          }
+        }
+        if (path === "/sys/class/net") return (spec.network ?? "none") === "none" ? ["lo"] : ["eth0", "lo"];
+        return undefined;
+      },
+      link: (path: string) => (path === "/proc/self/ns/ipc" ? ipc : undefined),
+      writeFile: (path: string, text: string) => {
+        const m = mounted(path);
+        if (!m) {
+          // The container's own filesystem (in memory); writes to a device node go nowhere.
+          if (!deviceNodes.has(path)) files[path] = text;
+          return undefined;
+        }
+        if (m.readOnly) return "Read-only file system";
+        try {
+          if (statSync(m.host, { throwIfNoEntry: false })?.isDirectory()) return "Is a directory";
+          writeFileSync(m.host, text);
+          return undefined;
+        } catch (err) {
+          return (err as NodeJS.ErrnoException).code === "ENOENT" ? "nonexistent directory" : String(err);
+        }
+      },
       kernelRelease: sandboxed ? "4.4.0" : "6.1.0-fake",
       dmesg: sandboxed ? ["[   0.000000] Starting gVisor...", "[   0.100000] Ready!"] : undefined,
       write,
@@ -459,5 +507,14 @@ export class FakeEngine implements ContainerEngine {
 
   private assertOpen(): void {
     if (this.closed) throw new GpupoolError("GP_ENGINE_UNAVAILABLE", "the fake engine is closed");
+  }
+}
+
+/** The IPC namespace this process runs in (`ipc:[N]`), which "host" containers of the fake share. */
+function hostIpcNamespace(): string {
+  try {
+    return readlinkSync("/proc/self/ns/ipc");
+  } catch {
+    return "ipc:[host]";
   }
 }

@@ -60,6 +60,35 @@ describe("podmanCreateBody", () => {
     expect(body.devices).toEqual([{ path: "gpupool.dev/slice=j1" }, { path: "/dev/null:/dev/nvidia3:rw" }]);
   });
 
+  it("joins the host's IPC namespace on request (MPS clients) and keeps the default otherwise", () => {
+    expect(podmanCreateBody({ name: "x", image: "i", ipc: "host" }, []).ipcns).toEqual({ nsmode: "host" });
+    expect(podmanCreateBody({ name: "x", image: "i" }, [])).not.toHaveProperty("ipcns");
+  });
+
+  it("bind-mounts host paths as OCI mounts, read-write unless read-only", () => {
+    const body = podmanCreateBody(
+      {
+        name: "x",
+        image: "i",
+        mounts: [
+          { hostPath: "/run/gpupool/mps/GPU-1/pipe", containerPath: "/run/gpupool/mps/GPU-1/pipe" },
+          { hostPath: "/srv/data", containerPath: "/data", readOnly: true },
+        ],
+      },
+      [],
+    );
+    expect(body.mounts).toEqual([
+      {
+        type: "bind",
+        source: "/run/gpupool/mps/GPU-1/pipe",
+        destination: "/run/gpupool/mps/GPU-1/pipe",
+        options: ["rbind", "rw"],
+      },
+      { type: "bind", source: "/srv/data", destination: "/data", options: ["rbind", "ro"] },
+    ]);
+    expect(podmanCreateBody({ name: "x", image: "i", mounts: [] }, [])).not.toHaveProperty("mounts");
+  });
+
   it("refuses UUID-only GPUs: Podman's API enforces devices through CDI", () => {
     expect(() =>
       podmanCreateBody({ name: "x", image: "i", gpus: { cdi: [], uuids: ["GPU-a"] } }, []),

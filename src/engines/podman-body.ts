@@ -62,6 +62,15 @@ export function podmanCreateBody(spec: ContainerSpec, rlimits: readonly Rlimit[]
       ...((body.devices as { path: string }[] | undefined) ?? []),
       ...spec.devices.map((d) => ({ path: `${d.hostPath}:${d.containerPath}:rw` })),
     ];
+  if (spec.ipc === "host") body.ipcns = { nsmode: "host" };
+  // OCI mounts (specgen `mounts`); "rbind" as `-v` gives, so mounts below the source come along.
+  if (spec.mounts && spec.mounts.length > 0)
+    body.mounts = spec.mounts.map((m) => ({
+      type: "bind",
+      source: m.hostPath,
+      destination: m.containerPath,
+      options: ["rbind", m.readOnly ? "ro" : "rw"],
+    }));
   return body;
 }
 
