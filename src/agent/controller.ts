@@ -16,6 +16,7 @@ import {
   sliceDeviceNodes,
   writeCdiSpec,
 } from "../node/cdi.js";
+import type { MpsControl } from "../node/mps-control.js";
 import type { Slice } from "../node/slice.js";
 import { sliceEnv } from "../node/slice-env.js";
 import { type Held, runCycle } from "../scheduler/actions/index.js";
@@ -78,6 +79,12 @@ export interface ControllerOptions {
   readonly removeDelayMs?: number;
   /** Network of job containers (default "none"). */
   readonly network?: "none" | "default";
+  /**
+   * MPS control daemons: when given, a share of one real GPU is an MPS client of that GPU's daemon
+   * (hard compute percentage and memory limit), which launch starts first if it is not running.
+   * Absent: shares are time-sliced. Daemons are left running on close (running clients need them).
+   */
+  readonly mps?: MpsControl;
 }
 
 export type StopKind = "cancel" | "preempt" | "timeout";
@@ -115,6 +122,8 @@ export class Controller {
   private readonly watchers = new Map<string, Promise<void>>();
   private readonly archiving = new Set<Promise<void>>();
   private readonly saving = new Map<string, Promise<boolean>>();
+  /** The MPS daemon check in flight per GPU UUID: launches on one GPU wait for each other's. */
+  private readonly mpsChecks = new Map<string, Promise<void>>();
   private onClose: () => void = () => {};
   private readonly closing = new Promise<void>((r) => {
     this.onClose = r;
@@ -388,6 +397,9 @@ export class Controller {
     );
     const simulated = slice ? this.opts.node.gpus.some((g) => g.simulated) : false;
     // Without CDI (Docker), simulated GPUs' stand-in device nodes go in as plain device mappings.
+    // MPS clients share memory with their GPU's daemon (host IPC) and reach it through its pipe
+    // directory: the CDI device mounts that on Podman; Docker needs the bind here.
+    const mps = slice?.kind === "mps" ? slice : undefined;
     const standIns =
       slice && simulated && !this.opts.cdi
         ? sliceDeviceNodes(slice).flatMap((n) =>
@@ -406,6 +418,10 @@ export class Controller {
       ...(runtime ? { runtime } : {}),
       stopGraceSeconds: spec.stopGraceSeconds,
       ...(standIns.length > 0 ? { devices: standIns } : {}),
+      ...(mps ? { ipc: "host" as const } : {}),
+      ...(mps && !this.opts.cdi
+        ? { mounts: [{ hostPath: mps.pipeDirectory, containerPath: mps.pipeDirectory }] }
+        : {}),
       ...(slice
         ? {
             gpus: {
@@ -434,9 +450,13 @@ export class Controller {
 
   private async launch(jobId: string): Promise<void> {
     const job = this.store.jobs.require(jobId);
-    const slice = job.allocation ? sliceFor(jobId, job.allocation, this.opts.node) : undefined;
     let containerId: string | undefined;
     try {
+      const slice = job.allocation
+        ? sliceFor(jobId, job.allocation, this.opts.node, this.opts.mps)
+        : undefined;
+      // An MPS client needs its GPU's daemon; a failure (GP_MPS_FAILED) fails this attempt below.
+      if (slice?.kind === "mps") await this.mpsReady(slice.gpu.uuid);
       if (slice) {
         this.slices.set(jobId, slice);
         this.writeCdi();
@@ -476,6 +496,28 @@ export class Controller {
       }
       this.kick();
     }
+  }
+
+  /**
+   * Makes sure the GPU's MPS control daemon runs (starting it, or restarting one that died). Checks
+   * for one GPU run one after another, so two launches never both try to start its daemon.
+   */
+  private mpsReady(gpuUuid: string): Promise<void> {
+    const mps = this.opts.mps;
+    if (!mps) return Promise.resolve();
+    const before = this.mpsChecks.get(gpuUuid) ?? Promise.resolve();
+    const check = before
+      .catch(() => {})
+      .then(async () => {
+        const outcome = await mps.ensure(gpuUuid);
+        if (outcome !== "running") this.log.info({ gpu: gpuUuid, outcome }, "MPS control daemon");
+      });
+    this.mpsChecks.set(gpuUuid, check);
+    const done = () => {
+      if (this.mpsChecks.get(gpuUuid) === check) this.mpsChecks.delete(gpuUuid);
+    };
+    check.then(done, done);
+    return check;
   }
 
   /** Follows a running container until it exits (and enforces the job's timeout). */
@@ -711,7 +753,7 @@ export class Controller {
   /** Registers the slice of a job found placed at start-up (recovery), so the CDI spec keeps it. */
   adoptSlice(job: JobRecord): void {
     if (!job.allocation) return;
-    const slice = sliceFor(job.id, job.allocation, this.opts.node);
+    const slice = sliceFor(job.id, job.allocation, this.opts.node, this.opts.mps);
     if (slice) this.slices.set(job.id, slice);
   }
 

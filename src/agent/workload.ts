@@ -1,7 +1,7 @@
 import type { Allocation } from "../core/allocation.js";
 import type { NodeSpec } from "../core/node.js";
 import type { Workload } from "../core/workload.js";
-import type { Slice } from "../node/slice.js";
+import { mpsLimitsForShare, type Slice } from "../node/slice.js";
 import type { NormalizedSpec } from "../server/job-spec.js";
 import type { JobRecord } from "../store/index.js";
 
@@ -32,11 +32,23 @@ export function allocationGpuMilli(alloc: Allocation | null): number {
   return (alloc?.gpus ?? []).reduce((sum, g) => sum + g.milli, 0);
 }
 
+/** Where a GPU's MPS control daemon listens (MpsControl.dirs): what MPS shares are pointed at. */
+export interface MpsPipes {
+  dirs(gpuUuid: string): { readonly pipe: string };
+}
+
 /**
- * The slice a placed job is handed, named by the job id. Shares are time-sliced (no MPS daemon is
- * managed here): their GPU memory is advisory and watched, not fenced.
+ * The slice a placed job is handed, named by the job id. A share of one GPU is an MPS client when
+ * `mps` is given and the GPU is real (hard compute percentage and pinned memory limit, through that
+ * GPU's daemon), else time-sliced (its GPU memory advisory and watched, not fenced). Recovery calls
+ * this again for adopted jobs, so it depends only on its arguments.
  */
-export function sliceFor(jobId: string, alloc: Allocation, node: NodeSpec): Slice | undefined {
+export function sliceFor(
+  jobId: string,
+  alloc: Allocation,
+  node: NodeSpec,
+  mps?: MpsPipes,
+): Slice | undefined {
   if (alloc.gpus.length === 0) return undefined;
   const ref = (index: number) => {
     const g = node.gpus.find((d) => d.index === index);
@@ -58,6 +70,17 @@ export function sliceFor(jobId: string, alloc: Allocation, node: NodeSpec): Slic
     };
   }
   if (alloc.gpus.length === 1 && first.milli < 1000) {
+    const known = node.gpus.find((d) => d.index === first.index);
+    if (mps && known?.uuid && !known.simulated) {
+      const gpu = ref(first.index);
+      return {
+        kind: "mps",
+        id: jobId,
+        gpu,
+        ...mpsLimitsForShare(first.milli, first.memoryMiB),
+        pipeDirectory: mps.dirs(gpu.uuid).pipe,
+      };
+    }
     return {
       kind: "timeslice",
       id: jobId,

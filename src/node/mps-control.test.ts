@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, unlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -79,5 +79,11 @@ describe("MpsControl through a fake nvidia-cuda-mps-control on PATH", () => {
     await expect(mps.setDefaults(GPU, { activeThreadPercentage: 0 })).rejects.toThrow(/not 1\.\.100/);
     expect(existsSync(mps.dirs(GPU).log)).toBe(true);
     expect(() => mps.dirs("../etc")).toThrow(/bad GPU UUID/);
+    // A root it cannot create (here: below a plain file) is GP_MPS_FAILED too, before any call.
+    writeFileSync(join(root, "file"), "");
+    const unwritable = new MpsControl({ root: join(root, "file", "mps"), env: fake.env });
+    await expect(unwritable.start(GPU)).rejects.toThrow(
+      expect.objectContaining({ code: "GP_MPS_FAILED", message: expect.stringMatching(/MPS directories/) }),
+    );
   });
 });

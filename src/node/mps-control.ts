@@ -106,8 +106,16 @@ export class MpsControl {
   /** Starts the GPU's control daemon and applies defaults. */
   async start(gpuUuid: string, defaults: MpsDefaults = {}): Promise<void> {
     const { pipe, log } = this.dirs(gpuUuid);
-    mkdirSync(pipe, { recursive: true, mode: 0o755 });
-    mkdirSync(log, { recursive: true, mode: 0o755 });
+    try {
+      mkdirSync(pipe, { recursive: true, mode: 0o755 });
+      mkdirSync(log, { recursive: true, mode: 0o755 });
+    } catch (err) {
+      throw new GpupoolError(
+        "GP_MPS_FAILED",
+        `cannot create the MPS directories of ${gpuUuid} under ${this.root}: ${(err as Error).message}`,
+        { gpu: gpuUuid },
+      );
+    }
     const r = await this.exec(gpuUuid, ["-d"]);
     if (r.timedOut || r.code !== 0) {
       throw new GpupoolError(
