@@ -11,6 +11,9 @@ import { CommandStartError, runCommand } from "./run-command.js";
  * `ensure` restarts a daemon that died (a crash), re-applying its defaults.
  */
 
+/** Where the per-GPU pipe and log directories go unless told otherwise. */
+export const DEFAULT_MPS_ROOT = "/run/gpupool/mps";
+
 export interface MpsDefaults {
   /** Default CUDA_MPS_ACTIVE_THREAD_PERCENTAGE for new clients, 1..100. */
   readonly activeThreadPercentage?: number;
@@ -39,7 +42,7 @@ export class MpsControl {
 
   constructor(private readonly opts: MpsControlOptions = {}) {
     this.binary = opts.binary ?? "nvidia-cuda-mps-control";
-    this.root = opts.root ?? "/run/gpupool/mps";
+    this.root = opts.root ?? DEFAULT_MPS_ROOT;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 

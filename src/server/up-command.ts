@@ -1,5 +1,5 @@
 import { GpupoolError } from "../core/errors.js";
-import { startServer } from "./up.js";
+import { GPU_SHARING_MODES, startServer } from "./up.js";
 
 /** `gpupool up` in the foreground: start, print how to reach it, stop cleanly on SIGINT/SIGTERM. */
 /** The flags of `gpupool up`, as commander parses them (src/cli/commands/up.ts). */
@@ -9,6 +9,7 @@ export interface UpCliOptions {
   data?: string;
   listen: string;
   cdiDir: string;
+  gpuSharing: string;
   log?: boolean;
 }
 
@@ -20,12 +21,19 @@ export async function runUp(opts: UpCliOptions): Promise<void> {
       "GP_INVALID_ARGUMENT",
       `--engine must be one of ${engines.join(", ")}, got "${opts.engine}"`,
     );
+  const gpuSharing = GPU_SHARING_MODES.find((m) => m === opts.gpuSharing);
+  if (!gpuSharing)
+    throw new GpupoolError(
+      "GP_INVALID_ARGUMENT",
+      `--gpu-sharing must be one of ${GPU_SHARING_MODES.join(", ")}, got "${opts.gpuSharing}"`,
+    );
   const server = await startServer({
     ...(opts.simulate ? { simulate: opts.simulate } : {}),
     engine,
     ...(opts.data ? { data: opts.data } : {}),
     listen: opts.listen,
     cdiDir: opts.cdiDir,
+    gpuSharing,
     ...(process.env.GPUPOOL_ADMIN_TOKEN ? { adminToken: process.env.GPUPOOL_ADMIN_TOKEN } : {}),
     logger: opts.log ? { level: "info" } : false,
     out: (line) => process.stdout.write(`${line}\n`),

@@ -16,6 +16,7 @@ import { configuredRuntimes, DEFAULT_ISOLATION_RUNTIMES } from "../engines/isola
 import { findOnPath } from "../engines/detect.js";
 import type { CdiContainerEdits } from "../node/cdi.js";
 import { discoverGpus } from "../node/discover.js";
+import { DEFAULT_MPS_ROOT, MpsControl } from "../node/mps-control.js";
 import type { GpuInventory } from "../node/gpu-info.js";
 import { inventoryToNodeSpec } from "../node/node-spec.js";
 import { simulateGpus } from "../node/simulate.js";
@@ -43,6 +44,55 @@ export interface UpOptions {
   /** For tests: a ready engine instead of detection. */
   readonly engineInstance?: ContainerEngine;
   readonly resyncMs?: number;
+  /** How shares of one GPU are enforced (default "auto"; see resolveGpuSharing). */
+  readonly gpuSharing?: GpuSharing;
+  /** Root of the MPS daemons' pipe and log directories (default /run/gpupool/mps). */
+  readonly mpsDir?: string;
+}
+
+export const GPU_SHARING_MODES = ["auto", "mps", "timeslice"] as const;
+export type GpuSharing = (typeof GPU_SHARING_MODES)[number];
+export const MPS_CONTROL_BINARY = "nvidia-cuda-mps-control";
+
+/**
+ * How `gpupool up` enforces shares of one GPU (`gpu: 0.25`, `gpuMemory: 10Gi`):
+ * - "mps": each share is an MPS client of its GPU's control daemon (started by gpupool), with a hard
+ *   compute percentage (CUDA_MPS_ACTIVE_THREAD_PERCENTAGE) and pinned memory limit. Needs real GPUs
+ *   and nvidia-cuda-mps-control: asked for without them, it is an error at start.
+ * - "timeslice": shares time-slice the GPU; their memory is advisory (watched, not fenced).
+ * - "auto": mps when the GPUs are real and nvidia-cuda-mps-control is on PATH, else timeslice.
+ * `why` says what decided it, for the start-up line.
+ */
+export function resolveGpuSharing(
+  requested: GpuSharing,
+  host: { readonly simulated: boolean; readonly gpuCount: number; readonly mpsControl: string | undefined },
+): { mode: "mps" | "timeslice"; why: string } {
+  const blocker = host.simulated
+    ? "the GPUs are simulated"
+    : host.gpuCount === 0
+      ? "there are no GPUs"
+      : host.mpsControl === undefined
+        ? `${MPS_CONTROL_BINARY} is not on PATH`
+        : undefined;
+  switch (requested) {
+    case "timeslice":
+      return { mode: "timeslice", why: "--gpu-sharing timeslice" };
+    case "auto":
+      return blocker
+        ? { mode: "timeslice", why: `auto: ${blocker}` }
+        : { mode: "mps", why: `auto: real GPUs and ${host.mpsControl}` };
+    case "mps":
+      if (!blocker) return { mode: "mps", why: "--gpu-sharing mps" };
+      if (host.mpsControl === undefined && !host.simulated && host.gpuCount > 0)
+        throw new GpupoolError(
+          "GP_MPS_FAILED",
+          `--gpu-sharing mps: ${blocker} (it comes with the NVIDIA driver's utilities); install it or use --gpu-sharing timeslice`,
+        );
+      throw new GpupoolError(
+        "GP_INVALID_ARGUMENT",
+        `--gpu-sharing mps needs real GPUs, but ${blocker}; use --gpu-sharing timeslice (or auto)`,
+      );
+  }
 }
 
 export const DEFAULT_SIMULATE = "2xA100-80GB";
@@ -60,6 +110,8 @@ export interface RunningServer {
   readonly engine: ContainerEngine;
   readonly node: NodeSpec;
   readonly simulated: boolean;
+  /** How GPU shares are enforced (resolveGpuSharing). */
+  readonly gpuSharing: "mps" | "timeslice";
   /** The admin token when this start made it (first start), else undefined. */
   readonly newAdminToken: string | undefined;
   readonly recovery: RecoveryReport;
@@ -135,6 +187,13 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       cpuMilli: cpus().length * 1000,
       memoryMiB: Math.floor(totalmem() / 2 ** 20),
     });
+    const sharing = resolveGpuSharing(opts.gpuSharing ?? "auto", {
+      simulated: inv.simulated,
+      gpuCount: node.gpus.length,
+      mpsControl: findOnPath(MPS_CONTROL_BINARY, process.env.PATH),
+    });
+    const mpsRoot = opts.mpsDir ?? DEFAULT_MPS_ROOT;
+    const mps = sharing.mode === "mps" ? new MpsControl({ root: mpsRoot }) : undefined;
 
     let engine: ContainerEngine;
     let engineKind: string;
@@ -218,6 +277,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       logs: new LogArchive(join(data, "logs")),
       runtimes,
       ...(opts.resyncMs ? { resyncMs: opts.resyncMs } : {}),
+      ...(mps ? { mps } : {}),
     });
     const recovery = await recover(store, engine, controller, instanceId);
     controller.start();
@@ -237,6 +297,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
         runtimes: info.runtimes,
         simulated,
         gpus: node.gpus.map((g) => g.model),
+        gpuSharing: sharing.mode,
       },
     });
     cleanups.push(() => app.close());
@@ -250,6 +311,11 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       simulated
         ? `GPUs: ${node.gpus.length} SIMULATED (${inv.source.replace(/^simulate:/, "")}): no real GPU; containers get stand-in /dev/nvidiaN nodes`
         : `GPUs: ${node.gpus.map((g) => `${g.index}:${g.model}`).join(", ") || "none"}`,
+    );
+    out(
+      mps
+        ? `GPU shares: MPS (hard compute % and memory limits) — ${sharing.why}; one MPS control daemon per shared GPU, pipes under ${mpsRoot}`
+        : `GPU shares: time-sliced (memory advisory) — ${sharing.why}`,
     );
     if (
       recovery.adopted.length +
@@ -273,6 +339,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       engine,
       node,
       simulated,
+      gpuSharing: sharing.mode,
       newAdminToken,
       recovery,
       close: cleanup,

@@ -28,7 +28,30 @@ export const registerUp: RegisterCommand = (program: Command) => {
     .option("--data <dir>", "data directory (env GPUPOOL_DATA; default ~/.local/share/gpupool)")
     .option("--listen <host:port>", "address of the API", "127.0.0.1:7878")
     .option("--cdi-dir <dir>", "where CDI specs for slices are written", "/var/run/cdi")
+    .option(
+      "--gpu-sharing <mode>",
+      "how GPU shares are enforced: auto, mps (hard limits) or timeslice (memory advisory); see below",
+      "auto",
+    )
     .option("--log", "log every request (pino JSON on stdout)")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "GPU shares (gpu: 0.25, gpuMemory: 10Gi) are enforced by --gpu-sharing:",
+        "  mps        each share is a client of its GPU's MPS control daemon (gpupool starts one per shared",
+        "             GPU with nvidia-cuda-mps-control): a hard compute percentage and GPU memory limit;",
+        "             its container joins the host's IPC namespace. Needs real GPUs and the binary.",
+        "  timeslice  shares time-slice the GPU; their GPU memory is advisory (watched, not fenced).",
+        "  auto       mps on real GPUs when nvidia-cuda-mps-control is on PATH, else timeslice.",
+        "The mode is printed at start (GPU shares: …) and reported as gpuSharing in /v1/info.",
+        "",
+        "Examples:",
+        "  gpupool up                                   # real GPUs if nvidia-smi finds them, else simulated",
+        "  gpupool up --simulate 2xH100-80GB --engine podman",
+        "  gpupool up --gpu-sharing timeslice           # never start MPS daemons",
+      ].join("\n"),
+    )
     .action(async (opts: UpCliOptions) => {
       const { runUp } = await import("../../server/up-command.js");
       await runUp(opts);
