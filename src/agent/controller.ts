@@ -396,10 +396,10 @@ export class Controller {
       this.opts.runtimes,
     );
     const simulated = slice ? this.opts.node.gpus.some((g) => g.simulated) : false;
-    // Without CDI (Docker), simulated GPUs' stand-in device nodes go in as plain device mappings.
     // MPS clients share memory with their GPU's daemon (host IPC) and reach it through its pipe
     // directory: the CDI device mounts that on Podman; Docker needs the bind here.
     const mps = slice?.kind === "mps" ? slice : undefined;
+    // Without CDI (Docker), simulated GPUs' stand-in device nodes go in as plain device mappings.
     const standIns =
       slice && simulated && !this.opts.cdi
         ? sliceDeviceNodes(slice).flatMap((n) =>
