@@ -165,20 +165,24 @@ export class Controller {
       while (this.dirty && !this.closed) {
         this.dirty = false;
         // Kicks (a burst of submissions, launches ending) share one cycle every minCycleGapMs, counted
-        // from the end of the last cycle, whether or not kicks kept coming in between. The gap grows
-        // with the cycle's cost, so scheduling takes at most about a quarter of the event loop.
+        // from the end of the last cycle that had pending jobs, whether or not kicks kept coming in
+        // between (an idle cycle does not delay the next job). The gap grows with the cycle's cost,
+        // so scheduling takes at most about a quarter of the event loop.
         const gap = Math.max(this.opts.minCycleGapMs ?? 50, 3 * this.lastCycleMs);
         const wait = this.lastCycleEnd + gap - performance.now();
         await new Promise((r) => (wait <= 0 ? setImmediate(r) : setTimeout(r, wait)));
         if (this.closed) break;
         const t0 = performance.now();
+        let worked = true;
         try {
-          this.cycle();
+          worked = this.cycle();
         } catch (err) {
           this.log.error({ err }, "scheduling cycle failed");
         }
-        this.lastCycleEnd = performance.now();
-        this.lastCycleMs = this.lastCycleEnd - t0;
+        if (worked) {
+          this.lastCycleEnd = performance.now();
+          this.lastCycleMs = this.lastCycleEnd - t0;
+        }
       }
     })().finally(() => {
       this.running = null;
@@ -278,12 +282,13 @@ export class Controller {
     return undefined;
   }
 
-  private cycle(): void {
-    if (this.stopping.size > 0) return;
+  /** One scheduling cycle; false when it had nothing to consider (no pending job, or a stop in flight). */
+  private cycle(): boolean {
+    if (this.stopping.size > 0) return false;
     const pendingJobs = this.pendingWindow();
     if (pendingJobs.length === 0) {
       this.held = null;
-      return;
+      return false;
     }
     const placed = this.store.jobs.list({ states: ["Scheduled", "Starting", "Running"] });
     const scheduler = new Scheduler([this.opts.node], { profile: this.profile, seed: 1 });
@@ -307,7 +312,7 @@ export class Controller {
         ...result.bind.map((a) => [a.workloadId, "waiting for preempted jobs to free their slices"] as const),
         ...result.pending,
       ]);
-      return;
+      return true;
     }
     // All bindings of a cycle in one commit, each job placed and its attempt begun (→ Starting, a
     // savepoint per job); each launch then proceeds on its own. A restart before a launch created its
@@ -341,6 +346,7 @@ export class Controller {
       this.launching.set(id, p);
     }
     this.noteReasons(result.pending);
+    return true;
   }
 
   /** Records why jobs wait, with an event when a job's reason changes (all in one transaction). */
