@@ -134,6 +134,7 @@ export class Controller {
   private readonly cache = new Map<string, { u: number; job: JobRecord }>();
   private lastCycleMs = 0;
   private lastCycleEnd = Number.NEGATIVE_INFINITY;
+  private readonly cycleListeners: ((seconds: number, bound: number) => void)[] = [];
   /** When the last cycle read its window of pending jobs (see pendingReason). */
   private windowAt = Number.NEGATIVE_INFINITY;
   private running: Promise<void> | null = null;
@@ -173,20 +174,26 @@ export class Controller {
         await new Promise((r) => (wait <= 0 ? setImmediate(r) : setTimeout(r, wait)));
         if (this.closed) break;
         const t0 = performance.now();
-        let worked = true;
+        let bound: number | false = 0;
         try {
-          worked = this.cycle();
+          bound = this.cycle();
         } catch (err) {
           this.log.error({ err }, "scheduling cycle failed");
         }
-        if (worked) {
+        if (bound !== false) {
           this.lastCycleEnd = performance.now();
           this.lastCycleMs = this.lastCycleEnd - t0;
+          for (const l of this.cycleListeners) l(this.lastCycleMs / 1000, bound);
         }
       }
     })().finally(() => {
       this.running = null;
     });
+  }
+
+  /** Calls `listener` after each cycle that had pending jobs, with its time and the jobs it bound (metrics). */
+  onCycle(listener: (seconds: number, bound: number) => void): void {
+    this.cycleListeners.push(listener);
   }
 
   /** Resolves when no cycle, launch or stop is in flight (for tests). */
@@ -282,8 +289,11 @@ export class Controller {
     return undefined;
   }
 
-  /** One scheduling cycle; false when it had nothing to consider (no pending job, or a stop in flight). */
-  private cycle(): boolean {
+  /**
+   * One scheduling cycle: the number of jobs it bound, or false when it had nothing to consider (no
+   * pending job, or a stop in flight).
+   */
+  private cycle(): number | false {
     if (this.stopping.size > 0) return false;
     const pendingJobs = this.pendingWindow();
     if (pendingJobs.length === 0) {
@@ -312,7 +322,7 @@ export class Controller {
         ...result.bind.map((a) => [a.workloadId, "waiting for preempted jobs to free their slices"] as const),
         ...result.pending,
       ]);
-      return true;
+      return 0;
     }
     // All bindings of a cycle in one commit, each job placed and its attempt begun (→ Starting, a
     // savepoint per job); each launch then proceeds on its own. A restart before a launch created its
@@ -346,7 +356,7 @@ export class Controller {
       this.launching.set(id, p);
     }
     this.noteReasons(result.pending);
-    return true;
+    return bound.length;
   }
 
   /** Records why jobs wait, with an event when a job's reason changes (all in one transaction). */

@@ -50,6 +50,21 @@ describe("gpupool API (fake engine)", () => {
     });
   });
 
+  it("/metrics counts scheduling cycles and bound jobs, and reports the event loop's lag", async () => {
+    const metric = async (name: string) => {
+      const body = (await t.server.app.inject({ url: "/metrics" })).body;
+      const m = new RegExp(`^${name} (\\S+)$`, "m").exec(body);
+      return m ? Number(m[1]) : undefined;
+    };
+    const cycles = (await metric("gpupool_scheduler_cycle_seconds_count")) ?? 0;
+    const bound = (await metric("gpupool_scheduler_jobs_bound_total")) ?? 0;
+    const [job] = await t.submit(spec("counted", { command: ["true"] }));
+    await t.until(job!.id, (j) => j.state === "Succeeded");
+    expect(await metric("gpupool_scheduler_cycle_seconds_count")).toBeGreaterThan(cycles);
+    expect(await metric("gpupool_scheduler_jobs_bound_total")).toBeGreaterThanOrEqual(bound + 1);
+    expect(await metric("gpupool_nodejs_eventloop_lag_p99_seconds")).toBeGreaterThanOrEqual(0);
+  });
+
   it("runs a job to Succeeded with its logs, events and slice environment", async () => {
     const [job] = await t.submit(spec("hello", { gpu: 0.5, command: ["sh", "-c", "echo hi; env"] }));
     const done = await t.until(job!.id, (j) => j.state === "Succeeded");

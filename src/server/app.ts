@@ -91,7 +91,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/openapi.json", async () => openApiDocument());
-  const metrics = serverMetrics(store, node);
+  const metrics = serverMetrics(store, node, controller);
   app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   app.get("/v1/info", async (req) => {
     parse(noQuery, req.query, "query");

@@ -1,14 +1,38 @@
-import { Gauge, Registry } from "prom-client";
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { NodeSpec } from "../core/node.js";
 import { JOB_STATES, type Store } from "../store/index.js";
 
+/** What the agent reports as it runs (see Controller.onCycle). */
+export interface CycleSource {
+  onCycle(listener: (seconds: number, bound: number) => void): void;
+}
+
 /**
  * Prometheus metrics of one server (its own registry, nothing global), computed at scrape time from
- * the store: jobs per state, GPU compute held per GPU, metered GPU-seconds. Aggregates only — no
- * tenant or job names — so /metrics needs no token.
+ * the store: jobs per state, GPU compute held per GPU, metered GPU-seconds; scheduling cycle times
+ * and jobs bound as the agent runs them; and Node's process metrics (event-loop lag, heap, CPU)
+ * under the gpupool_ prefix. Aggregates only — no tenant or job names — so /metrics needs no token.
  */
-export function serverMetrics(store: Store, node: NodeSpec): Registry {
+export function serverMetrics(store: Store, node: NodeSpec, agent?: CycleSource): Registry {
   const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "gpupool_" });
+  if (agent) {
+    const cycles = new Histogram({
+      name: "gpupool_scheduler_cycle_seconds",
+      help: "Time of scheduling cycles that had pending jobs to consider",
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25],
+      registers: [registry],
+    });
+    const bound = new Gauge({
+      name: "gpupool_scheduler_jobs_bound_total",
+      help: "Jobs the scheduler has placed since the server started",
+      registers: [registry],
+    });
+    agent.onCycle((seconds, n) => {
+      cycles.observe(seconds);
+      bound.inc(n);
+    });
+  }
   new Gauge({
     name: "gpupool_jobs",
     help: "Jobs by state",
