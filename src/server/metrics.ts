@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { NodeSpec } from "../core/node.js";
 import { JOB_STATES, type Store } from "../store/index.js";
 
@@ -23,7 +23,7 @@ export function serverMetrics(store: Store, node: NodeSpec, agent?: CycleSource)
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25],
       registers: [registry],
     });
-    const bound = new Gauge({
+    const bound = new Counter({
       name: "gpupool_scheduler_jobs_bound_total",
       help: "Jobs the scheduler has placed since the server started",
       registers: [registry],
