@@ -281,8 +281,10 @@ export function gpupoolSuite(name: string, opts: SuiteOptions): void {
         // retrying until rank 0 is up. Both say what happened, for the failure message.
         const script = [
           'if [ "$RANK" = 0 ]; then',
+          '  echo "rank0 listens on $MASTER_PORT";',
           '  for i in $(seq 1 20); do timeout 20 nc -l -p "$MASTER_PORT" && exit 0; echo "rank0 listen failed ($i)"; sleep 0.5; done; exit 1;',
           "else",
+          '  echo "rank1 connects to $MASTER_ADDR:$MASTER_PORT";',
           '  for i in $(seq 1 300); do echo "hello from rank $RANK" | nc "$MASTER_ADDR" "$MASTER_PORT" && echo "rank1 sent (try $i)" && exit 0; sleep 0.1; done;',
           '  echo "rank1 gave up"; exit 1;',
           "fi",
@@ -291,7 +293,18 @@ export function gpupoolSuite(name: string, opts: SuiteOptions): void {
         for (const m of gang)
           await t.until(m.id, (j) => j.state === "Succeeded" || j.state === "Failed", 80_000);
         const logs = await Promise.all(gang.map((m) => t.logs(m.id)));
-        const why = `rank 0 said:\n${logs[0]}\nrank 1 said:\n${logs[1]}`;
+        // If it ever fails: what each member did, not only what it printed.
+        const story = async (id: string) => {
+          const j = await t.job(id);
+          const events = (await t.call("GET", `/v1/jobs/${id}/events`)).body.events as {
+            type: string;
+            to: string | null;
+            reason: string | null;
+          }[];
+          return `${j.state} exit=${j.exitCode} attempts=${j.attempts} ; events: ${events.map((e) => `${e.type}${e.to ? `→${e.to}` : ""}${e.reason ? ` (${e.reason})` : ""}`).join("; ")}`;
+        };
+        const stories = await Promise.all(gang.map((m) => story(m.id)));
+        const why = `rank 0 said:\n${logs[0]}\n(${stories[0]})\nrank 1 said:\n${logs[1]}\n(${stories[1]})`;
         expect(logs[0], why).toMatch(/hello from rank 1/);
         for (const m of gang) expect((await t.job(m.id)).state, why).toBe("Succeeded");
       }, 120_000);
