@@ -48,20 +48,18 @@ export function podmanCreateBody(spec: ContainerSpec, rlimits: readonly Rlimit[]
     limits.cpu = { quota: cpuQuotaUs(spec.cpuMilli), period: CPU_PERIOD_US };
   if (Object.keys(limits).length > 0) body.resource_limits = limits;
   const gpus = spec.gpus;
-  if (gpus && (gpus.cdi.length > 0 || gpus.uuids.length > 0)) {
-    if (gpus.cdi.length === 0) {
-      throw new GpupoolError(
-        "GP_ENGINE_UNSUPPORTED",
-        `podman attaches GPUs as CDI devices; got only UUIDs (${gpus.uuids.join(", ")}) — generate a CDI spec for them`,
-      );
-    }
-    body.devices = gpus.cdi.map((path) => ({ path }));
+  if (gpus && gpus.cdi.length === 0 && gpus.uuids.length > 0) {
+    throw new GpupoolError(
+      "GP_ENGINE_UNSUPPORTED",
+      `podman attaches GPUs as CDI devices; got only UUIDs (${gpus.uuids.join(", ")}) — generate a CDI spec for them`,
+    );
   }
-  if (spec.devices && spec.devices.length > 0)
-    body.devices = [
-      ...((body.devices as { path: string }[] | undefined) ?? []),
-      ...spec.devices.map((d) => ({ path: `${d.hostPath}:${d.containerPath}:rw` })),
-    ];
+  // CDI names first, then plain HOST:CONTAINER mappings (libpod parses both from `path`).
+  const devices = [
+    ...(gpus?.cdi ?? []).map((path) => ({ path })),
+    ...(spec.devices ?? []).map((d) => ({ path: `${d.hostPath}:${d.containerPath}:rw` })),
+  ];
+  if (devices.length > 0) body.devices = devices;
   if (spec.ipc === "host") body.ipcns = { nsmode: "host" };
   // OCI mounts (specgen `mounts`); "rbind" as `-v` gives, so mounts below the source come along.
   if (spec.mounts && spec.mounts.length > 0)
