@@ -1,5 +1,5 @@
 import type { NodeSpec } from "../core/node.js";
-import { queueSpec, type QueueSpec } from "../core/queue.js";
+import type { QueueSpec } from "../core/queue.js";
 import { isGpupoolError } from "../core/errors.js";
 import type { ContainerEngine, ContainerSpec } from "../engines/engine.js";
 import { jobLabels } from "../engines/labels.js";
@@ -23,7 +23,7 @@ import { type Held, runCycle } from "../scheduler/actions/index.js";
 import type { ProfileInput } from "../scheduler/framework/profile.js";
 import { policyProfile } from "../scheduler/policies.js";
 import { Scheduler } from "../scheduler/scheduler.js";
-import { inTransaction, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
+import { inTransaction, type JobRecord, PLACED_STATES, type Store, tenantQueueSpec } from "../store/index.js";
 import { gangEnv, gangPort } from "./gang-env.js";
 import type { LogArchive } from "./log-archive.js";
 import { allocationGpuMilli, jobToWorkload, sliceFor, specOf } from "./workload.js";
@@ -210,19 +210,7 @@ export class Controller {
   }
 
   queues(): QueueSpec[] {
-    return this.store.tenants.list().map((t) => {
-      const q = t.quotas;
-      // Every limit the tenant sets (GPU compute and memory, CPU, host memory); one left out is unlimited.
-      const limit: Partial<Record<keyof QueueSpec["guarantee"], number>> = {};
-      for (const key of ["gpuMilli", "gpuMemoryMiB", "cpuMilli", "memoryMiB"] as const)
-        if (q[key] !== undefined) limit[key] = q[key];
-      return queueSpec({
-        name: t.name,
-        ...(Object.keys(limit).length > 0 ? { limit } : {}),
-        ...(q.guarantee ? { guarantee: q.guarantee } : {}),
-        ...(q.weight !== undefined ? { weight: q.weight } : {}),
-      });
-    });
+    return this.store.tenants.list().map((t) => tenantQueueSpec(t.name, t.quotas));
   }
 
   /**

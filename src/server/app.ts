@@ -7,8 +7,14 @@ import { allocationGpuMilli } from "../agent/workload.js";
 import type { NodeSpec } from "../core/node.js";
 import { GpupoolError } from "../core/errors.js";
 import type { ContainerEngine } from "../engines/engine.js";
-import { queueSpec, RESOURCE_KEYS, type ResourceKey } from "../core/queue.js";
-import { isJobState, type JobState, type Store, type TenantQuotas, usageOf } from "../store/index.js";
+import {
+  isJobState,
+  type JobState,
+  type Store,
+  type TenantQuotas,
+  tenantQueueSpec,
+  usageOf,
+} from "../store/index.js";
 import { authenticate, type Caller, requireAdmin } from "./auth.js";
 import { installErrorHandlers } from "./http-errors.js";
 import { zodError } from "./job-spec.js";
@@ -55,14 +61,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 
 /** Checks that a guarantee fits under its limit (the queue would refuse it) before anything is stored. */
 function tenantQuotas(q: z.infer<typeof quotaSchema>): TenantQuotas {
-  const limit: Partial<Record<ResourceKey, number>> = {};
-  for (const key of RESOURCE_KEYS) if (q[key] !== undefined) limit[key] = q[key];
-  queueSpec({
-    name: "quotas",
-    ...(q.weight !== undefined ? { weight: q.weight } : {}),
-    ...(q.guarantee ? { guarantee: q.guarantee } : {}),
-    ...(Object.keys(limit).length > 0 ? { limit } : {}),
-  });
+  tenantQueueSpec("quotas", q);
   return q as TenantQuotas;
 }
 

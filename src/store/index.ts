@@ -12,7 +12,7 @@ export {
   type JobSpecJson,
   type TransitionOptions,
 } from "./jobs.js";
-export { TenantRepo, type Tenant, type TenantQuotas } from "./tenants.js";
+export { TenantRepo, tenantQueueSpec, type Tenant, type TenantQuotas } from "./tenants.js";
 export { TokenRepo, hashToken, type ApiToken } from "./tokens.js";
 export { UsageRepo, usageOf, type Usage } from "./usage.js";
 export { Store, TenantView, STORE_FILE, type StoreOptions } from "./store.js";

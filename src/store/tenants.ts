@@ -1,5 +1,5 @@
 import { GpupoolError } from "../core/errors.js";
-import type { Resources } from "../core/queue.js";
+import { type QueueSpec, queueSpec, RESOURCE_KEYS, type ResourceKey, type Resources } from "../core/queue.js";
 import { type Db, inTransaction, prepared } from "./db.js";
 
 /**
@@ -24,6 +24,22 @@ export interface TenantQuotas {
   readonly activeJobs?: number;
   /** GPU-seconds the tenant may consume in total (metered usage). */
   readonly gpuSeconds?: number;
+}
+
+/**
+ * The scheduler queue of a tenant with these quotas: every limit it sets (one left out is unlimited),
+ * its guarantee and weight. Throws GP_INVALID_SPEC, naming the field, when a guarantee exceeds its
+ * limit (how the API checks quotas before storing them).
+ */
+export function tenantQueueSpec(name: string, q: TenantQuotas): QueueSpec {
+  const limit: Partial<Record<ResourceKey, number>> = {};
+  for (const key of RESOURCE_KEYS) if (q[key] !== undefined) limit[key] = q[key];
+  return queueSpec({
+    name,
+    ...(Object.keys(limit).length > 0 ? { limit } : {}),
+    ...(q.guarantee ? { guarantee: q.guarantee } : {}),
+    ...(q.weight !== undefined ? { weight: q.weight } : {}),
+  });
 }
 
 export interface Tenant {
