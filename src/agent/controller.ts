@@ -47,6 +47,8 @@ export interface Logger {
 
 /** Pending jobs of each tenant a cycle considers at least (besides the global window). */
 const PER_TENANT_WINDOW = 16;
+/** Pending jobs a cycle considers by priority and submission order (ControllerOptions.window). */
+const DEFAULT_WINDOW = 64;
 
 const quiet: Logger = { info() {}, warn() {}, error() {} };
 
@@ -114,6 +116,7 @@ export class Controller {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly profile: ProfileInput;
+  private readonly window: number;
   /** Why each pending job waits (the scheduler's reason), as last noted. */
   readonly reasons = new Map<string, string>();
   private readonly slices = new Map<string, Slice>();
@@ -148,6 +151,7 @@ export class Controller {
     this.log = opts.log ?? quiet;
     this.now = opts.now ?? Date.now;
     this.profile = opts.profile ?? policyProfile("default");
+    this.window = opts.window ?? DEFAULT_WINDOW;
   }
 
   /** Starts periodic cycles (call after recovery). */
@@ -221,11 +225,14 @@ export class Controller {
    */
   private pendingWindow(): JobRecord[] {
     const now = this.now();
-    const window = this.opts.window ?? 64;
     const tenants = this.store.tenants.list();
     const rows = new Map(
       this.store.jobs
-        .pendingHeads(now, { window, perTenant: PER_TENANT_WINDOW, tenants: tenants.map((t) => t.name) })
+        .pendingHeads(now, {
+          window: this.window,
+          perTenant: PER_TENANT_WINDOW,
+          tenants: tenants.map((t) => t.name),
+        })
         .map((r) => [r.id, r]),
     );
     // Only what is considered now is cached or has a reason; the rest reads as queued (pendingReason).
@@ -273,7 +280,7 @@ export class Controller {
     const r = this.reasons.get(job.id);
     if (r !== undefined) return r;
     if (job.updatedAt <= this.windowAt && (job.notBefore ?? 0) <= this.windowAt)
-      return `queued: ${this.opts.window ?? 64} earlier or higher-priority jobs (and each tenant's first ${PER_TENANT_WINDOW}) are considered first`;
+      return `queued: ${this.window} earlier or higher-priority jobs (and each tenant's first ${PER_TENANT_WINDOW}) are considered first`;
     return undefined;
   }
 
