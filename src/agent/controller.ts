@@ -17,7 +17,7 @@ import {
   writeCdiSpec,
 } from "../node/cdi.js";
 import type { MpsControl } from "../node/mps-control.js";
-import type { Slice } from "../node/slice.js";
+import { isSimulatedSlice, type Slice } from "../node/slice.js";
 import { sliceEnv } from "../node/slice-env.js";
 import { type Held, runCycle } from "../scheduler/actions/index.js";
 import type { ProfileInput } from "../scheduler/framework/profile.js";
@@ -406,7 +406,7 @@ export class Controller {
       this.opts.isolation ?? DEFAULT_ISOLATION_RUNTIMES,
       this.opts.runtimes,
     );
-    const simulated = slice ? this.opts.node.gpus.some((g) => g.simulated) : false;
+    const simulated = slice ? isSimulatedSlice(slice) : false;
     // MPS clients share memory with their GPU's daemon (host IPC) and reach it through its pipe
     // directory: the CDI device mounts that on Podman; Docker needs the bind here.
     const mps = slice?.kind === "mps" ? slice : undefined;
