@@ -67,7 +67,7 @@ function world(env: NodeJS.ProcessEnv = fake.env) {
       command: ["sh", "-c", "echo pct=$CUDA_MPS_ACTIVE_THREAD_PERCENTAGE; ls $CUDA_MPS_PIPE_DIRECTORY"],
       ...extra,
     });
-    const job = store.jobs.submit("t", { name, spec: spec as unknown as Record<string, unknown> }).job;
+    const job = store.jobs.submit("t", { name, spec }).job;
     controller?.kick();
     return job;
   };
@@ -146,7 +146,7 @@ describe("MPS shares in the controller", () => {
       gpu: 0.25,
       gpuMemory: "10Gi",
     });
-    const job = store.jobs.submit("t", { name: "r", spec: spec as unknown as Record<string, unknown> }).job;
+    const job = store.jobs.submit("t", { name: "r", spec }).job;
     const allocation = {
       workloadId: job.id,
       node: "n",

@@ -42,7 +42,7 @@ describe("recover", () => {
         memory: "64Mi",
         stopGraceSeconds: 1,
       });
-      return store.jobs.submit("t", { name, spec: spec as unknown as Record<string, unknown> }).job;
+      return store.jobs.submit("t", { name, spec }).job;
     };
     /** A job brought to Running with a container of its current attempt running `command`. */
     const running = async (name: string, command: string[]) => {
@@ -166,7 +166,7 @@ describe("recover", () => {
         backoffLimit: 1,
         backoffSeconds: 0,
       });
-      let j = w.store.jobs.submit("t", { name, spec: spec as unknown as Record<string, unknown> }).job;
+      let j = w.store.jobs.submit("t", { name, spec }).job;
       for (let a = 0; a < attempts; a++) {
         if (a > 0) w.store.jobs.transition(j.id, "Pending");
         w.store.jobs.transition(j.id, "Scheduled", { node: "n", allocation: alloc(j.id) });

@@ -2,12 +2,12 @@ import type { Allocation } from "../core/allocation.js";
 import type { NodeSpec } from "../core/node.js";
 import type { Workload } from "../core/workload.js";
 import { mpsLimitsForShare, type Slice } from "../node/slice.js";
-import type { NormalizedSpec } from "../server/job-spec.js";
+import type { NormalizedSpec } from "../core/job-spec.js";
 import type { JobRecord } from "../store/index.js";
 
-/** The normalised spec a job was stored with (see server/job-spec.ts). */
+/** The normalised spec a job was stored with (see core/job-spec.ts). */
 export function specOf(job: JobRecord): NormalizedSpec {
-  return job.spec as unknown as NormalizedSpec;
+  return job.spec;
 }
 
 /** A stored job as the scheduler sees it. The queue is the tenant. */

@@ -3,7 +3,10 @@ import { GPU_MODELS, requireGpuModel } from "../core/catalog.js";
 import { GpupoolError, isGpupoolError } from "../core/errors.js";
 import { parsePriority } from "../core/queue.js";
 import { parseCpuMilli, parseGpuShareMilli, parseMemoryMiB } from "../core/quantity.js";
+import type { NormalizedSpec } from "../core/job-spec.js";
 import type { GpuRequest } from "../core/workload.js";
+
+export type { NormalizedSpec } from "../core/job-spec.js";
 
 /**
  * The job spec a user writes (YAML or JSON: `apply -f`, flags on `run`, or POST /v1/jobs), its
@@ -70,31 +73,6 @@ export const jobSpecSchema = z.strictObject({
 });
 
 export type JobSpecInput = z.infer<typeof jobSpecSchema>;
-
-/** What the store keeps as a job's spec: every default filled, quantities in fixed units. */
-export interface NormalizedSpec {
-  readonly name: string;
-  readonly image: string;
-  readonly command?: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-  readonly cpuMilli: number;
-  readonly memoryMiB: number;
-  readonly gpu: GpuRequest;
-  readonly gpuModels: readonly string[];
-  readonly isolation: "container" | "sandbox" | "vm";
-  readonly priority: number;
-  readonly restartPolicy: "Never" | "OnFailure";
-  readonly backoffLimit: number;
-  readonly backoffSeconds: number;
-  readonly timeoutSeconds?: number;
-  readonly stopGraceSeconds: number;
-  readonly replicas: number;
-  /** The gang's rendezvous port; absent: one derived from the gang id (agent/gang-env.ts). */
-  readonly masterPort?: number;
-  readonly preemptible: boolean;
-  /** Gang members only: this member's rank (0-based). */
-  readonly rank?: number;
-}
 
 function invalid(path: string, message: string): GpupoolError {
   return new GpupoolError("GP_INVALID_SPEC", `${path}: ${message}`, { path });

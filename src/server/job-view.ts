@@ -1,5 +1,5 @@
 import type { JobEvent, JobRecord } from "../store/index.js";
-import type { NormalizedSpec } from "./job-spec.js";
+import type { NormalizedSpec } from "../core/job-spec.js";
 
 /** A job as the API shows it. Times are ISO-8601 UTC strings (null when not reached). */
 export interface JobView {
@@ -26,7 +26,7 @@ export interface JobView {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function jobView(job: JobRecord, pendingReason?: string): JobView {
-  const spec = job.spec as unknown as NormalizedSpec;
+  const spec = job.spec;
   return {
     id: job.id,
     name: job.name,

@@ -5,7 +5,7 @@ import type { ContainerEngine, LogLine } from "../engines/engine.js";
 import { DEFAULT_ISOLATION_RUNTIMES, runtimeForIsolation } from "../engines/isolation.js";
 import { inTransaction, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
 import type { Caller } from "./auth.js";
-import { checkRunnable, type NormalizedSpec, normalizeSpec } from "./job-spec.js";
+import { checkRunnable, normalizeSpec } from "./job-spec.js";
 
 /**
  * What the API does with jobs, apart from HTTP: submission (gangs and idempotency included), the
@@ -104,7 +104,6 @@ export class JobsService {
     const crid = idempotencyKey ?? raw.clientRequestId;
     if (crid !== undefined && (crid.length === 0 || crid.length > 200))
       throw new GpupoolError("GP_INVALID_ARGUMENT", "the client request id must be 1-200 characters");
-    const stored = (s: NormalizedSpec) => s as unknown as Record<string, unknown>;
     return () => {
       const cap = this.store.tenants.require(caller.tenant).quotas.activeJobs;
       const replay =
@@ -130,7 +129,7 @@ export class JobsService {
       if (spec.replicas === 1) {
         const r = this.store.jobs.submit(caller.tenant, {
           name: spec.name,
-          spec: stored(spec),
+          spec,
           priority: spec.priority,
           queue: caller.tenant,
           ...(crid !== undefined ? { clientRequestId: crid } : {}),
@@ -146,7 +145,7 @@ export class JobsService {
       for (let rank = 0; rank < spec.replicas; rank++) {
         const r = this.store.jobs.submit(caller.tenant, {
           name: `${spec.name}-${rank}`,
-          spec: stored({ ...spec, rank }),
+          spec: { ...spec, rank },
           priority: spec.priority,
           queue: caller.tenant,
           gang,

@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { JOB_STATES, type JobState, TRANSITIONS, canTransition } from "./job-states.js";
 import { canonicalJson } from "./jobs.js";
 import { Store } from "./store.js";
+import { opaqueSpec } from "./test-support/opaque-spec.js";
 
 const ALLOC = {
   workloadId: "w",
@@ -25,7 +26,7 @@ beforeEach(() => {
 function submit(tenant = "acme", extra: Record<string, unknown> = {}) {
   return store.jobs.submit(tenant, {
     name: "train",
-    spec: { image: "localhost/busybox:latest", command: ["true"], ...extra },
+    spec: opaqueSpec({ image: "localhost/busybox:latest", command: ["true"], ...extra }),
   }).job;
 }
 
@@ -58,13 +59,13 @@ describe("jobs: submission", () => {
   it("is idempotent per client request id: the same submission returns the same job and adds nothing", () => {
     const first = store.jobs.submit("acme", {
       name: "n",
-      spec: { b: 1, a: [1, 2] },
+      spec: opaqueSpec({ b: 1, a: [1, 2] }),
       clientRequestId: "req-1",
       priority: 5,
     });
     const again = store.jobs.submit("acme", {
       name: "n",
-      spec: { a: [1, 2], b: 1 },
+      spec: opaqueSpec({ a: [1, 2], b: 1 }),
       clientRequestId: "req-1",
       priority: 5,
     });
@@ -75,24 +76,29 @@ describe("jobs: submission", () => {
   });
 
   it("refuses a reused client request id with a different submission (GP_IDEMPOTENCY_CONFLICT)", () => {
-    store.jobs.submit("acme", { name: "n", spec: { a: 1 }, clientRequestId: "req-1" });
-    expect(() => store.jobs.submit("acme", { name: "n", spec: { a: 2 }, clientRequestId: "req-1" })).toThrow(
-      expect.objectContaining({ code: "GP_IDEMPOTENCY_CONFLICT" }),
-    );
+    store.jobs.submit("acme", { name: "n", spec: opaqueSpec({ a: 1 }), clientRequestId: "req-1" });
     expect(() =>
-      store.jobs.submit("acme", { name: "n", spec: { a: 1 }, clientRequestId: "req-1", priority: 9 }),
+      store.jobs.submit("acme", { name: "n", spec: opaqueSpec({ a: 2 }), clientRequestId: "req-1" }),
+    ).toThrow(expect.objectContaining({ code: "GP_IDEMPOTENCY_CONFLICT" }));
+    expect(() =>
+      store.jobs.submit("acme", {
+        name: "n",
+        spec: opaqueSpec({ a: 1 }),
+        clientRequestId: "req-1",
+        priority: 9,
+      }),
     ).toThrow(expect.objectContaining({ code: "GP_IDEMPOTENCY_CONFLICT" }));
   });
 
   it("scopes client request ids to the tenant: two tenants may use the same one", () => {
-    const a = store.jobs.submit("acme", { name: "n", spec: {}, clientRequestId: "same" });
-    const b = store.jobs.submit("globex", { name: "n", spec: {}, clientRequestId: "same" });
+    const a = store.jobs.submit("acme", { name: "n", spec: opaqueSpec({}), clientRequestId: "same" });
+    const b = store.jobs.submit("globex", { name: "n", spec: opaqueSpec({}), clientRequestId: "same" });
     expect(a.job.id).not.toBe(b.job.id);
     expect(b.created).toBe(true);
   });
 
   it("refuses an unknown tenant (GP_TENANT_NOT_FOUND)", () => {
-    expect(() => store.jobs.submit("nobody", { name: "n", spec: {} })).toThrow(
+    expect(() => store.jobs.submit("nobody", { name: "n", spec: opaqueSpec({}) })).toThrow(
       expect.objectContaining({ code: "GP_TENANT_NOT_FOUND" }),
     );
   });
@@ -108,7 +114,8 @@ describe("jobs: submission", () => {
 describe("jobs: listing", () => {
   it("filters by state and queue and pages by sequence", () => {
     const ids = [0, 1, 2, 3, 4].map(
-      (i) => store.jobs.submit("acme", { name: `j${i}`, spec: {}, queue: i % 2 ? "odd" : "even" }).job,
+      (i) =>
+        store.jobs.submit("acme", { name: `j${i}`, spec: opaqueSpec({}), queue: i % 2 ? "odd" : "even" }).job,
     );
     store.jobs.transition(ids[1]?.id as string, "Cancelled");
     expect(store.jobs.list({ queue: "odd" }).map((j) => j.name)).toEqual(["j1", "j3"]);
@@ -123,8 +130,8 @@ describe("jobs: listing", () => {
 
 describe("jobs: gangs and notes", () => {
   it("finds a gang's members and keeps notes in the event log without changing state", () => {
-    const a = store.jobs.submit("acme", { name: "w0", spec: {}, gang: "g1" }).job;
-    const b = store.jobs.submit("acme", { name: "w1", spec: {}, gang: "g1" }).job;
+    const a = store.jobs.submit("acme", { name: "w0", spec: opaqueSpec({}), gang: "g1" }).job;
+    const b = store.jobs.submit("acme", { name: "w1", spec: opaqueSpec({}), gang: "g1" }).job;
     submit();
     expect(store.jobs.list({ gang: "g1" }).map((j) => j.id)).toEqual([a.id, b.id]);
     t = 1500;
@@ -234,19 +241,19 @@ describe("jobs: state machine", () => {
   });
 
   it("lists pending heads by priority, then submission: the window, each tenant's first, whole gangs", () => {
-    const low = store.jobs.submit("acme", { name: "low", spec: {}, priority: 0 }).job;
-    const high = store.jobs.submit("globex", { name: "high", spec: {}, priority: 10 }).job;
-    const low2 = store.jobs.submit("acme", { name: "low2", spec: {}, priority: 0 }).job;
+    const low = store.jobs.submit("acme", { name: "low", spec: opaqueSpec({}), priority: 0 }).job;
+    const high = store.jobs.submit("globex", { name: "high", spec: opaqueSpec({}), priority: 10 }).job;
+    const low2 = store.jobs.submit("acme", { name: "low2", spec: opaqueSpec({}), priority: 0 }).job;
     const all = { window: 10, perTenant: 10, tenants: ["acme", "globex"] };
     expect(store.jobs.pendingHeads(1e15, all).map((j) => j.id)).toEqual([high.id, low.id, low2.id]);
     // Beyond the window: acme's backlog, then globex's two and the second member of a gang.
     const backlog = Array.from(
       { length: 5 },
-      (_, i) => store.jobs.submit("acme", { name: `a${i}`, spec: {} }).job,
+      (_, i) => store.jobs.submit("acme", { name: `a${i}`, spec: opaqueSpec({}) }).job,
     );
-    const g1 = store.jobs.submit("globex", { name: "g-0", spec: {}, gang: "g" }).job;
-    const g2 = store.jobs.submit("globex", { name: "g-1", spec: {}, gang: "g" }).job;
-    const late = store.jobs.submit("globex", { name: "late", spec: {} }).job;
+    const g1 = store.jobs.submit("globex", { name: "g-0", spec: opaqueSpec({}), gang: "g" }).job;
+    const g2 = store.jobs.submit("globex", { name: "g-1", spec: opaqueSpec({}), gang: "g" }).job;
+    const late = store.jobs.submit("globex", { name: "late", spec: opaqueSpec({}) }).job;
     const heads = store.jobs
       .pendingHeads(1e15, { window: 2, perTenant: 2, tenants: ["acme", "globex"] })
       .map((j) => j.id);
@@ -262,7 +269,7 @@ describe("jobs: state machine", () => {
       fc.property(fc.array(stateArb, { maxLength: 40 }), (targets) => {
         const s = Store.open(":memory:");
         s.tenants.create("p");
-        const { job } = s.jobs.submit("p", { name: "x", spec: {} });
+        const { job } = s.jobs.submit("p", { name: "x", spec: opaqueSpec({}) });
         let model: JobState = "Pending";
         let accepted = 0;
         for (const to of targets) {

@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { Allocation } from "../core/allocation.js";
 import { GpupoolError } from "../core/errors.js";
+import type { NormalizedSpec } from "../core/job-spec.js";
 import { type Db, inTransaction, prepared } from "./db.js";
 import { type JobState, PLACED_STATES, assertTransition } from "./job-states.js";
 
-/** The submitted job spec as the API accepted it (validated above the store; kept as JSON). */
-export type JobSpecJson = Readonly<Record<string, unknown>>;
+/** The submitted job spec as the API accepted and normalised it (validated above the store; stored as JSON). */
+export type JobSpecJson = NormalizedSpec;
 
 /** A job as stored. Times are milliseconds since the epoch (UTC); null when not (yet) reached. */
 export interface JobRecord {

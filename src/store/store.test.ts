@@ -8,6 +8,7 @@ import { openDatabase } from "./db.js";
 import { canTransition, type JobState } from "./job-states.js";
 import { MIGRATIONS, migrate } from "./migrations.js";
 import { Store } from "./store.js";
+import { opaqueSpec } from "./test-support/opaque-spec.js";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -101,7 +102,7 @@ describe("Store: crash safety", () => {
     const dir = tempDir();
     const a = Store.openDir(dir);
     a.tenants.create("acme");
-    const { job } = a.jobs.submit("acme", { name: "train", spec: { image: "x" } });
+    const { job } = a.jobs.submit("acme", { name: "train", spec: opaqueSpec({ image: "x" }) });
     a.jobs.transition(job.id, "Scheduled", { node: "n1", allocation: ALLOC });
     // no a.close(): the WAL still holds everything, not yet checkpointed
     const b = Store.openDir(dir);
@@ -168,7 +169,7 @@ describe("Store: crash safety", () => {
     const first = seen.find((s) => s.requestId);
     const again = store.jobs.submit("crash", {
       name: "job-0",
-      spec: { image: "busybox", i: 0 },
+      spec: opaqueSpec({ image: "busybox", i: 0 }),
       clientRequestId: first?.requestId as string,
     });
     expect(again).toMatchObject({ created: false, job: { id: first?.id } });

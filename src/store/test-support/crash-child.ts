@@ -4,6 +4,7 @@
  * argv: <store path> <run tag>
  */
 import { Store } from "../store.js";
+import { opaqueSpec } from "./opaque-spec.js";
 import type { JobState } from "../job-states.js";
 
 const [path, tag] = process.argv.slice(2) as [string, string];
@@ -20,7 +21,7 @@ const allocation = {
 for (let i = 0; ; i++) {
   const { job } = store.jobs.submit("crash", {
     name: `job-${i}`,
-    spec: { image: "busybox", i },
+    spec: opaqueSpec({ image: "busybox", i }),
     clientRequestId: `${tag}-${i}`,
   });
   process.stdout.write(`${JSON.stringify({ id: job.id, state: job.state, requestId: `${tag}-${i}` })}\n`);

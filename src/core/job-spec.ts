@@ -1,0 +1,30 @@
+import type { GpuRequest } from "./workload.js";
+
+/**
+ * The job spec as gpupool keeps it once the API has validated it (api/job-spec.ts normalizeSpec):
+ * every default filled, quantities in fixed units (CPU milli, memory MiB, GPU share milli). The
+ * store keeps it typed; the scheduler sees it through its Workload (agent/workload.ts).
+ */
+export interface NormalizedSpec {
+  readonly name: string;
+  readonly image: string;
+  readonly command?: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cpuMilli: number;
+  readonly memoryMiB: number;
+  readonly gpu: GpuRequest;
+  readonly gpuModels: readonly string[];
+  readonly isolation: "container" | "sandbox" | "vm";
+  readonly priority: number;
+  readonly restartPolicy: "Never" | "OnFailure";
+  readonly backoffLimit: number;
+  readonly backoffSeconds: number;
+  readonly timeoutSeconds?: number;
+  readonly stopGraceSeconds: number;
+  readonly replicas: number;
+  /** The gang's rendezvous port; absent: one derived from the gang id (agent/gang-env.ts). */
+  readonly masterPort?: number;
+  readonly preemptible: boolean;
+  /** Gang members only: this member's rank (0-based). */
+  readonly rank?: number;
+}
