@@ -302,6 +302,8 @@ export function envList(env: Readonly<Record<string, string>> | undefined): stri
 export function normaliseStatus(raw: string): ContainerStatus {
   switch (raw.toLowerCase()) {
     case "running":
+    // podman: SIGTERM sent, the grace period running; the process still runs (not "never started").
+    case "stopping":
       return "running";
     case "paused":
       return "paused";

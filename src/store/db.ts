@@ -54,6 +54,24 @@ export function prepared(db: Db, sql: string): Database.Statement {
   return st;
 }
 
+/** Callbacks to run once the outermost transaction commits, one frame per open transaction/savepoint. */
+const commitHooks = new WeakMap<Db, (() => void)[][]>();
+
+/**
+ * Runs `fn` once what the current transaction wrote is committed (at once outside a transaction);
+ * dropped when the transaction, or the savepoint it was registered under, rolls back. The store's
+ * change feed uses it, so listeners never see a change that did not happen.
+ */
+export function onCommit(db: Db, fn: () => void): void {
+  const frames = commitHooks.get(db);
+  const top = frames?.at(-1);
+  if (!db.inTransaction || !top) {
+    fn();
+    return;
+  }
+  top.push(fn);
+}
+
 const controls = new WeakMap<
   Db,
   Record<"begin" | "commit" | "rollback" | "save" | "release" | "undo", Database.Statement>
@@ -85,12 +103,23 @@ export function inTransaction<T>(db: Db, fn: () => T): T {
   } catch (err) {
     throw mapSqliteError(err, "a store transaction");
   }
+  let frames = commitHooks.get(db);
+  if (!frames) {
+    frames = [];
+    commitHooks.set(db, frames);
+  }
+  if (!nested) frames.length = 0;
+  frames.push([]);
   let result: T;
   try {
     result = fn();
     if (result instanceof Promise) throw new TypeError("inTransaction: fn must not be async");
     (nested ? c.release : c.commit).run();
+    const mine = frames.pop() ?? [];
+    if (nested) frames.at(-1)?.push(...mine);
+    else for (const hook of mine) hook();
   } catch (err) {
+    frames.pop();
     // A failed COMMIT (or an error SQLite already rolled back) may have ended the transaction.
     if (nested) {
       if (db.inTransaction) {

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { Allocation } from "../core/allocation.js";
 import { GpupoolError } from "../core/errors.js";
 import type { NormalizedSpec } from "../core/job-spec.js";
-import { type Db, inTransaction, prepared } from "./db.js";
+import type { ChangeFeed } from "./change-feed.js";
+import { type Db, inTransaction, onCommit, prepared } from "./db.js";
 import { type JobState, PLACED_STATES, assertTransition } from "./job-states.js";
 
 /** The submitted job spec as the API accepted and normalised it (validated above the store; stored as JSON). */
@@ -73,6 +74,10 @@ export interface TransitionOptions {
   readonly exitCode?: number;
   /** On → Pending: earliest time to schedule again (backoff). */
   readonly notBefore?: number;
+  /** Compare-and-set on the attempt: refuse (GP_ILLEGAL_TRANSITION) unless the job is on this attempt. */
+  readonly attempt?: number;
+  /** On → Running: when the container really started (the engine's StartedAt), default now. */
+  readonly startedAt?: number;
 }
 
 /** A pending job as the scheduler's window lists it (see pendingHeads). */
@@ -138,7 +143,15 @@ export class JobRepo {
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
+    private readonly feed?: ChangeFeed,
   ) {}
+
+  private emitAfterCommit(row: JobRow, from: JobState | null): void {
+    const feed = this.feed;
+    if (!feed) return;
+    const change = { kind: "job", id: row.id, tenant: row.tenant, gang: row.gang, from, to: row.state } as const;
+    onCommit(this.db, () => feed.emit(change));
+  }
 
   /**
    * Submits a job as Pending. With a clientRequestId already used by this tenant, returns that
@@ -193,6 +206,7 @@ export class JobRepo {
         at,
       ) as JobRow;
       this.addEvent(id, at, "submitted", null, "Pending", null);
+      this.emitAfterCommit(row, null);
       return { job: toJob(row), created: true };
     });
   }
@@ -309,6 +323,13 @@ export class JobRepo {
           { jobId: id, from: job.state, to, expected },
         );
       }
+      if (opts.attempt !== undefined && opts.attempt !== job.attempts) {
+        throw new GpupoolError(
+          "GP_ILLEGAL_TRANSITION",
+          `job ${id} is on attempt ${job.attempts}, not ${opts.attempt}, so that attempt cannot move it to ${to}`,
+          { jobId: id, from: job.state, to, attempt: opts.attempt },
+        );
+      }
       assertTransition(id, job.state, to);
       const at = this.now();
       const set: Record<string, unknown> = { state: to, reason: opts.reason ?? null, updated_at: at };
@@ -329,7 +350,7 @@ export class JobRepo {
         });
       }
       if (to === "Starting") set.attempts = job.attempts + 1;
-      if (to === "Running") set.started_at = at;
+      if (to === "Running") set.started_at = opts.startedAt ?? at;
       if (to === "Pending") Object.assign(set, { not_before: opts.notBefore ?? null, finished_at: null });
       if (!PLACED_STATES.has(to) && to !== "Pending") set.finished_at = at;
       if (opts.containerId !== undefined) set.container_id = opts.containerId;
@@ -340,6 +361,7 @@ export class JobRepo {
         `UPDATE jobs SET ${cols.map((c) => `${c} = ?`).join(", ")} WHERE id = ? RETURNING *`,
       ).get(...cols.map((c) => set[c]), id) as JobRow;
       this.addEvent(id, at, "transition", job.state, to, opts.reason ?? null);
+      this.emitAfterCommit(row, job.state);
       return toJob(row);
     });
   }

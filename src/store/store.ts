@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Db, openDatabase, prepared } from "./db.js";
+import { ChangeFeed } from "./change-feed.js";
+import { type Db, onCommit, openDatabase, prepared } from "./db.js";
 import { type JobEvent, type JobFilter, type JobRecord, JobRepo, type NewJob } from "./jobs.js";
 import { migrate } from "./migrations.js";
 import { TenantRepo } from "./tenants.js";
@@ -27,15 +28,21 @@ export class Store {
   readonly tokens: TokenRepo;
   readonly jobs: JobRepo;
   readonly usage: UsageRepo;
+  /** Committed changes of jobs and tenants (see change-feed.ts). */
+  readonly changes: ChangeFeed;
 
   private constructor(
     readonly db: Db,
     readonly path: string,
     now: () => number,
   ) {
-    this.tenants = new TenantRepo(db, now);
+    this.changes = new ChangeFeed();
+    const feed = this.changes;
+    this.tenants = new TenantRepo(db, now, (name) =>
+      onCommit(db, () => feed.emit({ kind: "tenant", name })),
+    );
     this.tokens = new TokenRepo(db, now);
-    this.jobs = new JobRepo(db, now);
+    this.jobs = new JobRepo(db, now, feed);
     this.usage = new UsageRepo(db, now);
   }
 

@@ -61,6 +61,8 @@ export class TenantRepo {
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
+    /** Called inside the write's transaction when a tenant or its quotas change (the store's change feed). */
+    private readonly changed: (name: string) => void = () => {},
   ) {}
 
   /** Names: lowercase letters, digits and '-', 1–63 characters (they end up in labels and URLs). */
@@ -80,6 +82,7 @@ export class TenantRepo {
         JSON.stringify(quotas),
         createdAt,
       );
+      this.changed(name);
       return { name, quotas, createdAt };
     });
   }
@@ -104,6 +107,7 @@ export class TenantRepo {
     return inTransaction(this.db, () => {
       const t = this.require(name);
       prepared(this.db, "UPDATE tenants SET quotas = ? WHERE name = ?").run(JSON.stringify(quotas), name);
+      this.changed(name);
       return { ...t, quotas };
     });
   }
