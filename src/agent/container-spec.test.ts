@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { Allocation } from "../core/allocation.js";
 import type { NodeSpec } from "../core/node.js";
-import { FakeEngine } from "../engines/fake.js";
 import { cdiEditsForSlice } from "../node/cdi.js";
 import { MpsControl } from "../node/mps-control.js";
 import { inventoryToNodeSpec } from "../node/node-spec.js";
 import { simulateGpus } from "../node/simulate.js";
 import { normalizeSpec } from "../server/job-spec.js";
 import { Store } from "../store/index.js";
-import { Controller } from "./controller.js";
+import { containerSpec } from "./container-spec.js";
+import { DEFAULT_ISOLATION_RUNTIMES } from "../engines/isolation.js";
 import { sliceFor } from "./workload.js";
 
 /** What the engine is asked to run for a GPU slice: CDI on Podman, env + device mappings on Docker. */
@@ -28,14 +28,13 @@ function placed(
   const on = opts.node ?? node;
   const store = Store.open(":memory:");
   store.tenants.create("t");
-  const controller = new Controller({
-    store,
-    engine: new FakeEngine(cdi ? {} : { gpuMode: "deviceRequests" }),
+  const host = {
     node: on,
     instanceId: "i",
     ...(cdi ? { cdi: { kind: "gpupool.dev/slice-test", dir: "/nonexistent" } } : {}),
-    ...(opts.mps ? { mps: opts.mps } : {}),
-  });
+    isolation: DEFAULT_ISOLATION_RUNTIMES,
+    network: "none" as const,
+  };
   const gpu = opts.gpu ?? 0.5;
   const memoryMiB = opts.gpuMemory ? 10_240 : 0;
   const spec = normalizeSpec({
@@ -45,7 +44,7 @@ function placed(
     ...(opts.gpuMemory ? { gpuMemory: opts.gpuMemory } : {}),
     command: ["true"],
   });
-  let job = store.jobs.submit("t", { name: "s", spec: spec as never }).job;
+  let job = store.jobs.submit("t", { name: "s", spec }).job;
   const allocation: Allocation = {
     workloadId: job.id,
     node: "n",
@@ -56,7 +55,7 @@ function placed(
   store.jobs.transition(job.id, "Scheduled", { node: "n", allocation });
   job = store.jobs.transition(job.id, "Starting");
   const slice = sliceFor(job.id, allocation, on, opts.mps);
-  return { spec: controller.containerSpec(job, slice), slice };
+  return { spec: containerSpec(job, slice, host), slice };
 }
 
 describe("containerSpec for a share of simulated GPU 1", () => {

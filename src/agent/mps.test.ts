@@ -12,7 +12,10 @@ import { simulateGpus } from "../node/simulate.js";
 import { type FakeBin, installFakeBins } from "../node/test-support/fake-bin.js";
 import { normalizeSpec } from "../server/job-spec.js";
 import { type JobRecord, Store } from "../store/index.js";
-import { Controller } from "./controller.js";
+import { quietLogger } from "./logger.js";
+import { NodeAgent } from "./node-agent.js";
+import { SliceUpkeep } from "./slice-upkeep.js";
+import { sliceFor } from "./workload.js";
 
 /**
  * MPS shares through the node agent: a fake `nvidia-cuda-mps-control` on PATH stands in for the
@@ -29,7 +32,7 @@ const node: NodeSpec = { ...simulated, gpus: simulated.gpus.map(({ simulated: _,
 
 let fake: FakeBin;
 let root: string;
-let controller: Controller | undefined;
+let controller: NodeAgent | undefined;
 
 beforeEach(() => {
   fake = installFakeBins({ "nvidia-cuda-mps-control": "fake-nvidia-cuda-mps-control.sh" });
@@ -47,7 +50,7 @@ function world(env: NodeJS.ProcessEnv = fake.env) {
   store.tenants.create("t");
   const engine = new FakeEngine({ gpuMode: "deviceRequests" });
   const mps = new MpsControl({ root, env });
-  controller = new Controller({
+  controller = new NodeAgent({
     store,
     engine,
     node,
@@ -68,7 +71,6 @@ function world(env: NodeJS.ProcessEnv = fake.env) {
       ...extra,
     });
     const job = store.jobs.submit("t", { name, spec }).job;
-    controller?.kick();
     return job;
   };
   const until = async (id: string, pred: (j: JobRecord) => boolean, ms = 10_000) => {
@@ -89,7 +91,7 @@ function world(env: NodeJS.ProcessEnv = fake.env) {
   return { store, engine, mps, submit, until, starts };
 }
 
-describe("MPS shares in the controller", () => {
+describe("MPS shares in the node agent", () => {
   it("starts each GPU's daemon once for shares launched together, and the clients reach its pipe directory", async () => {
     const w = world();
     const jobs = ["a", "b", "c", "d"].map((n) => w.submit(n, { gpu: 0.5, gpuMemory: "10Gi" }));
@@ -139,7 +141,7 @@ describe("MPS shares in the controller", () => {
     store.tenants.create("t");
     const mps = new MpsControl({ root, env: fake.env });
     const cdi = { kind: "gpupool.dev/slice-mpstest", dir: join(root, "cdi") };
-    controller = new Controller({ store, engine: new FakeEngine(), node, instanceId: "i", mps, cdi });
+    const upkeep = new SliceUpkeep(cdi, mps, quietLogger);
     const spec = normalizeSpec({
       name: "r",
       image: "localhost/busybox:latest",
@@ -155,8 +157,9 @@ describe("MPS shares in the controller", () => {
       gpus: [{ index: 1, milli: 250, memoryMiB: 10_240 }],
     };
     store.jobs.transition(job.id, "Scheduled", { node: "n", allocation });
-    controller.adoptSlice(store.jobs.transition(job.id, "Starting"));
-    controller.syncCdi();
+    const started = store.jobs.transition(job.id, "Starting");
+    upkeep.adopt(started.id, sliceFor(started.id, started.allocation!, node, mps)!);
+    upkeep.sync();
     const written = JSON.parse(readFileSync(join(cdi.dir, cdiSpecFileName(cdi.kind)), "utf8")) as CdiSpec;
     const pipe = mps.dirs(node.gpus[1]!.uuid!).pipe;
     expect(written.devices).toHaveLength(1);

@@ -6,8 +6,7 @@ import { inventoryToNodeSpec } from "../node/node-spec.js";
 import { simulateGpus } from "../node/simulate.js";
 import { normalizeSpec } from "../server/job-spec.js";
 import { Store } from "../store/index.js";
-import { Controller } from "./controller.js";
-import { recover } from "./recover.js";
+import { NodeAgent } from "./node-agent.js";
 
 /** Start-up reconciliation after a crash, case by case, over the fake engine and an in-memory store. */
 
@@ -21,7 +20,7 @@ const alloc = (id: string): Allocation => ({
 });
 
 describe("recover", () => {
-  let controller: Controller | undefined;
+  let controller: NodeAgent | undefined;
   afterEach(async () => {
     await controller?.close();
   });
@@ -31,7 +30,7 @@ describe("recover", () => {
     store.tenants.create("t");
     const engine = new FakeEngine();
     const instance = store.instanceId();
-    controller = new Controller({ store, engine, node, instanceId: instance });
+    controller = new NodeAgent({ store, engine, node, instanceId: instance, resyncMs: 50, minCycleGapMs: 5 });
     const job = (name: string, command: string[]) => {
       const spec = normalizeSpec({
         name,
@@ -82,7 +81,7 @@ describe("recover", () => {
       labels: jobLabels("another-instance", "j-x", 1, "t"),
     });
 
-    const report = await recover(w.store, w.engine, controller!, w.instance);
+    const report = await controller!.recover();
     expect(report.adopted).toEqual([live.job.id]);
     expect(report.finished).toEqual([exited.job.id]);
     expect(report.requeued.sort()).toEqual([lost.job.id, scheduled.id].sort());
@@ -110,7 +109,7 @@ describe("recover", () => {
       labels: jobLabels(w.instance, created.id, attempt, "t"),
     });
 
-    const report = await recover(w.store, w.engine, controller!, w.instance);
+    const report = await controller!.recover();
     expect(report.requeued.sort()).toEqual([bound.id, created.id].sort());
     expect(report.removedContainers).toEqual([stale]);
     expect(w.store.jobs.require(bound.id).reason).toMatch(/no container of this attempt exists/);
@@ -131,7 +130,7 @@ describe("recover", () => {
     const r = await w.running("stopping", ["sh", "-c", "exit 143"]);
     await w.engine.wait(r.containerId);
     w.store.jobs.note(r.job.id, "stopping", "cancel: stopped by t");
-    await recover(w.store, w.engine, controller!, w.instance);
+    await controller!.recover();
     expect(w.store.jobs.get(r.job.id)).toMatchObject({
       state: "Cancelled",
       reason: "stopped by t",
@@ -143,7 +142,10 @@ describe("recover", () => {
     const w = await world();
     const r = await w.running("victim", ["sleep", "30"]);
     w.store.jobs.note(r.job.id, "stopping", "preempt: preempted by j-vip");
-    await recover(w.store, w.engine, controller!, w.instance);
+    await controller!.recover();
+    controller!.start();
+    for (let i = 0; i < 300 && w.store.jobs.require(r.job.id).attempts < 2; i++)
+      await new Promise((r) => setTimeout(r, 10));
     await controller!.settle();
     const events = w.store.jobs.events(r.job.id).filter((e) => e.type === "transition");
     expect(events.map((e) => e.reason)).toContain("requeued (preempted by j-vip)");
@@ -177,7 +179,7 @@ describe("recover", () => {
     };
     const due = mk("due", 1);
     const spent = mk("spent", 2);
-    await recover(w.store, w.engine, controller!, w.instance);
+    await controller!.recover();
     expect(w.store.jobs.get(due.id)!.state).toBe("Pending");
     expect(w.store.jobs.get(spent.id)!.state).toBe("Failed");
   });

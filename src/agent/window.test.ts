@@ -4,14 +4,14 @@ import { inventoryToNodeSpec } from "../node/node-spec.js";
 import { simulateGpus } from "../node/simulate.js";
 import { normalizeSpec } from "../server/job-spec.js";
 import { Store } from "../store/index.js";
-import { Controller } from "./controller.js";
+import { NodeAgent } from "./node-agent.js";
 
 /**
  * The window of pending jobs a cycle considers: bounded however long the backlog, yet one tenant's
  * backlog never hides another tenant's jobs, and the jobs left out say why they wait.
  */
 
-let controller: Controller | undefined;
+let controller: NodeAgent | undefined;
 afterEach(async () => {
   await controller?.close();
   controller = undefined;
@@ -25,7 +25,7 @@ function setup(window: number) {
     cpuMilli: 4000,
     memoryMiB: 8192,
   });
-  controller = new Controller({ store, engine: new FakeEngine(), node, instanceId: "win", window });
+  controller = new NodeAgent({ store, engine: new FakeEngine(), node, instanceId: "win", window });
   const submit = (tenant: string, name: string, extra: Record<string, unknown> = {}) =>
     store.jobs.submit(tenant, {
       name,
@@ -48,7 +48,7 @@ async function until(pred: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-describe("controller: the pending window", () => {
+describe("node agent: the pending window", () => {
   it("a later tenant's job runs past another tenant's long backlog; jobs beyond the window read as queued", async () => {
     const { store, controller, submit } = setup(4);
     // Tenant a: 40 whole-GPU jobs on a 1-GPU host; one runs, 39 wait.
@@ -56,11 +56,11 @@ describe("controller: the pending window", () => {
       submit("a", `a-${i}`, { gpu: 1, command: ["sleep", "30"] }),
     );
     const late = submit("b", "b-0", { command: ["true"] });
-    expect(controller.pendingReason(store.jobs.require(late.id))).toBeUndefined(); // no cycle yet
+    expect(controller.reasonFor(store.jobs.require(late.id))).toBeUndefined(); // no cycle yet
     controller.start();
     await until(() => store.jobs.require(late.id).state === "Succeeded");
     await until(() => store.jobs.require(backlog[0]!.id).state === "Running");
-    const reason = (j: { id: string }) => controller.pendingReason(store.jobs.require(j.id));
+    const reason = (j: { id: string }) => controller.reasonFor(store.jobs.require(j.id));
     // In the window (a's first 16): the scheduler's own reason.
     expect(reason(backlog[1]!)).toMatch(/GPU/);
     expect(reason(backlog[1]!)).not.toMatch(/^queued/);

@@ -181,7 +181,7 @@ async function startTimes(): Promise<void> {
       const via = performance.now() - t0;
       // The finished job's container is removed in the background (after its logs are archived):
       // let that end first, so it does not overlap the next measurement of either path.
-      await srv.controller.settle();
+      await srv.agent.settle();
       const e = await timeThroughEngine(srv.engine, {
         name: `gp-bench-engine-${process.pid}-${i + 1}`,
         image: IMAGE,

@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { z } from "zod";
 import { quotaSchema } from "./quota-schema.js";
-import type { Controller } from "../agent/controller.js";
+import type { NodeAgent } from "../agent/node-agent.js";
 import { allocationGpuMilli } from "../agent/workload.js";
 import type { NodeSpec } from "../core/node.js";
 import { GpupoolError } from "../core/errors.js";
@@ -25,7 +25,7 @@ import { openApiDocument } from "./openapi.js";
 
 export interface AppOptions {
   readonly store: Store;
-  readonly controller: Controller;
+  readonly agent: NodeAgent;
   readonly engine: ContainerEngine;
   readonly node: NodeSpec;
   /** What `GET /v1/info` reports about the host. */
@@ -80,17 +80,17 @@ function states(text: string | undefined): JobState[] | undefined {
  * changes nothing.
  */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
-  const { store, controller, engine, node } = opts;
+  const { store, agent, engine, node } = opts;
   const now = opts.now ?? Date.now;
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024, return503OnClosing: true });
   installErrorHandlers(app);
-  const jobs = new JobsService(store, controller, engine);
+  const jobs = new JobsService(store, agent, engine);
   const caller = (req: FastifyRequest): Caller => authenticate(store, req);
-  const view = (j: Parameters<typeof jobView>[0]) => jobView(j, controller.pendingReason(j));
+  const view = (j: Parameters<typeof jobView>[0]) => jobView(j, agent.reasonFor(j));
 
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/openapi.json", async () => openApiDocument());
-  const metrics = serverMetrics(store, node, controller);
+  const metrics = serverMetrics(store, node, agent.loop);
   app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   app.get("/v1/info", async (req) => {
     parse(noQuery, req.query, "query");
@@ -267,7 +267,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       const t = store.tenants.create(body.name, quotas);
       return { tenant: t, token: store.tokens.create(t.name, "created with the tenant").token };
     })();
-    controller.kick();
     return reply.status(201).send({ tenant, token });
   });
 
@@ -275,7 +274,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     requireAdmin(caller(req));
     const quotas = tenantQuotas(parse(quotaSchema, req.body, "body"));
     const t = store.tenants.setQuotas(parse(ID, req.params.name, "name"), quotas);
-    controller.kick();
     return { tenant: t };
   });
 

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Controller } from "../agent/controller.js";
+import type { NodeAgent } from "../agent/node-agent.js";
 import { GpupoolError } from "../core/errors.js";
 import type { ContainerEngine, LogLine } from "../engines/engine.js";
-import { DEFAULT_ISOLATION_RUNTIMES, runtimeForIsolation } from "../engines/isolation.js";
+import { runtimeForIsolation } from "../engines/isolation.js";
 import { inTransaction, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
 import type { Caller } from "./auth.js";
 import { checkRunnable, normalizeSpec } from "./job-spec.js";
@@ -15,7 +15,7 @@ import { checkRunnable, normalizeSpec } from "./job-spec.js";
 export class JobsService {
   constructor(
     private readonly store: Store,
-    private readonly controller: Controller,
+    private readonly agent: NodeAgent,
     private readonly engine: ContainerEngine,
   ) {}
 
@@ -60,7 +60,6 @@ export class JobsService {
       return;
     }
     for (const [i, item] of items.entries()) item.done(results[i]!);
-    if (results.some((r) => !(r instanceof Error) && r.created)) this.controller.kick();
   }
 
   /** Validates a submission (throwing on bad input, before anything is written) and returns its write. */
@@ -72,11 +71,11 @@ export class JobsService {
     const spec = normalizeSpec(body);
     checkRunnable(spec);
     // An isolation level this host cannot provide is refused now, not discovered at start.
-    const isolation = this.controller.opts.isolation ?? DEFAULT_ISOLATION_RUNTIMES;
-    runtimeForIsolation(spec.isolation, isolation, this.controller.opts.runtimes);
+    const { isolation, runtimes, node } = this.agent.host;
+    runtimeForIsolation(spec.isolation, isolation, runtimes);
     // gVisor shows a sandbox none of the host's device nodes unless runsc runs with nvproxy (gVisor
     // 2023+; Debian's 2022 runsc has none): a sandboxed job would not see its real GPU.
-    const realGpus = this.controller.opts.node.gpus.some((g) => !g.simulated);
+    const realGpus = node.gpus.some((g) => !g.simulated);
     const nvproxy = (isolation.sandbox?.flags ?? []).some((f) => /^nvproxy(=true)?$/.test(f));
     if (spec.isolation === "sandbox" && spec.gpu.kind !== "none" && realGpus && !nvproxy)
       throw new GpupoolError(
@@ -86,7 +85,7 @@ export class JobsService {
       );
     // The agent does not create MIG instances on real GPUs (nor adopt existing ones) yet: a MIG job
     // placed there would start without its device. Refused now rather than failing in the container.
-    if (spec.gpu.kind === "mig" && this.controller.opts.node.gpus.some((g) => !g.simulated && g.migEnabled))
+    if (spec.gpu.kind === "mig" && node.gpus.some((g) => !g.simulated && g.migEnabled))
       throw new GpupoolError(
         "GP_MIG_UNSUPPORTED",
         `spec.gpu: MIG slices (${spec.gpu.profile}) run on simulated GPUs only in this version; this host's GPUs are real`,
@@ -171,7 +170,6 @@ export class JobsService {
     const job = this.get(caller, id);
     if (job.state === "Pending" || job.state === "Preempted") {
       this.store.jobs.transition(id, "Cancelled", { reason: `stopped by ${caller.tenant}`, from: job.state });
-      this.controller.kick();
       return this.store.jobs.require(id);
     }
     if (!PLACED_STATES.has(job.state))
@@ -179,7 +177,7 @@ export class JobsService {
         jobId: id,
         from: job.state,
       });
-    await this.controller.stopJob(id, "cancel", `stopped by ${caller.tenant}`);
+    await this.agent.cancel(id, `stopped by ${caller.tenant}`);
     return this.store.jobs.require(id);
   }
 
@@ -189,7 +187,7 @@ export class JobsService {
     if (job.state === "Pending" || PLACED_STATES.has(job.state)) job = await this.stop(caller, id);
     if (job.containerId) {
       await this.engine.remove(job.containerId);
-      await this.controller.opts.logs?.remove(id);
+      await this.agent.archiver.logs?.remove(id);
       this.store.jobs.note(id, "removed", `container and logs removed by ${caller.tenant}`);
     }
     return this.store.jobs.require(id);
@@ -213,8 +211,8 @@ export class JobsService {
       await new Promise((r) => setTimeout(r, 50));
       job = this.store.jobs.require(id);
     }
-    const archive = this.controller.opts.logs;
-    if (!PLACED_STATES.has(job.state)) await this.controller.archived(id);
+    const archive = this.agent.archiver.logs;
+    if (!PLACED_STATES.has(job.state)) await this.agent.archived(id);
     if (!PLACED_STATES.has(job.state) && archive?.has(id)) {
       yield* archive.read(id);
       return;

@@ -2,7 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { NodeSpec } from "../core/node.js";
 import { JOB_STATES, type Store } from "../store/index.js";
 
-/** What the agent reports as it runs (see Controller.onCycle). */
+/** What the agent reports as it runs (see ScheduleLoop.onCycle). */
 export interface CycleSource {
   onCycle(listener: (seconds: number, bound: number) => void): void;
 }

@@ -43,7 +43,7 @@ describe("tenant quotas: host memory and guarantees", () => {
     const r = await t.call("PUT", "/v1/tenants/mem-all/quotas", quotas);
     expect(r.status).toBe(200);
     expect(r.body.tenant.quotas).toEqual(quotas);
-    const q = t.server.controller.queues().find((x) => x.name === "mem-all");
+    const q = t.server.agent.cluster.queues().find((x) => x.name === "mem-all");
     expect(q?.limit).toEqual({ gpuMilli: 1000, gpuMemoryMiB: 40_960, cpuMilli: 4000, memoryMiB: 8192 });
     expect(q?.guarantee).toEqual(quotas.guarantee);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Controller } from "../agent/controller.js";
+import type { NodeAgent } from "../agent/node-agent.js";
+import { DEFAULT_ISOLATION_RUNTIMES } from "../engines/isolation.js";
 import type { GpuDevice, NodeSpec } from "../core/node.js";
 import { FakeEngine } from "../engines/fake.js";
 import { Store } from "../store/index.js";
@@ -14,8 +15,8 @@ function service(gpus: GpuDevice[], opts: Record<string, unknown> = {}) {
   const store = Store.open(":memory:");
   store.tenants.create("acme");
   const node: NodeSpec = { name: "n1", cpuMilli: 8000, memoryMiB: 65_536, gpus };
-  const controller = { opts: { node, ...opts }, kick() {} } as unknown as Controller;
-  return { store, jobs: new JobsService(store, controller, new FakeEngine()) };
+  const agent = { host: { node, isolation: DEFAULT_ISOLATION_RUNTIMES, ...opts } } as unknown as NodeAgent;
+  return { store, jobs: new JobsService(store, agent, new FakeEngine()) };
 }
 
 const caller = { tenant: "acme", admin: false } as const;

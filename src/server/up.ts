@@ -3,10 +3,10 @@ import { accessSync, constants, mkdirSync } from "node:fs";
 import { cpus, homedir, hostname, totalmem } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { Controller } from "../agent/controller.js";
+import { NodeAgent } from "../agent/node-agent.js";
 import { nvidiaDriverEdits } from "../agent/driver-edits.js";
 import { LogArchive } from "../agent/log-archive.js";
-import { recover, type RecoveryReport } from "../agent/recover.js";
+import type { RecoveryReport } from "../agent/recover.js";
 import { GpupoolError, isGpupoolError } from "../core/errors.js";
 import type { NodeSpec } from "../core/node.js";
 import { detectEngine } from "../engines/detect.js";
@@ -106,7 +106,7 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   readonly url: string;
   readonly store: Store;
-  readonly controller: Controller;
+  readonly agent: NodeAgent;
   readonly engine: ContainerEngine;
   readonly node: NodeSpec;
   readonly simulated: boolean;
@@ -267,7 +267,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
           }
         : undefined;
 
-    const controller = new Controller({
+    const agent = new NodeAgent({
       store,
       engine,
       node,
@@ -279,14 +279,14 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       ...(opts.resyncMs ? { resyncMs: opts.resyncMs } : {}),
       ...(mps ? { mps } : {}),
     });
-    const recovery = await recover(store, engine, controller, instanceId);
-    controller.start();
-    cleanups.push(() => controller.close({ removeCdi: true }));
+    const recovery = await agent.recover();
+    agent.start();
+    cleanups.push(() => agent.close({ removeCdi: true }));
 
     const simulated = inv.simulated;
     const app = await buildApp({
       store,
-      controller,
+      agent,
       engine,
       node,
       logger: opts.logger ?? false,
@@ -335,7 +335,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       app,
       url,
       store,
-      controller,
+      agent,
       engine,
       node,
       simulated,

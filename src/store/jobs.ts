@@ -149,7 +149,14 @@ export class JobRepo {
   private emitAfterCommit(row: JobRow, from: JobState | null): void {
     const feed = this.feed;
     if (!feed) return;
-    const change = { kind: "job", id: row.id, tenant: row.tenant, gang: row.gang, from, to: row.state } as const;
+    const change = {
+      kind: "job",
+      id: row.id,
+      tenant: row.tenant,
+      gang: row.gang,
+      from,
+      to: row.state,
+    } as const;
     onCommit(this.db, () => feed.emit(change));
   }
 

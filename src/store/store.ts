@@ -38,9 +38,7 @@ export class Store {
   ) {
     this.changes = new ChangeFeed();
     const feed = this.changes;
-    this.tenants = new TenantRepo(db, now, (name) =>
-      onCommit(db, () => feed.emit({ kind: "tenant", name })),
-    );
+    this.tenants = new TenantRepo(db, now, (name) => onCommit(db, () => feed.emit({ kind: "tenant", name })));
     this.tokens = new TokenRepo(db, now);
     this.jobs = new JobRepo(db, now, feed);
     this.usage = new UsageRepo(db, now);

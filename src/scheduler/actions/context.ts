@@ -38,6 +38,8 @@ export class CycleContext {
   /** Workloads placed before the cycle began (their eviction is a real eviction, not an unbind). */
   readonly runningAtStart: ReadonlySet<string>;
   readonly evictions: Eviction[] = [];
+  /** For each eviction, how many placements the cycle had made before it (placedOrder's length then). */
+  readonly evictedAfter: number[] = [];
   /** Ids placed in this cycle, in order (some may have been evicted again later in the cycle). */
   readonly placedOrder: string[] = [];
   /** Set by allocate for the first unit that waits for capacity; later units must not delay it. */
@@ -71,6 +73,7 @@ export class CycleContext {
     this.stmt.rollback(cp.stmt);
     this.ledger.restore(cp.ledger);
     this.evictions.length = cp.evictions;
+    this.evictedAfter.length = cp.evictions;
     this.placedOrder.length = cp.placedOrder;
   }
 
@@ -93,7 +96,10 @@ export class CycleContext {
   evict(id: string, why?: Omit<Eviction, "workloadId">): Placed {
     const placed = this.stmt.evict(id);
     this.ledger.remove(queueOf(placed.workload), allocationResources(this.snapshot, placed.allocation));
-    if (why) this.evictions.push({ workloadId: id, ...why });
+    if (why) {
+      this.evictions.push({ workloadId: id, ...why });
+      this.evictedAfter.push(this.placedOrder.length);
+    }
     return placed;
   }
 

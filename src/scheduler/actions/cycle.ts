@@ -33,6 +33,12 @@ export interface CycleResult {
   readonly bind: Allocation[];
   /** Running workloads (placed before the cycle) to stop. */
   readonly evict: Eviction[];
+  /**
+   * Ids in `bind` placed after the cycle's first eviction of running work: they may use the room
+   * the evicted workloads free, so a caller whose evictions take time (graceful stops) binds them
+   * only once those are gone. The rest of `bind` fits with every running workload still in place.
+   */
+  readonly afterEvictions: ReadonlySet<string>;
   /** Every pending workload not bound, with a human-readable reason. */
   readonly pending: Map<string, string>;
   /** The earmark for the head of the order, if one still waits: pass it back as the next cycle's `held`. */
@@ -88,9 +94,12 @@ function collect(
   }
   const evict: Eviction[] = [];
   const unbound = new Map<string, string>();
-  for (const e of ctx.evictions) {
-    if (ctx.runningAtStart.has(e.workloadId)) evict.push(e);
-    else
+  let firstEviction = Number.POSITIVE_INFINITY;
+  for (const [i, e] of ctx.evictions.entries()) {
+    if (ctx.runningAtStart.has(e.workloadId)) {
+      evict.push(e);
+      firstEviction = Math.min(firstEviction, ctx.evictedAfter[i]!);
+    } else
       unbound.set(
         e.workloadId,
         `${e.reason === "preempt" ? "preempted" : "reclaimed"} by ${e.by} before it was bound`,
@@ -106,6 +115,9 @@ function collect(
       );
     }
   }
+  const afterEvictions = new Set<string>();
+  for (const [i, id] of ctx.placedOrder.entries())
+    if (i >= firstEviction && snapshot.placement(id)) afterEvictions.add(id);
   const mark = ctx.earmark;
   const held =
     mark && !headPlaced(ctx, mark)
@@ -115,5 +127,5 @@ function collect(
           blockers: mark.blockers.filter((id) => snapshot.placement(id)),
         }
       : null;
-  return { bind, evict, pending, held };
+  return { bind, evict, afterEvictions, pending, held };
 }

@@ -21,7 +21,14 @@ const TOKEN = "gp_kill9-test-admin-token-abcdef";
 /** Builds dist/ when it is older than the sources this test runs through the binary. */
 function ensureBuilt(): void {
   const out = join(ROOT, "dist/server/up.js");
-  const newest = ["src/server/up.ts", "src/agent/controller.ts", "src/agent/recover.ts", "src/server/app.ts"]
+  const newest = [
+    "src/server/up.ts",
+    "src/agent/node-agent.ts",
+    "src/agent/job-runner.ts",
+    "src/agent/schedule-loop.ts",
+    "src/agent/recover.ts",
+    "src/server/app.ts",
+  ]
     .map((f) => statSync(join(ROOT, f)).mtimeMs)
     .reduce((a, b) => Math.max(a, b));
   if (existsSync(out) && statSync(out).mtimeMs >= newest) return;

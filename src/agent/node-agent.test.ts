@@ -5,7 +5,7 @@ import { type TestServer, testJob, testServer } from "../server/test-support/ser
 
 const spec = testJob;
 
-describe("controller (fake engine)", () => {
+describe("node agent through the API (fake engine)", () => {
   let t: TestServer;
   beforeAll(async () => {
     t = await testServer({ simulate: "2xA100-80GB" });

@@ -1,0 +1,298 @@
+import { isGpupoolError } from "../core/errors.js";
+import type { ContainerEngine } from "../engines/engine.js";
+import type { MpsControl } from "../node/mps-control.js";
+import { type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
+import type { Archiver } from "./archiver.js";
+import type { Clock, Timer } from "./clock.js";
+import { type ContainerHost, containerSpec } from "./container-spec.js";
+import {
+  afterExit,
+  billedMs,
+  retryAfterFailure,
+  type StopIntent,
+  type StopKind,
+  timeoutAt,
+} from "./lifecycle.js";
+import type { Logger } from "./logger.js";
+import { recordEnd, recordStopIntent, repairGang, stopIntent } from "./record-end.js";
+import type { SliceUpkeep } from "./slice-upkeep.js";
+import { sliceFor } from "./workload.js";
+
+/**
+ * Runs the attempts of placed jobs on one host's container engine: launch (slice, MPS daemon, CDI
+ * spec, create, start), watch (exit and timeout), stop (SIGTERM, grace, SIGKILL) and the record of
+ * each attempt's end, decided by lifecycle.ts and written by record-end.ts.
+ *
+ * Contracts:
+ * - Every watch, stop and finish is keyed by the attempt: an observer of an older attempt cannot
+ *   finish a newer one (the store write is a compare-and-set on the attempt).
+ * - A stop records its intent before signalling, so a restart mid-stop finishes it the same way.
+ * - close() leaves containers running; the next start re-adopts them (recover.ts).
+ */
+
+export interface RunnerOptions {
+  readonly store: Store;
+  readonly engine: ContainerEngine;
+  readonly host: ContainerHost;
+  readonly upkeep: SliceUpkeep;
+  readonly archiver: Archiver;
+  readonly mps?: MpsControl;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Told when a retry becomes due (ms since the epoch), so scheduling can wake for it. */
+  readonly onRetryDue?: (at: number) => void;
+}
+
+export class JobRunner {
+  private readonly launching = new Map<string, Promise<void>>();
+  private readonly stopping = new Map<string, Promise<void>>();
+  private readonly watchers = new Map<string, Promise<void>>();
+  private readonly timers = new Map<string, Timer>();
+  private readonly waits = new Set<AbortController>();
+  private closed = false;
+
+  constructor(private readonly o: RunnerOptions) {}
+
+  /** Launches the current attempt of a job the loop bound (state Starting). */
+  launch(jobId: string): Promise<void> {
+    const p = this.doLaunch(jobId).finally(() => this.launching.delete(jobId));
+    this.launching.set(jobId, p);
+    return p;
+  }
+
+  private async doLaunch(jobId: string): Promise<void> {
+    const { store, engine, host, upkeep } = this.o;
+    const job = store.jobs.require(jobId);
+    let containerId: string | undefined;
+    try {
+      const slice = job.allocation ? sliceFor(jobId, job.allocation, host.node, this.o.mps) : undefined;
+      // An MPS client needs its GPU's daemon; a failure (GP_MPS_FAILED) fails this attempt below.
+      if (slice?.kind === "mps") await upkeep.mpsReady(slice.gpu.uuid);
+      if (slice) upkeep.add(jobId, slice);
+      const spec = containerSpec(job, slice, host);
+      try {
+        containerId = await engine.create(spec);
+      } catch (err) {
+        // Pull only when the image is missing: the common case costs no extra round trip.
+        if (!isGpupoolError(err) || err.code !== "GP_IMAGE_NOT_FOUND") throw err;
+        await engine.ensureImage(spec.image, { pull: true });
+        containerId = await engine.create(spec);
+      }
+      await engine.start(containerId);
+      // The container is found by its labels after a crash, so it is recorded with the start, in one commit.
+      const started = containerId;
+      const running = store.jobs.transition(jobId, "Running", {
+        from: "Starting",
+        attempt: job.attempts,
+        containerId: started,
+        reason: "container started",
+      });
+      this.watch(running, started);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      this.o.log.warn({ job: jobId, err: msg }, "job failed to start");
+      if (containerId) await engine.remove(containerId).catch(() => {});
+      this.failStart(job, `could not start: ${isGpupoolError(err) ? `${err.code}: ` : ""}${msg}`);
+    }
+  }
+
+  /** Records an attempt that never ran as Failed (retried under OnFailure); nothing when it moved on. */
+  private failStart(job: JobRecord, reason: string): void {
+    const { store, clock } = this.o;
+    const cur = store.jobs.get(job.id);
+    if (!cur || cur.attempts !== job.attempts || (cur.state !== "Starting" && cur.state !== "Scheduled"))
+      return;
+    const retry = retryAfterFailure(cur.spec, cur.attempts, clock.now());
+    recordEnd(store, cur, retry ? { to: "Failed", reason, retry } : { to: "Failed", reason }, {
+      billedMs: 0,
+    });
+    this.ended(cur, retry?.notBefore);
+  }
+
+  /** Follows a running attempt's container until it exits, and enforces the job's timeout from its real start. */
+  watch(job: JobRecord, containerId: string): void {
+    const key = `${job.id}#${job.attempts}`;
+    const { clock, engine } = this.o;
+    const timeout = job.spec.timeoutSeconds;
+    if (timeout !== undefined) {
+      const left = Math.max(0, timeoutAt(job.startedAt ?? clock.now(), timeout) - clock.now());
+      this.setTimer(key, left, () => void this.stop(job.id, "timeout", `timed out after ${timeout}s`));
+    }
+    const p = (async () => {
+      let code: number;
+      try {
+        // One signal per wait (close() aborts them all): a shared one would collect a listener per job.
+        const ac = new AbortController();
+        this.waits.add(ac);
+        try {
+          code = await engine.wait(containerId, { signal: ac.signal });
+        } finally {
+          this.waits.delete(ac);
+        }
+      } catch (err) {
+        if (this.closed) return;
+        const state = await engine.inspect(containerId).catch(() => "unreachable" as const);
+        if (state === "unreachable" || (state && state.status !== "exited" && state.status !== "dead")) {
+          // The engine is unreachable or the container still runs: keep watching, do not guess.
+          this.o.log.warn(
+            { job: job.id, err: String(err) },
+            "lost the wait on a running container; re-watching",
+          );
+          this.clearTimer(key);
+          clock
+            .setTimeout(() => {
+              if (!this.closed) this.watch(job, containerId);
+            }, 1000)
+            .unref?.();
+          return;
+        }
+        code = state?.exitCode ?? 255;
+      }
+      this.clearTimer(key);
+      if (this.closed) return;
+      await this.finish(job, containerId, code);
+    })().finally(() => this.watchers.delete(key));
+    this.watchers.set(key, p);
+  }
+
+  /**
+   * Records an attempt's exit (the engine's code and times; its stop intent if one was recorded):
+   * Succeeded, Failed (maybe retried), Cancelled, or Preempted and requeued. A no-op unless `job`'s
+   * attempt is still the current one.
+   */
+  async finish(job: JobRecord, containerId: string, code: number): Promise<void> {
+    const { store, engine, clock } = this.o;
+    const state = await engine.inspect(containerId).catch(() => undefined);
+    const stop = stopIntent(store, job.id);
+    const endedAt = state?.finishedAt?.getTime() ?? clock.now();
+    const startedAt = job.startedAt ?? state?.startedAt?.getTime() ?? null;
+    const next = afterExit({
+      code,
+      ...(state?.oomKilled ? { oomKilled: true } : {}),
+      ...(stop ? { stop } : {}),
+      attempts: job.attempts,
+      spec: job.spec,
+      endedAt,
+    });
+    const after = recordEnd(store, job, next, {
+      exitCode: code,
+      billedMs: billedMs(startedAt, endedAt),
+      containerId,
+      ...(state?.startedAt ? { startedAt: state.startedAt.getTime() } : {}),
+    });
+    if (!after) return;
+    this.ended(job, next.to === "Failed" ? next.retry?.notBefore : undefined);
+    // A preempted attempt is requeued at once: its container goes (its logs are not kept).
+    if (next.to === "Preempted") await engine.remove(containerId).catch(() => {});
+    else await this.o.archiver.archive(job.id, containerId);
+  }
+
+  /** After an attempt's end: its slice goes, a retry wakes scheduling, and its gang is kept whole. */
+  private ended(job: JobRecord, retryAt: number | undefined): void {
+    this.clearTimer(`${job.id}#${job.attempts}`);
+    this.o.upkeep.remove(job.id);
+    if (retryAt !== undefined) this.o.onRetryDue?.(retryAt);
+    if (job.gang)
+      for (const s of repairGang(this.o.store, job.gang)) void this.stop(s.id, "preempt", s.reason);
+  }
+
+  /**
+   * Stops a job gracefully (SIGTERM, its grace period, SIGKILL) and records why: cancel → Cancelled,
+   * preempt → Preempted and requeued (Succeeded if it exits 0 meanwhile), timeout → Failed. A gang
+   * is preempted as a whole. Idempotent while in flight; a pending job is cancelled at once.
+   */
+  stop(jobId: string, kind: StopKind, reason: string): Promise<void> {
+    const inFlight = this.stopping.get(jobId);
+    if (inFlight) return inFlight;
+    const p = this.doStop(jobId, { kind, reason }).finally(() => this.stopping.delete(jobId));
+    this.stopping.set(jobId, p);
+    return p;
+  }
+
+  private async doStop(jobId: string, intent: StopIntent): Promise<void> {
+    const { store } = this.o;
+    await this.launching.get(jobId)?.catch(() => {});
+    const job = store.jobs.get(jobId);
+    if (!job) return;
+    if (intent.kind === "preempt" && job.gang) {
+      for (const m of store.jobs.list({ gang: job.gang, states: ["Scheduled", "Starting", "Running"] }))
+        if (m.id !== jobId) void this.stop(m.id, "preempt", `${intent.reason} (gang ${job.gang})`);
+    }
+    if (job.state === "Pending" || job.state === "Preempted") {
+      if (intent.kind === "cancel")
+        store.jobs.transition(jobId, "Cancelled", { from: job.state, reason: intent.reason });
+      return;
+    }
+    if (!PLACED_STATES.has(job.state)) return;
+    // Recorded first, so a restart in the middle of the stop still knows why the container exited.
+    recordStopIntent(store, jobId, intent);
+    await this.carryOutStop(job, intent);
+  }
+
+  /** Carries on with a stop that was under way when gpupool died (its intent is already recorded). */
+  resumeStop(job: JobRecord, intent: StopIntent): Promise<void> {
+    const inFlight = this.stopping.get(job.id);
+    if (inFlight) return inFlight;
+    const p = this.carryOutStop(job, intent).finally(() => this.stopping.delete(job.id));
+    this.stopping.set(job.id, p);
+    return p;
+  }
+
+  /** Signals the attempt's container (if it has one) and records its end. */
+  private async carryOutStop(job: JobRecord, intent: StopIntent): Promise<void> {
+    const { engine } = this.o;
+    let code: number | undefined;
+    if (job.containerId) {
+      try {
+        await engine.stop(job.containerId, job.spec.stopGraceSeconds);
+        code = (await engine.inspect(job.containerId))?.exitCode ?? undefined;
+      } catch (err) {
+        this.o.log.warn({ job: job.id, err: String(err) }, "stop failed");
+      }
+    }
+    if (job.containerId && code !== undefined) return this.finish(job, job.containerId, code);
+    // No container (never created) or its exit is unknown: the stop decides alone.
+    const next = afterExit({
+      code: 143,
+      stop: intent,
+      attempts: job.attempts,
+      spec: job.spec,
+      endedAt: this.o.clock.now(),
+    });
+    const billed = billedMs(job.startedAt, this.o.clock.now());
+    if (recordEnd(this.o.store, job, next, { billedMs: billed })) this.ended(job, undefined);
+  }
+
+  private setTimer(key: string, ms: number, fn: () => void): void {
+    this.clearTimer(key);
+    const t = this.o.clock.setTimeout(() => {
+      this.timers.delete(key);
+      fn();
+    }, ms);
+    this.timers.set(key, t);
+  }
+
+  private clearTimer(key: string): void {
+    const t = this.timers.get(key);
+    if (t) this.o.clock.clearTimeout(t);
+    this.timers.delete(key);
+  }
+
+  /** Resolves when no launch or stop is in flight (tests). */
+  async settle(): Promise<void> {
+    for (let i = 0; i < 50; i++) {
+      await Promise.allSettled([...this.launching.values(), ...this.stopping.values()]);
+      if (this.launching.size === 0 && this.stopping.size === 0) return;
+    }
+  }
+
+  /** Stops watching; containers keep running and are re-adopted by the next start. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers.values()) this.o.clock.clearTimeout(t);
+    this.timers.clear();
+    await Promise.allSettled([...this.launching.values(), ...this.stopping.values()]);
+    for (const ac of this.waits) ac.abort();
+    await Promise.allSettled([...this.watchers.values()]);
+  }
+}

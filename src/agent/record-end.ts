@@ -1,0 +1,81 @@
+import { inTransaction, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
+import { type GangRepair, gangRepair } from "./gang-repair.js";
+import type { AfterExit, StopIntent, StopKind } from "./lifecycle.js";
+import { allocationGpuMilli } from "./workload.js";
+
+/**
+ * Writes the end of one attempt to the store in ONE transaction: its metered GPU time, the state the
+ * lifecycle chose, and the requeue or retry that follows. A crash leaves either all of it or none
+ * (recovery then finds the attempt still placed and decides again from the same facts). The write
+ * is a compare-and-set on the attempt, so a stale observer of an older attempt changes nothing.
+ * Returns the job after the write, or undefined when the attempt was no longer current.
+ */
+export function recordEnd(
+  store: Store,
+  job: JobRecord,
+  next: AfterExit,
+  facts: {
+    readonly exitCode?: number;
+    readonly billedMs: number;
+    /** The attempt's container, when it has one (a Starting job then is recorded Running first). */
+    readonly containerId?: string;
+    /** When that container started (the engine's StartedAt), for a Starting job found already exited. */
+    readonly startedAt?: number;
+  },
+): JobRecord | undefined {
+  const attempt = job.attempts;
+  const code = facts.exitCode === undefined ? {} : { exitCode: facts.exitCode };
+  return inTransaction(store.db, () => {
+    const now = store.jobs.get(job.id);
+    if (!now || now.attempts !== attempt || !PLACED_STATES.has(now.state)) return undefined;
+    if (now.state === "Starting" && facts.containerId)
+      store.jobs.transition(job.id, "Running", {
+        containerId: facts.containerId,
+        reason: "container found running",
+        ...(facts.startedAt !== undefined ? { startedAt: facts.startedAt } : {}),
+      });
+    const milli = allocationGpuMilli(job.allocation);
+    if (milli > 0 && facts.billedMs > 0) store.usage.add(job.id, milli, facts.billedMs);
+    const ended = store.jobs.transition(job.id, next.to, { reason: next.reason, attempt, ...code });
+    if (next.to === "Preempted")
+      return store.jobs.transition(job.id, "Pending", { from: "Preempted", reason: next.requeue });
+    if (next.to === "Failed" && next.retry)
+      return store.jobs.transition(job.id, "Pending", {
+        from: "Failed",
+        notBefore: next.retry.notBefore,
+        reason: next.retry.reason,
+      });
+    return ended;
+  });
+}
+
+/** The stop gpupool began for the job's current attempt and has not recorded the end of (a "stopping" note). */
+export function stopIntent(store: Store, jobId: string): StopIntent | undefined {
+  const note = store.jobs.pendingStop(jobId);
+  if (!note) return undefined;
+  const colon = note.indexOf(": ");
+  const kind = note.slice(0, colon) as StopKind;
+  if (kind === "cancel" || kind === "preempt" || kind === "timeout")
+    return { kind, reason: note.slice(colon + 2) };
+  return undefined;
+}
+
+/** Records a stop intent before the container is signalled, so a restart mid-stop still knows why it exits. */
+export function recordStopIntent(store: Store, jobId: string, intent: StopIntent): void {
+  store.jobs.note(jobId, "stopping", `${intent.kind}: ${intent.reason}`);
+}
+
+/**
+ * What keeps a gang whole after one member's change (see gang-repair.ts): ends waiting members that
+ * can never run (written here, in one transaction) and returns the placed members the caller must stop.
+ */
+export function repairGang(store: Store, gang: string): GangRepair["stop"] {
+  const members = store.jobs.list({ gang });
+  const plan = gangRepair(gang, members);
+  if (plan.end.length > 0)
+    inTransaction(store.db, () => {
+      for (const e of plan.end)
+        store.jobs.transition(e.id, e.to, { from: ["Pending", "Preempted"], reason: e.reason });
+    });
+  return plan.stop;
+}

@@ -1,0 +1,200 @@
+import type { Allocation } from "../core/allocation.js";
+import type { NodeSpec } from "../core/node.js";
+import type { QueueSpec } from "../core/queue.js";
+import type { Workload } from "../core/workload.js";
+import type { Eviction } from "../scheduler/actions/index.js";
+import {
+  inTransaction,
+  type JobRecord,
+  PLACED_STATES,
+  type Store,
+  type StoreChange,
+  tenantQueueSpec,
+} from "../store/index.js";
+import type { ClusterChange, ClusterPort, PlacedWork } from "./cluster-port.js";
+import type { JobRunner } from "./job-runner.js";
+import type { Logger } from "./logger.js";
+import { jobToWorkload } from "./workload.js";
+
+/** Pending jobs of each tenant a cycle considers at least (besides the global window). */
+export const PER_TENANT_WINDOW = 16;
+/** Pending jobs a cycle considers by priority and submission order. */
+export const DEFAULT_WINDOW = 64;
+
+/** A pending reason without the amounts in it ("(uses 500, asks 1000)", counts), to tell real changes apart. */
+function gist(reason: string): string {
+  return reason.replace(/\([^)]*\)/g, "()").replace(/\d+/g, "#");
+}
+
+/**
+ * The cluster port over gpupool's SQLite store, for one host (standalone `gpupool up`): the node is
+ * this host, work is the store's jobs, queues are tenants, changes come from the store's change
+ * feed, and binding starts the job runner's launch.
+ */
+export class StoreCluster implements ClusterPort {
+  /** Why each pending job in the last window waits (the scheduler's reason), as last noted. */
+  private readonly reasons = new Map<string, string>();
+  private readonly records = new Map<string, { u: number; job: JobRecord }>();
+  /** When the last cycle read its window of pending jobs (see reasonFor). */
+  private windowAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly store: Store,
+    private readonly node: NodeSpec,
+    private readonly runner: JobRunner,
+    private readonly log: Logger,
+    private readonly window = DEFAULT_WINDOW,
+  ) {}
+
+  nodes(): readonly NodeSpec[] {
+    return [this.node];
+  }
+
+  placed(): readonly PlacedWork[] {
+    return this.store.jobs
+      .list({ states: ["Scheduled", "Starting", "Running"] })
+      .flatMap((j) => (j.allocation ? [{ workload: jobToWorkload(j), allocation: j.allocation }] : []));
+  }
+
+  queues(): readonly QueueSpec[] {
+    return this.store.tenants.list().map((t) => tenantQueueSpec(t.name, t.quotas));
+  }
+
+  /**
+   * The first `window` pending jobs by priority then submission order, each tenant's first
+   * PER_TENANT_WINDOW (so one tenant's backlog cannot hide another's), and every member of a gang any
+   * of those belongs to: LIMIT queries on indexes, so a cycle costs the same with ten pending jobs or
+   * ten thousand. Records come from a cache keyed by id and update time. Tenants that have spent
+   * their GPU-second budget have their GPU jobs held back (with that reason).
+   */
+  pending(now: number): readonly Workload[] {
+    const tenants = this.store.tenants.list();
+    const heads = this.store.jobs.pendingHeads(now, {
+      window: this.window,
+      perTenant: PER_TENANT_WINDOW,
+      tenants: tenants.map((t) => t.name),
+    });
+    const ids = new Set(heads.map((h) => h.id));
+    // Only what is considered now is cached or has a reason; the rest reads as queued (reasonFor).
+    for (const id of this.records.keys()) if (!ids.has(id)) this.records.delete(id);
+    for (const id of this.reasons.keys()) if (!ids.has(id)) this.reasons.delete(id);
+    this.windowAt = now;
+    const spent = new Map<string, string>();
+    for (const t of tenants) {
+      const budget = t.quotas.gpuSeconds;
+      if (budget === undefined) continue;
+      const used = this.store.usage.ofTenant(t.name).gpuSeconds;
+      if (used >= budget)
+        spent.set(
+          t.name,
+          `over quota: tenant ${t.name} used ${used.toFixed(1)} of its ${budget} GPU-seconds`,
+        );
+    }
+    const out: Workload[] = [];
+    const over = new Map<string, string>();
+    for (const h of heads) {
+      let hit = this.records.get(h.id);
+      if (!hit || hit.u !== h.updatedAt) {
+        const job = this.store.jobs.get(h.id);
+        if (!job) continue;
+        hit = { u: h.updatedAt, job };
+        this.records.set(h.id, hit);
+      }
+      const why = spent.get(h.tenant);
+      if (why && hit.job.spec.gpu.kind !== "none") over.set(h.id, why);
+      else out.push(jobToWorkload(hit.job));
+    }
+    if (over.size > 0) this.noteReasons(over);
+    return out;
+  }
+
+  changes(listener: (change: ClusterChange) => void): () => void {
+    return this.store.changes.subscribe((c) => {
+      const change = toClusterChange(c);
+      // Delivered after the writer's call returns: never re-entrantly from inside bind or a stop.
+      if (change) queueMicrotask(() => listener(change));
+    });
+  }
+
+  /**
+   * All bindings of a cycle in one commit, each job placed and its attempt begun (Pending →
+   * Scheduled → Starting, a savepoint per job); each launch then proceeds on its own, one per
+   * event-loop turn so a cycle that binds many jobs does not hold up requests. A restart before a
+   * launch created its container finds the attempt without one and requeues the job (recover.ts).
+   */
+  bind(allocations: readonly Allocation[]): readonly string[] {
+    const bound: string[] = [];
+    inTransaction(this.store.db, () => {
+      for (const a of allocations) {
+        try {
+          inTransaction(this.store.db, () => {
+            this.store.jobs.transition(a.workloadId, "Scheduled", {
+              from: "Pending",
+              node: a.node,
+              allocation: a,
+              reason: `placed on ${a.node}${a.gpus.length ? ` GPU ${a.gpus.map((g) => g.index).join(",")}` : ""}`,
+            });
+            this.store.jobs.transition(a.workloadId, "Starting", { reason: "creating the container" });
+          });
+          bound.push(a.workloadId);
+        } catch (err) {
+          this.log.warn({ err, job: a.workloadId }, "could not bind");
+        }
+      }
+    });
+    let gate: Promise<unknown> = Promise.resolve();
+    for (const id of bound) {
+      this.reasons.delete(id);
+      gate = gate.then(() => new Promise((r) => setImmediate(r))).then(() => void this.runner.launch(id));
+    }
+    return bound;
+  }
+
+  evict(e: Eviction): void {
+    void this.runner.stop(
+      e.workloadId,
+      "preempt",
+      `${e.reason === "preempt" ? "preempted" : "reclaimed"} by ${e.by}`,
+    );
+  }
+
+  /** Records why jobs wait, with an event when a job's reason changes kind (all in one transaction). */
+  noteReasons(reasons: ReadonlyMap<string, string>): void {
+    const changed: [string, string][] = [];
+    for (const [id, reason] of reasons) {
+      const before = this.reasons.get(id);
+      this.reasons.set(id, reason);
+      // Amounts in use change all the time; only a different kind of reason is a new event.
+      if (before === undefined || gist(before) !== gist(reason)) changed.push([id, reason]);
+    }
+    if (changed.length === 0) return;
+    inTransaction(this.store.db, () => {
+      for (const [id, reason] of changed) {
+        const job = this.store.jobs.get(id);
+        if (job?.state === "Pending") this.store.jobs.note(id, "pending", reason);
+      }
+    });
+  }
+
+  /**
+   * Why a job waits, as the API shows it: the scheduler's reason for the jobs a cycle considered;
+   * for a pending job left out of the last cycle's window, that it is queued behind others; else
+   * undefined (the store's reason stands).
+   */
+  reasonFor(job: JobRecord): string | undefined {
+    if (job.state !== "Pending") return undefined;
+    const r = this.reasons.get(job.id);
+    if (r !== undefined) return r;
+    if (job.updatedAt <= this.windowAt && (job.notBefore ?? 0) <= this.windowAt)
+      return `queued: ${this.window} earlier or higher-priority jobs (and each tenant's first ${PER_TENANT_WINDOW}) are considered first`;
+    return undefined;
+  }
+}
+
+function toClusterChange(c: StoreChange): ClusterChange | undefined {
+  if (c.kind === "tenant") return { kind: "queues" };
+  if (c.from !== null && PLACED_STATES.has(c.from) && !PLACED_STATES.has(c.to))
+    return { kind: "released", id: c.id };
+  if (c.to === "Pending") return { kind: "pending", id: c.id };
+  return undefined;
+}
