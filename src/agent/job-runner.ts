@@ -41,9 +41,31 @@ export interface RunnerOptions {
   readonly log: Logger;
   /** Told when a retry becomes due (ms since the epoch), so scheduling can wake for it. */
   readonly onRetryDue?: (at: number) => void;
+  /**
+   * Fault injection for crash tests: called at each named point; throwing there abandons the flow
+   * as a kill -9 would at that instant (the test then closes this runner and recovers with another).
+   */
+  readonly faults?: (point: FaultPoint) => void;
 }
 
+/** Where a crash test can cut a runner's flow. */
+export type FaultPoint =
+  | "launch:created" // the container exists, not started
+  | "launch:started" // the container runs, Running not recorded
+  | "stop:intent-recorded" // the stop's intent is in the store, the container not signalled
+  | "stop:signalled" // SIGTERM sent and the stop under way (grace period running)
+  | "finish:before-record"; // the exit is seen, its end not recorded
+
+/** A flow cut by fault injection: nothing more is done, as after a kill -9 at that point. */
+class Abandoned extends Error {}
+
+const unlessAbandoned = (err: unknown): void => {
+  if (!(err instanceof Abandoned)) throw err;
+};
+
 export class JobRunner {
+  /** Set once a fault point crashed this runner: it does nothing more (crash tests). */
+  private crashed = false;
   private readonly launching = new Map<string, Promise<void>>();
   private readonly stopping = new Map<string, Promise<void>>();
   private readonly watchers = new Map<string, Promise<void>>();
@@ -55,7 +77,10 @@ export class JobRunner {
 
   /** Launches the current attempt of a job the loop bound (state Starting). */
   launch(jobId: string): Promise<void> {
-    const p = this.doLaunch(jobId).finally(() => this.launching.delete(jobId));
+    if (this.crashed) return Promise.resolve();
+    const p = this.doLaunch(jobId)
+      .catch(unlessAbandoned)
+      .finally(() => this.launching.delete(jobId));
     this.launching.set(jobId, p);
     return p;
   }
@@ -78,7 +103,9 @@ export class JobRunner {
         await engine.ensureImage(spec.image, { pull: true });
         containerId = await engine.create(spec);
       }
+      this.fault("launch:created");
       await engine.start(containerId);
+      this.fault("launch:started");
       // The container is found by its labels after a crash, so it is recorded with the start, in one commit.
       const started = containerId;
       const running = store.jobs.transition(jobId, "Running", {
@@ -89,6 +116,7 @@ export class JobRunner {
       });
       this.watch(running, started);
     } catch (err) {
+      if (err instanceof Abandoned) throw err;
       const msg = err instanceof Error ? err.message : String(err);
       this.o.log.warn({ job: jobId, err: msg }, "job failed to start");
       if (containerId) await engine.remove(containerId).catch(() => {});
@@ -151,7 +179,9 @@ export class JobRunner {
       this.clearTimer(key);
       if (this.closed) return;
       await this.finish(job, containerId, code);
-    })().finally(() => this.watchers.delete(key));
+    })()
+      .catch(unlessAbandoned)
+      .finally(() => this.watchers.delete(key));
     this.watchers.set(key, p);
   }
 
@@ -161,6 +191,7 @@ export class JobRunner {
    * attempt is still the current one.
    */
   async finish(job: JobRecord, containerId: string, code: number): Promise<void> {
+    if (this.crashed) return;
     const { store, engine, clock } = this.o;
     const state = await engine.inspect(containerId).catch(() => undefined);
     const stop = stopIntent(store, job.id);
@@ -174,6 +205,7 @@ export class JobRunner {
       spec: job.spec,
       endedAt,
     });
+    this.fault("finish:before-record");
     const after = recordEnd(store, job, next, {
       exitCode: code,
       billedMs: billedMs(startedAt, endedAt),
@@ -187,13 +219,12 @@ export class JobRunner {
     else await this.o.archiver.archive(job.id, containerId);
   }
 
-  /** After an attempt's end: its slice goes, a retry wakes scheduling, and its gang is kept whole. */
+  /** After an attempt's end: its slice goes, a retry wakes scheduling, and its gang never waits forever. */
   private ended(job: JobRecord, retryAt: number | undefined): void {
     this.clearTimer(`${job.id}#${job.attempts}`);
     this.o.upkeep.remove(job.id);
     if (retryAt !== undefined) this.o.onRetryDue?.(retryAt);
-    if (job.gang)
-      for (const s of repairGang(this.o.store, job.gang)) void this.stop(s.id, "preempt", s.reason);
+    if (job.gang) repairGang(this.o.store, job.gang);
   }
 
   /**
@@ -204,7 +235,10 @@ export class JobRunner {
   stop(jobId: string, kind: StopKind, reason: string): Promise<void> {
     const inFlight = this.stopping.get(jobId);
     if (inFlight) return inFlight;
-    const p = this.doStop(jobId, { kind, reason }).finally(() => this.stopping.delete(jobId));
+    if (this.crashed) return Promise.resolve();
+    const p = this.doStop(jobId, { kind, reason })
+      .catch(unlessAbandoned)
+      .finally(() => this.stopping.delete(jobId));
     this.stopping.set(jobId, p);
     return p;
   }
@@ -226,6 +260,7 @@ export class JobRunner {
     if (!PLACED_STATES.has(job.state)) return;
     // Recorded first, so a restart in the middle of the stop still knows why the container exited.
     recordStopIntent(store, jobId, intent);
+    this.fault("stop:intent-recorded");
     await this.carryOutStop(job, intent);
   }
 
@@ -233,7 +268,9 @@ export class JobRunner {
   resumeStop(job: JobRecord, intent: StopIntent): Promise<void> {
     const inFlight = this.stopping.get(job.id);
     if (inFlight) return inFlight;
-    const p = this.carryOutStop(job, intent).finally(() => this.stopping.delete(job.id));
+    const p = this.carryOutStop(job, intent)
+      .catch(unlessAbandoned)
+      .finally(() => this.stopping.delete(job.id));
     this.stopping.set(job.id, p);
     return p;
   }
@@ -243,12 +280,17 @@ export class JobRunner {
     const { engine } = this.o;
     let code: number | undefined;
     if (job.containerId) {
-      try {
-        await engine.stop(job.containerId, job.spec.stopGraceSeconds);
-        code = (await engine.inspect(job.containerId))?.exitCode ?? undefined;
-      } catch (err) {
-        this.o.log.warn({ job: job.id, err: String(err) }, "stop failed");
+      const stopping = engine.stop(job.containerId, job.spec.stopGraceSeconds).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      if (this.o.faults) {
+        await new Promise((r) => setImmediate(r));
+        this.fault("stop:signalled");
       }
+      const failed = await stopping;
+      if (failed) this.o.log.warn({ job: job.id, err: String(failed) }, "stop failed");
+      else code = (await engine.inspect(job.containerId).catch(() => undefined))?.exitCode ?? undefined;
     }
     if (job.containerId && code !== undefined) return this.finish(job, job.containerId, code);
     // No container (never created) or its exit is unknown: the stop decides alone.
@@ -261,6 +303,16 @@ export class JobRunner {
     });
     const billed = billedMs(job.startedAt, this.o.clock.now());
     if (recordEnd(this.o.store, job, next, { billedMs: billed })) this.ended(job, undefined);
+  }
+
+  private fault(point: FaultPoint): void {
+    if (this.crashed) throw new Abandoned(point);
+    try {
+      this.o.faults?.(point);
+    } catch {
+      this.crashed = true;
+      throw new Abandoned(point);
+    }
   }
 
   private setTimer(key: string, ms: number, fn: () => void): void {

@@ -9,7 +9,7 @@ import type { JobRecord, Store } from "../store/index.js";
 import { Archiver } from "./archiver.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { ContainerHost } from "./container-spec.js";
-import { JobRunner } from "./job-runner.js";
+import { type FaultPoint, JobRunner } from "./job-runner.js";
 import type { LogArchive } from "./log-archive.js";
 import { type Logger, quietLogger } from "./logger.js";
 import { type RecoveryReport, recover } from "./recover.js";
@@ -58,6 +58,8 @@ export interface AgentOptions {
    * time-sliced. Daemons are left running on close (running clients need them).
    */
   readonly mps?: MpsControl;
+  /** Crash tests: fault injection at the job runner's named points (job-runner.ts FaultPoint). */
+  readonly faults?: (point: FaultPoint) => void;
 }
 
 export class NodeAgent {
@@ -94,6 +96,7 @@ export class NodeAgent {
       clock: this.clock,
       log,
       onRetryDue: (at) => loop?.wakeAt(at),
+      ...(o.faults ? { faults: o.faults } : {}),
     });
     this.cluster = new StoreCluster(o.store, o.node, this.runner, log, o.window ?? DEFAULT_WINDOW);
     loop = new ScheduleLoop({

@@ -1,5 +1,5 @@
 import { inTransaction, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
-import { type GangRepair, gangRepair } from "./gang-repair.js";
+import { gangRepair } from "./gang-repair.js";
 import type { AfterExit, StopIntent, StopKind } from "./lifecycle.js";
 import { allocationGpuMilli } from "./workload.js";
 
@@ -65,17 +65,12 @@ export function recordStopIntent(store: Store, jobId: string, intent: StopIntent
   store.jobs.note(jobId, "stopping", `${intent.kind}: ${intent.reason}`);
 }
 
-/**
- * What keeps a gang whole after one member's change (see gang-repair.ts): ends waiting members that
- * can never run (written here, in one transaction) and returns the placed members the caller must stop.
- */
-export function repairGang(store: Store, gang: string): GangRepair["stop"] {
-  const members = store.jobs.list({ gang });
-  const plan = gangRepair(gang, members);
-  if (plan.end.length > 0)
-    inTransaction(store.db, () => {
-      for (const e of plan.end)
-        store.jobs.transition(e.id, e.to, { from: ["Pending", "Preempted"], reason: e.reason });
-    });
-  return plan.stop;
+/** Ends a gang's waiting members that can never run again (gang-repair.ts), in one transaction. */
+export function repairGang(store: Store, gang: string): void {
+  const plan = gangRepair(gang, store.jobs.list({ gang }));
+  if (plan.end.length === 0) return;
+  inTransaction(store.db, () => {
+    for (const e of plan.end)
+      store.jobs.transition(e.id, e.to, { from: ["Pending", "Preempted"], reason: e.reason });
+  });
 }

@@ -145,7 +145,7 @@ export async function recover(p: RecoveryParts): Promise<RecoveryReport> {
   }
   // Gangs left with waiting members (a member requeued or ended while gpupool was down).
   const gangs = new Set(store.jobs.list({ states: ["Pending"] }).flatMap((j) => (j.gang ? [j.gang] : [])));
-  for (const g of gangs) for (const s of repairGang(store, g)) void runner.stop(s.id, "preempt", s.reason);
+  for (const g of gangs) repairGang(store, g);
   upkeep.sync();
   return report;
 }

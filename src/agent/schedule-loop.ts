@@ -46,6 +46,8 @@ export class ScheduleLoop {
   private wake: { readonly at: number; readonly timer: Timer } | undefined;
   private running: Promise<void> | null = null;
   private dirty = false;
+  /** Ends the wait before the next cycle early (close). */
+  private wakeWait: (() => void) | undefined;
   private closed = false;
   private lastCycleMs = 0;
   private lastCycleEnd = Number.NEGATIVE_INFINITY;
@@ -130,11 +132,18 @@ export class ScheduleLoop {
         // Changes share one cycle every gap, counted from the end of the last cycle that had pending
         // work (an idle cycle does not delay the next job). The gap grows with the cycle's cost, so
         // scheduling takes at most about a quarter of the event loop.
+        const clock = this.o.clock;
         const gap = Math.max(this.o.minCycleGapMs ?? 50, 3 * this.lastCycleMs);
-        const wait = this.lastCycleEnd + gap - performance.now();
-        await new Promise<void>((r) => (wait <= 0 ? setImmediate(r) : this.o.clock.setTimeout(r, wait)));
+        const wait = this.lastCycleEnd + gap - clock.now();
+        await new Promise<void>((r) => {
+          this.wakeWait = r;
+          if (wait <= 0) setImmediate(r);
+          else clock.setTimeout(r, wait);
+        });
+        this.wakeWait = undefined;
         if (this.closed) break;
         const t0 = performance.now();
+        const c0 = clock.now();
         let bound: number | false = 0;
         try {
           bound = this.cycle();
@@ -142,9 +151,10 @@ export class ScheduleLoop {
           this.o.log.error({ err }, "scheduling cycle failed");
         }
         if (bound !== false) {
-          this.lastCycleEnd = performance.now();
-          this.lastCycleMs = this.lastCycleEnd - t0;
-          for (const l of this.cycleListeners) l(this.lastCycleMs / 1000, bound);
+          this.lastCycleEnd = clock.now();
+          this.lastCycleMs = this.lastCycleEnd - c0;
+          const seconds = (performance.now() - t0) / 1000;
+          for (const l of this.cycleListeners) l(seconds, bound);
         }
       }
     })().finally(() => {
@@ -209,6 +219,7 @@ export class ScheduleLoop {
     this.unsubscribe();
     if (this.resync) this.o.clock.clearTimeout(this.resync);
     if (this.wake) this.o.clock.clearTimeout(this.wake.timer);
+    this.wakeWait?.();
     await this.running;
   }
 }
