@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { NodeSpec } from "../core/node.js";
-import { collect } from "../engines/conformance.js";
+import { collect } from "../engines/test-support/collect.js";
 import { FakeEngine } from "../engines/fake.js";
 import { type CdiSpec, cdiSpecFileName } from "../node/cdi.js";
 import { MpsControl } from "../node/mps-control.js";

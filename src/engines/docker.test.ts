@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { engineConformance } from "./conformance.js";
+import { engineConformance } from "./conformance.case.test.js";
 import { detectEngine } from "./detect.js";
 import { DockerEngine } from "./docker.js";
 import { dockerUnavailable } from "./test-support/availability.js";

@@ -1,7 +1,7 @@
 /**
  * The container-engine port: what gpupool needs from Podman, Docker or a fake to run one job
  * attempt as one container. Adapters: podman.ts (libpod API), docker.ts (Engine API v1.41),
- * fake.ts (in memory). conformance.ts holds the one test suite every adapter must pass.
+ * fake.ts (in memory). conformance.case.test.ts holds the one test suite every adapter must pass.
  *
  * Units: CPU in milli-CPUs (1000 = one core), memory in MiB (2^20 bytes), grace periods in seconds.
  * Failures are GpupoolErrors with the GP_ENGINE_* / GP_CONTAINER_* / GP_IMAGE_* codes.
@@ -152,7 +152,7 @@ export interface ImportOptions {
 }
 
 /**
- * Contracts every adapter keeps (checked by conformance.ts):
+ * Contracts every adapter keeps (checked by conformance.case.test.ts):
  * - ids returned by create are accepted by every other method; names are accepted too.
  * - start/stop/wait/logs on an unknown container fail with GP_CONTAINER_NOT_FOUND;
  *   inspect returns undefined and remove does nothing (remove is idempotent).

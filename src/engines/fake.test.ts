@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { collect, engineConformance } from "./conformance.js";
+import { engineConformance } from "./conformance.case.test.js";
+import { collect } from "./test-support/collect.js";
 import { BUSYBOX_IMAGE, type FakeClock, FakeEngine } from "./fake.js";
 
 const CDI = {

@@ -102,7 +102,7 @@ interface FakeContainer {
 /**
  * An in-memory ContainerEngine for fast, deterministic tests of the layers above: ids are
  * "fake-000001", "fake-000002", …; containers run FakeShell (busybox sh's common subset) against
- * a virtual /sys and /proc made from their spec, with a pluggable clock. Passes conformance.ts.
+ * a virtual /sys and /proc made from their spec, with a pluggable clock. Passes conformance.case.test.ts.
  */
 export class FakeEngine implements ContainerEngine {
   readonly kind = "fake" as const;

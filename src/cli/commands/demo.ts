@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { RegisterCommand } from "./index.js";
+import type { RegisterCommand } from "./register.js";
 
 export const registerDemo: RegisterCommand = (program: Command) => {
   program

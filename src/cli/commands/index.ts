@@ -1,4 +1,3 @@
-import type { Command } from "commander";
 import { registerCompat } from "./compat.js";
 import { registerDemo } from "./demo.js";
 import { registerGpus } from "./gpus.js";
@@ -8,10 +7,9 @@ import { registerRun } from "./run.js";
 import { registerApply } from "./apply.js";
 import { registerJobs } from "./jobs.js";
 import { registerCluster } from "./cluster.js";
+import type { RegisterCommand } from "./register.js";
 
 /** Every CLI command registers its flags here; one line per command module. */
-export type RegisterCommand = (program: Command) => void;
-
 export const COMMANDS: RegisterCommand[] = [
   registerDemo,
   registerSim,

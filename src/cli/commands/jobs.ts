@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { exitWith, withClientFlags } from "./client-flags.js";
-import type { RegisterCommand } from "./index.js";
+import type { RegisterCommand } from "./register.js";
 
 /** ps, get, logs, stop, rm, events: looking at and controlling jobs on a server. */
 export const registerJobs: RegisterCommand = (program: Command) => {

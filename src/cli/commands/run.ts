@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { exitWith, withClientFlags } from "./client-flags.js";
-import type { RegisterCommand } from "./index.js";
+import type { RegisterCommand } from "./register.js";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 

@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import type { RegisterCommand } from "./index.js";
+import type { RegisterCommand } from "./register.js";
 
 export const registerSim: RegisterCommand = (program: Command) => {
   program

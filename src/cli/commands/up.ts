@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { UpCliOptions } from "../../server/up-command.js";
-import type { RegisterCommand } from "./index.js";
+import type { RegisterCommand } from "./register.js";
 
 export const registerUp: RegisterCommand = (program: Command) => {
   program

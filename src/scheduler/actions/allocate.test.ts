@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { queueSpec } from "../../core/queue.js";
 import type { Workload } from "../../core/workload.js";
-import { makeNode, makePod, makeScheduler } from "../scenarios/builders.js";
+import { makeNode, makePod, makeScheduler } from "../test-support/builders.js";
 import { runCycle } from "./cycle.js";
 
 const GPU_NODE = makeNode("n1", { gpus: 1 });

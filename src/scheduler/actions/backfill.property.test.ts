@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { makeNode, makeScheduler, type PodOpts } from "../scenarios/builders.js";
-import { type JobGen, World } from "./test-world.js";
+import { makeNode, makeScheduler, type PodOpts } from "../test-support/builders.js";
+import { type JobGen, World } from "../test-support/test-world.js";
 
 /**
  * No starvation: a big job at the head of the order, a random stream of smaller jobs of equal or

@@ -1,5 +1,5 @@
 import type { Placed } from "../snapshot/node-info.js";
-import type { CycleContext } from "./context.js";
+import type { CycleContext, Earmark } from "./context.js";
 import type { Unit } from "./units.js";
 import { compareVictimSets, minimalVictims, type VictimGroup, victimCount } from "./victims.js";
 
@@ -17,14 +17,10 @@ import { compareVictimSets, minimalVictims, type VictimGroup, victimCount } from
  * runs when the last one has (unless higher priorities arrive first). That is the no-starvation
  * argument; backfill.property.test.ts checks it. Without `held` the earmark is recomputed each
  * cycle (still never delayed by backfill within a cycle).
+ *
+ * The Earmark type itself lives in context.ts (the cycle state holds one), so that context.ts does
+ * not import this module back.
  */
-export interface Earmark {
-  readonly head: Unit;
-  /** Running workloads that must finish before the head fits. */
-  readonly blockers: readonly string[];
-  /** Nodes the head would use once its blockers are gone, and the nodes the blockers run on. */
-  readonly nodes: readonly string[];
-}
 
 /** An earmark as reported to the caller and passed back into the next cycle. */
 export interface Held {

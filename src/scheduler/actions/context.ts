@@ -4,8 +4,8 @@ import type { Workload } from "../../core/workload.js";
 import type { Decision, Scheduler } from "../scheduler.js";
 import type { Placed } from "../snapshot/node-info.js";
 import type { Statement } from "../snapshot/statement.js";
-import type { Earmark } from "./backfill.js";
 import { allocationResources, QueueLedger, queueOf } from "./ledger.js";
+import type { Unit } from "./units.js";
 
 /** Why a running workload is to be stopped, and for whom. */
 export interface Eviction {
@@ -14,6 +14,18 @@ export interface Eviction {
   readonly reason: "preempt" | "reclaim";
   /** The workload (or gang member) the room was made for. */
   readonly by: string;
+}
+
+/**
+ * Capacity earmarked for the head of the order (the first unit that waits for capacity), so that
+ * backfill never delays it; computed and kept by backfill.ts.
+ */
+export interface Earmark {
+  readonly head: Unit;
+  /** Running workloads that must finish before the head fits. */
+  readonly blockers: readonly string[];
+  /** Nodes the head would use once its blockers are gone, and the nodes the blockers run on. */
+  readonly nodes: readonly string[];
 }
 
 /** Where a cycle stood, to roll back to. */

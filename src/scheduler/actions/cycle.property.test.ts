@@ -2,11 +2,11 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { NodeSpec } from "../../core/node.js";
 import { queueSpec, RESOURCE_KEYS, type ResourceKey } from "../../core/queue.js";
-import { makeNode, makeScheduler, type PodOpts } from "../scenarios/builders.js";
+import { makeNode, makeScheduler, type PodOpts } from "../test-support/builders.js";
 import type { CycleResult } from "./cycle.js";
 import { snapshotViolations } from "./invariants.js";
 import { demandOf, QueueLedger, queueOf } from "./ledger.js";
-import { type JobGen, type Op, World } from "./test-world.js";
+import { type JobGen, type Op, World } from "../test-support/test-world.js";
 import { priorityOf } from "./units.js";
 
 /**

@@ -5,7 +5,7 @@
  * reclaim.ts / preempt.ts (victims via make-room.ts and victims.ts), ledger.ts (queue usage).
  */
 export { ACTIONS, type ActionName, type CycleInput, type CycleResult, runCycle } from "./cycle.js";
-export type { Eviction } from "./context.js";
-export type { Earmark, Held } from "./backfill.js";
+export type { Earmark, Eviction } from "./context.js";
+export type { Held } from "./backfill.js";
 export { snapshotViolations } from "./invariants.js";
 export { allocationResources, demandOf, QueueLedger, queueOf } from "./ledger.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { queueSpec } from "../../core/queue.js";
-import { makeNode, makePod, makeScheduler } from "../scenarios/builders.js";
+import { makeNode, makePod, makeScheduler } from "../test-support/builders.js";
 import { runCycle } from "./cycle.js";
 import { allocationResources, demandOf, QueueLedger } from "./ledger.js";
 

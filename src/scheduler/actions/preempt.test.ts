@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { NodeSpec } from "../../core/node.js";
 import { queueSpec } from "../../core/queue.js";
 import type { Workload } from "../../core/workload.js";
-import { makeNode, makePod, makeScheduler } from "../scenarios/builders.js";
+import { makeNode, makePod, makeScheduler } from "../test-support/builders.js";
 import { runCycle } from "./cycle.js";
 
 /** A scheduler whose snapshot already runs `running` (all must fit). */

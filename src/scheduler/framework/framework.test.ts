@@ -3,7 +3,7 @@ import { z } from "zod";
 import { describe, expect, it } from "vitest";
 import type { Workload } from "../../core/workload.js";
 import { POLICIES, builtinRegistry, policyProfile } from "../policies.js";
-import { makeNode, makePod } from "../scenarios/builders.js";
+import { makeNode, makePod } from "../test-support/builders.js";
 import { Scheduler } from "../scheduler.js";
 import { CycleState, stateKey } from "./cycle-state.js";
 import { parseProfile } from "./profile.js";

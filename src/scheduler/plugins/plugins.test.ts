@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { NodeSpec } from "../../core/node.js";
 import type { Workload } from "../../core/workload.js";
 import { policyProfile } from "../policies.js";
-import { makeNode, makePod } from "../scenarios/builders.js";
+import { makeNode, makePod } from "../test-support/builders.js";
 import { Scheduler } from "../scheduler.js";
 import { Snapshot } from "../snapshot/snapshot.js";
 import { Statement } from "../snapshot/statement.js";

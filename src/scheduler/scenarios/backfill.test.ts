@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { makeNode, makePod } from "./builders.js";
-import { expectScenario } from "./expect-scenario.js";
-import { runScenario, type Scenario } from "./scenario.js";
+import { makeNode, makePod } from "../test-support/builders.js";
+import { expectScenario } from "../test-support/expect-scenario.js";
+import { runScenario, type Scenario } from "../test-support/scenario.js";
 
 /**
  * Backfill without starvation. h100 (4 GPUs) runs r1 and r2 (2 GPUs each, H100-only); "big" needs all

@@ -1,7 +1,7 @@
 import { describe, it } from "vitest";
-import { makeNode, makePod } from "./builders.js";
-import { expectScenario } from "./expect-scenario.js";
-import type { Scenario } from "./scenario.js";
+import { makeNode, makePod } from "../test-support/builders.js";
+import { expectScenario } from "../test-support/expect-scenario.js";
+import type { Scenario } from "../test-support/scenario.js";
 
 /**
  * CUDA filtering against node drivers (GPU-FACTS rules): full compatibility from the toolkit's GA

@@ -1,7 +1,7 @@
 import { describe, it } from "vitest";
-import { makeNode, makePod } from "./builders.js";
-import { expectScenario } from "./expect-scenario.js";
-import type { Scenario } from "./scenario.js";
+import { makeNode, makePod } from "../test-support/builders.js";
+import { expectScenario } from "../test-support/expect-scenario.js";
+import type { Scenario } from "../test-support/scenario.js";
 
 /**
  * MIG profiles on MIG-enabled GPUs. A100-40GB: 8 memory slices, 7 compute; 3g.20gb starts at 0 or 4,

@@ -1,7 +1,7 @@
 import { describe, it } from "vitest";
-import { makeNode, makePod } from "./builders.js";
-import { expectScenario } from "./expect-scenario.js";
-import type { Scenario } from "./scenario.js";
+import { makeNode, makePod } from "../test-support/builders.js";
+import { expectScenario } from "../test-support/expect-scenario.js";
+import type { Scenario } from "../test-support/scenario.js";
 
 /** NVLink-aware multi-GPU placement: whole-GPU jobs of 2 and 4 GPUs on nodes with and without NVLink. */
 const SCENARIOS: Scenario[] = [

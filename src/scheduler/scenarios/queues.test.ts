@@ -1,7 +1,7 @@
 import { describe, it } from "vitest";
-import { makeNode, makePod } from "./builders.js";
-import { expectScenario } from "./expect-scenario.js";
-import type { Scenario } from "./scenario.js";
+import { makeNode, makePod } from "../test-support/builders.js";
+import { expectScenario } from "../test-support/expect-scenario.js";
+import type { Scenario } from "../test-support/scenario.js";
 
 /** Queues (tenants): guarantees, borrowing idle capacity by weight, reclaim, limits, priority preemption. */
 const gpu = (id: string, queue: string, seq: number, extra: Parameters<typeof makePod>[1] = {}) =>

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureBusyboxImage } from "../../engines/test-support/busybox-image.js";
-import type { JobView } from "../job-view.js";
-import type { UpOptions } from "../up.js";
-import { runCommand } from "../../cli/client/jobs.js";
-import { ADMIN, type TestServer, testServer } from "./server.js";
+import { runCommand } from "../cli/client/jobs.js";
+import { ensureBusyboxImage } from "../engines/test-support/busybox-image.js";
+import type { JobView } from "../server/job-view.js";
+import { ADMIN, type TestServer, testServer } from "../server/test-support/server.js";
+import type { UpOptions } from "../server/up.js";
 
 /**
  * The end-to-end acceptance suite of `gpupool up`, run against each real engine (e2e.podman.test.ts,
  * e2e.docker.test.ts): GPU shares on simulated GPUs, preemption, gangs and sandbox isolation, through
- * the server in-process on loopback.
+ * the server in-process on loopback. A shared suite (*.case.test.ts, not run on its own): it drives
+ * both the server and the CLI client, so it lives in src/e2e/, above server/ and cli/.
  */
 export interface SuiteOptions {
   /** Why the engine cannot be used here; the suite is skipped (callers fail in CI instead). */

@@ -3,7 +3,7 @@ import { afterAll } from "vitest";
 import { DockerEngine } from "../engines/docker.js";
 import { dockerUnavailable } from "../engines/test-support/availability.js";
 import { type PrivateDockerd, startDockerd } from "../engines/test-support/dockerd.js";
-import { gpupoolSuite } from "./test-support/e2e-suite.js";
+import { gpupoolSuite } from "./e2e.case.test.js";
 
 /**
  * Acceptance 6: the same suite against a real dockerd (a private one on its own socket, runsc

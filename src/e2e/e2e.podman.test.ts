@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { podmanUnavailable } from "../engines/test-support/availability.js";
-import { gpupoolSuite } from "./test-support/e2e-suite.js";
+import { gpupoolSuite } from "./e2e.case.test.js";
 
 /** Acceptance 1, 2, 3 and 6 against real Podman (libpod API, CDI slices, runsc through its own service). */
 

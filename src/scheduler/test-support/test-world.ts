@@ -1,8 +1,8 @@
 import { type QueueSpec, queueSpec } from "../../core/queue.js";
 import type { Workload } from "../../core/workload.js";
-import { makePod, type PodOpts } from "../scenarios/builders.js";
+import { makePod, type PodOpts } from "./builders.js";
 import type { Scheduler } from "../scheduler.js";
-import { type CycleResult, runCycle } from "./cycle.js";
+import { type CycleResult, runCycle } from "../actions/cycle.js";
 
 /** Test support: a generated job (gangSize > 1 submits that many members). */
 export interface JobGen {

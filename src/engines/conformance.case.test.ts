@@ -5,6 +5,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ErrorCode, isGpupoolError } from "../core/errors.js";
 import type { ContainerEngine, ContainerSpec, GpuDevices, LogLine } from "./engine.js";
+import { collect } from "./test-support/collect.js";
+
+// A shared suite (*.case.test.ts): fake.test.ts, podman.test.ts and docker.test.ts call
+// engineConformance() with their own engine factory. vitest.config.ts does not run this file on its
+// own, and the build (tsconfig.build.json) leaves it out.
 
 /** One engine set up for the suite. */
 export interface EngineUnderTest {
@@ -426,12 +431,6 @@ export function engineConformance(opts: ConformanceOptions): void {
       });
     });
   });
-}
-
-export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
 }
 
 /** Follows the logs until a line with exactly `text` appears (fails after 15 s). */
