@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { z } from "zod";
-import { quotaSchema } from "./quota-schema.js";
+import { quotaSchema } from "../api/quota-schema.js";
 import type { Controller } from "../agent/controller.js";
 import { allocationGpuMilli } from "../agent/workload.js";
 import type { NodeSpec } from "../core/node.js";
@@ -17,7 +17,7 @@ import {
 } from "../store/index.js";
 import { authenticate, type Caller, requireAdmin } from "./auth.js";
 import { installErrorHandlers } from "./http-errors.js";
-import { zodError } from "./job-spec.js";
+import { zodError } from "../api/job-spec.js";
 import { eventView, jobView } from "./job-view.js";
 import { JobsService } from "./jobs-service.js";
 import { serverMetrics } from "./metrics.js";

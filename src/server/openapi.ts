@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ERROR_CODES } from "../core/errors.js";
-import { jobSpecSchema } from "./job-spec.js";
-import { quotaSchema } from "./quota-schema.js";
+import { jobSpecSchema } from "../api/job-spec.js";
+import { quotaSchema } from "../api/quota-schema.js";
 
 /** The OpenAPI 3.1 document served at /openapi.json; the job spec schema comes from the zod schema itself. */
 export function openApiDocument(): Record<string, unknown> {
