@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { GpupoolError } from "../../core/errors.js";
-import type { JobView } from "../../server/job-view.js";
+import type { JobView } from "../../api/schemas.js";
 import { type ClientFlags, resolveClientConfig } from "./config.js";
 import { ApiClient } from "./http.js";
 import { age, emit, outputFormat, table } from "./output.js";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBusyboxImage } from "../../engines/test-support/busybox-image.js";
-import type { JobView } from "../job-view.js";
+import type { JobView } from "../../api/schemas.js";
 import type { UpOptions } from "../up.js";
 import { runCommand } from "../../cli/client/jobs.js";
 import { ADMIN, type TestServer, testServer } from "./server.js";
