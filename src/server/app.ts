@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { z } from "zod";
 import { zodError } from "../api/job-spec.js";
+import { openApiDocument } from "../api/openapi.js";
 import { quotaSchema } from "../api/quota-schema.js";
 import {
   type CreatedTenantResponse,
@@ -43,7 +44,6 @@ import { installErrorHandlers } from "./http-errors.js";
 import { eventView, jobView } from "./job-view.js";
 import { JobsService } from "./jobs-service.js";
 import { serverMetrics } from "./metrics.js";
-import { openApiDocument } from "./openapi.js";
 
 export interface AppOptions {
   readonly store: Store;
