@@ -44,6 +44,7 @@ import { installErrorHandlers } from "./http-errors.js";
 import { eventView, jobView } from "./job-view.js";
 import { JobsService } from "./jobs-service.js";
 import { serverMetrics } from "./metrics.js";
+import { recordRoutes } from "./route-list.js";
 
 export interface AppOptions {
   readonly store: Store;
@@ -94,6 +95,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { store, controller, engine, node } = opts;
   const now = opts.now ?? Date.now;
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024, return503OnClosing: true });
+  recordRoutes(app);
   installErrorHandlers(app);
   const jobs = new JobsService(store, controller, engine);
   const caller = (req: FastifyRequest): Caller => authenticate(store, req);
