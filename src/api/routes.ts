@@ -174,7 +174,7 @@ export const ROUTES: readonly Route[] = [
     auth: "tenant",
     params: jobPathParams,
     responses: { 200: json("the job", jobResponse) },
-    errors: [...READ_ONE, 409],
+    errors: [...READ_ONE, 409, 413, 415],
   },
   {
     method: "GET",
