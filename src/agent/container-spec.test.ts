@@ -5,7 +5,7 @@ import { cdiEditsForSlice } from "../node/cdi.js";
 import { MpsControl } from "../node/mps-control.js";
 import { inventoryToNodeSpec } from "../node/node-spec.js";
 import { simulateGpus } from "../node/simulate.js";
-import { normalizeSpec } from "../server/job-spec.js";
+import { normalizeSpec } from "../api/job-spec.js";
 import { Store } from "../store/index.js";
 import { containerSpec } from "./container-spec.js";
 import { DEFAULT_ISOLATION_RUNTIMES } from "../engines/isolation.js";

@@ -10,7 +10,7 @@ import { MpsControl } from "../node/mps-control.js";
 import { inventoryToNodeSpec } from "../node/node-spec.js";
 import { simulateGpus } from "../node/simulate.js";
 import { type FakeBin, installFakeBins } from "../node/test-support/fake-bin.js";
-import { normalizeSpec } from "../server/job-spec.js";
+import { normalizeSpec } from "../api/job-spec.js";
 import { type JobRecord, Store } from "../store/index.js";
 import { quietLogger } from "./logger.js";
 import { NodeAgent } from "./node-agent.js";

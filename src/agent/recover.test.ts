@@ -4,7 +4,7 @@ import { FakeEngine } from "../engines/fake.js";
 import { instanceFilter, jobLabels } from "../engines/labels.js";
 import { inventoryToNodeSpec } from "../node/node-spec.js";
 import { simulateGpus } from "../node/simulate.js";
-import { normalizeSpec } from "../server/job-spec.js";
+import { normalizeSpec } from "../api/job-spec.js";
 import { Store } from "../store/index.js";
 import { NodeAgent } from "./node-agent.js";
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FakeEngine } from "../engines/fake.js";
 import { inventoryToNodeSpec } from "../node/node-spec.js";
 import { simulateGpus } from "../node/simulate.js";
-import { normalizeSpec } from "../server/job-spec.js";
+import { normalizeSpec } from "../api/job-spec.js";
 import { Store } from "../store/index.js";
 import { NodeAgent } from "./node-agent.js";
 

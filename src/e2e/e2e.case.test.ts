@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand } from "../cli/client/jobs.js";
 import { ensureBusyboxImage } from "../engines/test-support/busybox-image.js";
-import type { JobView } from "../server/job-view.js";
+import type { JobView } from "../api/schemas.js";
 import { ADMIN, type TestServer, testServer } from "../server/test-support/server.js";
 import type { UpOptions } from "../server/up.js";
 

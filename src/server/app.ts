@@ -1,7 +1,31 @@
 import { Readable } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
-import { z } from "zod";
-import { quotaSchema } from "./quota-schema.js";
+import type { z } from "zod";
+import { zodError } from "../api/job-spec.js";
+import { openApiDocument } from "../api/openapi.js";
+import { quotaSchema } from "../api/quota-schema.js";
+import {
+  type CreatedTenantResponse,
+  type CreatedTokenResponse,
+  createTenantBody,
+  createTokenBody,
+  type EventsResponse,
+  eventsQuery,
+  type GpusResponse,
+  type HealthResponse,
+  type InfoView,
+  type JobResponse,
+  type JobsResponse,
+  jobPathParams,
+  listJobsQuery,
+  logsQuery,
+  type NodesResponse,
+  noQuery,
+  type TenantResponse,
+  tenantPathParams,
+  type TenantsResponse,
+  type UsageResponse,
+} from "../api/schemas.js";
 import type { NodeAgent } from "../agent/node-agent.js";
 import { allocationGpuMilli } from "../agent/workload.js";
 import type { NodeSpec } from "../core/node.js";
@@ -17,38 +41,26 @@ import {
 } from "../store/index.js";
 import { authenticate, type Caller, requireAdmin } from "./auth.js";
 import { installErrorHandlers } from "./http-errors.js";
-import { zodError } from "./job-spec.js";
 import { eventView, jobView } from "./job-view.js";
 import { JobsService } from "./jobs-service.js";
 import { serverMetrics } from "./metrics.js";
-import { openApiDocument } from "./openapi.js";
+import { recordRoutes } from "./route-list.js";
 
 export interface AppOptions {
   readonly store: Store;
   readonly agent: NodeAgent;
   readonly engine: ContainerEngine;
   readonly node: NodeSpec;
-  /** What `GET /v1/info` reports about the host. */
-  readonly info: Readonly<Record<string, unknown>>;
+  /** What `GET /v1/info` reports about the host (the caller's tenant is added per request). */
+  readonly info: Omit<InfoView, "tenant">;
   /** Fastify logger: false (default) or pino options. */
   readonly logger?: boolean | object;
   readonly now?: () => number;
 }
 
-const ID = z.string().min(1).max(64);
-const listQuery = z.strictObject({
-  state: z.string().max(200).optional(),
-  all: z.enum(["true", "false"]).optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).optional(),
-});
-const logsQuery = z.strictObject({ follow: z.enum(["true", "false", "1", "0"]).optional() });
-const eventsQuery = z.strictObject({
-  after: z.coerce.number().int().min(0).optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).optional(),
-});
-const tenantBody = z.strictObject({ name: z.string().min(1).max(63), quotas: quotaSchema.optional() });
-const tokenBody = z.strictObject({ name: z.string().max(100).optional() });
-const noQuery = z.strictObject({});
+/** Input is parsed with the contract's schemas (api/schemas.ts), the ones /openapi.json documents. */
+const JOB_ID = jobPathParams.shape.id;
+const TENANT_NAME = tenantPathParams.shape.name;
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const r = schema.safeParse(value ?? {});
@@ -83,18 +95,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { store, agent, engine, node } = opts;
   const now = opts.now ?? Date.now;
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024, return503OnClosing: true });
+  recordRoutes(app);
   installErrorHandlers(app);
   const jobs = new JobsService(store, agent, engine);
   const caller = (req: FastifyRequest): Caller => authenticate(store, req);
   const view = (j: Parameters<typeof jobView>[0]) => jobView(j, agent.reasonFor(j));
 
-  app.get("/healthz", async () => ({ ok: true }));
+  app.get("/healthz", async () => ({ ok: true }) satisfies HealthResponse);
   app.get("/openapi.json", async () => openApiDocument());
   const metrics = serverMetrics(store, node, agent.loop);
   app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   app.get("/v1/info", async (req) => {
     parse(noQuery, req.query, "query");
-    return { ...opts.info, tenant: caller(req).tenant };
+    return { ...opts.info, tenant: caller(req).tenant } satisfies InfoView;
   });
 
   app.post("/v1/jobs", async (req, reply) => {
@@ -109,12 +122,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     )
       throw new GpupoolError("GP_INVALID_SPEC", "spec: the body must be a JSON object (a job spec)");
     const r = await jobs.submit(who, req.body, key);
-    return reply.status(r.created ? 201 : 200).send({ jobs: r.jobs.map(view) });
+    return reply.status(r.created ? 201 : 200).send({ jobs: r.jobs.map(view) } satisfies JobsResponse);
   });
 
   app.get("/v1/jobs", async (req) => {
     const who = caller(req);
-    const q = parse(listQuery, req.query, "query");
+    const q = parse(listJobsQuery, req.query, "query");
     const all = q.all === "true" && who.admin;
     const st = states(q.state);
     const list = store.jobs.list({
@@ -122,23 +135,23 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       ...(st ? { states: st } : {}),
       ...(q.limit ? { limit: q.limit } : {}),
     });
-    return { jobs: list.map(view) };
+    return { jobs: list.map(view) } satisfies JobsResponse;
   });
 
   app.get<{ Params: { id: string } }>("/v1/jobs/:id", async (req) => {
-    const id = parse(ID, req.params.id, "id");
-    return { job: view(jobs.get(caller(req), id)) };
+    const id = parse(JOB_ID, req.params.id, "id");
+    return { job: view(jobs.get(caller(req), id)) } satisfies JobResponse;
   });
 
   app.get<{ Params: { id: string } }>("/v1/jobs/:id/events", async (req) => {
-    const id = parse(ID, req.params.id, "id");
+    const id = parse(JOB_ID, req.params.id, "id");
     jobs.get(caller(req), id);
-    return { events: store.jobs.events(id).map(eventView) };
+    return { events: store.jobs.events(id).map(eventView) } satisfies EventsResponse;
   });
 
   app.get<{ Params: { id: string } }>("/v1/jobs/:id/logs", async (req, reply) => {
     const who = caller(req);
-    const id = parse(ID, req.params.id, "id");
+    const id = parse(JOB_ID, req.params.id, "id");
     const q = parse(logsQuery, req.query, "query");
     jobs.get(who, id);
     const ac = new AbortController();
@@ -152,13 +165,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   app.post<{ Params: { id: string } }>("/v1/jobs/:id/stop", async (req) => {
-    const id = parse(ID, req.params.id, "id");
-    return { job: view(await jobs.stop(caller(req), id)) };
+    const id = parse(JOB_ID, req.params.id, "id");
+    return { job: view(await jobs.stop(caller(req), id)) } satisfies JobResponse;
   });
 
   app.delete<{ Params: { id: string } }>("/v1/jobs/:id", async (req) => {
-    const id = parse(ID, req.params.id, "id");
-    return { job: view(await jobs.remove(caller(req), id)) };
+    const id = parse(JOB_ID, req.params.id, "id");
+    return { job: view(await jobs.remove(caller(req), id)) } satisfies JobResponse;
   });
 
   app.get("/v1/events", async (req) => {
@@ -168,7 +181,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const events = store.jobs
       .eventsSince(q.after ?? 0, q.limit ?? 1000)
       .filter((e) => !mine || mine.has(e.jobId));
-    return { events: events.map(eventView) };
+    return { events: events.map(eventView) } satisfies EventsResponse;
   });
 
   app.get("/v1/nodes", async (req) => {
@@ -193,7 +206,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           jobs: placed.length,
         },
       ],
-    };
+    } satisfies NodesResponse;
   });
 
   app.get("/v1/gpus", async (req) => {
@@ -222,7 +235,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           slices: holders,
         };
       }),
-    };
+    } satisfies GpusResponse;
   });
 
   app.get("/v1/usage", async (req) => {
@@ -249,42 +262,44 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return {
       tenants: [...tenants].map(([tenant, ms]) => ({ tenant, ...usageOf(ms) })),
       jobs: perJob,
-    };
+    } satisfies UsageResponse;
   });
 
   app.get("/v1/tenants", async (req) => {
     parse(noQuery, req.query, "query");
     const who = caller(req);
-    if (!who.admin) return { tenants: [store.tenants.require(who.tenant)] };
-    return { tenants: store.tenants.list() };
+    if (!who.admin) return { tenants: [store.tenants.require(who.tenant)] } satisfies TenantsResponse;
+    return { tenants: store.tenants.list() } satisfies TenantsResponse;
   });
 
   app.post("/v1/tenants", async (req, reply) => {
     requireAdmin(caller(req));
-    const body = parse(tenantBody, req.body, "body");
+    const body = parse(createTenantBody, req.body, "body");
     const { tenant, token } = (() => {
       const quotas = tenantQuotas(body.quotas ?? {});
       const t = store.tenants.create(body.name, quotas);
       return { tenant: t, token: store.tokens.create(t.name, "created with the tenant").token };
     })();
-    return reply.status(201).send({ tenant, token });
+    return reply.status(201).send({ tenant, token } satisfies CreatedTenantResponse);
   });
 
   app.put<{ Params: { name: string } }>("/v1/tenants/:name/quotas", async (req) => {
     requireAdmin(caller(req));
     const quotas = tenantQuotas(parse(quotaSchema, req.body, "body"));
-    const t = store.tenants.setQuotas(parse(ID, req.params.name, "name"), quotas);
-    return { tenant: t };
+    const t = store.tenants.setQuotas(parse(TENANT_NAME, req.params.name, "name"), quotas);
+    return { tenant: t } satisfies TenantResponse;
   });
 
   app.post<{ Params: { name: string } }>("/v1/tenants/:name/tokens", async (req, reply) => {
     requireAdmin(caller(req));
-    const body = parse(tokenBody, req.body, "body");
+    const body = parse(createTokenBody, req.body, "body");
     const r = store.tokens.create(
-      store.tenants.require(parse(ID, req.params.name, "name")).name,
+      store.tenants.require(parse(TENANT_NAME, req.params.name, "name")).name,
       body.name ?? "",
     );
-    return reply.status(201).send({ token: r.token, id: r.record.id, prefix: r.record.prefix });
+    return reply
+      .status(201)
+      .send({ token: r.token, id: r.record.id, prefix: r.record.prefix } satisfies CreatedTokenResponse);
   });
 
   return app;

@@ -1,13 +1,6 @@
 import type { FastifyError, FastifyInstance } from "fastify";
-import { ERROR_CODES, type ErrorCode, GpupoolError, isGpupoolError } from "../core/errors.js";
-
-/** The one error body of the API: `{error, code, message, statusCode}` (Fastify's shape plus a stable code). */
-export interface ErrorBody {
-  readonly error: string;
-  readonly code: ErrorCode;
-  readonly message: string;
-  readonly statusCode: number;
-}
+import type { ErrorBody } from "../api/schemas.js";
+import { ERROR_CODES, GpupoolError, isGpupoolError } from "../core/errors.js";
 
 const REASON: Record<number, string> = {
   400: "Bad Request",
@@ -23,6 +16,7 @@ const REASON: Record<number, string> = {
   503: "Service Unavailable",
 };
 
+/** The one error body of the API (api/schemas.ts errorBodySchema): `{error, code, message, statusCode}`. */
 export function errorBody(err: GpupoolError): ErrorBody {
   const statusCode = err.statusCode;
   return { error: REASON[statusCode] ?? "Error", code: err.code, message: err.message, statusCode };

@@ -1,27 +1,7 @@
+import type { JobEventView, JobView } from "../api/schemas.js";
 import type { JobEvent, JobRecord } from "../store/index.js";
-import type { NormalizedSpec } from "../core/job-spec.js";
 
-/** A job as the API shows it. Times are ISO-8601 UTC strings (null when not reached). */
-export interface JobView {
-  readonly id: string;
-  readonly name: string;
-  readonly tenant: string;
-  readonly state: string;
-  readonly reason: string | null;
-  readonly priority: number;
-  readonly gang: string | null;
-  readonly rank: number | null;
-  readonly node: string | null;
-  /** GPUs held: index, compute milli, GPU memory MiB (and MIG profile). */
-  readonly gpus: readonly { index: number; milli: number; memoryMiB: number; mig?: string }[];
-  readonly containerId: string | null;
-  readonly exitCode: number | null;
-  readonly attempts: number;
-  readonly createdAt: string;
-  readonly startedAt: string | null;
-  readonly finishedAt: string | null;
-  readonly spec: NormalizedSpec;
-}
+/** Store records as the API shows them (api/schemas.ts). Times become ISO-8601 UTC strings (null when not reached). */
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -56,7 +36,7 @@ export function jobView(job: JobRecord, pendingReason?: string): JobView {
   };
 }
 
-export function eventView(e: JobEvent) {
+export function eventView(e: JobEvent): JobEventView {
   return {
     seq: e.seq,
     jobId: e.jobId,

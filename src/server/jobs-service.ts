@@ -5,7 +5,7 @@ import type { ContainerEngine, LogLine } from "../engines/engine.js";
 import { runtimeForIsolation } from "../engines/isolation.js";
 import { inTransaction, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
 import type { Caller } from "./auth.js";
-import { checkRunnable, normalizeSpec } from "./job-spec.js";
+import { checkRunnable, normalizeSpec } from "../api/job-spec.js";
 
 /**
  * What the API does with jobs, apart from HTTP: submission (gangs and idempotency included), the

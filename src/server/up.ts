@@ -294,7 +294,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
         node: node.name,
         engine: engineKind,
         engineVersion: info.version,
-        runtimes: info.runtimes,
+        runtimes: [...info.runtimes],
         simulated,
         gpus: node.gpus.map((g) => g.model),
         gpuSharing: sharing.mode,

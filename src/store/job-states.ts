@@ -1,23 +1,14 @@
 import { GpupoolError } from "../core/errors.js";
+import { JOB_STATES, type JobState } from "../core/job-states.js";
+
+export { JOB_STATES, type JobState } from "../core/job-states.js";
 
 /**
  * A job's life: Pending → Scheduled → Starting → Running → Succeeded | Failed | Preempted |
  * Cancelled. Preempted and Failed jobs may go back to Pending (requeue after preemption, retry
- * under the restart policy); Succeeded and Cancelled are final.
+ * under the restart policy); Succeeded and Cancelled are final. The states themselves are listed in
+ * core/job-states.ts. Every legal transition; anything else is refused with GP_ILLEGAL_TRANSITION.
  */
-export const JOB_STATES = [
-  "Pending",
-  "Scheduled",
-  "Starting",
-  "Running",
-  "Succeeded",
-  "Failed",
-  "Preempted",
-  "Cancelled",
-] as const;
-export type JobState = (typeof JOB_STATES)[number];
-
-/** Every legal transition; anything else is refused with GP_ILLEGAL_TRANSITION. */
 export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
   Pending: ["Scheduled", "Cancelled", "Failed"],
   /** → Pending: the placement was rolled back (e.g. the node went away before start). */

@@ -1,4 +1,4 @@
-import { normalizeSpec } from "../../server/job-spec.js";
+import { normalizeSpec } from "../../api/job-spec.js";
 import { FakeEngine } from "../../engines/fake.js";
 import { inventoryToNodeSpec } from "../../node/node-spec.js";
 import { simulateGpus } from "../../node/simulate.js";

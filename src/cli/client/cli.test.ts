@@ -1,4 +1,6 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -94,6 +96,38 @@ describe("CLI over HTTP", () => {
     await expect(applyCommand(join(dir, "missing.yaml"), flags, capture())).rejects.toMatchObject({
       code: "GP_INVALID_ARGUMENT",
     });
+  });
+
+  it("answers are parsed with the contract's schemas: one that does not match is GP_SERVER_ERROR", async () => {
+    const answers: Record<string, [number, unknown]> = {
+      "/v1/jobs": [200, { jobs: [{ id: 1, name: "x" }] }],
+      "/v1/usage": [404, { code: "GP_NOT_FOUND", message: "gone", error: "Not Found", statusCode: 404 }],
+      "/v1/tenants": [500, { code: "GP_NOT_A_CODE", message: "odd" }],
+    };
+    const fake = createServer((req, res) => {
+      const [status, body] = answers[req.url ?? ""] ?? [404, {}];
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((r) => fake.listen(0, "127.0.0.1", r));
+    const at = { ...flags, server: `http://127.0.0.1:${(fake.address() as AddressInfo).port}` };
+    try {
+      await expect(psCommand(at, capture())).rejects.toMatchObject({
+        code: "GP_SERVER_ERROR",
+        message: expect.stringMatching(
+          /GET \/v1\/jobs: the answer does not match the API contract \(jobs\.0\.id: /,
+        ),
+      });
+      await expect(usageCommand(at, capture())).rejects.toMatchObject({
+        code: "GP_NOT_FOUND",
+        message: "gone",
+      });
+      await expect(tenantsCommand(undefined, undefined, at, capture())).rejects.toMatchObject({
+        code: "GP_SERVER_ERROR",
+        message: "HTTP 500: odd",
+      });
+    } finally {
+      await new Promise((r) => fake.close(r));
+    }
   });
 
   it("tenants create prints a token that works; usage answers", async () => {

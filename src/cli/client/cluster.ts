@@ -1,3 +1,12 @@
+import {
+  createdTenantResponse,
+  createdTokenResponse,
+  gpusResponse,
+  nodesResponse,
+  tenantResponse,
+  tenantsResponse,
+  usageResponse,
+} from "../../api/schemas.js";
 import { GpupoolError, isGpupoolError } from "../../core/errors.js";
 import { parseMemoryMiB } from "../../core/quantity.js";
 import { type CommonFlags, client, type Io, stdio } from "./jobs.js";
@@ -5,22 +14,10 @@ import { emit, outputFormat, table } from "./output.js";
 
 /** `nodes`, `usage` and `tenants` over the API. */
 
-interface NodeDoc {
-  name: string;
-  cpuMilli: number;
-  memoryMiB: number;
-  gpus: number;
-  simulated: boolean;
-  used: { cpuMilli: number; memoryMiB: number; gpuMilli: number };
-  jobs: number;
-}
-
 export async function nodesCommand(f: CommonFlags, io: Io = stdio): Promise<number> {
   const api = client(f);
-  const doc = await api.json<{ nodes: NodeDoc[] }>("GET", "/v1/nodes");
-  const gpus = await api.json<{
-    gpus: { index: number; model: string; simulated: boolean; usedMilli: number; slices: unknown[] }[];
-  }>("GET", "/v1/gpus");
+  const doc = await api.json(nodesResponse, "GET", "/v1/nodes");
+  const gpus = await api.json(gpusResponse, "GET", "/v1/gpus");
   emit(
     outputFormat(f.output),
     { ...doc, gpus: gpus.gpus },
@@ -52,10 +49,7 @@ export async function nodesCommand(f: CommonFlags, io: Io = stdio): Promise<numb
 }
 
 export async function usageCommand(f: CommonFlags, io: Io = stdio): Promise<number> {
-  const doc = await client(f).json<{
-    tenants: { tenant: string; gpuSeconds: number }[];
-    jobs: { job: string; name: string; tenant: string; gpuSeconds: number }[];
-  }>("GET", "/v1/usage");
+  const doc = await client(f).json(usageResponse, "GET", "/v1/usage");
   emit(
     outputFormat(f.output),
     doc,
@@ -147,9 +141,7 @@ export async function tenantsCommand(
   };
   switch (action ?? "list") {
     case "list": {
-      const doc = await api.json<{
-        tenants: { name: string; quotas: Record<string, number>; createdAt: number }[];
-      }>("GET", "/v1/tenants");
+      const doc = await api.json(tenantsResponse, "GET", "/v1/tenants");
       emit(
         outputFormat(f.output),
         doc,
@@ -163,7 +155,7 @@ export async function tenantsCommand(
       return 0;
     }
     case "create": {
-      const doc = await api.json<{ tenant: { name: string }; token: string }>("POST", "/v1/tenants", {
+      const doc = await api.json(createdTenantResponse, "POST", "/v1/tenants", {
         name: need(),
         quotas: quotasFromFlags(f),
       });
@@ -176,7 +168,8 @@ export async function tenantsCommand(
       return 0;
     }
     case "token": {
-      const doc = await api.json<{ token: string }>(
+      const doc = await api.json(
+        createdTokenResponse,
         "POST",
         `/v1/tenants/${encodeURIComponent(need())}/tokens`,
         {},
@@ -185,7 +178,8 @@ export async function tenantsCommand(
       return 0;
     }
     case "quota": {
-      const doc = await api.json<{ tenant: unknown }>(
+      const doc = await api.json(
+        tenantResponse,
         "PUT",
         `/v1/tenants/${encodeURIComponent(need())}/quotas`,
         quotasFromFlags(f),

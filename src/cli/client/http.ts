@@ -1,8 +1,15 @@
 import { request } from "undici";
-import { ERROR_CODES, type ErrorCode, GpupoolError } from "../../core/errors.js";
+import type { z } from "zod";
+import { errorBodySchema } from "../../api/schemas.js";
+import { GpupoolError } from "../../core/errors.js";
 import type { ClientConfig } from "./config.js";
 
-/** The API over HTTP for the CLI. Server errors come back as the GpupoolError they were on the server. */
+/**
+ * The API over HTTP for the CLI. Answers are parsed with the contract's response schemas
+ * (api/schemas.ts, the ones the server's /openapi.json documents), so their types are inferred from
+ * them; an answer that does not match is GP_SERVER_ERROR. Server errors come back as the
+ * GpupoolError they were on the server.
+ */
 export class ApiClient {
   constructor(readonly config: ClientConfig) {}
 
@@ -35,12 +42,13 @@ export class ApiClient {
     }
   }
 
-  async json<T>(
+  async json<S extends z.ZodType>(
+    schema: S,
     method: "GET" | "POST" | "PUT" | "DELETE",
     path: string,
     body?: unknown,
     extra?: Record<string, string>,
-  ): Promise<T> {
+  ): Promise<z.output<S>> {
     const res = await this.send(method, path, body, extra);
     const text = await res.body.text();
     let doc: unknown;
@@ -53,11 +61,15 @@ export class ApiClient {
       );
     }
     if (res.statusCode >= 400) throw toError(doc, res.statusCode);
-    return doc as T;
+    return conforming(schema, doc, `${method} ${path}`);
   }
 
-  /** NDJSON lines of a streaming endpoint (logs). */
-  async *lines(path: string, signal?: AbortSignal): AsyncIterable<unknown> {
+  /** NDJSON lines of a streaming endpoint (logs), each parsed with `schema`. */
+  async *lines<S extends z.ZodType>(
+    schema: S,
+    path: string,
+    signal?: AbortSignal,
+  ): AsyncIterable<z.output<S>> {
     const res = await this.send("GET", path);
     if (res.statusCode >= 400) {
       const text = await res.body.text();
@@ -79,7 +91,7 @@ export class ApiClient {
         while (nl >= 0) {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
-          if (line.trim()) yield JSON.parse(line);
+          if (line.trim()) yield conforming(schema, parseLine(line, path), `GET ${path}`);
           nl = buf.indexOf("\n");
         }
       }
@@ -91,12 +103,32 @@ export class ApiClient {
   }
 }
 
+function parseLine(line: string, path: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    throw new GpupoolError("GP_SERVER_ERROR", `GET ${path}: a line that is not JSON: ${line.slice(0, 200)}`);
+  }
+}
+
+/** The answer as the contract's schema parses it, or GP_SERVER_ERROR naming the first bad field. */
+function conforming<S extends z.ZodType>(schema: S, doc: unknown, what: string): z.output<S> {
+  const r = schema.safeParse(doc);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw new GpupoolError(
+    "GP_SERVER_ERROR",
+    `${what}: the answer does not match the API contract (${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"})`,
+  );
+}
+
+/** An Error body (api/schemas.ts) → its GpupoolError; anything else → GP_SERVER_ERROR. */
 function toError(doc: unknown, status: number): GpupoolError {
-  const d = (doc ?? {}) as { code?: string; message?: string };
-  if (typeof d.code === "string" && d.code in ERROR_CODES)
-    return new GpupoolError(d.code as ErrorCode, d.message ?? `HTTP ${status}`);
+  const e = errorBodySchema.safeParse(doc);
+  if (e.success) return new GpupoolError(e.data.code, e.data.message);
+  const message = (doc as { message?: unknown } | null)?.message;
   return new GpupoolError(
     "GP_SERVER_ERROR",
-    `HTTP ${status}: ${d.message ?? JSON.stringify(doc).slice(0, 200)}`,
+    `HTTP ${status}: ${typeof message === "string" ? message : JSON.stringify(doc).slice(0, 200)}`,
   );
 }

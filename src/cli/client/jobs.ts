@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { GpupoolError } from "../../core/errors.js";
-import type { JobView } from "../../server/job-view.js";
+import { eventsResponse, type JobView, jobResponse, jobsResponse, logLineSchema } from "../../api/schemas.js";
 import { type ClientFlags, resolveClientConfig } from "./config.js";
 import { ApiClient } from "./http.js";
 import { age, emit, outputFormat, table } from "./output.js";
@@ -93,7 +93,8 @@ export function specFromFlags(
 }
 
 async function submit(api: ApiClient, spec: unknown, requestId?: string): Promise<JobView[]> {
-  const r = await api.json<{ jobs: JobView[] }>(
+  const r = await api.json(
+    jobsResponse,
     "POST",
     "/v1/jobs",
     spec,
@@ -126,7 +127,7 @@ export async function waitForJobs(api: ApiClient, jobs: readonly JobView[], io: 
   let seen = "";
   let lastState = "";
   for (;;) {
-    const cur = (await api.json<{ job: JobView }>("GET", `/v1/jobs/${lead.id}`)).job;
+    const cur = (await api.json(jobResponse, "GET", `/v1/jobs/${lead.id}`)).job;
     if (cur.state !== lastState && cur.state === "Pending" && cur.reason)
       io.err(`gpupool: ${cur.id} pending: ${cur.reason}\n`);
     lastState = cur.state;
@@ -138,10 +139,8 @@ export async function waitForJobs(api: ApiClient, jobs: readonly JobView[], io: 
       cur.state !== "Starting" &&
       cur.state !== "Scheduled"
     ) {
-      for await (const l of api.lines(`/v1/jobs/${lead.id}/logs?follow=true`)) {
-        const line = l as { stream: string; text: string };
+      for await (const line of api.lines(logLineSchema, `/v1/jobs/${lead.id}/logs?follow=true`))
         (line.stream === "stderr" ? io.err : io.out)(`${line.text}\n`);
-      }
       seen = cur.containerId;
       continue;
     }
@@ -150,10 +149,10 @@ export async function waitForJobs(api: ApiClient, jobs: readonly JobView[], io: 
   }
   let code = 0;
   for (const j of jobs) {
-    let cur = (await api.json<{ job: JobView }>("GET", `/v1/jobs/${j.id}`)).job;
+    let cur = (await api.json(jobResponse, "GET", `/v1/jobs/${j.id}`)).job;
     while (!FINAL.has(cur.state)) {
       await new Promise((r) => setTimeout(r, 300));
-      cur = (await api.json<{ job: JobView }>("GET", `/v1/jobs/${j.id}`)).job;
+      cur = (await api.json(jobResponse, "GET", `/v1/jobs/${j.id}`)).job;
     }
     const c =
       cur.state === "Succeeded"
@@ -227,7 +226,7 @@ export async function psCommand(
   const q = new URLSearchParams();
   if (f.all) q.set("all", "true");
   if (f.state) q.set("state", f.state);
-  const { jobs } = await client(f).json<{ jobs: JobView[] }>("GET", `/v1/jobs${q.size ? `?${q}` : ""}`);
+  const { jobs } = await client(f).json(jobsResponse, "GET", `/v1/jobs${q.size ? `?${q}` : ""}`);
   emit(
     outputFormat(f.output),
     { jobs },
@@ -251,7 +250,7 @@ export async function psCommand(
 }
 
 export async function getCommand(id: string, f: CommonFlags, io: Io = stdio): Promise<number> {
-  const { job } = await client(f).json<{ job: JobView }>("GET", `/v1/jobs/${encodeURIComponent(id)}`);
+  const { job } = await client(f).json(jobResponse, "GET", `/v1/jobs/${encodeURIComponent(id)}`);
   emit(outputFormat(f.output === undefined ? "yaml" : f.output), { job }, () => "", io.out);
   return 0;
 }
@@ -262,12 +261,11 @@ export async function logsCommand(
   io: Io = stdio,
 ): Promise<number> {
   const api = client(f);
-  for await (const l of api.lines(
+  for await (const line of api.lines(
+    logLineSchema,
     `/v1/jobs/${encodeURIComponent(id)}/logs${f.follow ? "?follow=true" : ""}`,
-  )) {
-    const line = l as { stream: string; text: string };
+  ))
     (line.stream === "stderr" ? io.err : io.out)(`${line.text}\n`);
-  }
   return 0;
 }
 
@@ -280,11 +278,7 @@ export async function stopCommand(
   const api = client(f);
   for (const id of ids) {
     const path = `/v1/jobs/${encodeURIComponent(id)}${remove ? "" : "/stop"}`;
-    const { job } = await api.json<{ job: JobView }>(
-      remove ? "DELETE" : "POST",
-      path,
-      remove ? undefined : {},
-    );
+    const { job } = await api.json(jobResponse, remove ? "DELETE" : "POST", path, remove ? undefined : {});
     io.out(`${job.id} ${remove ? "removed" : job.state}\n`);
   }
   return 0;
@@ -292,17 +286,7 @@ export async function stopCommand(
 
 export async function eventsCommand(id: string | undefined, f: CommonFlags, io: Io = stdio): Promise<number> {
   const path = id ? `/v1/jobs/${encodeURIComponent(id)}/events` : "/v1/events";
-  const { events } = await client(f).json<{
-    events: {
-      seq: number;
-      jobId: string;
-      at: string;
-      type: string;
-      from: string | null;
-      to: string | null;
-      reason: string | null;
-    }[];
-  }>("GET", path);
+  const { events } = await client(f).json(eventsResponse, "GET", path);
   emit(
     outputFormat(f.output),
     { events },

@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ContainerEngine } from "../../engines/engine.js";
 import { LABELS } from "../../engines/labels.js";
-import type { JobView } from "../job-view.js";
+import type { JobView } from "../../api/schemas.js";
 
 /**
  * Acceptance 4, run per engine: `kill -9` of `gpupool up` (the real binary) with 3 jobs running and 2

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ContainerEngine } from "../../engines/engine.js";
 import { FakeEngine } from "../../engines/fake.js";
-import type { JobView } from "../job-view.js";
+import type { JobView } from "../../api/schemas.js";
 import { type RunningServer, startServer, type UpOptions } from "../up.js";
 
 export const ADMIN = "gp_test-admin-token-0123456789";

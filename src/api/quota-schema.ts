@@ -17,3 +17,4 @@ export const quotaSchema = z.strictObject({
   guarantee: z.strictObject(quotaResources).optional(),
   weight: z.number().positive().max(1000).optional(),
 });
+quotaSchema.register(z.globalRegistry, { id: "Quotas" });

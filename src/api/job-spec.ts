@@ -71,6 +71,11 @@ export const jobSpecSchema = z.strictObject({
   /** Idempotency key; the Idempotency-Key header does the same. */
   clientRequestId: z.string().min(1).max(200).optional(),
 });
+// Named in the OpenAPI document (components.schemas.JobSpec): this very instance is what normalizeSpec parses with.
+jobSpecSchema.register(z.globalRegistry, {
+  id: "JobSpec",
+  description: "a job spec as written (POST /v1/jobs, gpupool apply -f); unknown fields are refused",
+});
 
 export type JobSpecInput = z.infer<typeof jobSpecSchema>;
 

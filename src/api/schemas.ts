@@ -1,0 +1,274 @@
+import { z } from "zod";
+import { ERROR_CODES, type ErrorCode } from "../core/errors.js";
+import type { NormalizedSpec } from "../core/job-spec.js";
+import { JOB_STATES } from "../core/job-states.js";
+import type { GpuRequest } from "../core/workload.js";
+import { quotaSchema } from "./quota-schema.js";
+
+/**
+ * The HTTP API's shapes: what each route takes (path parameters, queries, bodies) and answers (views,
+ * the error body). The server parses its input with these schemas, the CLI parses the answers with
+ * them, and /openapi.json is generated from them (api/routes.ts, api/openapi.ts), so the three cannot
+ * drift apart. Request schemas are strict (an unknown field is a 400); response schemas describe
+ * every field the server sends (a contract test checks that nothing else is sent).
+ */
+
+// ---------------------------------------------------------------- requests
+
+/** A job id or tenant name in a path. */
+export const idSchema = z.string().min(1).max(64);
+export const jobPathParams = z.object({ id: idSchema.meta({ description: "the job's id" }) });
+export const tenantPathParams = z.object({ name: idSchema.meta({ description: "the tenant's name" }) });
+
+/** Routes that take no query parameters refuse any. */
+export const noQuery = z.strictObject({});
+
+export const listJobsQuery = z.strictObject({
+  state: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: `comma-separated job states (${JOB_STATES.join(", ")})` }),
+  all: z.enum(["true", "false"]).optional().meta({ description: "admin: every tenant's jobs" }),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
+export type ListJobsQuery = z.infer<typeof listJobsQuery>;
+
+export const logsQuery = z.strictObject({
+  follow: z
+    .enum(["true", "false", "1", "0"])
+    .optional()
+    .meta({ description: "wait for the container and stream until it exits" }),
+});
+
+export const eventsQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).optional().meta({ description: "events after this sequence number" }),
+  limit: z.coerce.number().int().min(1).max(10_000).optional().meta({ description: "default 1000" }),
+});
+
+export const submitHeaders = z.object({
+  "Idempotency-Key": z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .meta({ description: "the same as the spec's clientRequestId" }),
+});
+
+export const createTenantBody = z
+  .strictObject({ name: z.string().min(1).max(63), quotas: quotaSchema.optional() })
+  .meta({ id: "CreateTenant" });
+export type CreateTenantBody = z.infer<typeof createTenantBody>;
+
+export const createTokenBody = z
+  .strictObject({ name: z.string().max(100).optional().meta({ description: "what the token is for" }) })
+  .meta({ id: "CreateToken" });
+
+// ---------------------------------------------------------------- views
+
+const int = () => z.number().int();
+const isoTime = () => z.iso.datetime().meta({ description: "ISO-8601 UTC" });
+const jobState = z.enum(JOB_STATES).meta({ id: "JobState" });
+
+export const gpuRequestSchema: z.ZodType<GpuRequest> = z
+  .discriminatedUnion("kind", [
+    z.object({ kind: z.literal("none") }),
+    z.object({ kind: z.literal("whole"), count: int().min(1) }),
+    z.object({
+      kind: z.literal("share"),
+      milli: int().min(1).max(1000),
+      memoryMiB: int().min(0).meta({ description: "0: not given" }),
+    }),
+    z.object({ kind: z.literal("mig"), profile: z.string() }),
+  ])
+  .meta({ id: "GpuRequest", description: "what a job asks of GPUs" });
+
+const normalizedSpecObject = z.object({
+  name: z.string(),
+  image: z.string(),
+  command: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()),
+  cpuMilli: int(),
+  memoryMiB: int(),
+  gpu: gpuRequestSchema,
+  gpuModels: z.array(z.string()),
+  isolation: z.enum(["container", "sandbox", "vm"]),
+  priority: int(),
+  restartPolicy: z.enum(["Never", "OnFailure"]),
+  backoffLimit: int(),
+  backoffSeconds: z.number(),
+  timeoutSeconds: z.number().optional(),
+  stopGraceSeconds: int(),
+  replicas: int(),
+  masterPort: int().optional(),
+  preemptible: z.boolean(),
+  rank: int().optional().meta({ description: "gang members only: this member's rank (0-based)" }),
+});
+/** Every field of core's NormalizedSpec is in the schema, optional ones too: one missing fails to compile. */
+type MissingSpecFields = Exclude<keyof NormalizedSpec, keyof z.output<typeof normalizedSpecObject>>;
+const _specFieldsComplete: [MissingSpecFields] extends [never] ? true : MissingSpecFields = true;
+
+/** The spec as stored: defaults filled, quantities in CPU milli, memory MiB and GPU share milli. */
+export const normalizedSpecSchema: z.ZodType<NormalizedSpec> = normalizedSpecObject.meta({
+  id: "NormalizedSpec",
+});
+
+export const jobViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    tenant: z.string(),
+    state: jobState,
+    reason: z.string().nullable(),
+    priority: int(),
+    gang: z.string().nullable(),
+    rank: int().nullable(),
+    node: z.string().nullable(),
+    gpus: z
+      .array(z.object({ index: int(), milli: int(), memoryMiB: int(), mig: z.string().optional() }))
+      .meta({
+        description: "GPUs held (placed jobs only): index, compute milli, GPU memory MiB, MIG profile",
+      }),
+    containerId: z.string().nullable(),
+    exitCode: int().nullable(),
+    attempts: int(),
+    createdAt: isoTime(),
+    startedAt: isoTime().nullable(),
+    finishedAt: isoTime().nullable(),
+    spec: normalizedSpecSchema,
+  })
+  .meta({ id: "Job", description: "a job; times are ISO-8601 UTC, null when not reached" });
+export type JobView = z.infer<typeof jobViewSchema>;
+
+export const jobEventSchema = z
+  .object({
+    seq: int(),
+    jobId: z.string(),
+    at: isoTime(),
+    type: z.string().meta({ description: "submitted, transition, container, pending or a note's type" }),
+    from: jobState.nullable(),
+    to: jobState.nullable(),
+    reason: z.string().nullable(),
+  })
+  .meta({ id: "JobEvent" });
+export type JobEventView = z.infer<typeof jobEventSchema>;
+
+export const logLineSchema = z
+  .object({ stream: z.enum(["stdout", "stderr"]), text: z.string() })
+  .meta({ id: "LogLine", description: "one line of a job's logs (one NDJSON line)" });
+export type LogLineView = z.infer<typeof logLineSchema>;
+
+export const nodeViewSchema = z
+  .object({
+    name: z.string(),
+    cpuMilli: int(),
+    memoryMiB: int(),
+    gpus: int(),
+    simulated: z.boolean(),
+    driverVersion: z.string().nullable(),
+    used: z.object({ cpuMilli: int(), memoryMiB: int(), gpuMilli: int() }),
+    jobs: int().meta({ description: "placed jobs" }),
+  })
+  .meta({ id: "Node" });
+export type NodeView = z.infer<typeof nodeViewSchema>;
+
+export const gpuViewSchema = z
+  .object({
+    index: int(),
+    uuid: z.string().nullable(),
+    model: z.string(),
+    memoryMiB: int(),
+    simulated: z.boolean(),
+    usedMilli: int(),
+    usedMemoryMiB: int(),
+    slices: z.array(
+      z.object({
+        job: z.string().meta({ description: 'a job id, or "(another tenant)"' }),
+        milli: int(),
+        memoryMiB: int(),
+      }),
+    ),
+  })
+  .meta({ id: "Gpu" });
+export type GpuView = z.infer<typeof gpuViewSchema>;
+
+const usage = {
+  gpuMilliMs: z.number().min(0).meta({ description: "GPU milli × milliseconds" }),
+  gpuMilliSeconds: z.number().min(0),
+  gpuSeconds: z.number().min(0),
+};
+
+export const tenantSchema = z
+  .object({
+    name: z.string(),
+    quotas: quotaSchema,
+    createdAt: int().meta({ description: "milliseconds since the epoch" }),
+  })
+  .meta({ id: "Tenant" });
+export type TenantView = z.infer<typeof tenantSchema>;
+
+export const infoSchema = z
+  .object({
+    node: z.string(),
+    engine: z.string().meta({ description: "podman, docker or fake" }),
+    engineVersion: z.string(),
+    runtimes: z.array(z.string()),
+    simulated: z.boolean(),
+    gpus: z.array(z.string()).meta({ description: "each GPU's model" }),
+    gpuSharing: z.enum(["mps", "timeslice"]),
+    tenant: z.string().meta({ description: "the caller's tenant" }),
+  })
+  .meta({ id: "Info" });
+export type InfoView = z.infer<typeof infoSchema>;
+
+const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
+
+/** The one error body of the API: Fastify's shape plus a stable code from core/errors.ts. */
+export const errorBodySchema = z
+  .object({
+    error: z.string().meta({ description: "the HTTP reason phrase" }),
+    code: z.enum(ERROR_CODE_LIST).meta({ description: "see docs/errors.md" }),
+    message: z.string(),
+    statusCode: int(),
+  })
+  .meta({ id: "Error" });
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+// ---------------------------------------------------------------- responses
+
+export const healthResponse = z.object({ ok: z.literal(true) });
+export type HealthResponse = z.infer<typeof healthResponse>;
+export const openApiResponse = z
+  .record(z.string(), z.unknown())
+  .meta({ description: "this OpenAPI 3.1 document" });
+export const metricsResponse = z.string().meta({ description: "Prometheus text exposition format" });
+export const jobsResponse = z.object({ jobs: z.array(jobViewSchema) });
+export type JobsResponse = z.infer<typeof jobsResponse>;
+export const jobResponse = z.object({ job: jobViewSchema });
+export type JobResponse = z.infer<typeof jobResponse>;
+export const eventsResponse = z.object({ events: z.array(jobEventSchema) });
+export type EventsResponse = z.infer<typeof eventsResponse>;
+export const nodesResponse = z.object({ nodes: z.array(nodeViewSchema) });
+export type NodesResponse = z.infer<typeof nodesResponse>;
+export const gpusResponse = z.object({ gpus: z.array(gpuViewSchema) });
+export type GpusResponse = z.infer<typeof gpusResponse>;
+export const usageResponse = z.object({
+  tenants: z.array(z.object({ tenant: z.string(), ...usage })),
+  jobs: z.array(z.object({ job: z.string(), name: z.string(), tenant: z.string(), ...usage })),
+});
+export type UsageResponse = z.infer<typeof usageResponse>;
+export const tenantsResponse = z.object({ tenants: z.array(tenantSchema) });
+export type TenantsResponse = z.infer<typeof tenantsResponse>;
+export const tenantResponse = z.object({ tenant: tenantSchema });
+export type TenantResponse = z.infer<typeof tenantResponse>;
+export const createdTenantResponse = z.object({
+  tenant: tenantSchema,
+  token: z.string().meta({ description: "the tenant's first API token (shown once)" }),
+});
+export type CreatedTenantResponse = z.infer<typeof createdTenantResponse>;
+export const createdTokenResponse = z.object({
+  token: z.string().meta({ description: "the API token (shown once)" }),
+  id: z.string(),
+  prefix: z.string(),
+});
+export type CreatedTokenResponse = z.infer<typeof createdTokenResponse>;
