@@ -57,15 +57,23 @@ export class StoreCluster implements ClusterPort {
   }
 
   queues(): readonly QueueSpec[] {
-    return this.store.tenants.list().map((t) => tenantQueueSpec(t.name, t.quotas));
+    return this.store.tenants
+      .list()
+      .map((t) =>
+        tenantQueueSpec(
+          t.name,
+          t.quotas,
+          t.quotas.gpuSeconds === undefined ? 0 : this.store.usage.ofTenant(t.name).gpuSeconds,
+        ),
+      );
   }
 
   /**
    * The first `window` pending jobs by priority then submission order, each tenant's first
    * PER_TENANT_WINDOW (so one tenant's backlog cannot hide another's), and every member of a gang any
    * of those belongs to: LIMIT queries on indexes, so a cycle costs the same with ten pending jobs or
-   * ten thousand. Records come from a cache keyed by id and update time. Tenants that have spent
-   * their GPU-second budget have their GPU jobs held back (with that reason).
+   * ten thousand. Records come from a cache keyed by id and update time. (A tenant's GPU-second
+   * budget is its queue's: the scheduler holds its GPU jobs back once it is spent.)
    */
   pending(now: number): readonly Workload[] {
     const tenants = this.store.tenants.list();
@@ -79,19 +87,7 @@ export class StoreCluster implements ClusterPort {
     for (const id of this.records.keys()) if (!ids.has(id)) this.records.delete(id);
     for (const id of this.reasons.keys()) if (!ids.has(id)) this.reasons.delete(id);
     this.windowAt = now;
-    const spent = new Map<string, string>();
-    for (const t of tenants) {
-      const budget = t.quotas.gpuSeconds;
-      if (budget === undefined) continue;
-      const used = this.store.usage.ofTenant(t.name).gpuSeconds;
-      if (used >= budget)
-        spent.set(
-          t.name,
-          `over quota: tenant ${t.name} used ${used.toFixed(1)} of its ${budget} GPU-seconds`,
-        );
-    }
     const out: Workload[] = [];
-    const over = new Map<string, string>();
     for (const h of heads) {
       let hit = this.records.get(h.id);
       if (!hit || hit.u !== h.updatedAt) {
@@ -100,11 +96,8 @@ export class StoreCluster implements ClusterPort {
         hit = { u: h.updatedAt, job };
         this.records.set(h.id, hit);
       }
-      const why = spent.get(h.tenant);
-      if (why && hit.job.spec.gpu.kind !== "none") over.set(h.id, why);
-      else out.push(jobToWorkload(hit.job));
+      out.push(jobToWorkload(hit.job));
     }
-    if (over.size > 0) this.noteReasons(over);
     return out;
   }
 

@@ -33,6 +33,21 @@ export interface QueueSpec {
   readonly guarantee: Resources;
   /** Hard cap on what the queue may hold; absent = unlimited. */
   readonly limit?: Resources;
+  /** A budget of GPU time: once `used` reaches `budget` GPU-seconds, the queue's GPU work waits. */
+  readonly gpuSeconds?: GpuSecondsBudget;
+}
+
+export interface GpuSecondsBudget {
+  readonly budget: number;
+  /** GPU-seconds (share × seconds) the queue has used so far. */
+  readonly used: number;
+}
+
+/** Why the queue's GPU work waits for its budget, or null while budget is left (or none is set). */
+export function budgetSpent(queue: QueueSpec): string | null {
+  const b = queue.gpuSeconds;
+  if (!b || b.used < b.budget) return null;
+  return `over quota: queue ${queue.name} used ${b.used.toFixed(1)} of its ${b.budget} GPU-seconds`;
 }
 
 /** What a caller may write: everything but the name is optional; a partial Resources fills with 0. */
@@ -41,6 +56,7 @@ export interface QueueInput {
   readonly weight?: number;
   readonly guarantee?: Partial<Resources>;
   readonly limit?: Partial<Resources>;
+  readonly gpuSeconds?: GpuSecondsBudget;
 }
 
 export const DEFAULT_QUEUE = "default";
@@ -78,13 +94,20 @@ export function queueSpec(input: QueueInput): QueueSpec {
   if (!Number.isFinite(weight) || weight <= 0)
     throw invalid(`${path}.weight`, `must be greater than 0, got ${weight}`);
   const guarantee = resources(`${path}.guarantee`, input.guarantee, 0);
-  if (input.limit === undefined) return Object.freeze({ name: input.name, weight, guarantee });
+  const b = input.gpuSeconds;
+  if (b && (!(b.budget >= 0) || !(b.used >= 0)))
+    throw invalid(
+      `${path}.gpuSeconds`,
+      `budget and used must be non-negative, got ${b.budget} and ${b.used}`,
+    );
+  const budget = b ? { gpuSeconds: Object.freeze({ budget: b.budget, used: b.used }) } : {};
+  if (input.limit === undefined) return Object.freeze({ name: input.name, weight, guarantee, ...budget });
   const limit = resources(`${path}.limit`, input.limit, Number.POSITIVE_INFINITY);
   for (const key of RESOURCE_KEYS) {
     if (limit[key] < guarantee[key])
       throw invalid(`${path}.limit.${key}`, `${limit[key]} is below the guarantee ${guarantee[key]}`);
   }
-  return Object.freeze({ name: input.name, weight, guarantee, limit });
+  return Object.freeze({ name: input.name, weight, guarantee, limit, ...budget });
 }
 
 export function addResources(a: Resources, b: Resources): Resources {

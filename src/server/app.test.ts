@@ -188,7 +188,7 @@ describe("gpupool API (fake engine)", () => {
       10_000,
       broke,
     );
-    expect(waiting.reason).toBe("over quota: tenant broke used 0.0 of its 0 GPU-seconds");
+    expect(waiting.reason).toBe("over quota: queue broke used 0.0 of its 0 GPU-seconds");
 
     const bad = await t.call("POST", "/v1/tenants", {
       name: "greedy",

@@ -31,11 +31,12 @@ export interface TenantQuotas {
  * its guarantee and weight. Throws GP_INVALID_SPEC, naming the field, when a guarantee exceeds its
  * limit (how the API checks quotas before storing them).
  */
-export function tenantQueueSpec(name: string, q: TenantQuotas): QueueSpec {
+export function tenantQueueSpec(name: string, q: TenantQuotas, usedGpuSeconds = 0): QueueSpec {
   const limit: Partial<Record<ResourceKey, number>> = {};
   for (const key of RESOURCE_KEYS) if (q[key] !== undefined) limit[key] = q[key];
   return queueSpec({
     name,
+    ...(q.gpuSeconds !== undefined ? { gpuSeconds: { budget: q.gpuSeconds, used: usedGpuSeconds } } : {}),
     ...(Object.keys(limit).length > 0 ? { limit } : {}),
     ...(q.guarantee ? { guarantee: q.guarantee } : {}),
     ...(q.weight !== undefined ? { weight: q.weight } : {}),

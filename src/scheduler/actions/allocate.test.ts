@@ -63,6 +63,26 @@ describe("allocate: queues", () => {
     expect(r.pending.get("a2")).toBe("over quota: queue a limit gpu 1000m (uses 1000, asks 1000)");
   });
 
+  it("a queue that spent its GPU-second budget holds back its GPU work, not its CPU work", () => {
+    const s = makeScheduler(fourGpus);
+    const queues = [queueSpec({ name: "a", gpuSeconds: { budget: 3600, used: 3600 } })];
+    const r = runCycle(s, {
+      queues,
+      pending: [makePod("gpu", { gpus: 1, queue: "a", seq: 1 }), makePod("cpu", { queue: "a", seq: 2 })],
+    });
+    expect(boundIds(r)).toEqual(["cpu"]);
+    expect(r.pending.get("gpu")).toBe("over quota: queue a used 3600.0 of its 3600 GPU-seconds");
+    const left = [queueSpec({ name: "a", gpuSeconds: { budget: 3600, used: 3599.5 } })];
+    expect(
+      boundIds(
+        runCycle(makeScheduler(fourGpus), {
+          queues: left,
+          pending: [makePod("gpu", { gpus: 1, queue: "a" })],
+        }),
+      ),
+    ).toEqual(["gpu"]);
+  });
+
   it("checks GPU memory limits against the GPUs really chosen (whole GPUs)", () => {
     const s = makeScheduler(fourGpus);
     const queues = [queueSpec({ name: "a", limit: { gpuMemoryMiB: 40_000 } })];

@@ -1,3 +1,4 @@
+import { budgetSpent } from "../../core/queue.js";
 import { subResources } from "../../core/queue.js";
 import { Code, type Status } from "../framework/status.js";
 import { delaysHead, headPlaced, heldNote, touchesEarmark } from "./backfill.js";
@@ -15,6 +16,10 @@ export type Waiting =
 
 /** What must hold before placing is worth trying: the queue's limit, and a complete gang. */
 export function admissible(ctx: CycleContext, unit: Unit): Waiting | null {
+  if (unit.demand.gpuMilli > 0 || unit.demand.gpuMemoryMiB > 0) {
+    const spent = budgetSpent(ctx.ledger.spec(unit.queue));
+    if (spent) return { kind: "quota", reason: spent };
+  }
   const over = ctx.ledger.overLimit(unit.queue, unit.demand);
   if (over) return { kind: "quota", reason: over };
   if (unit.gangSize !== undefined) {
