@@ -1,3 +1,4 @@
+import type { HostCapabilities } from "../core/admission.js";
 import type { NodeSpec } from "../core/node.js";
 import type { ContainerEngine } from "../engines/engine.js";
 import { DEFAULT_ISOLATION_RUNTIMES, type IsolationRuntimes } from "../engines/isolation.js";
@@ -9,6 +10,7 @@ import type { JobRecord, Store } from "../store/index.js";
 import { Archiver } from "./archiver.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { ContainerHost } from "./container-spec.js";
+import { hostCapabilities } from "./host-capabilities.js";
 import { type FaultPoint, JobRunner } from "./job-runner.js";
 import type { LogArchive } from "./log-archive.js";
 import { type Logger, quietLogger } from "./logger.js";
@@ -63,8 +65,10 @@ export interface AgentOptions {
 }
 
 export class NodeAgent {
-  /** What containers are made with on this host (admission reads it too). */
+  /** What containers are made with on this host. */
   readonly host: ContainerHost;
+  /** What this host can run at all, for admission (core/admission.ts). */
+  readonly capabilities: HostCapabilities;
   readonly runner: JobRunner;
   readonly loop: ScheduleLoop;
   readonly cluster: StoreCluster;
@@ -83,6 +87,7 @@ export class NodeAgent {
       ...(o.runtimes ? { runtimes: o.runtimes } : {}),
       network: o.network ?? "none",
     });
+    this.capabilities = hostCapabilities(this.host);
     this.upkeep = new SliceUpkeep(o.cdi, o.mps, log);
     this.archiver = new Archiver(o.engine, o.logs, log, o.removeDelayMs ?? 500);
     let loop: ScheduleLoop | undefined;

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { NodeAgent } from "../agent/node-agent.js";
+import { admit } from "../core/admission.js";
 import { GpupoolError } from "../core/errors.js";
 import type { ContainerEngine, LogLine } from "../engines/engine.js";
-import { runtimeForIsolation } from "../engines/isolation.js";
 import { inTransaction, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
 import type { Caller } from "./auth.js";
 import { checkRunnable, normalizeSpec } from "../api/job-spec.js";
@@ -70,27 +70,8 @@ export class JobsService {
   ): () => { jobs: JobRecord[]; created: boolean } {
     const spec = normalizeSpec(body);
     checkRunnable(spec);
-    // An isolation level this host cannot provide is refused now, not discovered at start.
-    const { isolation, runtimes, node } = this.agent.host;
-    runtimeForIsolation(spec.isolation, isolation, runtimes);
-    // gVisor shows a sandbox none of the host's device nodes unless runsc runs with nvproxy (gVisor
-    // 2023+; Debian's 2022 runsc has none): a sandboxed job would not see its real GPU.
-    const realGpus = node.gpus.some((g) => !g.simulated);
-    const nvproxy = (isolation.sandbox?.flags ?? []).some((f) => /^nvproxy(=true)?$/.test(f));
-    if (spec.isolation === "sandbox" && spec.gpu.kind !== "none" && realGpus && !nvproxy)
-      throw new GpupoolError(
-        "GP_RUNTIME_UNAVAILABLE",
-        "spec.isolation: sandbox (gVisor) cannot reach this host's real GPUs: runsc shows the sandbox no host devices unless it runs with nvproxy; use isolation container (or vm), or configure runsc with the nvproxy flag",
-        { path: "spec.isolation", isolation: "sandbox" },
-      );
-    // The agent does not create MIG instances on real GPUs (nor adopt existing ones) yet: a MIG job
-    // placed there would start without its device. Refused now rather than failing in the container.
-    if (spec.gpu.kind === "mig" && node.gpus.some((g) => !g.simulated && g.migEnabled))
-      throw new GpupoolError(
-        "GP_MIG_UNSUPPORTED",
-        `spec.gpu: MIG slices (${spec.gpu.profile}) run on simulated GPUs only in this version; this host's GPUs are real`,
-        { path: "spec.gpu" },
-      );
+    // What this host can never run is refused now, not discovered at start (core/admission.ts).
+    admit(spec, this.agent.capabilities);
     const raw = body as { queue?: string; clientRequestId?: string };
     if (raw.queue !== undefined && raw.queue !== caller.tenant)
       throw new GpupoolError(

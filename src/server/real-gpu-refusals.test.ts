@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { ContainerHost } from "../agent/container-spec.js";
+import { hostCapabilities } from "../agent/host-capabilities.js";
 import type { NodeAgent } from "../agent/node-agent.js";
 import { DEFAULT_ISOLATION_RUNTIMES } from "../engines/isolation.js";
 import type { GpuDevice, NodeSpec } from "../core/node.js";
@@ -15,7 +17,14 @@ function service(gpus: GpuDevice[], opts: Record<string, unknown> = {}) {
   const store = Store.open(":memory:");
   store.tenants.create("acme");
   const node: NodeSpec = { name: "n1", cpuMilli: 8000, memoryMiB: 65_536, gpus };
-  const agent = { host: { node, isolation: DEFAULT_ISOLATION_RUNTIMES, ...opts } } as unknown as NodeAgent;
+  const host = {
+    node,
+    instanceId: "i",
+    isolation: DEFAULT_ISOLATION_RUNTIMES,
+    network: "none",
+    ...opts,
+  } as const;
+  const agent = { capabilities: hostCapabilities(host as ContainerHost) } as NodeAgent;
   return { store, jobs: new JobsService(store, agent, new FakeEngine()) };
 }
 
