@@ -278,16 +278,29 @@ export function gpupoolSuite(name: string, opts: SuiteOptions): void {
       }, 90_000);
 
       it("gang members reach each other at MASTER_ADDR:MASTER_PORT (a real TCP rendezvous)", async () => {
-        // Rank 0 listens on MASTER_PORT (again if a listen fails); rank 1 connects and sends a line,
-        // retrying until rank 0 is up. Both say what happened, for the failure message.
+        // Rank 1 sends a line to rank 0 at MASTER_ADDR:MASTER_PORT and rank 0 answers it, so each side
+        // knows the exchange happened; neither relies on timing. A plain `nc -l` would not do: its
+        // stdin is /dev/null in a container, so busybox nc half-closes the connection as soon as it
+        // accepts, and a sender whose `echo` has not yet reached nc's stdin sees that EOF and exits 0
+        // without sending anything. Here rank 0's handler reads the line before it writes or closes.
+        // Rank 0 listens again after a connection that did not bring rank 1's line (a stray client);
+        // rank 1 counts a try only when the answer is rank 0's acknowledgement of its line, and retries
+        // while rank 0 is not listening yet (connection refused). Both give up within about a minute,
+        // before the test stops waiting, so a gang that cannot meet fails with both members' stories.
         const script = [
           'if [ "$RANK" = 0 ]; then',
           '  echo "rank0 listens on $MASTER_PORT";',
-          '  for i in $(seq 1 20); do timeout 20 nc -l -p "$MASTER_PORT" && exit 0; echo "rank0 listen failed ($i)"; sleep 0.5; done; exit 1;',
+          "  for i in $(seq 1 5); do rm -f /tmp/got;",
+          `    timeout 12 nc -l -p "$MASTER_PORT" -e sh -c 'read -r line; echo "$line" > /tmp/got; echo "ack $line"';`,
+          '    if grep -qx "hello from rank 1" /tmp/got 2>/dev/null; then echo "rank0 received: $(cat /tmp/got)"; exit 0; fi;',
+          '    echo "rank0 listen $i ended without the line of rank 1: $(cat /tmp/got 2>/dev/null)"; sleep 0.5; done; exit 1;',
           "else",
           '  echo "rank1 connects to $MASTER_ADDR:$MASTER_PORT";',
-          '  for i in $(seq 1 300); do echo "hello from rank $RANK" | nc "$MASTER_ADDR" "$MASTER_PORT" && echo "rank1 sent (try $i)" && exit 0; sleep 0.1; done;',
-          '  echo "rank1 gave up"; exit 1;',
+          "  for i in $(seq 1 300); do",
+          '    reply=$(echo "hello from rank $RANK" | nc "$MASTER_ADDR" "$MASTER_PORT" 2>&1);',
+          '    if [ "$reply" = "ack hello from rank $RANK" ]; then echo "rank1 sent (try $i) and rank 0 acknowledged it"; exit 0; fi;',
+          "    sleep 0.1; done;",
+          '  echo "rank1 gave up; the last try got: $reply"; exit 1;',
           "fi",
         ].join(" ");
         const gang = await t.submit(spec("rendezvous", { gpus: 1, replicas: 2, command: sh(script) }));
@@ -306,7 +319,8 @@ export function gpupoolSuite(name: string, opts: SuiteOptions): void {
         };
         const stories = await Promise.all(gang.map((m) => story(m.id)));
         const why = `rank 0 said:\n${logs[0]}\n(${stories[0]})\nrank 1 said:\n${logs[1]}\n(${stories[1]})`;
-        expect(logs[0], why).toMatch(/hello from rank 1/);
+        expect(logs[0], why).toMatch(/^rank0 received: hello from rank 1$/m);
+        expect(logs[1], why).toMatch(/^rank1 sent \(try \d+\) and rank 0 acknowledged it$/m);
         for (const m of gang) expect((await t.job(m.id)).state, why).toBe("Succeeded");
       }, 120_000);
     });
