@@ -3,16 +3,11 @@ import type { ContainerEngine } from "../engines/engine.js";
 import type { MpsControl } from "../node/mps-control.js";
 import { type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
 import type { Archiver } from "./archiver.js";
-import type { Clock, Timer } from "./clock.js";
+import { AttemptWatch } from "./attempt-watch.js";
+import type { Clock } from "./clock.js";
 import { type ContainerHost, containerSpec } from "./container-spec.js";
-import {
-  afterExit,
-  billedMs,
-  retryAfterFailure,
-  type StopIntent,
-  type StopKind,
-  timeoutAt,
-} from "./lifecycle.js";
+import { Abandoned, type FaultPoint, unlessAbandoned } from "./faults.js";
+import { afterExit, billedMs, retryAfterFailure, type StopIntent, type StopKind } from "./lifecycle.js";
 import type { Logger } from "./logger.js";
 import { recordEnd, recordStopIntent, repairGang, stopIntent } from "./record-end.js";
 import type { SliceUpkeep } from "./slice-upkeep.js";
@@ -48,32 +43,20 @@ export interface RunnerOptions {
   readonly faults?: (point: FaultPoint) => void;
 }
 
-/** Where a crash test can cut a runner's flow. */
-export type FaultPoint =
-  | "launch:created" // the container exists, not started
-  | "launch:started" // the container runs, Running not recorded
-  | "stop:intent-recorded" // the stop's intent is in the store, the container not signalled
-  | "stop:signalled" // SIGTERM sent and the stop under way (grace period running)
-  | "finish:before-record"; // the exit is seen, its end not recorded
-
-/** A flow cut by fault injection: nothing more is done, as after a kill -9 at that point. */
-class Abandoned extends Error {}
-
-const unlessAbandoned = (err: unknown): void => {
-  if (!(err instanceof Abandoned)) throw err;
-};
-
 export class JobRunner {
   /** Set once a fault point crashed this runner: it does nothing more (crash tests). */
   private crashed = false;
   private readonly launching = new Map<string, Promise<void>>();
   private readonly stopping = new Map<string, Promise<void>>();
-  private readonly watchers = new Map<string, Promise<void>>();
-  private readonly timers = new Map<string, Timer>();
-  private readonly waits = new Set<AbortController>();
+  private readonly watcher: AttemptWatch;
   private closed = false;
 
-  constructor(private readonly o: RunnerOptions) {}
+  constructor(private readonly o: RunnerOptions) {
+    this.watcher = new AttemptWatch(o.engine, o.clock, o.log, {
+      exited: (job, containerId, code) => this.finish(job, containerId, code),
+      timedOut: (job, seconds) => void this.stop(job.id, "timeout", `timed out after ${seconds}s`),
+    });
+  }
 
   /** Launches the current attempt of a job the loop bound (state Starting). */
   launch(jobId: string): Promise<void> {
@@ -139,50 +122,7 @@ export class JobRunner {
 
   /** Follows a running attempt's container until it exits, and enforces the job's timeout from its real start. */
   watch(job: JobRecord, containerId: string): void {
-    const key = `${job.id}#${job.attempts}`;
-    const { clock, engine } = this.o;
-    const timeout = job.spec.timeoutSeconds;
-    if (timeout !== undefined) {
-      const left = Math.max(0, timeoutAt(job.startedAt ?? clock.now(), timeout) - clock.now());
-      this.setTimer(key, left, () => void this.stop(job.id, "timeout", `timed out after ${timeout}s`));
-    }
-    const p = (async () => {
-      let code: number;
-      try {
-        // One signal per wait (close() aborts them all): a shared one would collect a listener per job.
-        const ac = new AbortController();
-        this.waits.add(ac);
-        try {
-          code = await engine.wait(containerId, { signal: ac.signal });
-        } finally {
-          this.waits.delete(ac);
-        }
-      } catch (err) {
-        if (this.closed) return;
-        const state = await engine.inspect(containerId).catch(() => "unreachable" as const);
-        if (state === "unreachable" || (state && state.status !== "exited" && state.status !== "dead")) {
-          // The engine is unreachable or the container still runs: keep watching, do not guess.
-          this.o.log.warn(
-            { job: job.id, err: String(err) },
-            "lost the wait on a running container; re-watching",
-          );
-          this.clearTimer(key);
-          clock
-            .setTimeout(() => {
-              if (!this.closed) this.watch(job, containerId);
-            }, 1000)
-            .unref?.();
-          return;
-        }
-        code = state?.exitCode ?? 255;
-      }
-      this.clearTimer(key);
-      if (this.closed) return;
-      await this.finish(job, containerId, code);
-    })()
-      .catch(unlessAbandoned)
-      .finally(() => this.watchers.delete(key));
-    this.watchers.set(key, p);
+    this.watcher.watch(job, containerId);
   }
 
   /**
@@ -221,7 +161,7 @@ export class JobRunner {
 
   /** After an attempt's end: its slice goes, a retry wakes scheduling, and its gang never waits forever. */
   private ended(job: JobRecord, retryAt: number | undefined): void {
-    this.clearTimer(`${job.id}#${job.attempts}`);
+    this.watcher.cancelTimeout(job);
     this.o.upkeep.remove(job.id);
     if (retryAt !== undefined) this.o.onRetryDue?.(retryAt);
     if (job.gang) repairGang(this.o.store, job.gang);
@@ -315,21 +255,6 @@ export class JobRunner {
     }
   }
 
-  private setTimer(key: string, ms: number, fn: () => void): void {
-    this.clearTimer(key);
-    const t = this.o.clock.setTimeout(() => {
-      this.timers.delete(key);
-      fn();
-    }, ms);
-    this.timers.set(key, t);
-  }
-
-  private clearTimer(key: string): void {
-    const t = this.timers.get(key);
-    if (t) this.o.clock.clearTimeout(t);
-    this.timers.delete(key);
-  }
-
   /** Resolves when no launch or stop is in flight (tests). */
   async settle(): Promise<void> {
     for (let i = 0; i < 50; i++) {
@@ -341,10 +266,8 @@ export class JobRunner {
   /** Stops watching; containers keep running and are re-adopted by the next start. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of this.timers.values()) this.o.clock.clearTimeout(t);
-    this.timers.clear();
+    this.watcher.closeTimers();
     await Promise.allSettled([...this.launching.values(), ...this.stopping.values()]);
-    for (const ac of this.waits) ac.abort();
-    await Promise.allSettled([...this.watchers.values()]);
+    await this.watcher.close();
   }
 }

@@ -3,7 +3,7 @@ import { FakeEngine } from "../../engines/fake.js";
 import { inventoryToNodeSpec } from "../../node/node-spec.js";
 import { simulateGpus } from "../../node/simulate.js";
 import { type JobRecord, Store } from "../../store/index.js";
-import type { FaultPoint } from "../job-runner.js";
+import type { FaultPoint } from "../faults.js";
 import { NodeAgent } from "../node-agent.js";
 
 /**

@@ -4,10 +4,17 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, type TestServer, testServer } from "../../server/test-support/server.js";
-import { quotasFromFlags, tenantsCommand, usageCommand } from "./cluster.js";
-import { resolveClientConfig } from "./config.js";
-import { applyCommand, type Io, psCommand, runCommand, specFromFlags, stopCommand } from "./jobs.js";
+import { ADMIN, type TestServer, testServer } from "../server/test-support/server.js";
+import { quotasFromFlags, tenantsCommand, usageCommand } from "../cli/client/cluster.js";
+import { resolveClientConfig } from "../cli/client/config.js";
+import {
+  applyCommand,
+  type Io,
+  psCommand,
+  runCommand,
+  specFromFlags,
+  stopCommand,
+} from "../cli/client/jobs.js";
 
 /** The CLI's job commands against a real server on loopback (fake engine). */
 
