@@ -35,6 +35,24 @@ describe("preempt", () => {
     expect(r.bind.map((a) => a.workloadId)).toEqual(["high"]);
   });
 
+  it("says which placements need the evictions first (afterEvictions): the preemptor, not what fit already", () => {
+    const s = withRunning(
+      [makeNode("n1", { gpus: 2 })],
+      [makePod("low", { gpus: 1, priority: -100, seq: 1 })],
+    );
+    const r = runCycle(s, {
+      pending: [makePod("high", { gpus: 2, priority: 1000, seq: 2 }), makePod("cpu-only", { seq: 3 })],
+    });
+    expect(evicted(r)).toEqual(["low"]);
+    expect(r.bind.map((a) => a.workloadId).sort()).toEqual(["cpu-only", "high"]);
+    expect([...r.afterEvictions]).toEqual(["high"]);
+    // Without evictions nothing waits for them.
+    const calm = runCycle(makeScheduler([makeNode("n1", { gpus: 2 })]), {
+      pending: [makePod("x", { gpus: 1 })],
+    });
+    expect([...calm.afterEvictions]).toEqual([]);
+  });
+
   it("never evicts an equal priority", () => {
     const s = withRunning([makeNode("n1", { gpus: 1 })], [makePod("a", { gpus: 1, priority: 5 })]);
     const r = runCycle(s, { pending: [makePod("b", { gpus: 1, priority: 5 })] });
