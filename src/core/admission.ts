@@ -1,4 +1,5 @@
 import { GpupoolError } from "./errors.js";
+import { assertCanEverFit } from "./feasibility.js";
 import type { NormalizedSpec } from "./job-spec.js";
 import type { NodeSpec } from "./node.js";
 
@@ -23,6 +24,7 @@ export type IsolationSupport =
 
 /** Throws the coded error for a spec this host can never run; returns normally otherwise. */
 export function admit(spec: NormalizedSpec, host: HostCapabilities): void {
+  assertCanEverFit(spec, host.nodes);
   const gpus = host.nodes.flatMap((n) => n.gpus);
   const realGpus = gpus.some((g) => !g.simulated);
   if (spec.isolation !== "container") {

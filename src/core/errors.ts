@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   GP_UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: 2, hint: "Send the body as JSON (Content-Type: application/json)." },
   GP_SERVER_UNREACHABLE: { status: 503, exit: 4, hint: "Start the server (`gpupool up`) or point --server / GPUPOOL_SERVER at it." },
   GP_SERVER_ERROR: { status: 502, exit: 4, hint: "The server answered something gpupool cannot read; check the server's log." },
+  GP_NEVER_FITS: { status: 422, exit: 5, hint: "No node here could ever run the job as asked (the message names the limit); ask for less, or run it where the capacity is." },
   GP_QUOTA_EXCEEDED: { status: 429, exit: 5, hint: "The tenant has as many unfinished jobs as its quota allows; wait for some to finish, or ask the admin to raise it." },
   GP_INTERNAL: { status: 500, exit: 70, hint: "This is a bug in gpupool; please report it with the message." },
 } as const satisfies Record<string, ErrorSpec>;

@@ -45,12 +45,12 @@ const spec = (gpu: Record<string, unknown>) => ({
 
 describe("refused on real GPUs", () => {
   it("refuses a MIG job on a host with a real MIG-enabled GPU, storing nothing", async () => {
-    const { store, jobs } = service([h100({ migEnabled: true })]);
+    const { store, jobs } = service([h100({ migEnabled: true }), h100({ index: 1, uuid: "GPU-2" })]);
     expect(() => jobs.submit(caller, spec({ mig: "1g.10gb" }))).toThrow(
       expect.objectContaining({ code: "GP_MIG_UNSUPPORTED" }),
     );
     expect(store.jobs.list()).toEqual([]);
-    // Shares and whole GPUs on the same host are fine.
+    // Shares and whole GPUs on the host's other (non-MIG) GPU are fine.
     const r = await jobs.submit(caller, spec({ gpu: 0.5 }));
     expect(r.jobs[0]!.state).toBe("Pending");
   });

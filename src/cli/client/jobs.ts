@@ -125,12 +125,15 @@ export async function runCommand(
 export async function waitForJobs(api: ApiClient, jobs: readonly JobView[], io: Io): Promise<number> {
   const lead = jobs[0]!;
   let seen = "";
-  let lastState = "";
+  let told = "";
   for (;;) {
     const cur = (await api.json(jobResponse, "GET", `/v1/jobs/${lead.id}`)).job;
-    if (cur.state !== lastState && cur.state === "Pending" && cur.reason)
+    // Why it waits, as soon as the scheduler says and again whenever the kind of reason changes
+    // (not for every change of the amounts in it), like kubectl's events.
+    if (cur.state === "Pending" && cur.reason && reasonKind(cur.reason) !== told) {
       io.err(`gpupool: ${cur.id} pending: ${cur.reason}\n`);
-    lastState = cur.state;
+      told = reasonKind(cur.reason);
+    } else if (cur.state !== "Pending") told = "";
     if (FINAL.has(cur.state) && seen === cur.containerId) break;
     // A Starting job's container may not run yet: attach once it runs (or has ended).
     if (
@@ -167,6 +170,11 @@ export async function waitForJobs(api: ApiClient, jobs: readonly JobView[], io: 
     code = Math.max(code, c);
   }
   return code;
+}
+
+/** A pending reason without its amounts, to tell a new reason from the same one with other numbers. */
+function reasonKind(reason: string): string {
+  return reason.replace(/\([^)]*\)/g, "()").replace(/\d+/g, "#");
 }
 
 /** `apply -f FILE` (YAML or JSON, several documents allowed; "-" = stdin). */
