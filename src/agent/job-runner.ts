@@ -58,9 +58,13 @@ export class JobRunner {
     });
   }
 
-  /** Launches the current attempt of a job the loop bound (state Starting). */
+  /**
+   * Launches the current attempt of a job the loop bound (state Starting). After close() it does
+   * nothing: a bind's launches start one per event-loop turn and may come due after close (the store
+   * may be closed by then); the next start finds the attempt without a container and requeues it.
+   */
   launch(jobId: string): Promise<void> {
-    if (this.crashed) return Promise.resolve();
+    if (this.crashed || this.closed) return Promise.resolve();
     const p = this.doLaunch(jobId)
       .catch(unlessAbandoned)
       .finally(() => this.launching.delete(jobId));
