@@ -163,8 +163,8 @@ export class StoreCluster implements ClusterPort {
     if (changed.length === 0) return;
     inTransaction(this.store.db, () => {
       for (const [id, reason] of changed) {
-        const job = this.store.jobs.get(id);
-        if (job?.state === "Pending") this.store.jobs.note(id, "pending", reason);
+        // Only pending jobs are given reasons, so the note needs no read of the job first.
+        this.store.jobs.note(id, "pending", reason);
       }
     });
   }
