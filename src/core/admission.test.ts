@@ -1,28 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { admit, type HostCapabilities } from "./admission.js";
 import type { NormalizedSpec } from "./job-spec.js";
+import { testSpec } from "./test-support/normalized-spec.js";
 import type { GpuDevice } from "./node.js";
 
 /** Admission as a table: (spec, host capabilities) → admitted, or the code it is refused with. */
 
-const spec = (extra: Partial<NormalizedSpec>): NormalizedSpec => ({
-  name: "j",
-  image: "busybox",
-  env: {},
-  cpuMilli: 100,
-  memoryMiB: 64,
-  gpu: { kind: "whole", count: 1 },
-  gpuModels: [],
-  isolation: "container",
-  priority: 0,
-  restartPolicy: "Never",
-  backoffLimit: 3,
-  backoffSeconds: 10,
-  stopGraceSeconds: 10,
-  replicas: 1,
-  preemptible: true,
-  ...extra,
-});
+const spec = (extra: Partial<NormalizedSpec>): NormalizedSpec =>
+  testSpec({ gpu: { kind: "whole", count: 1 }, ...extra });
 
 const gpu = (extra: Partial<GpuDevice> = {}): GpuDevice => ({
   index: 0,

@@ -1,28 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { neverFits } from "./feasibility.js";
 import type { NormalizedSpec } from "./job-spec.js";
+import { testSpec } from "./test-support/normalized-spec.js";
 import type { GpuDevice, NodeSpec } from "./node.js";
 
 /** Jobs that could never be placed are told so, with the numbers; jobs that may fit later are not. */
 
-const spec = (extra: Partial<NormalizedSpec>): NormalizedSpec => ({
-  name: "j",
-  image: "busybox",
-  env: {},
-  cpuMilli: 100,
-  memoryMiB: 64,
-  gpu: { kind: "none" },
-  gpuModels: [],
-  isolation: "container",
-  priority: 0,
-  restartPolicy: "Never",
-  backoffLimit: 3,
-  backoffSeconds: 10,
-  stopGraceSeconds: 10,
-  replicas: 1,
-  preemptible: true,
-  ...extra,
-});
+const spec = (extra: Partial<NormalizedSpec>): NormalizedSpec => testSpec(extra);
 const a100 = (index: number, extra: Partial<GpuDevice> = {}): GpuDevice => ({
   index,
   model: "A100-80GB",
