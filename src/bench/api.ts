@@ -123,6 +123,19 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
+/** A server started, warmed up with WARMUP submissions and stopped: nothing is counted. */
+async function measureWarmOnly(bin: string): Promise<void> {
+  const { url, child, dir } = await serverProcess(bin);
+  try {
+    await closedLoop({ url, token: ADMIN, count: WARMUP, connections: CONCURRENCY, body: jobBody("settle") });
+  } finally {
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function measure(bin: string, tag: string, onWarm: () => void = () => {}): Promise<Measured> {
   const { url, child, dir } = await serverProcess(bin);
   const base = { url, token: ADMIN };
@@ -311,8 +324,11 @@ async function compare(baseline: string): Promise<void> {
   ] as const;
   try {
     await wt.build(baseSha);
+    // One uncounted run of each server first: the first run after the build was the slowest in
+    // early trials whichever server it was (the build's writes, cold caches), which biased round 1.
+    for (const s of servers) await measureWarmOnly(s.bin);
     console.log(
-      `submissions: ${ROUNDS} rounds, each server once a round, the order alternating (this, baseline, baseline, this, …); each a fresh \`gpupool up --engine fake\` process and data dir; per run ${WARMUP} warm-up, ${SUBMISSIONS} closed loop at ${CONCURRENCY} connections, ${SUBMISSIONS} open loop at ${RATE}/s`,
+      `submissions: ${ROUNDS} rounds, each server once a round, the order alternating (this, baseline, baseline, this, …); each a fresh \`gpupool up --engine fake\` process and data dir, after one uncounted run of each; per run ${WARMUP} warm-up, ${SUBMISSIONS} closed loop at ${CONCURRENCY} connections, ${SUBMISSIONS} open loop at ${RATE}/s`,
     );
     for (let r = 0; r < ROUNDS; r++) {
       const order = r % 2 === 0 ? [servers[0], servers[1]] : [servers[1], servers[0]];
