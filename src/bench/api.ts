@@ -58,8 +58,8 @@ async function server(opts: Partial<UpOptions>): Promise<{ srv: RunningServer; d
  * the server's event loop (its own work would show up as the server's latency). `bin` is the
  * gpupool executable to run (this checkout's, or a baseline commit's in compare mode).
  */
-/** Server processes still running (killed with the bench on a signal). */
-const live = new Set<ChildProcess>();
+/** Server processes still running, with their data dirs (killed and removed with the bench on a signal). */
+const live = new Map<ChildProcess, string>();
 
 async function serverProcess(bin: string): Promise<{ url: string; child: ChildProcess; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), "gp-bench-"));
@@ -68,7 +68,7 @@ async function serverProcess(bin: string): Promise<{ url: string; child: ChildPr
     [bin, "up", "--engine", "fake", "--simulate", "8xA100-80GB", "--listen", "127.0.0.1:0", "--data", dir],
     { env: { ...process.env, GPUPOOL_ADMIN_TOKEN: ADMIN }, stdio: ["ignore", "pipe", "inherit"] },
   );
-  live.add(child);
+  live.set(child, dir);
   child.once("exit", () => live.delete(child));
   const url = await new Promise<string>((resolve, reject) => {
     let seen = "";
@@ -120,6 +120,19 @@ function cpuMs(pid: number | undefined): number {
     return (Number(f[11]) + Number(f[12])) * 10;
   } catch {
     return Number.NaN;
+  }
+}
+
+/** A server started, warmed up with WARMUP submissions and stopped: nothing is counted. */
+async function measureWarmOnly(bin: string): Promise<void> {
+  const { url, child, dir } = await serverProcess(bin);
+  try {
+    await closedLoop({ url, token: ADMIN, count: WARMUP, connections: CONCURRENCY, body: jobBody("settle") });
+  } finally {
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -186,16 +199,24 @@ function git(args: readonly string[], cwd = ROOT): string {
 }
 
 /**
- * A detached worktree of `commit` in a temp dir, with this checkout's node_modules (a symlink: the
- * baseline's dependencies must be a subset of today's) and its own build (its tsconfig.build.json,
- * with this checkout's TypeScript). `remove` takes it away again; it is safe to call twice.
+ * A temp dir for a detached worktree of the baseline: `build(commit)` checks the commit out there,
+ * gives it this checkout's node_modules (a symlink: the baseline's dependencies must be a subset of
+ * today's) and builds it with its own tsconfig.build.json (this checkout's TypeScript). `remove`
+ * takes it away again, whatever step it got to; it is safe to call twice.
  */
-function baselineCheckout(commit: string): { dir: string; bin: string; remove: () => void } {
+function baselineWorktree(): {
+  dir: string;
+  bin: string;
+  build: (commit: string) => Promise<void>;
+  remove: () => void;
+} {
   const dir = mkdtempSync(join(tmpdir(), "gp-bench-baseline-"));
   let removed = false;
+  let tsc: ChildProcess | undefined;
   const remove = () => {
     if (removed) return;
     removed = true;
+    tsc?.kill("SIGKILL");
     try {
       git(["worktree", "remove", "--force", dir]);
     } catch {
@@ -206,10 +227,11 @@ function baselineCheckout(commit: string): { dir: string; bin: string; remove: (
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  try {
+  const build = async (commit: string) => {
     git(["worktree", "add", "--detach", dir, commit]);
     symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
-    execFileSync(
+    // Asynchronous, so a signal during the build is handled at once (and removes the worktree).
+    tsc = spawn(
       process.execPath,
       [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
       {
@@ -217,11 +239,14 @@ function baselineCheckout(commit: string): { dir: string; bin: string; remove: (
         stdio: ["ignore", "inherit", "inherit"],
       },
     );
-  } catch (err) {
-    remove();
-    throw err;
-  }
-  return { dir, bin: join(dir, "bin", "gpupool"), remove };
+    const code = await new Promise<number | null>((resolve, reject) => {
+      tsc!.once("error", reject);
+      tsc!.once("exit", resolve);
+    });
+    tsc = undefined;
+    if (code !== 0) throw new Error(`building the baseline ${commit} failed (tsc exited ${code})`);
+  };
+  return { dir, bin: join(dir, "bin", "gpupool"), build, remove };
 }
 
 /** Sorted union of the rounds' latencies. */
@@ -281,10 +306,13 @@ async function compare(baseline: string): Promise<void> {
     `this     ${head} (${git(["log", "-1", "--format=%s", "HEAD"])}) — built dist/ of this checkout`,
   );
   console.log(`building the baseline in a temporary worktree …`);
-  const wt = baselineCheckout(baseSha);
-  // Ctrl-C or a kill ends the run: the temporary worktree goes with it.
+  const wt = baselineWorktree();
+  // Ctrl-C or a kill ends the run: the temporary worktree and the servers' data dirs go with it.
   const onSignal = (sig: NodeJS.Signals) => {
-    for (const c of live) c.kill("SIGTERM");
+    for (const [c, dir] of live) {
+      c.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
     wt.remove();
     process.kill(process.pid, sig);
   };
@@ -295,8 +323,12 @@ async function compare(baseline: string): Promise<void> {
     { name: `baseline ${baseSha}`, bin: wt.bin, runs: [] as Measured[] },
   ] as const;
   try {
+    await wt.build(baseSha);
+    // One uncounted run of each server first: the first run after the build was the slowest in
+    // early trials whichever server it was (the build's writes, cold caches), which biased round 1.
+    for (const s of servers) await measureWarmOnly(s.bin);
     console.log(
-      `submissions: ${ROUNDS} rounds, each server once a round, the order alternating (this, baseline, baseline, this, …); each a fresh \`gpupool up --engine fake\` process and data dir; per run ${WARMUP} warm-up, ${SUBMISSIONS} closed loop at ${CONCURRENCY} connections, ${SUBMISSIONS} open loop at ${RATE}/s`,
+      `submissions: ${ROUNDS} rounds, each server once a round, the order alternating (this, baseline, baseline, this, …); each a fresh \`gpupool up --engine fake\` process and data dir, after one uncounted run of each; per run ${WARMUP} warm-up, ${SUBMISSIONS} closed loop at ${CONCURRENCY} connections, ${SUBMISSIONS} open loop at ${RATE}/s`,
     );
     for (let r = 0; r < ROUNDS; r++) {
       const order = r % 2 === 0 ? [servers[0], servers[1]] : [servers[1], servers[0]];
