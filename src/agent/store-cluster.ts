@@ -1,5 +1,6 @@
 import type { Allocation } from "../core/allocation.js";
 import type { NodeSpec } from "../core/node.js";
+import { reasonKind } from "../core/pending-reason.js";
 import type { QueueSpec } from "../core/queue.js";
 import type { Workload } from "../core/workload.js";
 import type { Eviction } from "../scheduler/actions/index.js";
@@ -20,11 +21,6 @@ import { jobToWorkload } from "./workload.js";
 export const PER_TENANT_WINDOW = 16;
 /** Pending jobs a cycle considers by priority and submission order. */
 export const DEFAULT_WINDOW = 64;
-
-/** A pending reason without the amounts in it ("(uses 500, asks 1000)", counts), to tell real changes apart. */
-function gist(reason: string): string {
-  return reason.replace(/\([^)]*\)/g, "()").replace(/\d+/g, "#");
-}
 
 /**
  * The cluster port over gpupool's SQLite store, for one host (standalone `gpupool up`): the node is
@@ -158,7 +154,7 @@ export class StoreCluster implements ClusterPort {
       const before = this.reasons.get(id);
       this.reasons.set(id, reason);
       // Amounts in use change all the time; only a different kind of reason is a new event.
-      if (before === undefined || gist(before) !== gist(reason)) changed.push([id, reason]);
+      if (before === undefined || reasonKind(before) !== reasonKind(reason)) changed.push([id, reason]);
     }
     if (changed.length === 0) return;
     inTransaction(this.store.db, () => {

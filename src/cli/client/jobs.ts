@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
+import { reasonKind } from "../../core/pending-reason.js";
 import { GpupoolError } from "../../core/errors.js";
 import { eventsResponse, type JobView, jobResponse, jobsResponse, logLineSchema } from "../../api/schemas.js";
 import { type ClientFlags, resolveClientConfig } from "./config.js";
@@ -170,11 +171,6 @@ export async function waitForJobs(api: ApiClient, jobs: readonly JobView[], io: 
     code = Math.max(code, c);
   }
   return code;
-}
-
-/** A pending reason without its amounts, to tell a new reason from the same one with other numbers. */
-function reasonKind(reason: string): string {
-  return reason.replace(/\([^)]*\)/g, "()").replace(/\d+/g, "#");
 }
 
 /** `apply -f FILE` (YAML or JSON, several documents allowed; "-" = stdin). */
