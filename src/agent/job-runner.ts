@@ -113,15 +113,10 @@ export class JobRunner {
 
   /** Records an attempt that never ran as Failed (retried under OnFailure); nothing when it moved on. */
   private failStart(job: JobRecord, reason: string): void {
-    const { store, clock } = this.o;
-    const cur = store.jobs.get(job.id);
-    if (!cur || cur.attempts !== job.attempts || (cur.state !== "Starting" && cur.state !== "Scheduled"))
-      return;
-    const retry = retryAfterFailure(cur.spec, cur.attempts, clock.now());
-    recordEnd(store, cur, retry ? { to: "Failed", reason, retry } : { to: "Failed", reason }, {
-      billedMs: 0,
-    });
-    this.ended(cur, retry?.notBefore);
+    const retry = retryAfterFailure(job.spec, job.attempts, this.o.clock.now());
+    const next = retry ? { to: "Failed" as const, reason, retry } : { to: "Failed" as const, reason };
+    // recordEnd's compare-and-set on the attempt leaves a job that moved on (e.g. stopped) as it is.
+    if (recordEnd(this.o.store, job, next, { billedMs: 0 })) this.ended(job, retry?.notBefore);
   }
 
   /** Follows a running attempt's container until it exits, and enforces the job's timeout from its real start. */
