@@ -1,4 +1,5 @@
 import { normalizeSpec } from "../../api/job-spec.js";
+import { testJob } from "../../server/test-support/server.js";
 import { FakeEngine } from "../../engines/fake.js";
 import { inventoryToNodeSpec } from "../../node/node-spec.js";
 import { simulateGpus } from "../../node/simulate.js";
@@ -43,14 +44,7 @@ export class AgentWorld {
     extra: Record<string, unknown> = {},
     opts: { gang?: string; rank?: number } = {},
   ): JobRecord {
-    const spec = normalizeSpec({
-      name,
-      image: "localhost/busybox:latest",
-      cpu: "100m",
-      memory: "64Mi",
-      stopGraceSeconds: 1,
-      ...extra,
-    });
+    const spec = normalizeSpec(testJob(name, extra));
     return this.store.jobs.submit("t", {
       name,
       spec: opts.rank === undefined ? spec : { ...spec, rank: opts.rank },
