@@ -26,7 +26,7 @@ export function recordEnd(
   const attempt = job.attempts;
   const code = facts.exitCode === undefined ? {} : { exitCode: facts.exitCode };
   return inTransaction(store.db, () => {
-    const now = store.jobs.get(job.id);
+    const now = store.jobs.stateOf(job.id);
     if (!now || now.attempts !== attempt || !PLACED_STATES.has(now.state)) return undefined;
     if (now.state === "Starting" && facts.containerId)
       store.jobs.transition(job.id, "Running", {

@@ -175,7 +175,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
     for (const c of cleanups.reverse()) await c();
   };
   try {
-    const store = Store.openDir(data);
+    const store = Store.openDir(data, { backgroundCheckpointMs: 50 });
     cleanups.push(() => store.close());
     const instanceId = store.instanceId();
     const newAdminToken = bootstrapAdmin(store, opts.adminToken);

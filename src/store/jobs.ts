@@ -224,10 +224,14 @@ export class JobRepo {
   }
 
   /** The state and attempt count of a job, without reading (and parsing) its whole row. */
-  private current(id: string): { state: JobState; attempts: number } {
-    const row = prepared(this.db, "SELECT state, attempts FROM jobs WHERE id = ?").get(id) as
+  stateOf(id: string): { state: JobState; attempts: number } | undefined {
+    return prepared(this.db, "SELECT state, attempts FROM jobs WHERE id = ?").get(id) as
       | { state: JobState; attempts: number }
       | undefined;
+  }
+
+  private current(id: string): { state: JobState; attempts: number } {
+    const row = this.stateOf(id);
     if (!row) throw new GpupoolError("GP_JOB_NOT_FOUND", `no job ${id}`, { jobId: id });
     return row;
   }

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ChangeFeed } from "./change-feed.js";
+import { type Checkpointer, startCheckpointer } from "./checkpointer.js";
 import { type Db, onCommit, openDatabase, prepared } from "./db.js";
 import { type JobEvent, type JobFilter, type JobRecord, JobRepo, type NewJob } from "./jobs.js";
 import { migrate } from "./migrations.js";
@@ -13,6 +14,11 @@ export interface StoreOptions {
   readonly now?: () => number;
   /** How long a write waits for another process's write lock before GP_STORE_BUSY (default 5000). */
   readonly busyTimeoutMs?: number;
+  /**
+   * Checkpoint the WAL from a worker thread every this many ms instead of inside commits (see
+   * checkpointer.ts); the server turns it on. Ignored for ":memory:".
+   */
+  readonly backgroundCheckpointMs?: number;
 }
 
 /** The file under a data directory (`gpupool up --data DIR`) that holds the store. */
@@ -35,6 +41,7 @@ export class Store {
     readonly db: Db,
     readonly path: string,
     now: () => number,
+    private readonly checkpointer?: Checkpointer,
   ) {
     this.changes = new ChangeFeed();
     const feed = this.changes;
@@ -53,7 +60,11 @@ export class Store {
       db.close();
       throw err;
     }
-    return new Store(db, path, opts.now ?? Date.now);
+    const checkpointer =
+      opts.backgroundCheckpointMs && path !== ":memory:"
+        ? startCheckpointer(path, { intervalMs: opts.backgroundCheckpointMs })
+        : undefined;
+    return new Store(db, path, opts.now ?? Date.now, checkpointer);
   }
 
   /** Opens <dataDir>/gpupool.db, creating the directory if needed. */
@@ -76,6 +87,7 @@ export class Store {
   /** Checkpoints the WAL into the main file and closes. Safe to skip: a crash loses nothing committed. */
   close(): void {
     if (!this.db.open) return;
+    this.checkpointer?.stop();
     if (this.path !== ":memory:") this.db.pragma("wal_checkpoint(TRUNCATE)");
     this.db.close();
   }
