@@ -9,6 +9,7 @@ import { canTransition, type JobState } from "./job-states.js";
 import { MIGRATIONS, migrate } from "./migrations.js";
 import { Store } from "./store.js";
 import { opaqueSpec } from "./test-support/opaque-spec.js";
+import { LAST_USED_RESOLUTION_MS } from "./tokens.js";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -199,5 +200,24 @@ describe("Store: API tokens", () => {
     const bytes = readFileSync(join(dir, "gpupool.db"));
     expect(bytes.includes(Buffer.from(token))).toBe(false);
     expect(bytes.includes(Buffer.from(record.prefix))).toBe(true);
+  });
+
+  it("requireTenant remembers a valid token but still stamps its last use each minute", () => {
+    let now = 1_000_000;
+    const store = Store.open(":memory:", { now: () => now });
+    store.tenants.create("acme");
+    const { token, record } = store.tokens.create("acme");
+    const lastUsed = () => store.tokens.list("acme").find((t) => t.id === record.id)?.lastUsedAt;
+    expect(store.tokens.requireTenant(token)).toBe("acme");
+    expect(lastUsed()).toBe(1_000_000);
+    now += LAST_USED_RESOLUTION_MS - 1;
+    expect(store.tokens.requireTenant(token)).toBe("acme");
+    expect(lastUsed()).toBe(1_000_000);
+    now += 1;
+    expect(store.tokens.requireTenant(token)).toBe("acme");
+    expect(lastUsed()).toBe(1_000_000 + LAST_USED_RESOLUTION_MS);
+    store.tokens.revoke("acme", record.id);
+    expect(() => store.tokens.requireTenant(token)).toThrow(expect.objectContaining({ code: "GP_UNAUTHORIZED" }));
+    store.close();
   });
 });

@@ -34,7 +34,17 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token, "utf8").digest("hex");
 }
 
+/** How many valid tokens requireTenant remembers (cleared whole when full or on any revoke). */
+const REMEMBERED_TOKENS = 1024;
+
 export class TokenRepo {
+  /**
+   * Tokens seen valid, by plaintext, with when their last use was stamped: a request with a known
+   * token then costs no hash and no query. Only this process writes the store (one gpupool per data
+   * directory), and every revoke goes through revoke(), which forgets them all.
+   */
+  private readonly valid = new Map<string, { tenant: string; stampedAt: number }>();
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
@@ -81,8 +91,12 @@ export class TokenRepo {
 
   /** The tenant a token belongs to, or GP_UNAUTHORIZED. */
   requireTenant(token: string): string {
+    const hit = this.valid.get(token);
+    if (hit && this.now() - hit.stampedAt < LAST_USED_RESOLUTION_MS) return hit.tenant;
     const t = this.authenticate(token);
     if (!t) throw new GpupoolError("GP_UNAUTHORIZED", "the API token is unknown or revoked");
+    if (this.valid.size >= REMEMBERED_TOKENS) this.valid.clear();
+    this.valid.set(token, { tenant: t.tenant, stampedAt: t.lastUsedAt ?? this.now() });
     return t.tenant;
   }
 
@@ -96,6 +110,7 @@ export class TokenRepo {
 
   /** Revokes a tenant's token; returns whether one was revoked (idempotent, scoped to the tenant). */
   revoke(tenant: string, id: string): boolean {
+    this.valid.clear();
     const res = prepared(
       this.db,
       "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND tenant = ? AND revoked_at IS NULL",
