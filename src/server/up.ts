@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { accessSync, constants, mkdirSync } from "node:fs";
+import { accessSync, constants, mkdirSync, rmSync } from "node:fs";
 import { cpus, homedir, hostname, totalmem } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -24,6 +24,7 @@ import { nvidiaSmiRunner } from "../node/smi-runner.js";
 import { acquireInstanceLock, hashToken, Store } from "../store/index.js";
 import { buildApp } from "./app.js";
 import { ADMIN_TENANT } from "./auth.js";
+import { listenError, prepareDataDir, probeListen } from "./startup-checks.js";
 
 /** `gpupool up`: the standalone server — store, node agent, engine and HTTP API on one host. */
 
@@ -136,8 +137,8 @@ async function inventory(simulate: string | undefined): Promise<GpuInventory> {
   return simulateGpus(DEFAULT_SIMULATE);
 }
 
-/** Makes sure the admin tenant and a token exist; returns the token when it was made now. */
-function bootstrapAdmin(store: Store, given: string | undefined): string | undefined {
+/** Makes sure the admin tenant exists and a token given by the operator (GPUPOOL_ADMIN_TOKEN) is installed. */
+function ensureAdmin(store: Store, given: string | undefined): void {
   if (!store.tenants.get(ADMIN_TENANT)) store.tenants.create(ADMIN_TENANT);
   if (given !== undefined) {
     if (!/^\S{16,512}$/.test(given))
@@ -145,7 +146,7 @@ function bootstrapAdmin(store: Store, given: string | undefined): string | undef
         "GP_INVALID_ARGUMENT",
         "GPUPOOL_ADMIN_TOKEN must be 16-512 characters without spaces",
       );
-    if (store.tokens.authenticate(given)) return undefined;
+    if (store.tokens.authenticate(given)) return;
     // The token repository only mints tokens; one given by the operator is installed by its hash.
     store.db
       .prepare(
@@ -159,8 +160,11 @@ function bootstrapAdmin(store: Store, given: string | undefined): string | undef
         hashToken(given),
         Date.now(),
       );
-    return undefined;
   }
+}
+
+/** A new admin token when the admin has no valid one (the first start), else undefined. */
+function firstAdminToken(store: Store): string | undefined {
   if (store.tokens.list(ADMIN_TENANT).some((t) => t.revokedAt === null)) return undefined;
   return store.tokens.create(ADMIN_TENANT, "first start").token;
 }
@@ -169,16 +173,22 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
   const out = opts.out ?? (() => {});
   const data = opts.data ?? defaultDataDir();
   const { host, port } = parseListen(opts.listen ?? DEFAULT_LISTEN);
-  const lock = acquireInstanceLock(data);
-  const cleanups: (() => Promise<void> | void)[] = [() => lock.release()];
+  // Checked before anything is created: a start that cannot work leaves nothing behind.
+  await probeListen(host, port);
+  const { created } = prepareDataDir(data);
+  const cleanups: (() => Promise<void> | void)[] = created
+    ? [() => rmSync(data, { recursive: true, force: true })]
+    : [];
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c();
   };
   try {
+    const lock = acquireInstanceLock(data);
+    cleanups.push(() => lock.release());
     const store = Store.openDir(data, { backgroundCheckpointMs: 50 });
     cleanups.push(() => store.close());
     const instanceId = store.instanceId();
-    const newAdminToken = bootstrapAdmin(store, opts.adminToken);
+    ensureAdmin(store, opts.adminToken);
     if (!store.tenants.get("default")) store.tenants.create("default");
 
     const inv = await inventory(opts.simulate);
@@ -301,8 +311,14 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       },
     });
     cleanups.push(() => app.close());
-    const address = await app.listen({ host, port });
+    const address = await app.listen({ host, port }).catch((err: unknown) => {
+      throw listenError(err, host, port);
+    });
     const url = address.replace("[::1]", "127.0.0.1");
+    // Minted only once the server listens, so a start that fails never eats the one-time token.
+    const newAdminToken = firstAdminToken(store);
+    // From here on the data directory holds a working store: a later failure must not remove it.
+    if (created) cleanups.shift();
 
     out(`gpupool listening on ${url} (OpenAPI: ${url}/openapi.json)`);
     out(`data: ${data}`);

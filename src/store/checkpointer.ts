@@ -45,7 +45,10 @@ export function startCheckpointer(
   opts: { intervalMs?: number; onError?: (message: string) => void } = {},
 ): Checkpointer {
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");
-  const worker = new Worker(WORKER, { eval: true, workerData: { path, driver, intervalMs: opts.intervalMs ?? 50 } });
+  const worker = new Worker(WORKER, {
+    eval: true,
+    workerData: { path, driver, intervalMs: opts.intervalMs ?? 50 },
+  });
   worker.unref();
   let done = 0;
   worker.on("message", (m: unknown) => {

@@ -217,7 +217,9 @@ describe("Store: API tokens", () => {
     expect(store.tokens.requireTenant(token)).toBe("acme");
     expect(lastUsed()).toBe(1_000_000 + LAST_USED_RESOLUTION_MS);
     store.tokens.revoke("acme", record.id);
-    expect(() => store.tokens.requireTenant(token)).toThrow(expect.objectContaining({ code: "GP_UNAUTHORIZED" }));
+    expect(() => store.tokens.requireTenant(token)).toThrow(
+      expect.objectContaining({ code: "GP_UNAUTHORIZED" }),
+    );
     store.close();
   });
 });

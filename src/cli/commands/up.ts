@@ -12,8 +12,7 @@ export const registerUp: RegisterCommand = (program: Command) => {
         "the node agent (nvidia-smi discovery, or SIMULATED GPUs with --simulate or when none are found) and",
         "the container engine (a Podman or Docker socket; with only the podman binary, a service gpupool owns;\n" +
           "with no engine at all and --engine auto, the in-memory engine, labelled SIMULATED).",
-        "The first start prints an admin token once (or installs GPUPOOL_ADMIN_TOKEN). Job containers keep",
-        "running when gpupool stops and are re-adopted when it starts again.",
+        "Job containers keep running when gpupool stops and are re-adopted when it starts again.",
       ].join("\n"),
     )
     .option(
@@ -45,6 +44,12 @@ export const registerUp: RegisterCommand = (program: Command) => {
         "  timeslice  shares time-slice the GPU; their GPU memory is advisory (watched, not fenced).",
         "  auto       mps on real GPUs when nvidia-cuda-mps-control is on PATH, else timeslice.",
         "The mode is printed at start (GPU shares: …) and reported as gpuSharing in /v1/info.",
+        "",
+        "The admin token: the first start makes one once the server listens and prints it once (stored",
+        "hashed). A start that fails (port in use, data directory not writable, another gpupool on it: one",
+        "error[CODE] line, exit 4) creates nothing and makes no token. Lost it? Whoever can start gpupool on",
+        "this data directory can install their own: stop gpupool, then GPUPOOL_ADMIN_TOKEN=<16+ characters>",
+        "gpupool up --data DIR (that token then works alongside any earlier ones).",
         "",
         "Examples:",
         "  gpupool up                                   # real GPUs if nvidia-smi finds them, else simulated",

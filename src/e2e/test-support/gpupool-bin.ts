@@ -19,16 +19,19 @@ export interface CliServer {
   close(): Promise<void>;
 }
 
-/** Starts `gpupool up --engine fake` with the given extra flags; resolves once it listens. */
-export async function cliServer(flags: readonly string[] = []): Promise<CliServer> {
+/** A `gpupool up` process started by upProcess(), once it listens. */
+export interface UpProcess {
+  readonly url: string;
+  /** Its stdout and stderr so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `gpupool up ARGS…` with `env`; resolves once it prints its address, rejects if it exits first. */
+export async function upProcess(args: readonly string[], env: NodeJS.ProcessEnv): Promise<UpProcess> {
   if (!existsSync(join(ROOT, "dist/cli/main.js")))
     throw new Error("dist/ is not built: run `npm run build` first");
-  const data = await mkdtemp(join(tmpdir(), "gp-cli-e2e-"));
-  const child = spawn(
-    process.execPath,
-    [BIN, "up", "--engine", "fake", "--listen", "127.0.0.1:0", "--data", data, ...flags],
-    { env: { ...process.env, GPUPOOL_ADMIN_TOKEN: TOKEN }, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const child = spawn(process.execPath, [BIN, "up", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
   child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
@@ -37,16 +40,28 @@ export async function cliServer(flags: readonly string[] = []): Promise<CliServe
   while (!url) {
     url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
     if (url) break;
-    if (child.exitCode !== null || Date.now() > deadline)
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop(child);
       throw new Error(`gpupool up did not start:\n${out}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const env = { ...process.env, GPUPOOL_SERVER: url, GPUPOOL_TOKEN: TOKEN, NO_COLOR: "1" };
+  return { url, output: () => out, stop: () => stop(child) };
+}
+
+/** Starts `gpupool up --engine fake` with the given extra flags; resolves once it listens. */
+export async function cliServer(flags: readonly string[] = []): Promise<CliServer> {
+  const data = await mkdtemp(join(tmpdir(), "gp-cli-e2e-"));
+  const up = await upProcess(["--engine", "fake", "--listen", "127.0.0.1:0", "--data", data, ...flags], {
+    ...process.env,
+    GPUPOOL_ADMIN_TOKEN: TOKEN,
+  });
+  const env = { ...process.env, GPUPOOL_SERVER: up.url, GPUPOOL_TOKEN: TOKEN, NO_COLOR: "1" };
   return {
-    url,
+    url: up.url,
     env,
     async close() {
-      await stop(child);
+      await up.stop();
       await rm(data, { recursive: true, force: true });
     },
   };

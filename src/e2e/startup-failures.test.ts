@@ -1,0 +1,91 @@
+import { existsSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gpupool, upProcess } from "./test-support/gpupool-bin.js";
+
+/**
+ * `gpupool up` that cannot start says so in one coded line, exits non-zero and creates nothing; the
+ * one-time admin token is made only once a start succeeds (real bin/gpupool).
+ */
+
+let root: string;
+let busy: Server;
+let busyPort: number;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "gp-startup-"));
+  busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, "127.0.0.1", () => r()));
+  const addr = busy.address();
+  busyPort = typeof addr === "object" && addr ? addr.port : 0;
+});
+afterAll(async () => {
+  busy?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+/** No GPUPOOL_ADMIN_TOKEN: the server must make (and print) its own. */
+const env = () => {
+  const e = { ...process.env, NO_COLOR: "1" };
+  delete e.GPUPOOL_ADMIN_TOKEN;
+  delete e.GPUPOOL_TOKEN;
+  return e;
+};
+
+function oneCodedLine(err: string, code: string): void {
+  const lines = err.trim().split("\n");
+  expect(lines[0]).toMatch(new RegExp(`^gpupool: error\\[${code}\\]: `));
+  expect(lines.slice(1).every((l) => l.startsWith("  hint: "))).toBe(true);
+  expect(err).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe("gpupool up start-up failures", () => {
+  it("a busy port: GP_LISTEN_FAILED, exit 4, no data dir made; the next up still prints a working admin token", async () => {
+    const data = join(root, "busy-port");
+    const r = await gpupool(
+      ["up", "--engine", "fake", "--listen", `127.0.0.1:${busyPort}`, "--data", data],
+      env(),
+    );
+    expect(r.code, r.err).toBe(4);
+    oneCodedLine(r.err, "GP_LISTEN_FAILED");
+    expect(r.err).toMatch(new RegExp(`127\\.0\\.0\\.1:${busyPort}: the address is already in use`));
+    expect(existsSync(data)).toBe(false);
+
+    const up = await upProcess(["--engine", "fake", "--listen", "127.0.0.1:0", "--data", data], env());
+    try {
+      const token = /admin token \(shown once, stored hashed\): (\S+)/.exec(up.output())?.[1];
+      expect(token, up.output()).toBeDefined();
+      const ps = await gpupool(["ps"], { ...env(), GPUPOOL_SERVER: up.url, GPUPOOL_TOKEN: token });
+      expect(ps.code, ps.err).toBe(0);
+    } finally {
+      await up.stop();
+    }
+  }, 60_000);
+
+  it("a data dir that cannot be created: GP_DATA_DIR_UNUSABLE naming it, exit 4", async () => {
+    const file = join(root, "a-file");
+    writeFileSync(file, "");
+    const data = join(file, "data");
+    const r = await gpupool(["up", "--engine", "fake", "--listen", "127.0.0.1:0", "--data", data], env());
+    expect(r.code, r.err).toBe(4);
+    oneCodedLine(r.err, "GP_DATA_DIR_UNUSABLE");
+    expect(r.err).toContain(`cannot use ${data} as gpupool's data directory`);
+  });
+
+  it("a second server on the same data dir: GP_STORE_BUSY, exit 4; the first keeps running", async () => {
+    const data = join(root, "shared");
+    const first = await upProcess(["--engine", "fake", "--listen", "127.0.0.1:0", "--data", data], env());
+    try {
+      const r = await gpupool(["up", "--engine", "fake", "--listen", "127.0.0.1:0", "--data", data], env());
+      expect(r.code, r.err).toBe(4);
+      oneCodedLine(r.err, "GP_STORE_BUSY");
+      const token = /admin token \(shown once, stored hashed\): (\S+)/.exec(first.output())?.[1];
+      const ps = await gpupool(["ps"], { ...env(), GPUPOOL_SERVER: first.url, GPUPOOL_TOKEN: token });
+      expect(ps.code, ps.err).toBe(0);
+    } finally {
+      await first.stop();
+    }
+  }, 60_000);
+});
