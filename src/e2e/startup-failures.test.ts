@@ -28,7 +28,7 @@ afterAll(async () => {
 
 /** No GPUPOOL_ADMIN_TOKEN: the server must make (and print) its own. */
 const env = () => {
-  const e = { ...process.env, NO_COLOR: "1" };
+  const e: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
   delete e.GPUPOOL_ADMIN_TOKEN;
   delete e.GPUPOOL_TOKEN;
   return e;

@@ -42,6 +42,7 @@ export interface RunFlags extends CommonFlags {
   readonly timeout?: string;
   readonly requestId?: string;
   readonly wait?: boolean;
+  readonly detach?: boolean;
 }
 
 const FINAL = new Set(["Succeeded", "Failed", "Cancelled"]);
@@ -110,6 +111,8 @@ export async function runCommand(
   f: RunFlags,
   io: Io = stdio,
 ): Promise<number> {
+  if (f.wait && f.detach)
+    throw new GpupoolError("GP_INVALID_ARGUMENT", "--wait and -d/--detach cannot be used together");
   const api = client(f);
   const jobs = await submit(api, specFromFlags(image, command, f), f.requestId);
   if (!f.wait) {
@@ -119,58 +122,101 @@ export async function runCommand(
   return waitForJobs(api, jobs, io);
 }
 
+/** Calls `handler` on each Ctrl-C (SIGINT) until the returned function is called. */
+export type Interrupts = (handler: () => void) => () => void;
+
+export const processInterrupts: Interrupts = (handler) => {
+  process.on("SIGINT", handler);
+  return () => process.off("SIGINT", handler);
+};
+
 /**
  * Streams the logs of the job (a gang: of rank 0) while it runs — across requeues — and returns its
- * exit code once every job is final, like `docker run`.
+ * exit code once every job is final, like `docker run`. Ctrl-C stops the jobs gracefully and keeps
+ * waiting for them to end (exit 130 when they end Cancelled); a second Ctrl-C detaches at once,
+ * leaving them to finish stopping, and says how to follow them.
  */
-export async function waitForJobs(api: ApiClient, jobs: readonly JobView[], io: Io): Promise<number> {
+export async function waitForJobs(
+  api: ApiClient,
+  jobs: readonly JobView[],
+  io: Io,
+  interrupts: Interrupts = processInterrupts,
+): Promise<number> {
   const lead = jobs[0]!;
-  let seen = "";
-  let told = "";
-  for (;;) {
-    const cur = (await api.json(jobResponse, "GET", `/v1/jobs/${lead.id}`)).job;
-    // Why it waits, as soon as the scheduler says and again whenever the kind of reason changes
-    // (not for every change of the amounts in it), like kubectl's events.
-    if (cur.state === "Pending" && cur.reason && reasonKind(cur.reason) !== told) {
-      io.err(`gpupool: ${cur.id} pending: ${cur.reason}\n`);
-      told = reasonKind(cur.reason);
-    } else if (cur.state !== "Pending") told = "";
-    if (FINAL.has(cur.state) && seen === cur.containerId) break;
-    // A Starting job's container may not run yet: attach once it runs (or has ended).
-    if (
-      cur.containerId &&
-      cur.containerId !== seen &&
-      cur.state !== "Starting" &&
-      cur.state !== "Scheduled"
-    ) {
-      for await (const line of api.lines(logLineSchema, `/v1/jobs/${lead.id}/logs?follow=true`))
-        (line.stream === "stderr" ? io.err : io.out)(`${line.text}\n`);
-      seen = cur.containerId;
-      continue;
+  const abort = new AbortController();
+  let interrupted = 0;
+  const off = interrupts(() => {
+    interrupted++;
+    if (interrupted === 1) {
+      io.err(
+        `gpupool: stopping ${jobs.map((j) => j.id).join(", ")} (SIGTERM, then SIGKILL after its grace period); Ctrl-C again to detach\n`,
+      );
+      void Promise.all(jobs.map((j) => api.json(jobResponse, "POST", `/v1/jobs/${j.id}/stop`, {}))).catch(
+        (err: unknown) => io.err(`gpupool: could not stop: ${(err as Error).message}\n`),
+      );
+    } else if (interrupted === 2) {
+      io.err(`gpupool: detached; it goes on stopping. Follow it with: gpupool logs -f ${lead.id}\n`);
+      abort.abort();
     }
-    if (FINAL.has(cur.state)) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  let code = 0;
-  for (const j of jobs) {
-    let cur = (await api.json(jobResponse, "GET", `/v1/jobs/${j.id}`)).job;
-    while (!FINAL.has(cur.state)) {
-      await new Promise((r) => setTimeout(r, 300));
-      cur = (await api.json(jobResponse, "GET", `/v1/jobs/${j.id}`)).job;
+  });
+  const detached = () => abort.signal.aborted;
+  const pause = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      abort.signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+    });
+  try {
+    let seen = "";
+    let told = "";
+    while (!detached()) {
+      const cur = (await api.json(jobResponse, "GET", `/v1/jobs/${lead.id}`)).job;
+      // Why it waits, as soon as the scheduler says and again whenever the kind of reason changes
+      // (not for every change of the amounts in it), like kubectl's events.
+      if (cur.state === "Pending" && cur.reason && reasonKind(cur.reason) !== told) {
+        io.err(`gpupool: ${cur.id} pending: ${cur.reason}\n`);
+        told = reasonKind(cur.reason);
+      } else if (cur.state !== "Pending") told = "";
+      if (FINAL.has(cur.state) && seen === cur.containerId) break;
+      // A Starting job's container may not run yet: attach once it runs (or has ended).
+      if (
+        cur.containerId &&
+        cur.containerId !== seen &&
+        cur.state !== "Starting" &&
+        cur.state !== "Scheduled"
+      ) {
+        for await (const line of api.lines(logLineSchema, `/v1/jobs/${lead.id}/logs?follow=true`, abort.signal))
+          (line.stream === "stderr" ? io.err : io.out)(`${line.text}\n`);
+        seen = cur.containerId;
+        continue;
+      }
+      if (FINAL.has(cur.state)) break;
+      await pause(200);
     }
-    const c =
-      cur.state === "Succeeded"
-        ? 0
-        : cur.exitCode !== null && cur.exitCode !== 0
-          ? cur.exitCode
-          : cur.state === "Cancelled"
-            ? 130
-            : 1;
-    if (cur.state !== "Succeeded")
-      io.err(`gpupool: job ${cur.id} ${cur.state}${cur.reason ? `: ${cur.reason}` : ""}\n`);
-    code = Math.max(code, c);
+    let code = 0;
+    for (const j of jobs) {
+      if (detached()) return 130;
+      let cur = (await api.json(jobResponse, "GET", `/v1/jobs/${j.id}`)).job;
+      while (!FINAL.has(cur.state)) {
+        await pause(300);
+        if (detached()) return 130;
+        cur = (await api.json(jobResponse, "GET", `/v1/jobs/${j.id}`)).job;
+      }
+      const c =
+        cur.state === "Succeeded"
+          ? 0
+          : cur.exitCode !== null && cur.exitCode !== 0 && !(interrupted && cur.state === "Cancelled")
+            ? cur.exitCode
+            : cur.state === "Cancelled"
+              ? 130
+              : 1;
+      if (cur.state !== "Succeeded")
+        io.err(`gpupool: job ${cur.id} ${cur.state}${cur.reason ? `: ${cur.reason}` : ""}\n`);
+      code = Math.max(code, c);
+    }
+    return detached() ? 130 : code;
+  } finally {
+    off();
   }
-  return code;
 }
 
 /** `apply -f FILE` (YAML or JSON, several documents allowed; "-" = stdin). */
