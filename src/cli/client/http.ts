@@ -25,6 +25,7 @@ export class ApiClient {
     path: string,
     body?: unknown,
     extra?: Record<string, string>,
+    signal?: AbortSignal,
   ) {
     const url = `${this.config.server}${path}`;
     try {
@@ -32,6 +33,7 @@ export class ApiClient {
         method,
         headers: this.headers(body === undefined ? extra : { "content-type": "application/json", ...extra }),
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(signal ? { signal } : {}),
       });
     } catch (err) {
       const e = err as { code?: string; message?: string };
@@ -48,8 +50,9 @@ export class ApiClient {
     path: string,
     body?: unknown,
     extra?: Record<string, string>,
+    signal?: AbortSignal,
   ): Promise<z.output<S>> {
-    const res = await this.send(method, path, body, extra);
+    const res = await this.send(method, path, body, extra, signal);
     const text = await res.body.text();
     let doc: unknown;
     try {

@@ -151,9 +151,13 @@ export async function waitForJobs(
       io.err(
         `gpupool: stopping ${jobs.map((j) => j.id).join(", ")} (SIGTERM, then SIGKILL after its grace period); Ctrl-C again to detach\n`,
       );
-      void Promise.all(jobs.map((j) => api.json(jobResponse, "POST", `/v1/jobs/${j.id}/stop`, {}))).catch(
-        (err: unknown) => io.err(`gpupool: could not stop: ${(err as Error).message}\n`),
+      // The server answers a stop once the job has ended; detaching abandons the wait, not the stop.
+      const stops = jobs.map((j) =>
+        api.json(jobResponse, "POST", `/v1/jobs/${j.id}/stop`, {}, {}, abort.signal),
       );
+      void Promise.all(stops).catch((err: unknown) => {
+        if (!abort.signal.aborted) io.err(`gpupool: could not stop: ${(err as Error).message}\n`);
+      });
     } else if (interrupted === 2) {
       io.err(`gpupool: detached; it goes on stopping. Follow it with: gpupool logs -f ${lead.id}\n`);
       abort.abort();
@@ -184,7 +188,11 @@ export async function waitForJobs(
         cur.state !== "Starting" &&
         cur.state !== "Scheduled"
       ) {
-        for await (const line of api.lines(logLineSchema, `/v1/jobs/${lead.id}/logs?follow=true`, abort.signal))
+        for await (const line of api.lines(
+          logLineSchema,
+          `/v1/jobs/${lead.id}/logs?follow=true`,
+          abort.signal,
+        ))
           (line.stream === "stderr" ? io.err : io.out)(`${line.text}\n`);
         seen = cur.containerId;
         continue;

@@ -29,7 +29,22 @@ export const registerRun: RegisterCommand = (program: Command) => {
       .option("--restart <policy>", "never or on-failure")
       .option("--timeout <seconds>", "stop the job after this many seconds")
       .option("--request-id <id>", "idempotency key: resubmitting with it returns the same job")
-      .option("-w, --wait", "stream the logs and exit with the job's exit code"),
+      .option("-w, --wait", "stream the logs and exit with the job's exit code (Ctrl-C stops the job)")
+      .option("-d, --detach", "print the job id and return at once (the default without --wait)")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "With --wait, Ctrl-C stops the job gracefully (SIGTERM, then SIGKILL after its grace period) and",
+          "waits for it to end (exit 130 once it is Cancelled); a second Ctrl-C detaches at once and prints how",
+          "to follow the job (gpupool logs -f ID). Without --wait (or with -d) run prints the id and returns.",
+          "",
+          "Examples:",
+          "  gpupool run --gpu 0.25 --gpu-memory 10Gi localhost/busybox:latest -- sh -c 'echo $CUDA_VISIBLE_DEVICES'",
+          "  gpupool run --wait --gpus 1 localhost/busybox:latest -- sh -c 'echo hello'",
+          "  gpupool run -d --replicas 2 --gpus 1 localhost/busybox:latest -- sh -c 'echo rank $RANK'",
+        ].join("\n"),
+      ),
   ).action(async (image: string, command: string[], opts) => {
     const { runCommand } = await import("../client/jobs.js");
     exitWith(await runCommand(image, command, opts));

@@ -78,13 +78,20 @@ export interface CliRun {
 export function gpupool(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
-  opts: { readonly timeoutMs?: number; readonly onErr?: (err: string, child: ChildProcess) => void } = {},
+  opts: {
+    readonly timeoutMs?: number;
+    readonly onErr?: (err: string, child: ChildProcess) => void;
+    readonly onOut?: (out: string, child: ChildProcess) => void;
+  } = {},
 ): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
-    child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+    child.stdout!.on("data", (b: Buffer) => {
+      out += b.toString();
+      opts.onOut?.(out, child);
+    });
     child.stderr!.on("data", (b: Buffer) => {
       err += b.toString();
       opts.onErr?.(err, child);
