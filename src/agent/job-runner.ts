@@ -171,11 +171,11 @@ export class JobRunner {
    * preempt → Preempted and requeued (Succeeded if it exits 0 meanwhile), timeout → Failed. A gang
    * is preempted as a whole. Idempotent while in flight; a pending job is cancelled at once.
    */
-  stop(jobId: string, kind: StopKind, reason: string): Promise<void> {
+  stop(jobId: string, kind: StopKind, reason: string, graceSeconds?: number): Promise<void> {
     const inFlight = this.stopping.get(jobId);
     if (inFlight) return inFlight;
     if (this.crashed) return Promise.resolve();
-    const p = this.doStop(jobId, { kind, reason })
+    const p = this.doStop(jobId, { kind, reason, ...(graceSeconds !== undefined ? { graceSeconds } : {}) })
       .catch(unlessAbandoned)
       .finally(() => this.stopping.delete(jobId));
     this.stopping.set(jobId, p);
@@ -219,7 +219,7 @@ export class JobRunner {
     const { engine } = this.o;
     let code: number | undefined;
     if (job.containerId) {
-      const stopping = engine.stop(job.containerId, job.spec.stopGraceSeconds).then(
+      const stopping = engine.stop(job.containerId, intent.graceSeconds ?? job.spec.stopGraceSeconds).then(
         () => undefined,
         (err: unknown) => err,
       );

@@ -17,6 +17,8 @@ export type StopKind = "cancel" | "preempt" | "timeout";
 export interface StopIntent {
   readonly kind: StopKind;
   readonly reason: string;
+  /** This stop's grace period (stop -t), when it is not the job's stopGraceSeconds. */
+  readonly graceSeconds?: number;
 }
 
 export type RetrySpec = Pick<NormalizedSpec, "restartPolicy" | "backoffLimit" | "backoffSeconds">;

@@ -137,8 +137,8 @@ export class NodeAgent {
   }
 
   /** A user's stop: a pending job is cancelled at once, a placed one stopped gracefully. */
-  cancel(jobId: string, reason: string): Promise<void> {
-    return this.runner.stop(jobId, "cancel", reason);
+  cancel(jobId: string, reason: string, graceSeconds?: number): Promise<void> {
+    return this.runner.stop(jobId, "cancel", reason, graceSeconds);
   }
 
   /** Resolves once the logs of a job's just-finished attempt are archived. */

@@ -53,16 +53,18 @@ export function recordEnd(
 export function stopIntent(store: Store, jobId: string): StopIntent | undefined {
   const note = store.jobs.pendingStop(jobId);
   if (!note) return undefined;
-  const colon = note.indexOf(": ");
-  const kind = note.slice(0, colon) as StopKind;
-  if (kind === "cancel" || kind === "preempt" || kind === "timeout")
-    return { kind, reason: note.slice(colon + 2) };
-  return undefined;
+  // "KIND: reason", or "KIND/GRACE: reason" for a stop with its own grace period (stop -t)
+  const m = /^(cancel|preempt|timeout)(?:\/(\d+))?: /.exec(note);
+  if (!m) return undefined;
+  const kind: StopKind = m[1] === "cancel" ? "cancel" : m[1] === "preempt" ? "preempt" : "timeout";
+  const reason = note.slice(m[0].length);
+  return m[2] === undefined ? { kind, reason } : { kind, reason, graceSeconds: Number(m[2]) };
 }
 
 /** Records a stop intent before the container is signalled, so a restart mid-stop still knows why it exits. */
 export function recordStopIntent(store: Store, jobId: string, intent: StopIntent): void {
-  store.jobs.note(jobId, "stopping", `${intent.kind}: ${intent.reason}`);
+  const grace = intent.graceSeconds === undefined ? "" : `/${intent.graceSeconds}`;
+  store.jobs.note(jobId, "stopping", `${intent.kind}${grace}: ${intent.reason}`);
 }
 
 /** Ends a gang's waiting members that can never run again (gang-repair.ts), in one transaction. */

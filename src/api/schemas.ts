@@ -64,6 +64,22 @@ export const createTokenBody = z
   .strictObject({ name: z.string().max(100).optional().meta({ description: "what the token is for" }) })
   .meta({ id: "CreateToken" });
 
+export const stopJobBody = z
+  .strictObject({
+    graceSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(86_400)
+      .optional()
+      .meta({
+        description:
+          "seconds between SIGTERM and SIGKILL for this stop (default: the job's stopGraceSeconds)",
+      }),
+  })
+  .meta({ id: "StopJob" });
+export type StopJobBody = z.infer<typeof stopJobBody>;
+
 // ---------------------------------------------------------------- views
 
 const int = () => z.number().int();

@@ -110,3 +110,24 @@ describe("run and Ctrl-C", () => {
     await gpupool(["stop", r.out.trim()], srv.env);
   });
 });
+
+describe("stop -t", () => {
+  it("sets the grace period of this stop and says what it waits for", async () => {
+    const run = await gpupool(["run", "-d", IMAGE, "--", "sleep", "600"], srv.env); // ignores SIGTERM
+    const id = run.out.trim();
+    for (let i = 0; i < 100 && (await job(id)).state !== "Running"; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const t0 = Date.now();
+    const r = await gpupool(["stop", "-t", "4", id], srv.env);
+    const took = Date.now() - t0;
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain(`stopping ${id}: SIGTERM, then SIGKILL after 4 s`);
+    expect(r.err).toMatch(new RegExp(`still stopping ${id} \\(3 s\\)`));
+    expect(r.out.trim()).toBe(`${id} Cancelled (exit 137)`);
+    expect(took).toBeGreaterThanOrEqual(4000);
+    expect(took).toBeLessThan(9000); // not the job's own 10 s
+    const bad = await gpupool(["stop", "-t", "soon", id], srv.env);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/error\[GP_INVALID_ARGUMENT\]: -t\/--time must be a whole number/);
+  }, 30_000);
+});

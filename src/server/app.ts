@@ -9,6 +9,7 @@ import {
   type CreatedTokenResponse,
   createTenantBody,
   createTokenBody,
+  stopJobBody,
   type EventsResponse,
   eventsQuery,
   type GpusResponse,
@@ -166,7 +167,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.post<{ Params: { id: string } }>("/v1/jobs/:id/stop", async (req) => {
     const id = parse(JOB_ID, req.params.id, "id");
-    return { job: view(await jobs.stop(caller(req), id)) } satisfies JobResponse;
+    const body = parse(stopJobBody, req.body ?? {}, "body");
+    return {
+      job: view(await jobs.stop(caller(req), id, body.graceSeconds)),
+    } satisfies JobResponse;
   });
 
   app.delete<{ Params: { id: string } }>("/v1/jobs/:id", async (req) => {

@@ -147,7 +147,7 @@ export class JobsService {
   }
 
   /** Stops a job: a pending one is cancelled at once, a placed one gracefully. */
-  async stop(caller: Caller, id: string): Promise<JobRecord> {
+  async stop(caller: Caller, id: string, graceSeconds?: number): Promise<JobRecord> {
     const job = this.get(caller, id);
     if (job.state === "Pending" || job.state === "Preempted") {
       this.store.jobs.transition(id, "Cancelled", { reason: `stopped by ${caller.tenant}`, from: job.state });
@@ -158,7 +158,7 @@ export class JobsService {
         jobId: id,
         from: job.state,
       });
-    await this.agent.cancel(id, `stopped by ${caller.tenant}`);
+    await this.agent.cancel(id, `stopped by ${caller.tenant}`, graceSeconds);
     return this.store.jobs.require(id);
   }
 

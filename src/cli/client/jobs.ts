@@ -342,6 +342,56 @@ export async function stopCommand(
   return 0;
 }
 
+/**
+ * `stop [-t SECONDS] ID…`: stops the jobs together, each gracefully (SIGTERM, then SIGKILL after
+ * its grace period: -t, else the job's stopGraceSeconds), saying what it does and, every few
+ * seconds, what it still waits for, like docker stop; prints each job's end.
+ */
+export async function stopJobsCommand(
+  ids: readonly string[],
+  f: CommonFlags & { time?: string },
+  io: Io = stdio,
+  progressMs = 3000,
+): Promise<number> {
+  const graceSeconds = f.time === undefined ? undefined : int("-t/--time", f.time);
+  const api = client(f);
+  const started = Date.now();
+  const waiting = new Set(ids);
+  io.err(
+    `gpupool: stopping ${ids.join(", ")}: SIGTERM, then SIGKILL after ${graceSeconds === undefined ? "each job's grace period" : `${graceSeconds} s`}\n`,
+  );
+  const tick = setInterval(() => {
+    io.err(
+      `gpupool: still stopping ${[...waiting].join(", ")} (${Math.round((Date.now() - started) / 1000)} s)\n`,
+    );
+  }, progressMs);
+  let code = 0;
+  try {
+    await Promise.all(
+      ids.map(async (id) => {
+        try {
+          const { job } = await api.json(
+            jobResponse,
+            "POST",
+            `/v1/jobs/${encodeURIComponent(id)}/stop`,
+            graceSeconds === undefined ? {} : { graceSeconds },
+          );
+          io.out(`${job.id} ${job.state}${job.exitCode !== null ? ` (exit ${job.exitCode})` : ""}\n`);
+        } catch (err) {
+          if (!(err instanceof GpupoolError)) throw err;
+          io.err(`gpupool: error[${err.code}]: ${id}: ${err.message}\n`);
+          code = Math.max(code, err.exitCode);
+        } finally {
+          waiting.delete(id);
+        }
+      }),
+    );
+  } finally {
+    clearInterval(tick);
+  }
+  return code;
+}
+
 export async function eventsCommand(id: string | undefined, f: CommonFlags, io: Io = stdio): Promise<number> {
   const path = id ? `/v1/jobs/${encodeURIComponent(id)}/events` : "/v1/events";
   const { events } = await client(f).json(eventsResponse, "GET", path);

@@ -28,10 +28,29 @@ export const registerJobs: RegisterCommand = (program: Command) => {
   );
 
   withClientFlags(
-    program.command("stop").summary("stop jobs gracefully (SIGTERM, grace, SIGKILL)").argument("<ids...>"),
+    program
+      .command("stop")
+      .summary("stop jobs gracefully (SIGTERM, grace, SIGKILL)")
+      .argument("<ids...>")
+      .option(
+        "-t, --time <seconds>",
+        "seconds between SIGTERM and SIGKILL (default: the job's stopGraceSeconds, 10)",
+      )
+      .addHelpText(
+        "after",
+        [
+          "",
+          "A pending job is cancelled at once; a placed one gets SIGTERM, then SIGKILL once the grace period is",
+          "over, and ends Cancelled. stop waits for them all, printing what it still waits for every 3 s.",
+          "",
+          "Examples:",
+          "  gpupool stop j-mx6a1b2c3d4e5f60        # graceful, the job's own grace period",
+          "  gpupool stop -t 0 j-mx6a1b2c3d4e5f60   # SIGKILL at once",
+        ].join("\n"),
+      ),
     false,
   ).action(async (ids: string[], opts) =>
-    exitWith(await (await import("../client/jobs.js")).stopCommand(ids, opts)),
+    exitWith(await (await import("../client/jobs.js")).stopJobsCommand(ids, opts)),
   );
 
   withClientFlags(
