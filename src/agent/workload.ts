@@ -1,9 +1,27 @@
 import type { Allocation } from "../core/allocation.js";
 import type { NodeSpec } from "../core/node.js";
 import type { Workload } from "../core/workload.js";
+import { GpupoolError } from "../core/errors.js";
+import { simulatedMigUuid } from "../node/simulate.js";
 import { mpsLimitsForShare, type Slice } from "../node/slice.js";
 import type { NormalizedSpec } from "../core/job-spec.js";
 import type { JobRecord } from "../store/index.js";
+
+/**
+ * The MIG device UUID of the instance a placement names (GPU `index`, profile, first memory slice):
+ * on a simulated GPU its `MIG-SIM-…` name; on a real one the UUID of a known instance there with
+ * that profile and start; undefined when there is none (gpupool does not create real instances).
+ */
+export function migInstanceUuid(
+  node: NodeSpec,
+  index: number,
+  mig: { readonly profile: string; readonly start: number },
+): string | undefined {
+  const gpu = node.gpus.find((d) => d.index === index);
+  if (!gpu) return undefined;
+  if (gpu.simulated && gpu.uuid) return simulatedMigUuid(gpu.uuid, mig);
+  return gpu.migInstances?.find((m) => m.profile === mig.profile && m.start === mig.start)?.uuid;
+}
 
 /** The normalised spec a job was stored with (see core/job-spec.ts). */
 export function specOf(job: JobRecord): NormalizedSpec {
@@ -60,14 +78,13 @@ export function sliceFor(
   };
   const first = alloc.gpus[0]!;
   if (first.mig) {
-    const gpu = ref(first.index);
-    return {
-      kind: "mig",
-      id: jobId,
-      gpu,
-      migUuid: `MIG-${gpu.uuid.replace(/^GPU-/, "")}-${first.mig.profile}-${first.mig.start}`,
-      profile: first.mig.profile,
-    };
+    const migUuid = migInstanceUuid(node, first.index, first.mig);
+    if (migUuid === undefined)
+      throw new GpupoolError(
+        "GP_MIG_UNSUPPORTED",
+        `no MIG instance ${first.mig.profile} at slice ${first.mig.start} on GPU ${first.index}: gpupool creates MIG instances on simulated GPUs only`,
+      );
+    return { kind: "mig", id: jobId, gpu: ref(first.index), migUuid, profile: first.mig.profile };
   }
   if (alloc.gpus.length === 1 && first.milli < 1000) {
     const known = node.gpus.find((d) => d.index === first.index);

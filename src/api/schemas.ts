@@ -66,16 +66,9 @@ export const createTokenBody = z
 
 export const stopJobBody = z
   .strictObject({
-    graceSeconds: z
-      .number()
-      .int()
-      .min(0)
-      .max(86_400)
-      .optional()
-      .meta({
-        description:
-          "seconds between SIGTERM and SIGKILL for this stop (default: the job's stopGraceSeconds)",
-      }),
+    graceSeconds: z.number().int().min(0).max(86_400).optional().meta({
+      description: "seconds between SIGTERM and SIGKILL for this stop (default: the job's stopGraceSeconds)",
+    }),
   })
   .meta({ id: "StopJob" });
 export type StopJobBody = z.infer<typeof stopJobBody>;
@@ -204,6 +197,19 @@ export const gpuViewSchema = z
         memoryMiB: int(),
       }),
     ),
+    migEnabled: z.boolean().meta({ description: "MIG mode: the GPU is handed out only as MIG instances" }),
+    migInstances: z
+      .array(
+        z.object({
+          profile: z.string().meta({ description: "GPU-instance profile, e.g. 1g.10gb" }),
+          start: int().meta({ description: "first memory slice of the instance" }),
+          memorySlices: int().meta({ description: "memory slices it occupies (of 8)" }),
+          computeSlices: int().meta({ description: "compute slices it has (of 7)" }),
+          uuid: z.string().nullable().meta({ description: "MIG device UUID (simulated: MIG-SIM-…)" }),
+          job: z.string().meta({ description: 'the job holding it, or "(another tenant)"' }),
+        }),
+      )
+      .meta({ description: "the MIG instances placed jobs hold on this GPU, by start" }),
   })
   .meta({ id: "Gpu" });
 export type GpuView = z.infer<typeof gpuViewSchema>;

@@ -46,7 +46,7 @@ export const ERROR_CODES = {
   GP_IDEMPOTENCY_CONFLICT: { status: 409, exit: 5, hint: "That client request id was already used with a different spec; use a new request id." },
   GP_UNAUTHORIZED: { status: 401, exit: 6, hint: "Pass a valid API token (Authorization: Bearer gp_...)." },
   GP_MIG_DISABLED: { status: 409, exit: 5, hint: "Enable MIG mode first (nvidia-smi -i N -mig 1, then reset the GPU); it cannot change while the GPU is in use." },
-  GP_MIG_UNSUPPORTED: { status: 409, exit: 5, hint: "gpupool up places MIG slices on simulated GPUs only; on real GPUs ask for a share (gpu: 0.25 with gpuMemory) or whole GPUs." },
+  GP_MIG_UNSUPPORTED: { status: 409, exit: 5, hint: "gpupool up places MIG slices on simulated GPUs only (--simulate 1xA100-80GB:mig); on real GPUs ask for a share (gpu: 0.25 with gpuMemory) or whole GPUs." },
   GP_MIG_APPLY_FAILED: { status: 502, exit: 4, hint: "nvidia-smi mig refused the layout; its message is included. Check `nvidia-smi mig -lgi` and dmesg." },
   GP_MPS_FAILED: { status: 502, exit: 4, hint: "The MPS control daemon did not do what was asked; check its log directory and that nvidia-cuda-mps-control is installed." },
   GP_UNKNOWN_PRIORITY_CLASS: { status: 400, exit: 2, hint: "Use a priority class (system-critical, high, normal, low, best-effort) or an integer." },

@@ -216,6 +216,36 @@ export function gpupoolSuite(name: string, opts: SuiteOptions): void {
       }, 90_000);
     });
 
+    describe("one simulated MIG-enabled A100 (--simulate 1xA100-80GB:mig)", () => {
+      let t: TestServer;
+      serverPerBlock(opts, "1xA100-80GB:mig", (server) => {
+        t = server;
+      });
+
+      it("two 1g.10gb jobs each see only their own MIG instance and the parent GPU's device node", async () => {
+        const script = sh(
+          "echo mig=$NVIDIA_VISIBLE_DEVICES cuda=$CUDA_VISIBLE_DEVICES; ls /dev | grep nvidia; sleep 2",
+        );
+        const jobs = await Promise.all(
+          ["mig-a", "mig-b"].map(
+            async (n) => (await t.submit(spec(n, { mig: "1g.10gb", command: script })))[0]!,
+          ),
+        );
+        const seen: string[] = [];
+        for (const j of jobs) {
+          await t.until(j.id, (x) => x.state === "Succeeded", 60_000);
+          const logs = await t.logs(j.id);
+          const uuid = /mig=(MIG-SIM-0000-A100-80GB-1g\.10gb-\d) cuda=(\S+)/.exec(logs);
+          expect(uuid, logs).not.toBeNull();
+          expect(uuid![2]).toBe(uuid![1]);
+          expect(logs).toMatch(/^nvidia0$/m);
+          seen.push(uuid![1]!);
+        }
+        // Placed together (2 s each), they hold two different instances.
+        expect(new Set(seen).size).toBe(2);
+      }, 90_000);
+    });
+
     describe("isolation", () => {
       let t: TestServer;
       serverPerBlock(opts, "1xA100-80GB", (server) => {

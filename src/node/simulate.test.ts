@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseSimulateSpec, SIMULATED_DRIVER, simulateGpus } from "./simulate.js";
+import { inventoryToNodeSpec } from "./node-spec.js";
+import { parseSimulateSpec, SIMULATED_DRIVER, simulatedMigUuid, simulateGpus } from "./simulate.js";
 
 describe("simulated GPUs from the catalog", () => {
   it("2xH100-80GB,1xT4: three GPUs, marked simulated everywhere, H100s in one NVLink group", () => {
@@ -22,13 +23,22 @@ describe("simulated GPUs from the catalog", () => {
   });
 
   it.each([
-    ["H200", [{ count: 1, model: "H200" }]],
-    ["2 x a100-80gb", [{ count: 2, model: "A100-80GB" }]],
+    ["H200", [{ count: 1, model: "H200", mig: false }]],
+    ["2 x a100-80gb", [{ count: 2, model: "A100-80GB", mig: false }]],
     [
       "1xTesla T4, 3xL4",
       [
-        { count: 1, model: "T4" },
-        { count: 3, model: "L4" },
+        { count: 1, model: "T4", mig: false },
+        { count: 3, model: "L4", mig: false },
+      ],
+    ],
+    ["2xA100-80GB:mig", [{ count: 2, model: "A100-80GB", mig: true }]],
+    ["h200 : MIG", [{ count: 1, model: "H200", mig: true }]],
+    [
+      "1xA100-80GB:mig,1xA100-80GB",
+      [
+        { count: 1, model: "A100-80GB", mig: true },
+        { count: 1, model: "A100-80GB", mig: false },
       ],
     ],
   ])("parses %j", (spec, want) => {
@@ -39,7 +49,34 @@ describe("simulated GPUs from the catalog", () => {
     ["", /GP|--simulate needs/],
     ["2xB300", /unknown GPU model "B300"/],
     ["0xT4", /count from 1 to 64/],
+    ["1xT4:mig", /T4 has no MIG; models with MIG: A100-40GB, A100-80GB, H100-80GB, H200/],
+    ["2xA100-80GB:mps", /the only suffix is :mig .*got ":mps"/],
+    ["2xA100-80GB:", /the only suffix is :mig/],
   ])("rejects %j", (spec, message) => {
     expect(() => parseSimulateSpec(spec)).toThrow(message);
+  });
+
+  it("2xA100-80GB:mig: MIG mode enabled with no instances yet; the scheduler's node has MIG GPUs", () => {
+    const inv = simulateGpus("2xA100-80GB:mig,1xA100-80GB");
+    expect(inv.gpus.map((g) => [g.model, g.migMode, g.migDevices.length])).toEqual([
+      ["A100-80GB", "enabled", 0],
+      ["A100-80GB", "enabled", 0],
+      ["A100-80GB", "disabled", 0],
+    ]);
+    // Entries are NVLink groups of their own: the MIG pair is one, the plain GPU none.
+    expect(inv.nvlinkGroups).toEqual([[0, 1]]);
+    const node = inventoryToNodeSpec(inv, { name: "h", cpuMilli: 2000, memoryMiB: 4096 });
+    expect(node.gpus.map((g) => [g.migEnabled, g.simulated])).toEqual([
+      [true, true],
+      [true, true],
+      [false, true],
+    ]);
+  });
+
+  it("simulated MIG UUIDs name the GPU, the profile and the start slice, and say SIM", () => {
+    const [gpu] = simulateGpus("1xA100-80GB:mig").gpus;
+    expect(simulatedMigUuid(gpu!.uuid, { profile: "1g.10gb", start: 3 })).toBe(
+      "MIG-SIM-0000-A100-80GB-1g.10gb-3",
+    );
   });
 });

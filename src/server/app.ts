@@ -28,7 +28,8 @@ import {
   type UsageResponse,
 } from "../api/schemas.js";
 import type { NodeAgent } from "../agent/node-agent.js";
-import { allocationGpuMilli } from "../agent/workload.js";
+import { allocationGpuMilli, migInstanceUuid } from "../agent/workload.js";
+import { findGpuModel } from "../core/catalog.js";
 import type { NodeSpec } from "../core/node.js";
 import { GpupoolError } from "../core/errors.js";
 import type { ContainerEngine } from "../engines/engine.js";
@@ -219,15 +220,27 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const placed = store.jobs.list({ states: ["Scheduled", "Starting", "Running"] });
     return {
       gpus: node.gpus.map((g) => {
-        const holders = placed.flatMap((j) =>
+        const held = placed.flatMap((j) =>
           (j.allocation?.gpus ?? [])
             .filter((a) => a.index === g.index)
-            .map((a) => ({
-              job: who.admin || j.tenant === who.tenant ? j.id : "(another tenant)",
-              milli: a.milli,
-              memoryMiB: a.memoryMiB,
-            })),
+            .map((a) => ({ a, job: who.admin || j.tenant === who.tenant ? j.id : "(another tenant)" })),
         );
+        const holders = held.map(({ a, job }) => ({ job, milli: a.milli, memoryMiB: a.memoryMiB }));
+        const profiles = findGpuModel(g.model)?.migProfiles ?? [];
+        const migInstances = held
+          .flatMap(({ a, job }) => (a.mig ? [{ mig: a.mig, job }] : []))
+          .sort((x, y) => x.mig.start - y.mig.start)
+          .map(({ mig, job }) => {
+            const profile = profiles.find((p) => p.name === mig.profile);
+            return {
+              profile: mig.profile,
+              start: mig.start,
+              memorySlices: profile?.memorySlices ?? 0,
+              computeSlices: profile?.computeSlices ?? 0,
+              uuid: migInstanceUuid(node, g.index, mig) ?? null,
+              job,
+            };
+          });
         return {
           index: g.index,
           uuid: g.uuid ?? null,
@@ -237,6 +250,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           usedMilli: holders.reduce((s, h) => s + h.milli, 0),
           usedMemoryMiB: holders.reduce((s, h) => s + h.memoryMiB, 0),
           slices: holders,
+          migEnabled: g.migEnabled === true,
+          migInstances,
         };
       }),
     } satisfies GpusResponse;

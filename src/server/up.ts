@@ -29,7 +29,7 @@ import { listenError, prepareDataDir, probeListen } from "./startup-checks.js";
 /** `gpupool up`: the standalone server — store, node agent, engine and HTTP API on one host. */
 
 export interface UpOptions {
-  /** Simulated GPUs, e.g. "2xA100-80GB"; absent: nvidia-smi, else DEFAULT_SIMULATE. */
+  /** Simulated GPUs, e.g. "2xA100-80GB" or "1xA100-80GB:mig" (MIG-enabled); absent: nvidia-smi, else DEFAULT_SIMULATE. */
   readonly simulate?: string;
   readonly engine?: "auto" | "podman" | "docker" | "fake";
   /** Data directory (store, lock, owned podman sockets). */
@@ -328,6 +328,11 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
         ? `GPUs: ${node.gpus.length} SIMULATED (${inv.source.replace(/^simulate:/, "")}): no real GPU; containers get stand-in /dev/nvidiaN nodes`
         : `GPUs: ${node.gpus.map((g) => `${g.index}:${g.model}`).join(", ") || "none"}`,
     );
+    const migGpus = node.gpus.filter((g) => g.migEnabled);
+    if (migGpus.length > 0)
+      out(
+        `MIG: GPU ${migGpus.map((g) => g.index).join(", ")} MIG-enabled: handed out only as MIG instances (run --mig PROFILE; profiles: gpupool gpus --catalog)`,
+      );
     out(
       mps
         ? `GPU shares: MPS (hard compute % and memory limits) — ${sharing.why}; one MPS control daemon per shared GPU, pipes under ${mpsRoot}`

@@ -1,6 +1,7 @@
 import {
   createdTenantResponse,
   createdTokenResponse,
+  type GpusResponse,
   gpusResponse,
   nodesResponse,
   tenantResponse,
@@ -38,14 +39,32 @@ export async function nodesCommand(f: CommonFlags, io: Io = stdio): Promise<numb
         ["GPU", "MODEL", "USED", "SLICES"],
         gpus.gpus.map((g) => [
           String(g.index),
-          `${g.model}${g.simulated ? " (simulated)" : ""}`,
-          `${g.usedMilli / 10}%`,
+          `${g.model}${g.simulated ? " (simulated)" : ""}${g.migEnabled ? " MIG" : ""}`,
+          g.migEnabled
+            ? `${g.migInstances.reduce((s, m) => s + m.computeSlices, 0)}/7 MIG compute`
+            : `${g.usedMilli / 10}%`,
           String(g.slices.length),
         ]),
-      ),
+      ) +
+      migTable(gpus.gpus),
     io.out,
   );
   return 0;
+}
+
+/** The MIG instances placed jobs hold, one row each ("" when no GPU is MIG-enabled). */
+function migTable(gpus: GpusResponse["gpus"]): string {
+  if (!gpus.some((g) => g.migEnabled)) return "";
+  const rows = gpus.flatMap((g) =>
+    g.migInstances.map((m) => [
+      String(g.index),
+      m.profile,
+      m.memorySlices > 1 ? `${m.start}-${m.start + m.memorySlices - 1}` : String(m.start),
+      m.uuid ?? "-",
+      m.job,
+    ]),
+  );
+  return `\n${rows.length > 0 ? table(["GPU", "MIG INSTANCE", "MEMORY SLICES", "UUID", "JOB"], rows) : "MIG instances: none (each MIG job gets one when it is placed)\n"}`;
 }
 
 export async function usageCommand(f: CommonFlags, io: Io = stdio): Promise<number> {

@@ -4,9 +4,24 @@ import type { RegisterCommand } from "./register.js";
 
 /** nodes, usage, tenants: the host and the tenants on a server. */
 export const registerCluster: RegisterCommand = (program: Command) => {
-  withClientFlags(program.command("nodes").summary("the host, its GPUs and what is in use")).action(
-    async (opts) => exitWith(await (await import("../client/cluster.js")).nodesCommand(opts)),
-  );
+  withClientFlags(
+    program
+      .command("nodes")
+      .summary("the host, its GPUs, their MIG instances and what is in use")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "On MIG-enabled GPUs (e.g. gpupool up --simulate 1xA100-80GB:mig) a third table lists each MIG",
+          "instance a job holds: GPU, profile, memory slices, MIG UUID and job; -o json has them as",
+          "gpus[].migInstances.",
+          "",
+          "Examples:",
+          "  gpupool nodes",
+          "  gpupool nodes -o json",
+        ].join("\n"),
+      ),
+  ).action(async (opts) => exitWith(await (await import("../client/cluster.js")).nodesCommand(opts)));
   withClientFlags(program.command("usage").summary("GPU-seconds per tenant and job (share × time)")).action(
     async (opts) => exitWith(await (await import("../client/cluster.js")).usageCommand(opts)),
   );

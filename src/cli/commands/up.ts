@@ -17,7 +17,7 @@ export const registerUp: RegisterCommand = (program: Command) => {
     )
     .option(
       "--simulate <gpus>",
-      "simulated GPUs, e.g. 2xA100-80GB (default when nvidia-smi is absent: 2xA100-80GB)",
+      "simulated GPUs, e.g. 2xA100-80GB or 1xA100-80GB:mig,1xA100-80GB (:mig = MIG-enabled; see below; default when nvidia-smi is absent: 2xA100-80GB)",
     )
     .option(
       "--engine <engine>",
@@ -51,9 +51,17 @@ export const registerUp: RegisterCommand = (program: Command) => {
         "this data directory can install their own: stop gpupool, then GPUPOOL_ADMIN_TOKEN=<16+ characters>",
         "gpupool up --data DIR (that token then works alongside any earlier ones).",
         "",
+        "MIG (mig: 1g.10gb) runs on simulated GPUs only in this version: --simulate COUNTxMODEL:mig starts",
+        "those GPUs with MIG mode enabled (models with MIG: A100-40GB, A100-80GB, H100-80GB, H200). A MIG GPU",
+        "is handed out only as MIG instances, placed by the model's slice geometry (A100-80GB: seven 1g.10gb,",
+        "or one 4g.40gb + three 1g.10gb); each job's instance exists while it runs, its container sees only",
+        "that instance (NVIDIA_VISIBLE_DEVICES = CUDA_VISIBLE_DEVICES = MIG-SIM-…), and `gpupool nodes` lists",
+        "the instances with their jobs. On real GPUs, MIG jobs are refused (GP_MIG_UNSUPPORTED).",
+        "",
         "Examples:",
         "  gpupool up                                   # real GPUs if nvidia-smi finds them, else simulated",
         "  gpupool up --simulate 2xH100-80GB --engine podman",
+        "  gpupool up --simulate 1xA100-80GB:mig,1xA100-80GB   # GPU 0 MIG-enabled, GPU 1 whole/shares",
         "  gpupool up --gpu-sharing timeslice           # never start MPS daemons",
       ].join("\n"),
     )

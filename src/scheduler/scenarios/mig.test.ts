@@ -1,7 +1,9 @@
 import { describe, it } from "vitest";
+import { expect } from "vitest";
+import type { NodeSpec } from "../../core/node.js";
 import { makeNode, makePod } from "../test-support/builders.js";
 import { expectScenario } from "../test-support/expect-scenario.js";
-import type { Scenario } from "../test-support/scenario.js";
+import { runScenario, type Scenario } from "../test-support/scenario.js";
 
 /**
  * MIG profiles on MIG-enabled GPUs. A100-40GB: 8 memory slices, 7 compute; 3g.20gb starts at 0 or 4,
@@ -9,6 +11,25 @@ import type { Scenario } from "../test-support/scenario.js";
  */
 const a100 = makeNode("a100", { gpus: 1, model: "A100-40GB", mig: true });
 const h100 = makeNode("h100", { gpus: 1, model: "H100-80GB", mig: true });
+/** `--simulate 1xA100-80GB:mig,1xA100-80GB`: GPU 0 MIG-enabled, GPU 1 not. */
+const mixed: NodeSpec = (() => {
+  const n = makeNode("mixed", { gpus: 2, model: "A100-80GB" });
+  return { ...n, gpus: n.gpus.map((g) => (g.index === 0 ? { ...g, migEnabled: true } : g)) };
+})();
+const seven1g = Array.from({ length: 8 }, (_, i) => makePod(`m${i + 1}`, { mig: "1g.10gb", seq: i + 1 }));
+const seventhOfEight: Scenario = {
+  name: "seven 1g.10gb on one A100-80GB's MIG GPU, the eighth waits (not on the plain GPU); a freed slot takes it",
+  nodes: [mixed],
+  steps: [
+    {
+      submit: seven1g,
+      expect: Object.fromEntries(seven1g.map((p, i) => [p.id, i < 7 ? "mixed" : "pending"])),
+      expectGpus: Object.fromEntries(seven1g.slice(0, 7).map((p) => [p.id, [0]])),
+      expectReason: { m8: "no room for the MIG instance" },
+    },
+    { finish: ["m3"], expect: { m8: "mixed" }, expectGpus: { m8: [0] } },
+  ],
+};
 
 const SCENARIOS: Scenario[] = [
   {
@@ -29,6 +50,7 @@ const SCENARIOS: Scenario[] = [
       { finish: ["m3g"], expect: { extra: "a100" } },
     ],
   },
+  seventhOfEight,
   {
     name: "profile names pick the model: 3g.20gb only on A100-40GB, 3g.40gb only on H100-80GB",
     nodes: [a100, h100],
@@ -78,4 +100,14 @@ const SCENARIOS: Scenario[] = [
 
 describe("scenarios: MIG", () => {
   it.each(SCENARIOS.map((s) => [s.name, s] as const))("%s", (_name, sc) => expectScenario(sc));
+});
+
+describe("MIG instance slots", () => {
+  it("the seven 1g.10gb instances take memory slices 0-6; the eighth takes the slot a finished one freed", () => {
+    const [first, second] = runScenario(seventhOfEight);
+    const starts = (out: typeof first) =>
+      out!.result.bind.map((a) => [a.workloadId, a.gpus.map((g) => g.mig?.start)]);
+    expect(starts(first)).toEqual(seven1g.slice(0, 7).map((p, i) => [p.id, [i]]));
+    expect(starts(second)).toEqual([["m8", [2]]]);
+  });
 });
