@@ -5,6 +5,7 @@ import { GPU_SHARING_MODES, startServer } from "./up.js";
 /** The flags of `gpupool up`, as commander parses them (src/cli/commands/up.ts). */
 export interface UpCliOptions {
   simulate?: string;
+  simulateCpus?: string;
   engine: string;
   data?: string;
   listen: string;
@@ -27,8 +28,10 @@ export async function runUp(opts: UpCliOptions): Promise<void> {
       "GP_INVALID_ARGUMENT",
       `--gpu-sharing must be one of ${GPU_SHARING_MODES.join(", ")}, got "${opts.gpuSharing}"`,
     );
+  const simulateCpus = opts.simulateCpus === undefined ? undefined : cpuCount(opts.simulateCpus);
   const server = await startServer({
     ...(opts.simulate ? { simulate: opts.simulate } : {}),
+    ...(simulateCpus !== undefined ? { simulateCpus } : {}),
     engine,
     ...(opts.data ? { data: opts.data } : {}),
     listen: opts.listen,
@@ -47,4 +50,15 @@ export async function runUp(opts: UpCliOptions): Promise<void> {
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
   await server.close();
+}
+
+/** `--simulate-cpus N`: a whole number of CPUs from 1 to 4096. */
+export function cpuCount(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1 || n > 4096)
+    throw new GpupoolError(
+      "GP_INVALID_ARGUMENT",
+      `--simulate-cpus must be a whole number of CPUs from 1 to 4096, got "${text}"`,
+    );
+  return n;
 }

@@ -30,6 +30,8 @@ import { ADMIN_TENANT } from "./auth.js";
 export interface UpOptions {
   /** Simulated GPUs, e.g. "2xA100-80GB"; absent: nvidia-smi, else DEFAULT_SIMULATE. */
   readonly simulate?: string;
+  /** CPUs the scheduler sees on this node instead of this host's (`--simulate-cpus`); containers are not confined to them. */
+  readonly simulateCpus?: number;
   readonly engine?: "auto" | "podman" | "docker" | "fake";
   /** Data directory (store, lock, owned podman sockets). */
   readonly data?: string;
@@ -184,7 +186,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
     const inv = await inventory(opts.simulate);
     const node = inventoryToNodeSpec(inv, {
       name: hostname(),
-      cpuMilli: cpus().length * 1000,
+      cpuMilli: (opts.simulateCpus ?? cpus().length) * 1000,
       memoryMiB: Math.floor(totalmem() / 2 ** 20),
     });
     const sharing = resolveGpuSharing(opts.gpuSharing ?? "auto", {
@@ -312,6 +314,10 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
         ? `GPUs: ${node.gpus.length} SIMULATED (${inv.source.replace(/^simulate:/, "")}): no real GPU; containers get stand-in /dev/nvidiaN nodes`
         : `GPUs: ${node.gpus.map((g) => `${g.index}:${g.model}`).join(", ") || "none"}`,
     );
+    if (opts.simulateCpus !== undefined)
+      out(
+        `CPUs: ${opts.simulateCpus} SIMULATED for the scheduler (--simulate-cpus; this host has ${cpus().length})`,
+      );
     out(
       mps
         ? `GPU shares: MPS (hard compute % and memory limits) — ${sharing.why}; one MPS control daemon per shared GPU, pipes under ${mpsRoot}`

@@ -21,6 +21,10 @@ export const registerUp: RegisterCommand = (program: Command) => {
       "simulated GPUs, e.g. 2xA100-80GB (default when nvidia-smi is absent: 2xA100-80GB)",
     )
     .option(
+      "--simulate-cpus <n>",
+      "CPUs the scheduler sees on this node instead of this host's count (containers are not confined to them)",
+    )
+    .option(
       "--engine <engine>",
       "auto (falls back to fake when there is none), podman, docker or fake (in-memory, runs no containers)",
       "auto",
@@ -49,6 +53,7 @@ export const registerUp: RegisterCommand = (program: Command) => {
         "Examples:",
         "  gpupool up                                   # real GPUs if nvidia-smi finds them, else simulated",
         "  gpupool up --simulate 2xH100-80GB --engine podman",
+        "  gpupool up --simulate 2xA100-80GB --simulate-cpus 2 --engine fake   # a small host, nothing run",
         "  gpupool up --gpu-sharing timeslice           # never start MPS daemons",
       ].join("\n"),
     )
