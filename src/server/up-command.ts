@@ -11,6 +11,7 @@ export interface UpCliOptions {
   listen: string;
   cdiDir: string;
   gpuSharing: string;
+  vmRuntime?: string;
   log?: boolean;
 }
 
@@ -37,6 +38,7 @@ export async function runUp(opts: UpCliOptions): Promise<void> {
     listen: opts.listen,
     cdiDir: opts.cdiDir,
     gpuSharing,
+    ...(opts.vmRuntime !== undefined ? { vmRuntime: opts.vmRuntime } : {}),
     ...(process.env.GPUPOOL_ADMIN_TOKEN ? { adminToken: process.env.GPUPOOL_ADMIN_TOKEN } : {}),
     logger: opts.log ? { level: "info" } : false,
     out: (line) => process.stdout.write(`${line}\n`),

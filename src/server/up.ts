@@ -12,7 +12,7 @@ import type { NodeSpec } from "../core/node.js";
 import { detectEngine } from "../engines/detect.js";
 import type { ContainerEngine } from "../engines/engine.js";
 import { FakeEngine } from "../engines/fake.js";
-import { configuredRuntimes, DEFAULT_ISOLATION_RUNTIMES } from "../engines/isolation.js";
+import { configuredRuntimes, type IsolationRuntimes, isolationRuntimes } from "../engines/isolation.js";
 import { findOnPath } from "../engines/detect.js";
 import type { CdiContainerEdits } from "../node/cdi.js";
 import { discoverGpus } from "../node/discover.js";
@@ -46,6 +46,8 @@ export interface UpOptions {
   /** For tests: a ready engine instead of detection. */
   readonly engineInstance?: ContainerEngine;
   readonly resyncMs?: number;
+  /** Absolute path of the OCI runtime for `isolation: vm` (e.g. kata-runtime); absent: vm jobs are refused. */
+  readonly vmRuntime?: string;
   /** How shares of one GPU are enforced (default "auto"; see resolveGpuSharing). */
   readonly gpuSharing?: GpuSharing;
   /** Root of the MPS daemons' pipe and log directories (default /run/gpupool/mps). */
@@ -95,6 +97,11 @@ export function resolveGpuSharing(
         `--gpu-sharing mps needs real GPUs, but ${blocker}; use --gpu-sharing timeslice (or auto)`,
       );
   }
+}
+
+/** The in-memory engine offers every configured runtime by name (it runs nothing either way). */
+function fakeEngine(isolation: IsolationRuntimes): FakeEngine {
+  return new FakeEngine({ runtimes: configuredRuntimes(isolation).map((r) => r.name) });
 }
 
 export const DEFAULT_SIMULATE = "2xA100-80GB";
@@ -171,6 +178,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
   const out = opts.out ?? (() => {});
   const data = opts.data ?? defaultDataDir();
   const { host, port } = parseListen(opts.listen ?? DEFAULT_LISTEN);
+  const isolation = isolationRuntimes(opts.vmRuntime);
   const lock = acquireInstanceLock(data);
   const cleanups: (() => Promise<void> | void)[] = [() => lock.release()];
   const cleanup = async () => {
@@ -204,13 +212,13 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       engine = opts.engineInstance;
       engineKind = engine.kind;
     } else if (opts.engine === "fake") {
-      engine = new FakeEngine();
+      engine = fakeEngine(isolation);
       engineKind = "fake";
       engineSource = "in-memory (no containers are run)";
     } else {
       let detected: Awaited<ReturnType<typeof detectEngine>> | undefined;
       try {
-        detected = await detectEngine({ dataDir: data, runtimes: configuredRuntimes() });
+        detected = await detectEngine({ dataDir: data, runtimes: configuredRuntimes(isolation) });
       } catch (err) {
         // `auto` on a host with no engine at all still starts (like simulated GPUs), loudly labelled;
         // naming an engine that is not there stays an error.
@@ -223,7 +231,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
         out(`no container engine found (${err.message.replace(/^no container engine found \(|\)$/g, "")})`);
       }
       if (!detected) {
-        engine = new FakeEngine();
+        engine = fakeEngine(isolation);
         engineKind = "fake";
         engineSource =
           "SIMULATED: no Podman or Docker here, jobs run in gpupool's in-memory engine, not in containers; install podman for real ones";
@@ -275,7 +283,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       node,
       instanceId,
       ...(cdi ? { cdi } : {}),
-      isolation: DEFAULT_ISOLATION_RUNTIMES,
+      isolation,
       logs: new LogArchive(join(data, "logs")),
       runtimes,
       ...(opts.resyncMs ? { resyncMs: opts.resyncMs } : {}),

@@ -37,6 +37,10 @@ export const registerUp: RegisterCommand = (program: Command) => {
       "how GPU shares are enforced: auto, mps (hard limits) or timeslice (memory advisory); see below",
       "auto",
     )
+    .option(
+      "--vm-runtime <path>",
+      "OCI runtime binary for isolation: vm, e.g. /usr/bin/kata-runtime (default: none, vm jobs are refused)",
+    )
     .option("--log", "log every request (pino JSON on stdout)")
     .addHelpText(
       "after",
@@ -50,11 +54,20 @@ export const registerUp: RegisterCommand = (program: Command) => {
         "  auto       mps on real GPUs when nvidia-cuda-mps-control is on PATH, else timeslice.",
         "The mode is printed at start (GPU shares: …) and reported as gpuSharing in /v1/info.",
         "",
+        "Isolation (a job's isolation field, run --isolation):",
+        "  container  the engine's default runtime (runc).",
+        "  sandbox    gVisor: /usr/bin/runsc (Podman: a second podman service gpupool owns; Docker: a runsc",
+        "             runtime in daemon.json). Refused at submission when the engine does not offer it.",
+        "  vm         the runtime given with --vm-runtime, named by its file name (Docker: registered in",
+        "             daemon.json under that name). Without --vm-runtime, vm jobs are refused at submission",
+        "             with GP_RUNTIME_UNAVAILABLE. No VM runtime (Kata) has been run with gpupool yet.",
+        "",
         "Examples:",
         "  gpupool up                                   # real GPUs if nvidia-smi finds them, else simulated",
         "  gpupool up --simulate 2xH100-80GB --engine podman",
         "  gpupool up --simulate 2xA100-80GB --simulate-cpus 2 --engine fake   # a small host, nothing run",
         "  gpupool up --gpu-sharing timeslice           # never start MPS daemons",
+        "  gpupool up --vm-runtime /usr/bin/kata-runtime  # accept isolation: vm jobs",
       ].join("\n"),
     )
     .action(async (opts: UpCliOptions) => {
