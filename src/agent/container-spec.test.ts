@@ -23,7 +23,14 @@ const realNode: NodeSpec = {
 
 function placed(
   cdi: boolean,
-  opts: { node?: NodeSpec; mps?: MpsControl; gpu?: number; gpuMemory?: string } = {},
+  opts: {
+    node?: NodeSpec;
+    mps?: MpsControl;
+    gpu?: number;
+    gpuMemory?: string;
+    cpu?: string;
+    memory?: string;
+  } = {},
 ) {
   const on = opts.node ?? node;
   const store = Store.open(":memory:");
@@ -42,6 +49,8 @@ function placed(
     image: "localhost/busybox:latest",
     gpu,
     ...(opts.gpuMemory ? { gpuMemory: opts.gpuMemory } : {}),
+    ...(opts.cpu ? { cpu: opts.cpu } : {}),
+    ...(opts.memory ? { memory: opts.memory } : {}),
     command: ["true"],
   });
   let job = store.jobs.submit("t", { name: "s", spec }).job;
@@ -130,5 +139,22 @@ describe("containerSpec for a share of a real GPU with MPS (gpu 0.25, gpuMemory 
       expect(spec.mounts).toBeUndefined();
       expect(spec.env).not.toHaveProperty("CUDA_MPS_ACTIVE_THREAD_PERCENTAGE");
     }
+  });
+});
+
+describe("containerSpec: a CPU quota and a memory limit only when the spec asks for them", () => {
+  it("neither asked: no cpuMilli or memoryMiB at all, so the engine sets no quota or limit", () => {
+    for (const cdi of [false, true]) {
+      const { spec } = placed(cdi);
+      expect(spec).not.toHaveProperty("cpuMilli");
+      expect(spec).not.toHaveProperty("memoryMiB");
+    }
+  });
+
+  it("each asked: passed on as given, the other still absent", () => {
+    expect(placed(true, { cpu: "500m" }).spec).toMatchObject({ cpuMilli: 500 });
+    expect(placed(true, { cpu: "500m" }).spec).not.toHaveProperty("memoryMiB");
+    expect(placed(true, { memory: "1Gi" }).spec).toMatchObject({ memoryMiB: 1024 });
+    expect(placed(true, { memory: "1Gi" }).spec).not.toHaveProperty("cpuMilli");
   });
 });

@@ -72,8 +72,9 @@ export function containerSpec(job: JobRecord, slice: Slice | undefined, host: Co
     ...(spec.command ? { command: spec.command } : {}),
     env,
     labels: jobLabels(host.instanceId, job.id, job.attempts, job.tenant),
-    cpuMilli: spec.cpuMilli,
-    memoryMiB: spec.memoryMiB,
+    // A CPU quota and a memory limit only when the spec asks for them (0: none, as in Kubernetes).
+    ...(spec.cpuMilli > 0 ? { cpuMilli: spec.cpuMilli } : {}),
+    ...(spec.memoryMiB > 0 ? { memoryMiB: spec.memoryMiB } : {}),
     network: networkFor(job, host.network),
     ...(runtime ? { runtime } : {}),
     stopGraceSeconds: spec.stopGraceSeconds,

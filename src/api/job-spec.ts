@@ -31,9 +31,9 @@ export const jobSpecSchema = z.strictObject({
   env: z
     .record(z.string().regex(ENV_NAME, "environment names are letters, digits and _"), z.string().max(65_536))
     .optional(),
-  /** CPU limit, e.g. 500m or 2 (default 1). */
+  /** CPU reserved and limited to, e.g. 500m or 2 (default: no reservation, no limit; 0 the same). */
   cpu: quantity.optional(),
-  /** Memory limit, e.g. 512Mi or 4Gi (default 512Mi). */
+  /** Memory reserved and limited to, e.g. 512Mi or 4Gi (default: no reservation, no limit; 0 the same). */
   memory: quantity.optional(),
   /** N whole GPUs. */
   gpus: z.number().int().min(1).max(64).optional(),
@@ -114,12 +114,9 @@ function gpuRequest(s: JobSpecInput): GpuRequest {
     return { kind: "mig", profile: s.mig };
   }
   if (share) {
-    const milli =
-      s.gpu === undefined ? 1000 : field("spec.gpu", () => parseGpuShareMilli(s.gpu as string | number));
-    const memoryMiB =
-      s.gpuMemory === undefined
-        ? 0
-        : field("spec.gpuMemory", () => parseMemoryMiB(s.gpuMemory as string | number));
+    const { gpu, gpuMemory } = s;
+    const milli = gpu === undefined ? 1000 : field("spec.gpu", () => parseGpuShareMilli(gpu));
+    const memoryMiB = gpuMemory === undefined ? 0 : field("spec.gpuMemory", () => parseMemoryMiB(gpuMemory));
     return { kind: "share", milli, memoryMiB };
   }
   return { kind: "none" };
@@ -157,14 +154,15 @@ export function normalizeSpec(input: unknown): NormalizedSpec {
       );
   }
   const replicas = s.replicas ?? 1;
+  const { cpu, memory } = s;
   return {
     name: s.name,
     image: s.image,
     ...(s.command ? { command: s.command } : {}),
     env: s.env ?? {},
-    cpuMilli: s.cpu === undefined ? 1000 : field("spec.cpu", () => parseCpuMilli(s.cpu as string | number)),
-    memoryMiB:
-      s.memory === undefined ? 512 : field("spec.memory", () => parseMemoryMiB(s.memory as string | number)),
+    // Not asked: 0, nothing reserved and no limit (Kubernetes' rule for a container without requests).
+    cpuMilli: cpu === undefined ? 0 : field("spec.cpu", () => parseCpuMilli(cpu)),
+    memoryMiB: memory === undefined ? 0 : field("spec.memory", () => parseMemoryMiB(memory)),
     gpu,
     gpuModels,
     isolation: s.isolation ?? "container",
@@ -180,8 +178,13 @@ export function normalizeSpec(input: unknown): NormalizedSpec {
   };
 }
 
-/** Milli of CPU/memory minimums that make a container runnable at all. */
+/**
+ * The least CPU and memory a container can be limited to: checked only for what a spec asks for
+ * (0, not asked, means no limit, so there is no minimum to meet).
+ */
 export function checkRunnable(spec: NormalizedSpec): void {
-  if (spec.cpuMilli < 10) throw invalid("spec.cpu", "must be at least 10m");
-  if (spec.memoryMiB < 6) throw invalid("spec.memory", "must be at least 6Mi (engines refuse less)");
+  if (spec.cpuMilli > 0 && spec.cpuMilli < 10)
+    throw invalid("spec.cpu", "must be at least 10m (or left out: no reservation, no limit)");
+  if (spec.memoryMiB > 0 && spec.memoryMiB < 6)
+    throw invalid("spec.memory", "must be at least 6Mi, as engines refuse less (or left out: no limit)");
 }

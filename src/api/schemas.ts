@@ -97,8 +97,12 @@ const normalizedSpecObject = z.object({
   image: z.string(),
   command: z.array(z.string()).optional(),
   env: z.record(z.string(), z.string()),
-  cpuMilli: int(),
-  memoryMiB: int(),
+  cpuMilli: int()
+    .min(0)
+    .meta({ description: "reserved and limited to; 0: none asked (no reservation, no limit)" }),
+  memoryMiB: int()
+    .min(0)
+    .meta({ description: "reserved and limited to; 0: none asked (no reservation, no limit)" }),
   gpu: gpuRequestSchema,
   gpuModels: z.array(z.string()),
   isolation: z.enum(["container", "sandbox", "vm"]),

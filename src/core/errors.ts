@@ -32,7 +32,7 @@ export const ERROR_CODES = {
   GP_ENGINE_UNAVAILABLE: { status: 503, exit: 4, hint: "Start Podman or Docker (or install podman), or point DOCKER_HOST/CONTAINER_HOST at a socket." },
   GP_ENGINE_ERROR: { status: 502, exit: 4, hint: "The container engine refused the request; its message is included. Check the engine's log." },
   GP_ENGINE_UNSUPPORTED: { status: 400, exit: 2, hint: "This engine cannot do what was asked (e.g. CDI devices need Podman, DeviceRequests need Docker)." },
-  GP_RUNTIME_UNAVAILABLE: { status: 400, exit: 2, hint: "Configure the OCI runtime (e.g. runsc) for the engine, or pick another isolation." },
+  GP_RUNTIME_UNAVAILABLE: { status: 400, exit: 2, hint: "Configure the OCI runtime for the engine (sandbox: runsc; vm: gpupool up --vm-runtime PATH), or pick another isolation." },
   GP_CONTAINER_NOT_FOUND: { status: 404, exit: 3, hint: "The container is gone (removed, or never created); list containers to see what exists." },
   GP_CONTAINER_EXISTS: { status: 409, exit: 5, hint: "A container with that name already exists; remove it or adopt it." },
   GP_STORE_SCHEMA: { status: 500, exit: 70, hint: "The data directory was written by a newer gpupool; upgrade gpupool or use another --data." },

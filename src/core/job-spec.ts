@@ -2,7 +2,7 @@ import type { GpuRequest } from "./workload.js";
 
 /**
  * The job spec as gpupool keeps it once the API has validated it (api/job-spec.ts normalizeSpec):
- * every default filled, quantities in fixed units (CPU milli, memory MiB, GPU share milli). The
+ * every default filled (0 for a CPU or memory not asked for), quantities in fixed units (CPU milli, memory MiB, GPU share milli). The
  * store keeps it typed; the scheduler sees it through its Workload (agent/workload.ts).
  */
 export interface NormalizedSpec {
@@ -10,7 +10,12 @@ export interface NormalizedSpec {
   readonly image: string;
   readonly command?: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * CPU in milli-CPUs: both what the scheduler reserves and the container's CFS quota. 0: none asked
+   * (the default, as in Kubernetes: no reservation, no limit).
+   */
   readonly cpuMilli: number;
+  /** Host memory in MiB: what the scheduler reserves and the container's hard limit. 0: none asked (the default). */
   readonly memoryMiB: number;
   readonly gpu: GpuRequest;
   readonly gpuModels: readonly string[];

@@ -159,6 +159,17 @@ export function engineConformance(opts: ConformanceOptions): void {
       expect(stdout(lines)).toEqual([String(64 * 1024 * 1024), "50000", "100000"]);
     });
 
+    it("sets no CPU quota and no memory limit when the spec gives neither", async () => {
+      const { code, lines } = await runToEnd(
+        spec("cat /sys/fs/cgroup/memory/memory.limit_in_bytes; cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
+      );
+      expect(code).toBe(0);
+      const [memory, quota] = stdout(lines);
+      // cgroup v1's "unlimited" is the largest page-aligned 64-bit value (9223372036854771712).
+      expect(BigInt(memory ?? "0")).toBeGreaterThan(2n ** 62n);
+      expect(quota).toBe("-1");
+    });
+
     it("kills a container that exceeds its memory limit (exit 137)", async (ctx) => {
       if (!ut.enforcesLimits) return ctx.skip("this engine does not enforce limits");
       // tail keeps a whole newline-free 64 MiB "line" in memory; the 16 MiB limit OOM-kills it.

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { basename, isAbsolute } from "node:path";
 import { GpupoolError } from "../core/errors.js";
 import { RUNSC_RUNTIME, type RuntimeConfig } from "./podman-service.js";
 
@@ -9,11 +11,32 @@ export type Isolation = "container" | "sandbox" | "vm";
 
 export interface IsolationRuntimes {
   readonly sandbox?: RuntimeConfig;
-  /** No default: Kata is not packaged for Debian 12; configure its path where it exists. */
+  /**
+   * No default (Kata is not packaged for Debian 12): `gpupool up --vm-runtime PATH` configures it;
+   * without it `isolation: vm` is refused at submission (GP_RUNTIME_UNAVAILABLE).
+   */
   readonly vm?: RuntimeConfig;
 }
 
 export const DEFAULT_ISOLATION_RUNTIMES: IsolationRuntimes = { sandbox: RUNSC_RUNTIME };
+
+/**
+ * The runtimes with `vm` = the OCI runtime binary at `vmRuntimePath` (`gpupool up --vm-runtime`),
+ * named by its file name (e.g. /usr/bin/kata-runtime → "kata-runtime": the name jobs' containers ask
+ * for, and the one Docker must have it registered under in daemon.json). Throws GP_INVALID_ARGUMENT
+ * for a relative or missing path, or a name runc or the sandbox runtime already has.
+ */
+export function isolationRuntimes(vmRuntimePath?: string): IsolationRuntimes {
+  if (vmRuntimePath === undefined) return DEFAULT_ISOLATION_RUNTIMES;
+  const bad = (why: string) =>
+    new GpupoolError("GP_INVALID_ARGUMENT", `--vm-runtime ${vmRuntimePath}: ${why}`);
+  if (!isAbsolute(vmRuntimePath)) throw bad("give the absolute path of the OCI runtime binary");
+  if (!existsSync(vmRuntimePath)) throw bad("no such file");
+  const name = basename(vmRuntimePath);
+  if (name === "runc" || name === DEFAULT_ISOLATION_RUNTIMES.sandbox?.name)
+    throw bad(`${name} is already the runtime of isolation ${name === "runc" ? "container" : "sandbox"}`);
+  return { ...DEFAULT_ISOLATION_RUNTIMES, vm: { name, path: vmRuntimePath } };
+}
 
 /** The runtimes to hand detectEngine (Podman gets one owned service per entry). */
 export function configuredRuntimes(
@@ -37,7 +60,7 @@ export function runtimeForIsolation(
   if (!runtime) {
     throw new GpupoolError(
       "GP_RUNTIME_UNAVAILABLE",
-      `isolation ${isolation} has no OCI runtime configured on this host`,
+      `isolation ${isolation} has no OCI runtime configured on this host${isolation === "vm" ? " (start gpupool up with --vm-runtime PATH)" : ""}`,
       {
         isolation,
       },

@@ -40,6 +40,13 @@ describe("podmanCreateBody", () => {
     });
   });
 
+  it("sets no resource limits when the spec gives no CPU or memory (or 0)", () => {
+    expect(podmanCreateBody({ name: "x", image: "i" }, [])).not.toHaveProperty("resource_limits");
+    expect(podmanCreateBody({ name: "x", image: "i", cpuMilli: 0, memoryMiB: 0 }, [])).not.toHaveProperty(
+      "resource_limits",
+    );
+  });
+
   it("joins the host's network namespace for gang members, and the default network when asked", () => {
     expect(podmanCreateBody({ name: "x", image: "i", network: "host" }, []).netns).toEqual({
       nsmode: "host",

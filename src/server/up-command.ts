@@ -5,11 +5,13 @@ import { GPU_SHARING_MODES, startServer } from "./up.js";
 /** The flags of `gpupool up`, as commander parses them (src/cli/commands/up.ts). */
 export interface UpCliOptions {
   simulate?: string;
+  simulateCpus?: string;
   engine: string;
   data?: string;
   listen: string;
   cdiDir: string;
   gpuSharing: string;
+  vmRuntime?: string;
   log?: boolean;
 }
 
@@ -27,13 +29,16 @@ export async function runUp(opts: UpCliOptions): Promise<void> {
       "GP_INVALID_ARGUMENT",
       `--gpu-sharing must be one of ${GPU_SHARING_MODES.join(", ")}, got "${opts.gpuSharing}"`,
     );
+  const simulateCpus = opts.simulateCpus === undefined ? undefined : cpuCount(opts.simulateCpus);
   const server = await startServer({
     ...(opts.simulate ? { simulate: opts.simulate } : {}),
+    ...(simulateCpus !== undefined ? { simulateCpus } : {}),
     engine,
     ...(opts.data ? { data: opts.data } : {}),
     listen: opts.listen,
     cdiDir: opts.cdiDir,
     gpuSharing,
+    ...(opts.vmRuntime !== undefined ? { vmRuntime: opts.vmRuntime } : {}),
     ...(process.env.GPUPOOL_ADMIN_TOKEN ? { adminToken: process.env.GPUPOOL_ADMIN_TOKEN } : {}),
     logger: opts.log ? { level: "info" } : false,
     out: (line) => process.stdout.write(`${line}\n`),
@@ -47,4 +52,15 @@ export async function runUp(opts: UpCliOptions): Promise<void> {
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
   await server.close();
+}
+
+/** `--simulate-cpus N`: a whole number of CPUs from 1 to 4096. */
+export function cpuCount(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1 || n > 4096)
+    throw new GpupoolError(
+      "GP_INVALID_ARGUMENT",
+      `--simulate-cpus must be a whole number of CPUs from 1 to 4096, got "${text}"`,
+    );
+  return n;
 }

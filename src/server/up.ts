@@ -12,7 +12,7 @@ import type { NodeSpec } from "../core/node.js";
 import { detectEngine } from "../engines/detect.js";
 import type { ContainerEngine } from "../engines/engine.js";
 import { FakeEngine } from "../engines/fake.js";
-import { configuredRuntimes, DEFAULT_ISOLATION_RUNTIMES } from "../engines/isolation.js";
+import { configuredRuntimes, type IsolationRuntimes, isolationRuntimes } from "../engines/isolation.js";
 import { findOnPath } from "../engines/detect.js";
 import type { CdiContainerEdits } from "../node/cdi.js";
 import { discoverGpus } from "../node/discover.js";
@@ -31,6 +31,8 @@ import { listenError, prepareDataDir, probeListen } from "./startup-checks.js";
 export interface UpOptions {
   /** Simulated GPUs, e.g. "2xA100-80GB" or "1xA100-80GB:mig" (MIG-enabled); absent: nvidia-smi, else DEFAULT_SIMULATE. */
   readonly simulate?: string;
+  /** CPUs the scheduler sees on this node instead of this host's (`--simulate-cpus`); containers are not confined to them. */
+  readonly simulateCpus?: number;
   readonly engine?: "auto" | "podman" | "docker" | "fake";
   /** Data directory (store, lock, owned podman sockets). */
   readonly data?: string;
@@ -45,6 +47,8 @@ export interface UpOptions {
   /** For tests: a ready engine instead of detection. */
   readonly engineInstance?: ContainerEngine;
   readonly resyncMs?: number;
+  /** Absolute path of the OCI runtime for `isolation: vm` (e.g. kata-runtime); absent: vm jobs are refused. */
+  readonly vmRuntime?: string;
   /** How shares of one GPU are enforced (default "auto"; see resolveGpuSharing). */
   readonly gpuSharing?: GpuSharing;
   /** Root of the MPS daemons' pipe and log directories (default /run/gpupool/mps). */
@@ -94,6 +98,11 @@ export function resolveGpuSharing(
         `--gpu-sharing mps needs real GPUs, but ${blocker}; use --gpu-sharing timeslice (or auto)`,
       );
   }
+}
+
+/** The in-memory engine offers every configured runtime by name (it runs nothing either way). */
+function fakeEngine(isolation: IsolationRuntimes): FakeEngine {
+  return new FakeEngine({ runtimes: configuredRuntimes(isolation).map((r) => r.name) });
 }
 
 export const DEFAULT_SIMULATE = "2xA100-80GB";
@@ -173,6 +182,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
   const out = opts.out ?? (() => {});
   const data = opts.data ?? defaultDataDir();
   const { host, port } = parseListen(opts.listen ?? DEFAULT_LISTEN);
+  const isolation = isolationRuntimes(opts.vmRuntime);
   // Checked before anything is created: a start that cannot work leaves nothing behind.
   await probeListen(host, port);
   const { created } = prepareDataDir(data);
@@ -194,7 +204,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
     const inv = await inventory(opts.simulate);
     const node = inventoryToNodeSpec(inv, {
       name: hostname(),
-      cpuMilli: cpus().length * 1000,
+      cpuMilli: (opts.simulateCpus ?? cpus().length) * 1000,
       memoryMiB: Math.floor(totalmem() / 2 ** 20),
     });
     const sharing = resolveGpuSharing(opts.gpuSharing ?? "auto", {
@@ -212,13 +222,13 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       engine = opts.engineInstance;
       engineKind = engine.kind;
     } else if (opts.engine === "fake") {
-      engine = new FakeEngine();
+      engine = fakeEngine(isolation);
       engineKind = "fake";
       engineSource = "in-memory (no containers are run)";
     } else {
       let detected: Awaited<ReturnType<typeof detectEngine>> | undefined;
       try {
-        detected = await detectEngine({ dataDir: data, runtimes: configuredRuntimes() });
+        detected = await detectEngine({ dataDir: data, runtimes: configuredRuntimes(isolation) });
       } catch (err) {
         // `auto` on a host with no engine at all still starts (like simulated GPUs), loudly labelled;
         // naming an engine that is not there stays an error.
@@ -231,7 +241,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
         out(`no container engine found (${err.message.replace(/^no container engine found \(|\)$/g, "")})`);
       }
       if (!detected) {
-        engine = new FakeEngine();
+        engine = fakeEngine(isolation);
         engineKind = "fake";
         engineSource =
           "SIMULATED: no Podman or Docker here, jobs run in gpupool's in-memory engine, not in containers; install podman for real ones";
@@ -283,7 +293,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       node,
       instanceId,
       ...(cdi ? { cdi } : {}),
-      isolation: DEFAULT_ISOLATION_RUNTIMES,
+      isolation,
       logs: new LogArchive(join(data, "logs")),
       runtimes,
       ...(opts.resyncMs ? { resyncMs: opts.resyncMs } : {}),
@@ -332,6 +342,10 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
     if (migGpus.length > 0)
       out(
         `MIG: GPU ${migGpus.map((g) => g.index).join(", ")} MIG-enabled: handed out only as MIG instances (run --mig PROFILE; profiles: gpupool gpus --catalog)`,
+      );
+    if (opts.simulateCpus !== undefined)
+      out(
+        `CPUs: ${opts.simulateCpus} SIMULATED for the scheduler (--simulate-cpus; this host has ${cpus().length})`,
       );
     out(
       mps

@@ -30,11 +30,12 @@ const ALLOC = {
 };
 
 describe("Store: opening and migrations", () => {
-  it("uses WAL, synchronous=NORMAL (durable across kill -9 in WAL mode) and foreign keys", () => {
+  it("uses WAL, synchronous=NORMAL (durable across kill -9 in WAL mode), foreign keys and a 5 s busy timeout", () => {
     const store = Store.openDir(tempDir());
     expect(store.db.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(store.db.pragma("synchronous", { simple: true })).toBe(1); // NORMAL
     expect(store.db.pragma("foreign_keys", { simple: true })).toBe(1);
+    expect(store.db.pragma("busy_timeout", { simple: true })).toBe(5000);
     store.close();
   });
 

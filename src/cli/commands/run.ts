@@ -15,8 +15,14 @@ export const registerRun: RegisterCommand = (program: Command) => {
         "command and arguments (default: the image's CMD); put -- before a command with flags",
       )
       .option("--name <name>", "job name (default: image name + random suffix)")
-      .option("--cpu <cpu>", "CPU limit, e.g. 500m or 2 (default 1)")
-      .option("--memory <mem>", "memory limit, e.g. 512Mi (default 512Mi)")
+      .option(
+        "--cpu <cpu>",
+        "CPU to reserve and limit the job to, e.g. 500m or 2 (default: no reservation, no limit)",
+      )
+      .option(
+        "--memory <mem>",
+        "memory to reserve and limit the job to, e.g. 512Mi (default: no reservation, no limit)",
+      )
       .option("--gpu <share>", "a share of one GPU, e.g. 0.25")
       .option("--gpu-memory <mem>", "GPU memory of the share, e.g. 10Gi")
       .option("--gpus <n>", "whole GPUs")

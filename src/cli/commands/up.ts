@@ -20,6 +20,10 @@ export const registerUp: RegisterCommand = (program: Command) => {
       "simulated GPUs, e.g. 2xA100-80GB or 1xA100-80GB:mig,1xA100-80GB (:mig = MIG-enabled; see below; default when nvidia-smi is absent: 2xA100-80GB)",
     )
     .option(
+      "--simulate-cpus <n>",
+      "CPUs the scheduler sees on this node instead of this host's count (containers are not confined to them)",
+    )
+    .option(
       "--engine <engine>",
       "auto (falls back to fake when there is none), podman, docker or fake (in-memory, runs no containers)",
       "auto",
@@ -31,6 +35,10 @@ export const registerUp: RegisterCommand = (program: Command) => {
       "--gpu-sharing <mode>",
       "how GPU shares are enforced: auto, mps (hard limits) or timeslice (memory advisory); see below",
       "auto",
+    )
+    .option(
+      "--vm-runtime <path>",
+      "OCI runtime binary for isolation: vm, e.g. /usr/bin/kata-runtime (default: none, vm jobs are refused)",
     )
     .option("--log", "log every request (pino JSON on stdout)")
     .addHelpText(
@@ -58,11 +66,21 @@ export const registerUp: RegisterCommand = (program: Command) => {
         "that instance (NVIDIA_VISIBLE_DEVICES = CUDA_VISIBLE_DEVICES = MIG-SIM-…), and `gpupool nodes` lists",
         "the instances with their jobs. On real GPUs, MIG jobs are refused (GP_MIG_UNSUPPORTED).",
         "",
+        "Isolation (a job's isolation field, run --isolation):",
+        "  container  the engine's default runtime (runc).",
+        "  sandbox    gVisor: /usr/bin/runsc (Podman: a second podman service gpupool owns; Docker: a runsc",
+        "             runtime in daemon.json). Refused at submission when the engine does not offer it.",
+        "  vm         the runtime given with --vm-runtime, named by its file name (Docker: registered in",
+        "             daemon.json under that name). Without --vm-runtime, vm jobs are refused at submission",
+        "             with GP_RUNTIME_UNAVAILABLE. No VM runtime (Kata) has been run with gpupool yet.",
+        "",
         "Examples:",
         "  gpupool up                                   # real GPUs if nvidia-smi finds them, else simulated",
         "  gpupool up --simulate 2xH100-80GB --engine podman",
         "  gpupool up --simulate 1xA100-80GB:mig,1xA100-80GB   # GPU 0 MIG-enabled, GPU 1 whole/shares",
+        "  gpupool up --simulate 2xA100-80GB --simulate-cpus 2 --engine fake   # a small host, nothing run",
         "  gpupool up --gpu-sharing timeslice           # never start MPS daemons",
+        "  gpupool up --vm-runtime /usr/bin/kata-runtime  # accept isolation: vm jobs",
       ].join("\n"),
     )
     .action(async (opts: UpCliOptions) => {

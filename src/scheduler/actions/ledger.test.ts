@@ -31,6 +31,20 @@ describe("demandOf / allocationResources", () => {
   });
 });
 
+describe("QueueLedger: a workload that asks no CPU or memory", () => {
+  it("holds and asks none of either, so CPU and memory limits never hold it back", () => {
+    const s = makeScheduler([makeNode("n1", { gpus: 1, cpuMilli: 2000, memoryMiB: 1024 })]);
+    const none = (id: string) => makePod(id, { queue: "a", share: 250, cpuMilli: 0, memoryMiB: 0 });
+    runCycle(s, { pending: [none("a1"), none("a2")] });
+    const ledger = QueueLedger.fromSnapshot(
+      [queueSpec({ name: "a", limit: { cpuMilli: 100, memoryMiB: 100 } })],
+      s.snapshot,
+    );
+    expect(ledger.used("a")).toMatchObject({ gpuMilli: 500, cpuMilli: 0, memoryMiB: 0 });
+    expect(ledger.overLimit("a", demandOf(none("a3")))).toBeNull();
+  });
+});
+
 describe("QueueLedger: host memory", () => {
   const node = makeNode("n1", { gpus: 0, cpuMilli: 8000, memoryMiB: 8192 });
 

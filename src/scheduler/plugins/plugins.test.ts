@@ -192,4 +192,23 @@ describe("default policy", () => {
     const e = sch.placeNow(makePod("q", { gpus: 1, cuda: { version: "12.4" } }));
     expect(!e.ok && e.status.message()).toMatch(/cannot run CUDA 12.4/);
   });
+
+  it("reserves no CPU or memory for a pod that asks none (0): shares are bounded by the GPUs only", () => {
+    for (const policy of ["default", "fgd"] as const) {
+      const sch = new Scheduler([makeNode("small", { gpus: 2, cpuMilli: 2000, memoryMiB: 1024 })], {
+        profile: policyProfile(policy),
+      });
+      const pods = Array.from({ length: 9 }, (_, i) =>
+        makePod(`p${i}`, { share: 250, cpuMilli: 0, memoryMiB: 0 }),
+      );
+      const placed = pods.map((p) => sch.placeNow(p));
+      expect(
+        placed.slice(0, 8).every((d) => d.ok && d.allocation.cpuMilli === 0),
+        policy,
+      ).toBe(true);
+      expect(placed[8]!.ok, policy).toBe(false);
+      // A pod that asks for CPU still finds all 2 cores free.
+      expect(sch.placeNow(makePod("cpu", { cpuMilli: 2000, memoryMiB: 1024 })).ok, policy).toBe(true);
+    }
+  });
 });
