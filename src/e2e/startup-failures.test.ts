@@ -88,4 +88,23 @@ describe("gpupool up start-up failures", () => {
       await first.stop();
     }
   }, 60_000);
+
+  it("SIGTERM stops up at once, also with an in-memory job still sleeping", async () => {
+    const data = join(root, "sigterm");
+    const token = "gp_startup-test-admin-token-0123";
+    const up = await upProcess(["--engine", "fake", "--listen", "127.0.0.1:0", "--data", data], {
+      ...env(),
+      GPUPOOL_ADMIN_TOKEN: token,
+    });
+    const run = await gpupool(["run", "localhost/busybox:latest", "--", "sleep", "600"], {
+      ...env(),
+      GPUPOOL_SERVER: up.url,
+      GPUPOOL_TOKEN: token,
+    });
+    expect(run.code, run.err).toBe(0);
+    const t0 = Date.now();
+    await up.stop(); // SIGTERM, then SIGKILL only after 10 s
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(up.output()).toContain("SIGTERM, stopping");
+  }, 30_000);
 });

@@ -32,7 +32,9 @@ export const realClock: FakeClock = {
   sleep: (ms, signal) =>
     new Promise<void>((resolve) => {
       if (signal?.aborted) return resolve();
+      // Unref'd: an in-memory container's sleep must not keep a stopped gpupool up alive.
       const timer = setTimeout(done, ms);
+      timer.unref();
       function done() {
         clearTimeout(timer);
         signal?.removeEventListener("abort", done);
