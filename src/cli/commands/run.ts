@@ -14,7 +14,10 @@ export const registerRun: RegisterCommand = (program: Command) => {
         "[command...]",
         "command and arguments (default: the image's CMD); put -- before a command with flags",
       )
-      .option("--name <name>", "job name (default: image name + random suffix)")
+      .option(
+        "--name <name>",
+        "job name, unique among your live jobs; commands take it instead of the id (default: image name + random suffix)",
+      )
       .option("--cpu <cpu>", "CPU limit, e.g. 500m or 2 (default 1)")
       .option("--memory <mem>", "memory limit, e.g. 512Mi (default 512Mi)")
       .option("--gpu <share>", "a share of one GPU, e.g. 0.25")
