@@ -16,9 +16,9 @@ import { checkRunnable, normalizeSpec } from "../api/job-spec.js";
 import { assertNamesFree, memberName, resolveJobRef } from "./job-refs.js";
 
 /**
- * What the API does with jobs, apart from HTTP: submission (gangs and idempotency included), the
- * tenant-confined lookups (by id, or by reference: job-refs.ts), stop and delete. A job of another tenant is "not found", never "forbidden",
- * so ids cannot be probed.
+ * What the API does with jobs, apart from HTTP: submission (gangs, idempotency and names included),
+ * the tenant-confined lookups (by id, or by reference: job-refs.ts), stop and delete. A job of
+ * another tenant is "not found", never "forbidden", so ids cannot be probed.
  */
 export class JobsService {
   constructor(

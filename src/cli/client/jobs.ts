@@ -328,7 +328,7 @@ export async function rmCommand(
     if (live.length > 0 && !f.force)
       throw new GpupoolError(
         "GP_JOB_NOT_FINISHED",
-        `${ref}: ${live.map(describeJob).join(", ")} has not finished; stop it first, or rm -f to stop and delete it`,
+        `${ref}: ${live.map(describeJob).join(", ")} ${live.length > 1 ? "have" : "has"} not finished; stop it first, or rm -f to stop and delete it`,
       );
     for (const j of jobs) {
       const path = `/v1/jobs/${encodeURIComponent(j.id)}${f.force ? "?force=true" : ""}`;
