@@ -19,6 +19,11 @@ import { quotaSchema } from "./quota-schema.js";
 export const idSchema = z.string().min(1).max(64);
 export const jobPathParams = z.object({ id: idSchema.meta({ description: "the job's id" }) });
 export const tenantPathParams = z.object({ name: idSchema.meta({ description: "the tenant's name" }) });
+export const jobRefParams = z.object({
+  ref: idSchema.meta({
+    description: "a job id, a gang id, a job's or gang's name, or a unique prefix of a job id",
+  }),
+});
 
 /** Routes that take no query parameters refuse any. */
 export const noQuery = z.strictObject({});
@@ -29,10 +34,20 @@ export const listJobsQuery = z.strictObject({
     .max(200)
     .optional()
     .meta({ description: `comma-separated job states (${JOB_STATES.join(", ")})` }),
-  all: z.enum(["true", "false"]).optional().meta({ description: "admin: every tenant's jobs" }),
+  all: z
+    .enum(["true", "false"])
+    .optional()
+    .meta({ description: "admin: every tenant's jobs (`gpupool ps -A`)" }),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
 });
 export type ListJobsQuery = z.infer<typeof listJobsQuery>;
+
+export const removeJobQuery = z.strictObject({
+  force: z
+    .enum(["true", "false"])
+    .optional()
+    .meta({ description: "stop a live job first (else a live job is 409 GP_JOB_NOT_FINISHED)" }),
+});
 
 export const logsQuery = z.strictObject({
   follow: z

@@ -112,7 +112,7 @@ describe("CLI over HTTP", () => {
       "/v1/tenants": [500, { code: "GP_NOT_A_CODE", message: "odd" }],
     };
     const fake = createServer((req, res) => {
-      const [status, body] = answers[req.url ?? ""] ?? [404, {}];
+      const [status, body] = answers[(req.url ?? "").split("?")[0]!] ?? [404, {}];
       res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     });
     await new Promise<void>((r) => fake.listen(0, "127.0.0.1", r));
@@ -121,7 +121,7 @@ describe("CLI over HTTP", () => {
       await expect(psCommand(at, capture())).rejects.toMatchObject({
         code: "GP_SERVER_ERROR",
         message: expect.stringMatching(
-          /GET \/v1\/jobs: the answer does not match the API contract \(jobs\.0\.id: /,
+          /GET \/v1\/jobs\?state=\S+: the answer does not match the API contract \(jobs\.0\.id: /,
         ),
       });
       await expect(usageCommand(at, capture())).rejects.toMatchObject({

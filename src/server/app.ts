@@ -18,10 +18,12 @@ import {
   type JobResponse,
   type JobsResponse,
   jobPathParams,
+  jobRefParams,
   listJobsQuery,
   logsQuery,
   type NodesResponse,
   noQuery,
+  removeJobQuery,
   type TenantResponse,
   tenantPathParams,
   type TenantsResponse,
@@ -62,6 +64,7 @@ export interface AppOptions {
 
 /** Input is parsed with the contract's schemas (api/schemas.ts), the ones /openapi.json documents. */
 const JOB_ID = jobPathParams.shape.id;
+const JOB_REF = jobRefParams.shape.ref;
 const TENANT_NAME = tenantPathParams.shape.name;
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -176,7 +179,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.delete<{ Params: { id: string } }>("/v1/jobs/:id", async (req) => {
     const id = parse(JOB_ID, req.params.id, "id");
-    return { job: view(await jobs.remove(caller(req), id)) } satisfies JobResponse;
+    const q = parse(removeJobQuery, req.query, "query");
+    return { job: view(await jobs.remove(caller(req), id, q.force === "true")) } satisfies JobResponse;
+  });
+
+  app.get<{ Params: { ref: string } }>("/v1/job-refs/:ref", async (req) => {
+    const ref = parse(JOB_REF, req.params.ref, "ref");
+    return { jobs: jobs.resolve(caller(req), ref).map(view) } satisfies JobsResponse;
   });
 
   app.get("/v1/events", async (req) => {
@@ -276,10 +285,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         ...usageOf(store.usage.ofJob(j.id).gpuMilliMs + (live.get(j.id) ?? 0)),
       }))
       .filter((u) => u.gpuMilliMs > 0);
-    const tenants = new Map<string, number>();
-    for (const u of perJob) tenants.set(u.tenant, (tenants.get(u.tenant) ?? 0) + u.gpuMilliMs);
+    // Tenants' totals are the store's (deleted jobs' usage included) plus their running attempts.
+    const stored = who.admin ? store.usage.byTenant() : { [who.tenant]: store.usage.ofTenant(who.tenant) };
+    const tenants = new Map(Object.entries(stored).map(([t, u]) => [t, u.gpuMilliMs]));
+    for (const j of running) tenants.set(j.tenant, (tenants.get(j.tenant) ?? 0) + (live.get(j.id) ?? 0));
     return {
-      tenants: [...tenants].map(([tenant, ms]) => ({ tenant, ...usageOf(ms) })),
+      tenants: [...tenants]
+        .filter(([, ms]) => ms > 0)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([tenant, ms]) => ({ tenant, ...usageOf(ms) })),
       jobs: perJob,
     } satisfies UsageResponse;
   });

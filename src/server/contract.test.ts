@@ -145,8 +145,15 @@ describe("the API contract against the running app", () => {
     await new Promise((r) => setTimeout(r, 20));
     const usage = await call("GET", "/v1/usage", undefined, token);
     expect(usage.jobs.length).toBeGreaterThan(0);
+    expect(
+      (await call("GET", "/v1/job-refs/c-run", undefined, token)).jobs.map((j: { id: string }) => j.id),
+    ).toEqual([running.id]);
+    expect((await call("GET", "/v1/job-refs/c-gang", undefined, token)).jobs).toHaveLength(2);
     await call("POST", `/v1/jobs/${running.id}/stop`, {}, token);
     await call("DELETE", `/v1/jobs/${running.id}`, undefined, token);
+    const live = (await call("POST", "/v1/jobs", testJob("c-live", { command: ["sleep", "30"] }), token))
+      .jobs[0];
+    await call("DELETE", `/v1/jobs/${live.id}?force=true`, undefined, token);
 
     // Error answers are ErrorBodies with a status the route documents.
     await call("GET", "/v1/jobs?limit=0");
@@ -154,6 +161,12 @@ describe("the API contract against the running app", () => {
     await call("POST", "/v1/tenants", { name: "nope" }, token);
     await call("GET", "/v1/jobs/nope", undefined, token);
     await call("POST", `/v1/jobs/${done.id}/stop`, {}, token);
+    expect((await call("GET", "/v1/job-refs/j-", undefined, token)).code).toBe("GP_AMBIGUOUS_JOB_REF");
+    expect((await call("GET", "/v1/job-refs/nope", undefined, token)).code).toBe("GP_JOB_NOT_FOUND");
+    const live2 = (await call("POST", "/v1/jobs", testJob("c-live2", { command: ["sleep", "30"] }), token))
+      .jobs[0];
+    expect((await call("DELETE", `/v1/jobs/${live2.id}`, undefined, token)).code).toBe("GP_JOB_NOT_FINISHED");
+    expect((await call("POST", "/v1/jobs", testJob("c-live2"), token)).code).toBe("GP_NAME_IN_USE");
 
     expect(
       ROUTES.filter((r) => !seen.has(r)).map((r) => `${r.method} ${r.path}`),

@@ -3,14 +3,22 @@ import type { NodeAgent } from "../agent/node-agent.js";
 import { admit } from "../core/admission.js";
 import { GpupoolError } from "../core/errors.js";
 import type { ContainerEngine, LogLine } from "../engines/engine.js";
-import { inTransaction, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
+import {
+  inTransaction,
+  isFinished,
+  type JobRecord,
+  LIVE_STATES,
+  PLACED_STATES,
+  type Store,
+} from "../store/index.js";
 import type { Caller } from "./auth.js";
 import { checkRunnable, normalizeSpec } from "../api/job-spec.js";
+import { assertNamesFree, memberName, resolveJobRef } from "./job-refs.js";
 
 /**
- * What the API does with jobs, apart from HTTP: submission (gangs and idempotency included), the
- * tenant-confined lookups, stop and remove. A job of another tenant is "not found", never "forbidden",
- * so ids cannot be probed.
+ * What the API does with jobs, apart from HTTP: submission (gangs, idempotency and names included),
+ * the tenant-confined lookups (by id, or by reference: job-refs.ts), stop and delete. A job of
+ * another tenant is "not found", never "forbidden", so ids cannot be probed.
  */
 export class JobsService {
   constructor(
@@ -86,17 +94,16 @@ export class JobsService {
       throw new GpupoolError("GP_INVALID_ARGUMENT", "the client request id must be 1-200 characters");
     return () => {
       const cap = this.store.tenants.require(caller.tenant).quotas.activeJobs;
+      // A replay of an accepted submission is answered by the store (the same jobs, or a conflict),
+      // whatever the quota and the names in use now.
       const replay =
-        cap !== undefined &&
         crid !== undefined &&
         this.store.db
           .prepare("SELECT 1 FROM jobs WHERE tenant = ? AND client_request_id IN (?, ?)")
           .get(caller.tenant, crid, `${crid}#0`) !== undefined;
+      if (!replay) assertNamesFree(this.store, caller.tenant, spec);
       if (cap !== undefined && !replay) {
-        const active = this.store.jobs.list({
-          tenant: caller.tenant,
-          states: ["Pending", "Scheduled", "Starting", "Running", "Preempted"],
-        }).length;
+        const active = this.store.jobs.list({ tenant: caller.tenant, states: LIVE_STATES }).length;
         if (active + spec.replicas > cap)
           throw new GpupoolError(
             "GP_QUOTA_EXCEEDED",
@@ -124,7 +131,7 @@ export class JobsService {
       let created = false;
       for (let rank = 0; rank < spec.replicas; rank++) {
         const r = this.store.jobs.submit(caller.tenant, {
-          name: `${spec.name}-${rank}`,
+          name: memberName(spec.name, rank),
           spec: { ...spec, rank },
           priority: spec.priority,
           queue: caller.tenant,
@@ -162,16 +169,32 @@ export class JobsService {
     return this.store.jobs.require(id);
   }
 
-  /** Removes a job's container and archived logs (a running one is stopped first). The record stays for metering. */
-  async remove(caller: Caller, id: string): Promise<JobRecord> {
+  /** The jobs a reference (id, gang id, name or unique id prefix) names for the caller (job-refs.ts). */
+  resolve(caller: Caller, ref: string): JobRecord[] {
+    return resolveJobRef(this.store, caller, ref);
+  }
+
+  /**
+   * Deletes a finished job (`gpupool rm`): its container, its archived logs, then its record and
+   * events; its metered usage stays its tenant's. A live job is GP_JOB_NOT_FINISHED unless `force`,
+   * which stops it first (gracefully, as `stop` does). Returns the record as it was last.
+   */
+  async remove(caller: Caller, id: string, force: boolean): Promise<JobRecord> {
     let job = this.get(caller, id);
-    if (job.state === "Pending" || PLACED_STATES.has(job.state)) job = await this.stop(caller, id);
-    if (job.containerId) {
-      await this.engine.remove(job.containerId);
-      await this.agent.archiver.logs?.remove(id);
-      this.store.jobs.note(id, "removed", `container and logs removed by ${caller.tenant}`);
+    if (!isFinished(job.state)) {
+      if (!force)
+        throw new GpupoolError(
+          "GP_JOB_NOT_FINISHED",
+          `job ${id} is ${job.state}: stop it first, or force it (rm -f stops it, then deletes it)`,
+          { jobId: id, state: job.state },
+        );
+      job = await this.stop(caller, id);
     }
-    return this.store.jobs.require(id);
+    // The attempt's logs may still be on their way into the archive: let them land, then delete them.
+    await this.agent.archived(id);
+    if (job.containerId) await this.engine.remove(job.containerId);
+    await this.agent.archiver.logs?.remove(id);
+    return this.store.jobs.delete(id);
   }
 
   /**
@@ -190,7 +213,10 @@ export class JobsService {
       (job.state === "Pending" || job.state === "Scheduled" || job.state === "Starting")
     ) {
       await new Promise((r) => setTimeout(r, 50));
-      job = this.store.jobs.require(id);
+      // Deleted meanwhile (rm -f): the stream just ends.
+      const now = this.store.jobs.get(id);
+      if (!now) return;
+      job = now;
     }
     const archive = this.agent.archiver.logs;
     if (!PLACED_STATES.has(job.state)) await this.agent.archived(id);

@@ -13,6 +13,7 @@ export {
   type JobSpecJson,
   type TransitionOptions,
 } from "./jobs.js";
+export { JobNames, type JobRef } from "./job-names.js";
 export { TenantRepo, tenantQueueSpec, type Tenant, type TenantQuotas } from "./tenants.js";
 export { TokenRepo, hashToken, type ApiToken } from "./tokens.js";
 export { UsageRepo, usageOf, type Usage } from "./usage.js";

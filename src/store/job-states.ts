@@ -1,7 +1,13 @@
 import { GpupoolError } from "../core/errors.js";
 import { JOB_STATES, type JobState } from "../core/job-states.js";
 
-export { JOB_STATES, type JobState } from "../core/job-states.js";
+export {
+  FINISHED_STATES,
+  isFinished,
+  JOB_STATES,
+  type JobState,
+  LIVE_STATES,
+} from "../core/job-states.js";
 
 /**
  * A job's life: Pending → Scheduled → Starting → Running → Succeeded | Failed | Preempted |

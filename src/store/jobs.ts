@@ -4,7 +4,7 @@ import { GpupoolError } from "../core/errors.js";
 import type { NormalizedSpec } from "../core/job-spec.js";
 import type { ChangeFeed } from "./change-feed.js";
 import { type Db, inTransaction, onCommit, prepared } from "./db.js";
-import { type JobState, PLACED_STATES, assertTransition } from "./job-states.js";
+import { type JobState, PLACED_STATES, assertTransition, isFinished } from "./job-states.js";
 
 /** The submitted job spec as the API accepted and normalised it (validated above the store; stored as JSON). */
 export type JobSpecJson = NormalizedSpec;
@@ -411,6 +411,27 @@ export class JobRepo {
       const at = this.now();
       const seq = this.addEvent(jobId, at, type, job.state, job.state, reason);
       return { seq, jobId, at, type, from: job.state, to: job.state, reason };
+    });
+  }
+
+  /**
+   * Deletes a finished job's record and its events (`gpupool rm`), in one transaction, and returns
+   * the record as it was. Its metered usage stays its tenant's (usage rows outlive their job). A live
+   * job is refused (GP_JOB_NOT_FINISHED): stop it first. No change is emitted: a finished job is no
+   * longer placed nor pending, so nothing follows it.
+   */
+  delete(id: string): JobRecord {
+    return inTransaction(this.db, () => {
+      const job = this.require(id);
+      if (!isFinished(job.state))
+        throw new GpupoolError(
+          "GP_JOB_NOT_FINISHED",
+          `job ${id} is ${job.state}; only a finished job (Succeeded, Failed, Cancelled) is deleted`,
+          { jobId: id, state: job.state },
+        );
+      prepared(this.db, "DELETE FROM job_events WHERE job_id = ?").run(id);
+      prepared(this.db, "DELETE FROM jobs WHERE id = ?").run(id);
+      return job;
     });
   }
 

@@ -109,6 +109,32 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_pending_tenant ON jobs(state, tenant, priority DESC, seq);
     `,
   },
+  {
+    version: 4,
+    name: "job names; usage outlives its job",
+    // Names: `gpupool logs NAME` and the API's check that a name is free among the tenant's live jobs
+    // look jobs up by name and by the name given in their spec (a gang's, whose members are NAME-RANK).
+    // Neither index holds the state: a transition then leaves them alone (and never re-reads the spec).
+    // Usage: `gpupool rm` deletes a job's record, but its metered GPU time stays its tenant's (GPU-second
+    // budgets, /v1/usage), so usage.job_id no longer references jobs. SQLite cannot drop a constraint:
+    // the table is rebuilt.
+    sql: `
+      CREATE INDEX jobs_tenant_name ON jobs(tenant, name);
+      CREATE INDEX jobs_tenant_given_name ON jobs(tenant, json_extract(spec, '$.name'));
+
+      CREATE TABLE usage_v4 (
+        job_id            TEXT PRIMARY KEY,
+        tenant            TEXT NOT NULL REFERENCES tenants(name),
+        gpu_milli_ms      INTEGER NOT NULL DEFAULT 0,
+        updated_at        INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO usage_v4 (job_id, tenant, gpu_milli_ms, updated_at)
+        SELECT job_id, tenant, gpu_milli_ms, updated_at FROM usage;
+      DROP TABLE usage;
+      ALTER TABLE usage_v4 RENAME TO usage;
+      CREATE INDEX usage_tenant ON usage(tenant);
+    `,
+  },
 ];
 
 /**

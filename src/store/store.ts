@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { ChangeFeed } from "./change-feed.js";
 import { type Checkpointer, startCheckpointer } from "./checkpointer.js";
 import { type Db, onCommit, openDatabase, prepared } from "./db.js";
+import { JobNames } from "./job-names.js";
 import { type JobEvent, type JobFilter, type JobRecord, JobRepo, type NewJob } from "./jobs.js";
 import { migrate } from "./migrations.js";
 import { TenantRepo } from "./tenants.js";
@@ -33,6 +34,8 @@ export class Store {
   readonly tenants: TenantRepo;
   readonly tokens: TokenRepo;
   readonly jobs: JobRepo;
+  /** Jobs by name and id prefix (job-names.ts). */
+  readonly jobNames: JobNames;
   readonly usage: UsageRepo;
   /** Committed changes of jobs and tenants (see change-feed.ts). */
   readonly changes: ChangeFeed;
@@ -48,6 +51,7 @@ export class Store {
     this.tenants = new TenantRepo(db, now, (name) => onCommit(db, () => feed.emit({ kind: "tenant", name })));
     this.tokens = new TokenRepo(db, now);
     this.jobs = new JobRepo(db, now, feed);
+    this.jobNames = new JobNames(db);
     this.usage = new UsageRepo(db, now);
   }
 

@@ -17,6 +17,7 @@ export function usageOf(gpuMilliMs: number): Usage {
   return { gpuMilliMs, gpuMilliSeconds: gpuMilliMs / 1000, gpuSeconds: gpuMilliMs / 1_000_000 };
 }
 
+/** Usage per job, summed per tenant. A job's row outlives the job (`gpupool rm`): its tenant's total keeps it. */
 export class UsageRepo {
   constructor(
     private readonly db: Db,

@@ -3,9 +3,18 @@ import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { reasonKind } from "../../core/pending-reason.js";
 import { GpupoolError } from "../../core/errors.js";
-import { eventsResponse, type JobView, jobResponse, jobsResponse, logLineSchema } from "../../api/schemas.js";
+import { isFinished, LIVE_STATES } from "../../core/job-states.js";
+import {
+  eventsResponse,
+  type JobEventView,
+  type JobView,
+  jobResponse,
+  jobsResponse,
+  logLineSchema,
+} from "../../api/schemas.js";
 import { type ClientFlags, resolveClientConfig } from "./config.js";
 import { ApiClient } from "./http.js";
+import { describeJob, resolveJobs } from "./job-refs.js";
 import { age, emit, outputFormat, table } from "./output.js";
 
 /** What the job commands of the CLI do, over the API. Each returns the process exit code. */
@@ -230,7 +239,7 @@ export async function waitForJobs(
 /** `apply -f FILE` (YAML or JSON, several documents allowed; "-" = stdin). */
 export async function applyCommand(
   file: string,
-  f: CommonFlags & { wait?: boolean; requestId?: string },
+  f: CommonFlags & { wait?: boolean; requestId?: string; name?: string },
   io: Io = stdio,
 ): Promise<number> {
   let text: string;
@@ -247,6 +256,12 @@ export async function applyCommand(
     if (v !== null && v !== undefined) specs.push(v);
   }
   if (specs.length === 0) throw new GpupoolError("GP_INVALID_SPEC", `${file}: no job spec in it`);
+  if (f.name !== undefined) {
+    const only = specs[0];
+    if (specs.length > 1 || typeof only !== "object" || only === null || Array.isArray(only))
+      throw new GpupoolError("GP_INVALID_ARGUMENT", `--name names one job: ${file} must hold one job spec`);
+    specs[0] = { ...only, name: f.name };
+  }
   const api = client(f);
   const all: JobView[] = [];
   for (const [i, spec] of specs.entries())
@@ -277,13 +292,18 @@ function gpuCell(j: JobView): string {
   }
 }
 
+/**
+ * `ps`: your live jobs (not Succeeded, Failed or Cancelled); `-a` all of them, `--state` those
+ * states; `-A` (admin) every tenant's.
+ */
 export async function psCommand(
-  f: CommonFlags & { all?: boolean; state?: string },
+  f: CommonFlags & { all?: boolean; allTenants?: boolean; state?: string },
   io: Io = stdio,
 ): Promise<number> {
   const q = new URLSearchParams();
-  if (f.all) q.set("all", "true");
-  if (f.state) q.set("state", f.state);
+  if (f.allTenants) q.set("all", "true");
+  const states = f.state ?? (f.all ? undefined : LIVE_STATES.join(","));
+  if (states) q.set("state", states);
   const { jobs } = await client(f).json(jobsResponse, "GET", `/v1/jobs${q.size ? `?${q}` : ""}`);
   emit(
     outputFormat(f.output),
@@ -307,54 +327,49 @@ export async function psCommand(
   return 0;
 }
 
-export async function getCommand(id: string, f: CommonFlags, io: Io = stdio): Promise<number> {
-  const { job } = await client(f).json(jobResponse, "GET", `/v1/jobs/${encodeURIComponent(id)}`);
-  emit(outputFormat(f.output === undefined ? "yaml" : f.output), { job }, () => "", io.out);
+/** `get REF`: the job as YAML (a gang's name: its members, as `jobs`). */
+export async function getCommand(ref: string, f: CommonFlags, io: Io = stdio): Promise<number> {
+  const jobs = await resolveJobs(client(f), ref);
+  const doc = jobs.length === 1 ? { job: jobs[0] } : { jobs };
+  emit(outputFormat(f.output === undefined ? "yaml" : f.output), doc, () => "", io.out);
   return 0;
 }
 
+/** `logs REF`: the job's log lines (a gang's name: its rank 0's, as `run --wait` streams). */
 export async function logsCommand(
-  id: string,
+  ref: string,
   f: CommonFlags & { follow?: boolean },
   io: Io = stdio,
 ): Promise<number> {
   const api = client(f);
+  const lead = (await resolveJobs(api, ref))[0]!;
   for await (const line of api.lines(
     logLineSchema,
-    `/v1/jobs/${encodeURIComponent(id)}/logs${f.follow ? "?follow=true" : ""}`,
+    `/v1/jobs/${encodeURIComponent(lead.id)}/logs${f.follow ? "?follow=true" : ""}`,
   ))
     (line.stream === "stderr" ? io.err : io.out)(`${line.text}\n`);
   return 0;
 }
 
-export async function stopCommand(
-  ids: readonly string[],
-  f: CommonFlags,
-  io: Io = stdio,
-  remove = false,
-): Promise<number> {
-  const api = client(f);
-  for (const id of ids) {
-    const path = `/v1/jobs/${encodeURIComponent(id)}${remove ? "" : "/stop"}`;
-    const { job } = await api.json(jobResponse, remove ? "DELETE" : "POST", path, remove ? undefined : {});
-    io.out(`${job.id} ${remove ? "removed" : job.state}\n`);
-  }
-  return 0;
-}
-
 /**
- * `stop [-t SECONDS] ID…`: stops the jobs together, each gracefully (SIGTERM, then SIGKILL after
- * its grace period: -t, else the job's stopGraceSeconds), saying what it does and, every few
- * seconds, what it still waits for, like docker stop; prints each job's end.
+ * `stop [-t SECONDS] REF…`: stops the jobs (a gang's name: its members still live) together, each
+ * gracefully (SIGTERM, then SIGKILL after its grace period: -t, else the job's stopGraceSeconds),
+ * saying what it does and, every few seconds, what it still waits for, like docker stop; prints
+ * each job's end.
  */
-export async function stopJobsCommand(
-  ids: readonly string[],
+export async function stopCommand(
+  refs: readonly string[],
   f: CommonFlags & { time?: string },
   io: Io = stdio,
   progressMs = 3000,
 ): Promise<number> {
   const graceSeconds = f.time === undefined ? undefined : int("-t/--time", f.time);
   const api = client(f);
+  const ids: string[] = [];
+  for (const ref of refs) {
+    const jobs = await resolveJobs(api, ref);
+    for (const j of jobs.length > 1 ? jobs.filter((j) => !isFinished(j.state)) : jobs) ids.push(j.id);
+  }
   const started = Date.now();
   const waiting = new Set(ids);
   io.err(
@@ -392,9 +407,51 @@ export async function stopJobsCommand(
   return code;
 }
 
-export async function eventsCommand(id: string | undefined, f: CommonFlags, io: Io = stdio): Promise<number> {
-  const path = id ? `/v1/jobs/${encodeURIComponent(id)}/events` : "/v1/events";
-  const { events } = await client(f).json(eventsResponse, "GET", path);
+/**
+ * `rm [-f] REF…`: deletes each finished job (a gang's name: all its members) with its logs; a live
+ * one is refused (GP_JOB_NOT_FINISHED) before anything of that reference is deleted, unless
+ * `--force`, which stops it first, like `docker rm -f`.
+ */
+export async function rmCommand(
+  refs: readonly string[],
+  f: CommonFlags & { force?: boolean },
+  io: Io = stdio,
+): Promise<number> {
+  const api = client(f);
+  for (const ref of refs) {
+    const jobs = await resolveJobs(api, ref);
+    const live = jobs.filter((j) => !isFinished(j.state));
+    if (live.length > 0 && !f.force)
+      throw new GpupoolError(
+        "GP_JOB_NOT_FINISHED",
+        `${ref}: ${live.map(describeJob).join(", ")} ${live.length > 1 ? "have" : "has"} not finished; stop it first, or rm -f to stop and delete it`,
+      );
+    for (const j of jobs) {
+      const path = `/v1/jobs/${encodeURIComponent(j.id)}${f.force ? "?force=true" : ""}`;
+      await api.json(jobResponse, "DELETE", path);
+      io.out(`${j.id} removed\n`);
+    }
+  }
+  return 0;
+}
+
+/** `events [REF]`: all your jobs' events, or one job's (a gang's name: its members', in order). */
+export async function eventsCommand(
+  ref: string | undefined,
+  f: CommonFlags,
+  io: Io = stdio,
+): Promise<number> {
+  const api = client(f);
+  let events: JobEventView[];
+  if (ref === undefined) events = (await api.json(eventsResponse, "GET", "/v1/events")).events;
+  else {
+    events = [];
+    for (const j of await resolveJobs(api, ref))
+      events.push(
+        ...(await api.json(eventsResponse, "GET", `/v1/jobs/${encodeURIComponent(j.id)}/events`)).events,
+      );
+    events.sort((a, b) => a.seq - b.seq);
+  }
   emit(
     outputFormat(f.output),
     { events },

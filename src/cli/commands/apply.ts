@@ -8,6 +8,10 @@ export const registerApply: RegisterCommand = (program: Command) => {
       .command("apply")
       .summary("submit job specs from a YAML or JSON file")
       .requiredOption("-f, --file <file>", "spec file (several YAML documents allowed; - for stdin)")
+      .option(
+        "--name <name>",
+        "the job's name, instead of the spec's (a file of one spec); unique among your live jobs",
+      )
       .option("--request-id <id>", "idempotency key")
       .option("-w, --wait", "stream the logs and exit with the job's exit code"),
   ).action(async (opts) => {

@@ -2,36 +2,49 @@ import type { Command } from "commander";
 import { exitWith, withClientFlags } from "./client-flags.js";
 import type { RegisterCommand } from "./register.js";
 
+/** How every command that takes a job names it, like docker. */
+const JOB_REF = "job id, name (a gang's: all its members) or unique id prefix";
+
 /** ps, get, logs, stop, rm, events: looking at and controlling jobs on a server. */
 export const registerJobs: RegisterCommand = (program: Command) => {
   withClientFlags(
     program
       .command("ps")
-      .summary("list your jobs")
-      .option("-a, --all", "admin: every tenant's jobs")
-      .option("--state <states>", "only these states, comma-separated (e.g. Running,Pending)"),
+      .summary("list your live jobs (-a: all of them)")
+      .description(
+        "List your live jobs: every state but Succeeded, Failed and Cancelled (a job retried under its restart policy is Pending again, so live). -a lists finished jobs too, until `gpupool rm` deletes them.",
+      )
+      .option("-a, --all", "all jobs, finished ones too")
+      .option("-A, --all-tenants", "admin: every tenant's jobs")
+      .option("--state <states>", "only these states, comma-separated (e.g. Running,Pending)")
+      .addHelpText(
+        "after",
+        "\nExamples:\n  gpupool ps\n  gpupool ps -a -o json\n  gpupool ps -A --state Running",
+      ),
   ).action(async (opts) => exitWith(await (await import("../client/jobs.js")).psCommand(opts)));
 
-  withClientFlags(program.command("get").summary("show one job (YAML by default)").argument("<id>")).action(
-    async (id: string, opts) => exitWith(await (await import("../client/jobs.js")).getCommand(id, opts)),
+  withClientFlags(
+    program.command("get").summary("show one job (YAML by default)").argument("<job>", JOB_REF),
+  ).action(async (ref: string, opts) =>
+    exitWith(await (await import("../client/jobs.js")).getCommand(ref, opts)),
   );
 
   withClientFlags(
     program
       .command("logs")
       .summary("print a job's logs")
-      .argument("<id>")
+      .argument("<job>", `${JOB_REF}; a gang's name shows rank 0`)
       .option("-f, --follow", "keep streaming until it exits"),
     false,
-  ).action(async (id: string, opts) =>
-    exitWith(await (await import("../client/jobs.js")).logsCommand(id, opts)),
+  ).action(async (ref: string, opts) =>
+    exitWith(await (await import("../client/jobs.js")).logsCommand(ref, opts)),
   );
 
   withClientFlags(
     program
       .command("stop")
       .summary("stop jobs gracefully (SIGTERM, grace, SIGKILL)")
-      .argument("<ids...>")
+      .argument("<jobs...>", JOB_REF)
       .option(
         "-t, --time <seconds>",
         "seconds between SIGTERM and SIGKILL (default: the job's stopGraceSeconds, 10)",
@@ -49,20 +62,28 @@ export const registerJobs: RegisterCommand = (program: Command) => {
         ].join("\n"),
       ),
     false,
-  ).action(async (ids: string[], opts) =>
-    exitWith(await (await import("../client/jobs.js")).stopJobsCommand(ids, opts)),
+  ).action(async (refs: string[], opts) =>
+    exitWith(await (await import("../client/jobs.js")).stopCommand(refs, opts)),
   );
 
   withClientFlags(
-    program.command("rm").summary("stop jobs if needed and remove their containers").argument("<ids...>"),
+    program
+      .command("rm")
+      .summary("delete finished jobs: record, events, logs and container (-f: stop live ones first)")
+      .description(
+        "Delete finished jobs (Succeeded, Failed, Cancelled): the job, its events, its logs and its container; its metered GPU time stays on the tenant. A live job is refused unless -f, which stops it first. Deleted jobs are gone from `ps -a` and `get`.",
+      )
+      .argument("<jobs...>", JOB_REF)
+      .option("-f, --force", "stop a live job first, then delete it")
+      .addHelpText("after", "\nExamples:\n  gpupool rm train\n  gpupool rm -f j-mx6a"),
     false,
-  ).action(async (ids: string[], opts) =>
-    exitWith(await (await import("../client/jobs.js")).stopCommand(ids, opts, undefined, true)),
+  ).action(async (refs: string[], opts) =>
+    exitWith(await (await import("../client/jobs.js")).rmCommand(refs, opts)),
   );
 
   withClientFlags(
-    program.command("events").summary("job events (all of yours, or one job's)").argument("[id]"),
-  ).action(async (id: string | undefined, opts) =>
-    exitWith(await (await import("../client/jobs.js")).eventsCommand(id, opts)),
+    program.command("events").summary("job events (all of yours, or one job's)").argument("[job]", JOB_REF),
+  ).action(async (ref: string | undefined, opts) =>
+    exitWith(await (await import("../client/jobs.js")).eventsCommand(ref, opts)),
   );
 };

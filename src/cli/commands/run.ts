@@ -14,7 +14,10 @@ export const registerRun: RegisterCommand = (program: Command) => {
         "[command...]",
         "command and arguments (default: the image's CMD); put -- before a command with flags",
       )
-      .option("--name <name>", "job name (default: image name + random suffix)")
+      .option(
+        "--name <name>",
+        "job name, unique among your live jobs; commands take it instead of the id (default: image name + random suffix)",
+      )
       .option(
         "--cpu <cpu>",
         "CPU to reserve and limit the job to, e.g. 500m or 2 (default: no reservation, no limit)",

@@ -125,7 +125,7 @@ export function kill9Suite(title: string, opts: Kill9Options): void {
     afterAll(async () => {
       if (current) {
         for (const j of await jobs(current.url).catch(() => []))
-          await api(current.url, "DELETE", `/v1/jobs/${j.id}`).catch(() => {});
+          await api(current.url, "DELETE", `/v1/jobs/${j.id}?force=true`).catch(() => {});
         current.child.kill("SIGTERM");
         await new Promise((r) => current!.child.once("exit", r));
       }
