@@ -21,9 +21,9 @@ fi
 node24="$pkg/bin/node"
 echo "== node24: $("$node24" --version)"
 
-# The unit suites: everything but the real-engine, real-binary and kill -9 suites, which the Node 20
-# run covers (they test engines and processes, not the language runtime).
-suites=(src/core src/store src/scheduler src/agent src/api src/cli src/node src/sim src/demo
+# The unit suites: everything but the real-engine, real-binary, kill -9 and trace-reproduction
+# suites, which the Node 20 run covers (they test engines, processes and data, not the runtime).
+suites=(src/core src/store src/scheduler src/agent src/api src/cli src/node src/sim/sim.test.ts src/demo
   src/server/app.test.ts src/server/contract.test.ts src/server/quota-memory.test.ts
   src/engines/fake.test.ts src/engines/fake-shell.test.ts src/engines/docker-body.test.ts
   src/engines/podman-body.test.ts src/engines/log-frames.test.ts src/engines/isolation.test.ts)
