@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { JobState } from "../store/index.js";
-import { gangRepair } from "./gang-repair.js";
+import { gangFailureStops, gangRepair } from "./gang-repair.js";
 
 /** (c) A gang whose members' fates diverge never leaves a member waiting forever. */
 
@@ -31,5 +31,25 @@ describe("gangRepair", () => {
 
   it("one member requeued (a retry) while the others run: nothing, it rejoins them", () => {
     expect(gangRepair("g", gang("Pending", "Running", "Starting"))).toEqual({ end: [] });
+  });
+});
+
+describe("gangFailureStops", () => {
+  const m = (id: string, state: JobState) => ({ id, name: `train-${id}`, state });
+  it("stops the failed member's placed siblings, not the waiting or ended ones, naming the member", () => {
+    const members = [
+      m("0", "Running"),
+      m("1", "Failed"),
+      m("2", "Starting"),
+      m("3", "Pending"),
+      m("4", "Succeeded"),
+    ];
+    expect(gangFailureStops({ id: "1", name: "train-1" }, "exit code 1", members)).toEqual([
+      { id: "0", reason: "gang member train-1 failed (exit code 1)" },
+      { id: "2", reason: "gang member train-1 failed (exit code 1)" },
+    ]);
+  });
+  it("nothing when no sibling is placed", () => {
+    expect(gangFailureStops({ id: "1", name: "t-1" }, "x", [m("1", "Failed"), m("0", "Failed")])).toEqual([]);
   });
 });

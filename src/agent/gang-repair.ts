@@ -35,3 +35,18 @@ export function gangRepair(gang: string, members: readonly GangMemberState[]): G
   const reason = `gang ${gang} cannot run whole again: member ${first.name} ended ${first.state}`;
   return { end: waiting.map((m) => ({ id: m.id, to, reason })) };
 }
+
+/**
+ * When one member's attempt fails, the gang's run has failed (pure): its members still placed are
+ * stopped (kind `gang`: each ends Failed, and under restartPolicy OnFailure is retried, so the gang
+ * re-forms and restarts together), as torchrun stops the other workers when one fails.
+ */
+export function gangFailureStops(
+  failed: { readonly id: string; readonly name: string },
+  why: string,
+  members: readonly GangMemberState[],
+): readonly { readonly id: string; readonly reason: string }[] {
+  return members
+    .filter((m) => m.id !== failed.id && PLACED.has(m.state))
+    .map((m) => ({ id: m.id, reason: `gang member ${failed.name} failed (${why})` }));
+}

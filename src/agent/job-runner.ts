@@ -7,6 +7,7 @@ import { AttemptWatch } from "./attempt-watch.js";
 import type { Clock } from "./clock.js";
 import { type ContainerHost, containerSpec } from "./container-spec.js";
 import { Abandoned, type FaultPoint, unlessAbandoned } from "./faults.js";
+import { gangFailureStops } from "./gang-repair.js";
 import { afterExit, billedMs, retryAfterFailure, type StopIntent, type StopKind } from "./lifecycle.js";
 import type { Logger } from "./logger.js";
 import { recordEnd, recordStopIntent, repairGang, stopIntent } from "./record-end.js";
@@ -116,7 +117,7 @@ export class JobRunner {
     const retry = retryAfterFailure(job.spec, job.attempts, this.o.clock.now());
     const next = retry ? { to: "Failed" as const, reason, retry } : { to: "Failed" as const, reason };
     // recordEnd's compare-and-set on the attempt leaves a job that moved on (e.g. stopped) as it is.
-    if (recordEnd(this.o.store, job, next, { billedMs: 0 })) this.ended(job, retry?.notBefore);
+    if (recordEnd(this.o.store, job, next, { billedMs: 0 })) this.ended(job, retry?.notBefore, reason);
   }
 
   /** Follows a running attempt's container until it exits, and enforces the job's timeout from its real start. */
@@ -152,18 +153,27 @@ export class JobRunner {
       ...(state?.startedAt ? { startedAt: state.startedAt.getTime() } : {}),
     });
     if (!after) return;
-    this.ended(job, next.to === "Failed" ? next.retry?.notBefore : undefined);
+    const failed = next.to === "Failed" && stop?.kind !== "gang" ? next.reason : undefined;
+    this.ended(job, next.to === "Failed" ? next.retry?.notBefore : undefined, failed);
     // A preempted attempt is requeued at once: its container goes (its logs are not kept).
     if (next.to === "Preempted") await engine.remove(containerId).catch(() => {});
     else await this.o.archiver.archive(job.id, containerId);
   }
 
-  /** After an attempt's end: its slice goes, a retry wakes scheduling, and its gang never waits forever. */
-  private ended(job: JobRecord, retryAt: number | undefined): void {
+  /**
+   * After an attempt's end: its slice goes, a retry wakes scheduling, and its gang never waits
+   * forever. When the attempt `failed` (not stopped for its gang), its running siblings are stopped
+   * as its gang's run has failed (gang-repair.ts gangFailureStops).
+   */
+  private ended(job: JobRecord, retryAt: number | undefined, failed?: string): void {
     this.watcher.cancelTimeout(job);
     this.o.upkeep.remove(job.id);
     if (retryAt !== undefined) this.o.onRetryDue?.(retryAt);
-    if (job.gang) repairGang(this.o.store, job.gang);
+    if (!job.gang) return;
+    if (failed)
+      for (const s of gangFailureStops(job, failed, this.o.store.jobs.list({ gang: job.gang })))
+        void this.stop(s.id, "gang", s.reason);
+    repairGang(this.o.store, job.gang);
   }
 
   /**
@@ -241,7 +251,9 @@ export class JobRunner {
       endedAt: this.o.clock.now(),
     });
     const billed = billedMs(job.startedAt, this.o.clock.now());
-    if (recordEnd(this.o.store, job, next, { billedMs: billed })) this.ended(job, undefined);
+    if (!recordEnd(this.o.store, job, next, { billedMs: billed })) return;
+    const retryAt = next.to === "Failed" ? next.retry?.notBefore : undefined;
+    this.ended(job, retryAt, next.to === "Failed" && intent.kind === "timeout" ? next.reason : undefined);
   }
 
   private fault(point: FaultPoint): void {

@@ -67,6 +67,20 @@ describe("afterExit: what an attempt's end turns the job into", () => {
       { code: 143, spec: onFailure, stop: { kind: "timeout", reason: "timed out after 5s" } },
       { to: "Failed", reason: "timed out after 5s" },
     ],
+    [
+      "stopped because a gang sibling failed → Failed, whatever it exited with",
+      { code: 0, stop: { kind: "gang", reason: "gang member t-1 failed (exit code 1)" } },
+      { to: "Failed", reason: "gang member t-1 failed (exit code 1)" },
+    ],
+    [
+      "… and retried under OnFailure, so the gang restarts together",
+      { code: 143, spec: onFailure, stop: { kind: "gang", reason: "gang member t-1 failed (exit code 1)" } },
+      {
+        to: "Failed",
+        reason: "gang member t-1 failed (exit code 1)",
+        retry: { notBefore: 1_010_000, reason: "retry 1/2 in 10s (restart policy OnFailure)" },
+      },
+    ],
   ];
   for (const [name, facts, want] of rows)
     it(name, () => expect(afterExit({ ...base, ...facts })).toEqual(want));

@@ -11,7 +11,12 @@ import type { NormalizedSpec } from "../core/job-spec.js";
  * - only the attempt that is current may be finished (a stale watcher's exit changes nothing).
  */
 
-export type StopKind = "cancel" | "preempt" | "timeout";
+/**
+ * Why gpupool stops an attempt: a user's cancel, a preemption, the job's timeout, or `gang` — a
+ * sibling in the job's gang failed, so the whole gang fails (or restarts together under
+ * restartPolicy OnFailure), as torchrun does.
+ */
+export type StopKind = "cancel" | "preempt" | "timeout" | "gang";
 
 /** A stop gpupool began for the current attempt (recorded before signalling the container). */
 export interface StopIntent {
@@ -71,6 +76,11 @@ export function afterExit(f: ExitFacts): AfterExit {
       return { to: "Cancelled", reason: f.stop.reason };
     case "timeout":
       return { to: "Failed", reason: f.stop.reason };
+    case "gang": {
+      // Whatever its exit code: the gang's run has failed, and its members restart (or not) together.
+      const retry = retryAfterFailure(f.spec, f.attempts, f.endedAt);
+      return retry ? { to: "Failed", reason: f.stop.reason, retry } : { to: "Failed", reason: f.stop.reason };
+    }
     case "preempt":
       if (code === 0) return { to: "Succeeded", reason: `exited 0 while being stopped (${f.stop.reason})` };
       return {

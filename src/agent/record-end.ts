@@ -49,14 +49,17 @@ export function recordEnd(
   });
 }
 
+const STOP_KINDS: readonly StopKind[] = ["cancel", "preempt", "timeout", "gang"];
+
 /** The stop gpupool began for the job's current attempt and has not recorded the end of (a "stopping" note). */
 export function stopIntent(store: Store, jobId: string): StopIntent | undefined {
   const note = store.jobs.pendingStop(jobId);
   if (!note) return undefined;
   // "KIND: reason", or "KIND/GRACE: reason" for a stop with its own grace period (stop -t)
-  const m = /^(cancel|preempt|timeout)(?:\/(\d+))?: /.exec(note);
+  const m = /^(cancel|preempt|timeout|gang)(?:\/(\d+))?: /.exec(note);
   if (!m) return undefined;
-  const kind: StopKind = m[1] === "cancel" ? "cancel" : m[1] === "preempt" ? "preempt" : "timeout";
+  const kind = STOP_KINDS.find((k) => k === m[1]);
+  if (!kind) return undefined;
   const reason = note.slice(m[0].length);
   return m[2] === undefined ? { kind, reason } : { kind, reason, graceSeconds: Number(m[2]) };
 }

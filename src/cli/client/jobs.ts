@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
-import { reasonKind } from "../../core/pending-reason.js";
 import { GpupoolError } from "../../core/errors.js";
 import { isFinished, LIVE_STATES } from "../../core/job-states.js";
 import {
@@ -16,13 +15,11 @@ import { type ClientFlags, resolveClientConfig } from "./config.js";
 import { ApiClient } from "./http.js";
 import { describeJob, resolveJobs } from "./job-refs.js";
 import { age, emit, outputFormat, table } from "./output.js";
+import { type Io, streamLogs, waitForJobs } from "./wait.js";
 
 /** What the job commands of the CLI do, over the API. Each returns the process exit code. */
 
-export interface Io {
-  readonly out: (s: string) => void;
-  readonly err: (s: string) => void;
-}
+export type { Io } from "./wait.js";
 
 export const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
@@ -53,8 +50,6 @@ export interface RunFlags extends CommonFlags {
   readonly wait?: boolean;
   readonly detach?: boolean;
 }
-
-const FINAL = new Set(["Succeeded", "Failed", "Cancelled"]);
 
 function int(flag: string, v: string): number {
   if (!/^\d+$/.test(v))
@@ -129,111 +124,6 @@ export async function runCommand(
     return 0;
   }
   return waitForJobs(api, jobs, io);
-}
-
-/** Calls `handler` on each Ctrl-C (SIGINT) until the returned function is called. */
-export type Interrupts = (handler: () => void) => () => void;
-
-export const processInterrupts: Interrupts = (handler) => {
-  process.on("SIGINT", handler);
-  return () => process.off("SIGINT", handler);
-};
-
-/**
- * Streams the logs of the job (a gang: of rank 0) while it runs — across requeues — and returns its
- * exit code once every job is final, like `docker run`. Ctrl-C stops the jobs gracefully and keeps
- * waiting for them to end (exit 130 when they end Cancelled); a second Ctrl-C detaches at once,
- * leaving them to finish stopping, and says how to follow them.
- */
-export async function waitForJobs(
-  api: ApiClient,
-  jobs: readonly JobView[],
-  io: Io,
-  interrupts: Interrupts = processInterrupts,
-): Promise<number> {
-  const lead = jobs[0]!;
-  const abort = new AbortController();
-  let interrupted = 0;
-  const off = interrupts(() => {
-    interrupted++;
-    if (interrupted === 1) {
-      io.err(
-        `gpupool: stopping ${jobs.map((j) => j.id).join(", ")} (SIGTERM, then SIGKILL after its grace period); Ctrl-C again to detach\n`,
-      );
-      // The server answers a stop once the job has ended; detaching abandons the wait, not the stop.
-      const stops = jobs.map((j) =>
-        api.json(jobResponse, "POST", `/v1/jobs/${j.id}/stop`, {}, {}, abort.signal),
-      );
-      void Promise.all(stops).catch((err: unknown) => {
-        if (!abort.signal.aborted) io.err(`gpupool: could not stop: ${(err as Error).message}\n`);
-      });
-    } else if (interrupted === 2) {
-      io.err(`gpupool: detached; it goes on stopping. Follow it with: gpupool logs -f ${lead.id}\n`);
-      abort.abort();
-    }
-  });
-  const detached = () => abort.signal.aborted;
-  const pause = (ms: number) =>
-    new Promise<void>((r) => {
-      const t = setTimeout(r, ms);
-      abort.signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
-    });
-  try {
-    let seen = "";
-    let told = "";
-    while (!detached()) {
-      const cur = (await api.json(jobResponse, "GET", `/v1/jobs/${lead.id}`)).job;
-      // Why it waits, as soon as the scheduler says and again whenever the kind of reason changes
-      // (not for every change of the amounts in it), like kubectl's events.
-      if (cur.state === "Pending" && cur.reason && reasonKind(cur.reason) !== told) {
-        io.err(`gpupool: ${cur.id} pending: ${cur.reason}\n`);
-        told = reasonKind(cur.reason);
-      } else if (cur.state !== "Pending") told = "";
-      if (FINAL.has(cur.state) && seen === cur.containerId) break;
-      // A Starting job's container may not run yet: attach once it runs (or has ended).
-      if (
-        cur.containerId &&
-        cur.containerId !== seen &&
-        cur.state !== "Starting" &&
-        cur.state !== "Scheduled"
-      ) {
-        for await (const line of api.lines(
-          logLineSchema,
-          `/v1/jobs/${lead.id}/logs?follow=true`,
-          abort.signal,
-        ))
-          (line.stream === "stderr" ? io.err : io.out)(`${line.text}\n`);
-        seen = cur.containerId;
-        continue;
-      }
-      if (FINAL.has(cur.state)) break;
-      await pause(200);
-    }
-    let code = 0;
-    for (const j of jobs) {
-      if (detached()) return 130;
-      let cur = (await api.json(jobResponse, "GET", `/v1/jobs/${j.id}`)).job;
-      while (!FINAL.has(cur.state)) {
-        await pause(300);
-        if (detached()) return 130;
-        cur = (await api.json(jobResponse, "GET", `/v1/jobs/${j.id}`)).job;
-      }
-      const c =
-        cur.state === "Succeeded"
-          ? 0
-          : cur.exitCode !== null && cur.exitCode !== 0 && !(interrupted && cur.state === "Cancelled")
-            ? cur.exitCode
-            : cur.state === "Cancelled"
-              ? 130
-              : 1;
-      if (cur.state !== "Succeeded")
-        io.err(`gpupool: job ${cur.id} ${cur.state}${cur.reason ? `: ${cur.reason}` : ""}\n`);
-      code = Math.max(code, c);
-    }
-    return detached() ? 130 : code;
-  } finally {
-    off();
-  }
 }
 
 /** `apply -f FILE` (YAML or JSON, several documents allowed; "-" = stdin). */
@@ -335,19 +225,23 @@ export async function getCommand(ref: string, f: CommonFlags, io: Io = stdio): P
   return 0;
 }
 
-/** `logs REF`: the job's log lines (a gang's name: its rank 0's, as `run --wait` streams). */
+/**
+ * `logs REF [--rank N]`: the job's log lines; a gang's (its name or id): every member's, each line
+ * prefixed with the member's rank (`[rank 1] …`), or only rank N's with --rank.
+ */
 export async function logsCommand(
   ref: string,
-  f: CommonFlags & { follow?: boolean },
+  f: CommonFlags & { follow?: boolean; rank?: string },
   io: Io = stdio,
 ): Promise<number> {
   const api = client(f);
-  const lead = (await resolveJobs(api, ref))[0]!;
-  for await (const line of api.lines(
-    logLineSchema,
-    `/v1/jobs/${encodeURIComponent(lead.id)}/logs${f.follow ? "?follow=true" : ""}`,
-  ))
-    (line.stream === "stderr" ? io.err : io.out)(`${line.text}\n`);
+  let jobs = await resolveJobs(api, ref);
+  if (f.rank !== undefined) {
+    const rank = int("--rank", f.rank);
+    jobs = jobs.filter((j) => j.rank === rank);
+    if (jobs.length === 0) throw new GpupoolError("GP_JOB_NOT_FOUND", `${ref} has no member of rank ${rank}`);
+  }
+  await streamLogs(api, jobs, io, { follow: f.follow ?? false });
   return 0;
 }
 

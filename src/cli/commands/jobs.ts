@@ -33,8 +33,18 @@ export const registerJobs: RegisterCommand = (program: Command) => {
     program
       .command("logs")
       .summary("print a job's logs")
-      .argument("<job>", `${JOB_REF}; a gang's name shows rank 0`)
-      .option("-f, --follow", "keep streaming until it exits"),
+      .argument("<job>", `${JOB_REF}; a gang's name: every member's lines, prefixed [rank N]`)
+      .option("-f, --follow", "keep streaming until it exits")
+      .option("--rank <n>", "a gang: only this member's lines")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "Examples:",
+          "  gpupool logs train            # a gang: [rank 0] …, [rank 1] …",
+          "  gpupool logs -f --rank 1 train",
+        ].join("\n"),
+      ),
     false,
   ).action(async (ref: string, opts) =>
     exitWith(await (await import("../client/jobs.js")).logsCommand(ref, opts)),
