@@ -20,7 +20,7 @@ if (why && process.env.CI) throw new Error(`Podman is required in CI: ${why}`);
 if (why) console.warn(`skipping the README commands test: ${why}`);
 
 /** The lines of fenced code blocks that run ./bin/gpupool, in document order. */
-export function readmeCommands(markdown: string): string[] {
+function readmeCommands(markdown: string): string[] {
   const out: string[] = [];
   let fenced = false;
   for (const line of markdown.split("\n")) {

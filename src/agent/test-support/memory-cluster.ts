@@ -90,7 +90,7 @@ export class MemoryCluster implements ClusterPort {
     const bound: string[] = [];
     for (const a of allocations) {
       const e = this.work.get(a.workloadId);
-      if (!e || e.state !== "pending" || this.refuse.delete(a.workloadId)) continue;
+      if (e?.state !== "pending" || this.refuse.delete(a.workloadId)) continue;
       e.state = "placed";
       e.alloc = a;
       this.binds.push({ id: a.workloadId, at: this.clock.now(), alloc: a });

@@ -9,7 +9,6 @@ import {
   type JobView,
   jobResponse,
   jobsResponse,
-  logLineSchema,
 } from "../../api/schemas.js";
 import { type ClientFlags, resolveClientConfig } from "./config.js";
 import { ApiClient } from "./http.js";

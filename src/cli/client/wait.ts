@@ -56,7 +56,14 @@ async function followJob(
   const pause = (ms: number) =>
     new Promise<void>((r) => {
       const t = setTimeout(r, ms);
-      opts.signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+      opts.signal.addEventListener(
+        "abort",
+        () => {
+          clearTimeout(t);
+          r();
+        },
+        { once: true },
+      );
     });
   let seen = "";
   let told = "";
