@@ -116,14 +116,12 @@ export class StoreCluster implements ClusterPort {
     inTransaction(this.store.db, () => {
       for (const a of allocations) {
         try {
-          inTransaction(this.store.db, () => {
-            this.store.jobs.transition(a.workloadId, "Scheduled", {
-              from: "Pending",
-              node: a.node,
-              allocation: a,
-              reason: `placed on ${a.node}${a.gpus.length ? ` GPU ${a.gpus.map((g) => g.index).join(",")}` : ""}`,
-            });
-            this.store.jobs.transition(a.workloadId, "Starting", { reason: "creating the container" });
+          // One savepoint per job (a refused one writes nothing), one row write for both steps.
+          this.store.jobs.bindAndStart(a.workloadId, {
+            node: a.node,
+            allocation: a,
+            placedReason: `placed on ${a.node}${a.gpus.length ? ` GPU ${a.gpus.map((g) => g.index).join(",")}` : ""}`,
+            startReason: "creating the container",
           });
           bound.push(a.workloadId);
         } catch (err) {

@@ -362,3 +362,43 @@ describe("tenants", () => {
     expect(store.tenants.get("acme")?.quotas).toEqual({ gpuMilli: 2000, activeJobs: 10 });
   });
 });
+
+describe("jobs: bindAndStart", () => {
+  it("is the two transitions Pending → Scheduled → Starting in one write: same row, events and feed", () => {
+    const viaTwo = submit();
+    const viaOne = submit();
+    const feed: string[] = [];
+    store.changes.subscribe(
+      (c) => c.kind === "job" && feed.push(`${c.id === viaOne.id ? "one" : "two"} ${c.from}→${c.to}`),
+    );
+    t = 2_000;
+    store.jobs.transition(viaTwo.id, "Scheduled", { from: "Pending", ...PLACE, reason: "placed on n1" });
+    const two = store.jobs.transition(viaTwo.id, "Starting", { reason: "creating the container" });
+    const one = store.jobs.bindAndStart(viaOne.id, {
+      ...PLACE,
+      placedReason: "placed on n1",
+      startReason: "creating the container",
+    });
+    const strip = (j: typeof one) => ({ ...j, id: "", seq: 0, name: "", createdAt: 0 });
+    expect(strip(one)).toEqual(strip(two));
+    const story = (id: string) => store.jobs.events(id).map((e) => [e.type, e.from, e.to, e.reason, e.at]);
+    expect(story(viaOne.id)).toEqual(story(viaTwo.id));
+    expect(feed).toEqual([
+      "two Pending→Scheduled",
+      "two Scheduled→Starting",
+      "one Pending→Scheduled",
+      "one Scheduled→Starting",
+    ]);
+  });
+
+  it("refuses a job that is no longer Pending and writes nothing", () => {
+    const j = submit();
+    store.jobs.transition(j.id, "Cancelled", { from: "Pending" });
+    const before = store.jobs.events(j.id).length;
+    expect(() => store.jobs.bindAndStart(j.id, { ...PLACE, placedReason: "p", startReason: "s" })).toThrow(
+      expect.objectContaining({ code: "GP_ILLEGAL_TRANSITION" }),
+    );
+    expect(store.jobs.require(j.id).state).toBe("Cancelled");
+    expect(store.jobs.events(j.id)).toHaveLength(before);
+  });
+});

@@ -377,6 +377,39 @@ export class JobRepo {
     });
   }
 
+  /**
+   * Places a Pending job and begins its attempt in one write: Pending → Scheduled → Starting, as two
+   * transition events (and two change-feed entries) like two transition() calls, but one UPDATE of
+   * the row. The scheduling loop's bind does this for every job it places, so it is worth the
+   * special case; GP_ILLEGAL_TRANSITION (nothing written) when the job is no longer Pending.
+   */
+  bindAndStart(
+    id: string,
+    opts: { node: string; allocation: Allocation; placedReason: string; startReason: string },
+  ): JobRecord {
+    return inTransaction(this.db, () => {
+      const job = this.current(id);
+      if (job.state !== "Pending")
+        throw new GpupoolError(
+          "GP_ILLEGAL_TRANSITION",
+          `job ${id} is ${job.state}, not Pending, so it cannot go to Scheduled`,
+          { jobId: id, from: job.state, to: "Scheduled", expected: ["Pending"] },
+        );
+      const at = this.now();
+      const row = prepared(
+        this.db,
+        `UPDATE jobs SET state = 'Starting', reason = ?, updated_at = ?, node = ?, allocation = ?,
+           scheduled_at = ?, container_id = NULL, exit_code = NULL, attempts = attempts + 1
+         WHERE id = ? RETURNING *`,
+      ).get(opts.startReason, at, opts.node, JSON.stringify(opts.allocation), at, id) as JobRow;
+      this.addEvent(id, at, "transition", "Pending", "Scheduled", opts.placedReason);
+      this.addEvent(id, at, "transition", "Scheduled", "Starting", opts.startReason);
+      this.emitAfterCommit({ ...row, state: "Scheduled" }, "Pending");
+      this.emitAfterCommit(row, "Scheduled");
+      return toJob(row);
+    });
+  }
+
   /** Records the container of the current attempt (Starting or Running), with an event. */
   recordContainer(id: string, containerId: string): JobRecord {
     return inTransaction(this.db, () => {
