@@ -57,3 +57,26 @@ describe("a gang member's failure", () => {
     expect(w.store.jobs.require(members[0]!.id).reason).toBe("gang member train-1 failed (exit code 1)");
   }, 20_000);
 });
+
+describe("a user's stop of one gang member", () => {
+  it("cancels the whole gang while it runs", async () => {
+    w = new AgentWorld("3xA100-80GB");
+    const agent = await w.agent();
+    const members = gangOf3(["sh", "-c", "trap 'exit 143' TERM; sleep 60 & wait"]);
+    for (const m of members) await w.until(m.id, (j) => j.state === "Running");
+    await agent.cancel(members[1]!.id, "stopped by t");
+    for (const m of members) await w.until(m.id, (j) => j.state === "Cancelled");
+    expect(w.store.jobs.require(members[0]!.id).reason).toBe("stopped by t (gang g-train)");
+  });
+
+  it("cancels a pending gang's other members too, instead of leaving them waiting", async () => {
+    w = new AgentWorld("1xA100-80GB"); // three whole GPUs asked, one here: the gang waits
+    const agent = await w.agent();
+    const members = gangOf3(["true"]);
+    await new Promise((r) => setTimeout(r, 200)); // a few scheduling cycles: it stays Pending
+    expect(w.store.jobs.require(members[0]!.id).state).toBe("Pending");
+    await agent.cancel(members[2]!.id, "stopped by t");
+    for (const m of members) await w.until(m.id, (j) => j.state === "Cancelled");
+    expect(w.store.jobs.require(members[0]!.id).reason).toMatch(/^gang g-train cannot run whole again/);
+  });
+});

@@ -197,13 +197,16 @@ export class JobRunner {
     await this.launching.get(jobId)?.catch(() => {});
     const job = store.jobs.get(jobId);
     if (!job) return;
-    if (intent.kind === "preempt" && job.gang) {
+    // A gang is preempted and cancelled as a whole.
+    if ((intent.kind === "preempt" || intent.kind === "cancel") && job.gang) {
+      const why = `${intent.reason} (gang ${job.gang})`;
       for (const m of store.jobs.list({ gang: job.gang, states: ["Scheduled", "Starting", "Running"] }))
-        if (m.id !== jobId) void this.stop(m.id, "preempt", `${intent.reason} (gang ${job.gang})`);
+        if (m.id !== jobId) void this.stop(m.id, intent.kind, why, intent.graceSeconds);
     }
     if (job.state === "Pending" || job.state === "Preempted") {
-      if (intent.kind === "cancel")
-        store.jobs.transition(jobId, "Cancelled", { from: job.state, reason: intent.reason });
+      if (intent.kind !== "cancel") return;
+      store.jobs.transition(jobId, "Cancelled", { from: job.state, reason: intent.reason });
+      if (job.gang) repairGang(store, job.gang);
       return;
     }
     if (!PLACED_STATES.has(job.state)) return;

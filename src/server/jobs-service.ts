@@ -156,11 +156,7 @@ export class JobsService {
   /** Stops a job: a pending one is cancelled at once, a placed one gracefully. */
   async stop(caller: Caller, id: string, graceSeconds?: number): Promise<JobRecord> {
     const job = this.get(caller, id);
-    if (job.state === "Pending" || job.state === "Preempted") {
-      this.store.jobs.transition(id, "Cancelled", { reason: `stopped by ${caller.tenant}`, from: job.state });
-      return this.store.jobs.require(id);
-    }
-    if (!PLACED_STATES.has(job.state))
+    if (!PLACED_STATES.has(job.state) && job.state !== "Pending" && job.state !== "Preempted")
       throw new GpupoolError("GP_ILLEGAL_TRANSITION", `job ${id} is already ${job.state}`, {
         jobId: id,
         from: job.state,
