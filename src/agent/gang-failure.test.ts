@@ -58,6 +58,46 @@ describe("a gang member's failure", () => {
   }, 20_000);
 });
 
+describe("a gang member's retry under OnFailure", () => {
+  it("waits until its siblings, stopped for it, are gone: the gang restarts whole", async () => {
+    w = new AgentWorld("3xA100-80GB");
+    await w.agent();
+    // Ranks 0 and 2 ignore SIGTERM: their stop lasts the whole 1 s grace, then SIGKILL.
+    const stubborn = ["sh", "-c", "trap '' TERM; sleep 60"];
+    const spec = {
+      gpus: 1,
+      replicas: 3,
+      restartPolicy: "OnFailure",
+      backoffLimit: 1,
+      backoffSeconds: 0,
+      stopGraceSeconds: 1,
+    };
+    const members = [0, 1, 2].map((rank) =>
+      w.submit(
+        `train-${rank}`,
+        { ...spec, command: rank === 1 ? ["sh", "-c", "sleep 0.2; exit 1"] : stubborn },
+        { gang: "g-train", rank },
+      ),
+    );
+    await w.until(members[1]!.id, (j) => j.attempts === 2, 15_000);
+    // rank 1's second attempt began only after both siblings' first attempts had ended
+    const at = (id: string, pred: (e: { from: string | null; to: string | null }) => boolean) =>
+      w.store.jobs
+        .events(id)
+        .filter(pred)
+        .map((e) => e.seq);
+    const secondStart = at(members[1]!.id, (e) => e.to === "Starting")[1]!;
+    for (const m of [members[0]!, members[2]!]) {
+      const firstEnd = at(m.id, (e) => e.from === "Running" && e.to === "Failed")[0];
+      expect(firstEnd).toBeDefined();
+      expect(firstEnd!).toBeLessThan(secondStart);
+    }
+    expect(w.store.jobs.events(members[1]!.id).map((e) => e.reason)).toContain(
+      "retry 1/1 in 0s (restart policy OnFailure), once its gang has stopped",
+    );
+  }, 20_000);
+});
+
 describe("a user's stop of one gang member", () => {
   it("cancels the whole gang while it runs", async () => {
     w = new AgentWorld("3xA100-80GB");

@@ -10,7 +10,7 @@ import { Abandoned, type FaultPoint, unlessAbandoned } from "./faults.js";
 import { gangFailureStops } from "./gang-repair.js";
 import { afterExit, billedMs, retryAfterFailure, type StopIntent, type StopKind } from "./lifecycle.js";
 import type { Logger } from "./logger.js";
-import { recordEnd, recordStopIntent, repairGang, stopIntent } from "./record-end.js";
+import { forGang, recordEnd, recordStopIntent, repairGang, stopIntent } from "./record-end.js";
 import type { SliceUpkeep } from "./slice-upkeep.js";
 import { sliceFor } from "./workload.js";
 
@@ -114,10 +114,17 @@ export class JobRunner {
 
   /** Records an attempt that never ran as Failed (retried under OnFailure); nothing when it moved on. */
   private failStart(job: JobRecord, reason: string): void {
-    const retry = retryAfterFailure(job.spec, job.attempts, this.o.clock.now());
-    const next = retry ? { to: "Failed" as const, reason, retry } : { to: "Failed" as const, reason };
+    const now = this.o.clock.now();
+    const retry = retryAfterFailure(job.spec, job.attempts, now);
+    const next = forGang(
+      this.o.store,
+      job,
+      retry ? { to: "Failed", reason, retry } : { to: "Failed", reason },
+      now,
+    );
     // recordEnd's compare-and-set on the attempt leaves a job that moved on (e.g. stopped) as it is.
-    if (recordEnd(this.o.store, job, next, { billedMs: 0 })) this.ended(job, retry?.notBefore, reason);
+    if (recordEnd(this.o.store, job, next, { billedMs: 0 }))
+      this.ended(job, next.to === "Failed" ? next.retry?.notBefore : undefined, reason);
   }
 
   /** Follows a running attempt's container until it exits, and enforces the job's timeout from its real start. */
@@ -137,7 +144,7 @@ export class JobRunner {
     const stop = stopIntent(store, job.id);
     const endedAt = state?.finishedAt?.getTime() ?? clock.now();
     const startedAt = job.startedAt ?? state?.startedAt?.getTime() ?? null;
-    const next = afterExit({
+    const exit = afterExit({
       code,
       ...(state?.oomKilled ? { oomKilled: true } : {}),
       ...(stop ? { stop } : {}),
@@ -145,6 +152,7 @@ export class JobRunner {
       spec: job.spec,
       endedAt,
     });
+    const next = stop?.kind === "gang" ? exit : forGang(this.o.store, job, exit, endedAt);
     this.fault("finish:before-record");
     const after = recordEnd(store, job, next, {
       exitCode: code,

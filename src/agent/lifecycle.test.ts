@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  holdRetryForGang,
   type AfterExit,
   afterExit,
   billedMs,
@@ -84,6 +85,28 @@ describe("afterExit: what an attempt's end turns the job into", () => {
   ];
   for (const [name, facts, want] of rows)
     it(name, () => expect(afterExit({ ...base, ...facts })).toEqual(want));
+});
+
+describe("holdRetryForGang", () => {
+  const retry = { notBefore: 1_010_000, reason: "retry 1/2 in 10s (restart policy OnFailure)" };
+  it("holds a failed member's retry until its siblings' grace (and SIGKILL) is surely over", () => {
+    expect(holdRetryForGang({ to: "Failed", reason: "exit code 1", retry }, 1_000_000, 30)).toEqual({
+      to: "Failed",
+      reason: "exit code 1",
+      retry: { notBefore: 1_031_000, reason: `${retry.reason}, once its gang has stopped` },
+    });
+  });
+  it("leaves a later retry, or none, as it is", () => {
+    expect(holdRetryForGang({ to: "Failed", reason: "x", retry }, 1_000_000, 2)).toEqual({
+      to: "Failed",
+      reason: "x",
+      retry,
+    });
+    expect(holdRetryForGang({ to: "Failed", reason: "x" }, 1_000_000, 30)).toEqual({
+      to: "Failed",
+      reason: "x",
+    });
+  });
 });
 
 describe("recoveryAction: a placed job found after a restart", () => {

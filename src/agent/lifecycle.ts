@@ -97,6 +97,18 @@ export function afterExit(f: ExitFacts): AfterExit {
   return retry ? { to: "Failed", reason, retry } : { to: "Failed", reason };
 }
 
+/**
+ * A failed gang member's retry, held until the siblings stopped for it are surely gone (their
+ * grace period, then SIGKILL, plus a second): the gang is then placed again whole, all members
+ * restarting together, instead of the member rejoining siblings that are about to end.
+ */
+export function holdRetryForGang(next: AfterExit, endedAt: number, graceSeconds: number): AfterExit {
+  if (next.to !== "Failed" || !next.retry) return next;
+  const notBefore = Math.max(next.retry.notBefore, endedAt + (graceSeconds + 1) * 1000);
+  if (notBefore === next.retry.notBefore) return next;
+  return { ...next, retry: { notBefore, reason: `${next.retry.reason}, once its gang has stopped` } };
+}
+
 /** What recovery finds of a placed job's current attempt after a restart. */
 export interface RecoveryFacts {
   readonly state: "Scheduled" | "Starting" | "Running";

@@ -1,6 +1,6 @@
 import { inTransaction, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
 import { gangRepair } from "./gang-repair.js";
-import type { AfterExit, StopIntent, StopKind } from "./lifecycle.js";
+import { type AfterExit, holdRetryForGang, type StopIntent, type StopKind } from "./lifecycle.js";
 import { allocationGpuMilli } from "./workload.js";
 
 /**
@@ -78,4 +78,12 @@ export function repairGang(store: Store, gang: string): void {
     for (const e of plan.end)
       store.jobs.transition(e.id, e.to, { from: ["Pending", "Preempted"], reason: e.reason });
   });
+}
+
+/** A gang member's failure: its retry waits until the siblings stopped for it are gone (lifecycle.ts). */
+export function forGang(store: Store, job: JobRecord, next: AfterExit, endedAt: number): AfterExit {
+  if (!job.gang || next.to !== "Failed" || !next.retry) return next;
+  const placed = store.jobs.list({ gang: job.gang, states: ["Scheduled", "Starting", "Running"] });
+  if (!placed.some((m) => m.id !== job.id)) return next;
+  return holdRetryForGang(next, endedAt, job.spec.stopGraceSeconds);
 }
