@@ -88,11 +88,19 @@ describe("exactly-once lifecycle", () => {
     expect(b.reason).toBe("gang g-pair cannot run whole again: member pair-0 ended Succeeded");
   });
 
-  it("(c) a gang member's retry rejoins its running sibling; once it fails for good, nothing waits", async () => {
+  it("(c) a gang member's failure restarts the gang together under OnFailure; once it fails for good, nothing waits", async () => {
     w = new AgentWorld();
     await w.agent();
-    const opts = { gpus: 1, replicas: 2, restartPolicy: "OnFailure", backoffLimit: 1, backoffSeconds: 0 };
-    const r0 = w.submit("retry-0", { ...opts, command: ["sleep", "30"] }, { gang: "g-retry", rank: 0 });
+    const opts = {
+      gpus: 1,
+      replicas: 2,
+      restartPolicy: "OnFailure",
+      backoffLimit: 1,
+      backoffSeconds: 0,
+      stopGraceSeconds: 1,
+    };
+    const long = ["sh", "-c", "trap 'exit 143' TERM; sleep 30 & wait"];
+    const r0 = w.submit("retry-0", { ...opts, command: long }, { gang: "g-retry", rank: 0 });
     const r1 = w.submit(
       "retry-1",
       { ...opts, command: ["sh", "-c", "exit 1"] },
@@ -100,8 +108,9 @@ describe("exactly-once lifecycle", () => {
     );
     const failed = await w.until(r1.id, (j) => j.state === "Failed" && j.attempts === 2);
     expect(failed.reason).toBe("exit code 1");
-    expect(w.store.jobs.require(r0.id)).toMatchObject({ state: "Running", attempts: 1 });
-    expect(w.store.jobs.list({ gang: "g-retry", states: ["Pending"] })).toEqual([]);
+    const sibling = await w.until(r0.id, (j) => j.state === "Failed" && j.attempts === 2);
+    expect(sibling.reason).toBe("gang member retry-1 failed (exit code 1)");
+    expect(w.store.jobs.list({ gang: "g-retry", states: ["Pending", "Running"] })).toEqual([]);
   });
 
   it("(d) a stale watcher of an older attempt cannot finish the newer one", async () => {
