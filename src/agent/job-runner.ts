@@ -1,17 +1,12 @@
 import { isGpupoolError } from "../core/errors.js";
-import type { ContainerEngine } from "../engines/engine.js";
-import type { MpsControl } from "../node/mps-control.js";
-import { type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
-import type { Archiver } from "./archiver.js";
+import { type JobRecord, PLACED_STATES } from "../store/index.js";
 import { AttemptWatch } from "./attempt-watch.js";
-import type { Clock } from "./clock.js";
-import { type ContainerHost, containerSpec } from "./container-spec.js";
+import { containerSpec } from "./container-spec.js";
 import { Abandoned, type FaultPoint, unlessAbandoned } from "./faults.js";
 import { gangFailureStops } from "./gang-repair.js";
 import { afterExit, billedMs, retryAfterFailure, type StopIntent, type StopKind } from "./lifecycle.js";
-import type { Logger } from "./logger.js";
 import { forGang, recordEnd, recordStopIntent, repairGang, stopIntent } from "./record-end.js";
-import type { SliceUpkeep } from "./slice-upkeep.js";
+import type { RunnerOptions } from "./runner-options.js";
 import { sliceFor } from "./workload.js";
 
 /**
@@ -26,24 +21,6 @@ import { sliceFor } from "./workload.js";
  * - close() leaves containers running; the next start re-adopts them (recover.ts).
  */
 
-export interface RunnerOptions {
-  readonly store: Store;
-  readonly engine: ContainerEngine;
-  readonly host: ContainerHost;
-  readonly upkeep: SliceUpkeep;
-  readonly archiver: Archiver;
-  readonly mps?: MpsControl;
-  readonly clock: Clock;
-  readonly log: Logger;
-  /** Told when a retry becomes due (ms since the epoch), so scheduling can wake for it. */
-  readonly onRetryDue?: (at: number) => void;
-  /**
-   * Fault injection for crash tests: called at each named point; throwing there abandons the flow
-   * as a kill -9 would at that instant (the test then closes this runner and recovers with another).
-   */
-  readonly faults?: (point: FaultPoint) => void;
-}
-
 export class JobRunner {
   /** Set once a fault point crashed this runner: it does nothing more (crash tests). */
   private crashed = false;
@@ -51,8 +28,14 @@ export class JobRunner {
   private readonly stopping = new Map<string, Promise<void>>();
   private readonly watcher: AttemptWatch;
   private closed = false;
+  /** Resolves at close(): what waits for a stop stops waiting (the next start finishes the stop). */
+  private readonly closing: Promise<void>;
+  private markClosed: () => void = () => {};
 
   constructor(private readonly o: RunnerOptions) {
+    this.closing = new Promise((r) => {
+      this.markClosed = r;
+    });
     this.watcher = new AttemptWatch(o.engine, o.clock, o.log, {
       exited: (job, containerId, code) => this.finish(job, containerId, code),
       timedOut: (job, seconds) => void this.stop(job.id, "timeout", `timed out after ${seconds}s`),
@@ -138,7 +121,7 @@ export class JobRunner {
    * attempt is still the current one.
    */
   async finish(job: JobRecord, containerId: string, code: number): Promise<void> {
-    if (this.crashed) return;
+    if (this.crashed || this.closed) return;
     const { store, engine, clock } = this.o;
     const state = await engine.inspect(containerId).catch(() => undefined);
     const stop = stopIntent(store, job.id);
@@ -197,7 +180,7 @@ export class JobRunner {
       .catch(unlessAbandoned)
       .finally(() => this.stopping.delete(jobId));
     this.stopping.set(jobId, p);
-    return p;
+    return Promise.race([p, this.closing]);
   }
 
   private async doStop(jobId: string, intent: StopIntent): Promise<void> {
@@ -232,7 +215,7 @@ export class JobRunner {
       .catch(unlessAbandoned)
       .finally(() => this.stopping.delete(job.id));
     this.stopping.set(job.id, p);
-    return p;
+    return Promise.race([p, this.closing]);
   }
 
   /** Signals the attempt's container (if it has one) and records its end. */
@@ -249,6 +232,8 @@ export class JobRunner {
         this.fault("stop:signalled");
       }
       const failed = await stopping;
+      // Closed meanwhile: the stop's intent is recorded, so the next start finishes it.
+      if (this.closed) return;
       if (failed) this.o.log.warn({ job: job.id, err: String(failed) }, "stop failed");
       else code = (await engine.inspect(job.containerId).catch(() => undefined))?.exitCode ?? undefined;
     }
@@ -286,10 +271,16 @@ export class JobRunner {
   }
 
   /** Stops watching; containers keep running and are re-adopted by the next start. */
+  /**
+   * Stops following jobs; containers keep running. Bounded: it waits for launches in flight (an
+   * engine call or two), not for graceful stops, which may last a job's whole grace period (an
+   * hour, say): their intents are recorded, so the next start carries them out (recover.ts).
+   */
   async close(): Promise<void> {
     this.closed = true;
+    this.markClosed();
     this.watcher.closeTimers();
-    await Promise.allSettled([...this.launching.values(), ...this.stopping.values()]);
+    await Promise.allSettled([...this.launching.values()]);
     await this.watcher.close();
   }
 }

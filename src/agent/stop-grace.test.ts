@@ -35,4 +35,22 @@ describe("stop -t: a grace period for one stop", () => {
     const done = await w.until(job.id, (j) => j.state === "Cancelled", 10_000);
     expect(done.exitCode).toBe(137);
   });
+
+  it("close() during a long graceful stop returns at once; the next start finishes the stop", async () => {
+    w = new AgentWorld();
+    const first = await w.agent();
+    const job = w.submit("stubborn", { gpus: 1, command: ["sleep", "300"], stopGraceSeconds: 3600 });
+    const running = await w.until(job.id, (j) => j.state === "Running");
+    const cancelled = first.cancel(job.id, "stopped by t", 2);
+    await new Promise((r) => setTimeout(r, 50)); // the stop is in flight: SIGTERM sent, grace running
+    const t0 = Date.now();
+    await first.close();
+    await cancelled; // a caller waiting for the stop is answered too
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(w.store.jobs.require(job.id).state).toBe("Running");
+    expect((await w.engine.inspect(running.containerId!))?.status).toBe("running");
+    await w.agent();
+    const done = await w.until(job.id, (j) => j.state === "Cancelled", 10_000);
+    expect(done).toMatchObject({ reason: "stopped by t", exitCode: 137, attempts: 1 });
+  });
 });

@@ -107,4 +107,53 @@ describe("gpupool up start-up failures", () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(up.output()).toContain("SIGTERM, stopping");
   }, 30_000);
+
+  it("SIGTERM during a graceful stop does not wait out its grace; the next start finishes the stop", async () => {
+    const data = join(root, "sigterm-mid-stop");
+    const token = "gp_startup-test-admin-token-0123";
+    const args = ["--engine", "fake", "--listen", "127.0.0.1:0", "--data", data];
+    const first = await upProcess(args, { ...env(), GPUPOOL_ADMIN_TOKEN: token });
+    const cli = (up: { url: string }, ...a: string[]) =>
+      gpupool(a, { ...env(), GPUPOOL_SERVER: up.url, GPUPOOL_TOKEN: token });
+    const id = (
+      await cli(first, "run", "-d", "--name", "stubborn", "localhost/busybox:latest", "--", "sleep", "600")
+    ).out.trim();
+    for (let i = 0; i < 100; i++) {
+      const got = JSON.parse((await cli(first, "get", id, "-o", "json")).out) as { job: { state: string } };
+      if (got.job.state === "Running") break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // the job ignores SIGTERM: this stop takes its whole 4 s grace
+    let inFlight: () => void = () => {};
+    const sent = new Promise<void>((r) => {
+      inFlight = r;
+    });
+    const stopping = gpupool(
+      ["stop", "-t", "4", id],
+      { ...env(), GPUPOOL_SERVER: first.url, GPUPOOL_TOKEN: token },
+      {
+        onErr: (err) => {
+          if (err.includes(`stopping ${id}`)) inFlight();
+        },
+      },
+    );
+    await sent; // the CLI has resolved the job and is sending the stop
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = Date.now();
+    await first.stop();
+    expect(Date.now() - t0).toBeLessThan(2500);
+    await stopping;
+    const second = await upProcess(args, { ...env(), GPUPOOL_ADMIN_TOKEN: token });
+    try {
+      let state = "";
+      for (let i = 0; i < 200 && state !== "Cancelled"; i++) {
+        state = (JSON.parse((await cli(second, "get", id, "-o", "json")).out) as { job: { state: string } })
+          .job.state;
+        if (state !== "Cancelled") await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(state).toBe("Cancelled");
+    } finally {
+      await second.stop();
+    }
+  }, 60_000);
 });

@@ -320,7 +320,15 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
         gpuSharing: sharing.mode,
       },
     });
-    cleanups.push(() => app.close());
+    // The agent closes first: requests waiting for a graceful stop are then answered at once (the
+    // next start finishes the stop), so the server's close does not wait out a grace period.
+    const closeAgent = cleanups.pop();
+    cleanups.push(
+      () => app.close(),
+      async () => {
+        await closeAgent?.();
+      },
+    );
     const address = await app.listen({ host, port }).catch((err: unknown) => {
       throw listenError(err, host, port);
     });
