@@ -14,7 +14,7 @@ import type { MigProfile } from "./catalog-types.js";
  *
  * `memoryMiB` is what `nvidia-smi` prints for an instance of that profile. It is one of:
  * - measured: read off a real nvidia-smi output (`-lgip` prints GiB to 2 decimals, which is exact
- *   because instance sizes are multiples of 128 MiB: round(GiB × 8) × 128; the MIG devices table
+ *   because instance sizes are multiples of 64 MiB: round(GiB × 16) × 64; the MIG devices table
  *   and `-q` print MiB);
  * - same slices: a profile with the same memory slices on the same GPU, whose size was measured
  *   (the guide gives such profiles the same fraction of memory, and every `-lgip` seen prints the
