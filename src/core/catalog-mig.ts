@@ -33,7 +33,7 @@ import type { MigProfile } from "./catalog-types.js";
  * - [NGE-H100] utkuozdemir/nvidia_gpu_exporter (MIT) internal/captures/
  *   linux-x86_64__nvidia-h100-mig__590.48.01.txt: fixtures/nvidia-smi/captures/ (whole file).
  * - [NGE-H200] the same repository's linux-x86_64__nvidia-h200-mig__590.48.01.txt and
- *   …__580.173.02.txt: slices in fixtures/nvidia-smi/table/.
+ *   …__580.173.02.txt: slices in fixtures/nvidia-smi-added/table/.
  * - [TG-A100] influxdata/telegraf (MIT) a100-sxm4-v12.xml: fixtures/nvidia-smi/q-x/.
  * - [JB-H100] "Nvidia MIG", Joe Barrow's field notes, https://jbarrow.ai/field_notes/nvidia-mig/
  *   (`nvidia-smi mig -lgip` on an H100 80GB HBM3; cited, not copied).

@@ -19,8 +19,9 @@ import type { GpuModel, MigProfile } from "./catalog-types.js";
 /**
  * The GPU models gpupool knows. `memoryMiB` is the framebuffer nvidia-smi reports; the comment on
  * each entry says where the figure comes from (source tags as in catalog-mig.ts, plus fixture file
- * names under fixtures/nvidia-smi/). "Nominal" means the datasheet / MIG user guide size × 1024,
- * used where no public output of the part was found; drivers report somewhat less. SM and core
+ * names under fixtures/nvidia-smi/ and fixtures/nvidia-smi-added/). "Nominal" means the datasheet /
+ * MIG user guide size × 1024, used where no public output of the part was found; drivers report
+ * somewhat less. SM and core
  * counts are NVIDIA's published figures (../shared/design/GPU-FACTS.md for the older parts).
  * MIG support and instance counts: MIG user guide, "Supported GPUs"
  * (https://docs.nvidia.com/datacenter/tesla/mig-user-guide/supported-gpus.html).
@@ -96,7 +97,7 @@ export const GPU_MODELS: readonly GpuModel[] = [
   // 23034 MiB: printed by every public L4 default table seen (e.g. GCP g2 VMs); none of them sits
   // in a repository whose license or name could be established, so this figure is not traced.
   model("L4", ["NVIDIA L4"], 23034, 58, 7424, "8.9", true),
-  // 46068 MiB: table/l40s-595.80-table.txt ([NGE] linux-x86_64__nvidia-l40s__595.80.txt).
+  // 46068 MiB: nvidia-smi-added/table/l40s-595.80-table.txt (NGE linux-x86_64__nvidia-l40s__595.80.txt).
   model("L40S", ["NVIDIA L40S"], 46068, 142, 18176, "8.9", true),
   // Nominal 48 GB (no output found; the L40S, the same board, prints 46068 MiB).
   model("L40", ["NVIDIA L40"], 49152, 142, 18176, "8.9", true),
@@ -141,7 +142,7 @@ export const GPU_MODELS: readonly GpuModel[] = [
   ),
   // Nominal 96 GB. SM count 78: third-party listings only, not an NVIDIA figure.
   model("H20", ["NVIDIA H20", "H20-96GB"], 98304, 78, 9984, "9.0", true, H20_MIG),
-  // 143771 MiB: table/h200-mig-590.48.01-table.txt ([NGE-H200]).
+  // 143771 MiB: nvidia-smi-added/table/h200-mig-590.48.01-table.txt ([NGE-H200]).
   model("H200", ["NVIDIA H200", "H200-141GB", "H200-SXM-141GB"], 143771, 132, 16896, "9.0", true, H200_MIG),
   // Nominal 141 GB (no output found); MIG table of the H200 SXM (same part and memory).
   model("H200-NVL", ["NVIDIA H200 NVL"], 144384, 132, 16896, "9.0", true, H200_MIG),
