@@ -7,7 +7,7 @@ import { GpupoolError } from "./errors.js";
  * A GPU instance of profile P placed at `start` occupies memory slices [start, start + P.memorySlices).
  * A set of instances is valid when: every start is one of P.starts and the instance ends within the
  * GPU's memory slices; no two instances overlap; no profile is used more than P.maxCount times; and
- * the compute slices add up to at most 7.
+ * the compute slices add up to at most the model's migComputeSlices (7, or 4 on A30 / RTX PRO 6000).
  */
 
 export interface MigPlacement {
@@ -20,7 +20,7 @@ export type MigLayoutCheck =
   | { readonly ok: true }
   | { readonly ok: false; readonly reasons: readonly string[] };
 
-/** Compute slices on every MIG-capable GPU in the catalog. */
+/** Compute slices of the 7-slice MIG GPUs (A100, H100, H200, B200…); A30 and RTX PRO 6000 have 4. */
 export const MIG_COMPUTE_SLICES = 7;
 
 function span(p: MigProfile, start: number): [number, number] {
@@ -47,8 +47,8 @@ export function checkMigLayout(model: GpuModel, layout: readonly MigPlacement[])
     const max = requireMigProfile(model, name).maxCount;
     if (n > max) reasons.push(`${n} × ${name} exceeds its maximum of ${max} per GPU`);
   }
-  if (compute > MIG_COMPUTE_SLICES)
-    reasons.push(`compute slices add up to ${compute}, more than ${MIG_COMPUTE_SLICES}`);
+  if (compute > model.migComputeSlices)
+    reasons.push(`compute slices add up to ${compute}, more than ${model.migComputeSlices}`);
   for (let i = 0; i < resolved.length; i++) {
     for (let j = i + 1; j < resolved.length; j++) {
       const a = resolved[i]!;
@@ -89,8 +89,8 @@ export function planMig(
     if (n > p.maxCount)
       return { ok: false, reason: `${n} × ${p.name} exceeds its maximum of ${p.maxCount} per GPU` };
   }
-  if (compute > MIG_COMPUTE_SLICES) {
-    return { ok: false, reason: `compute slices add up to ${compute}, more than ${MIG_COMPUTE_SLICES}` };
+  if (compute > model.migComputeSlices) {
+    return { ok: false, reason: `compute slices add up to ${compute}, more than ${model.migComputeSlices}` };
   }
 
   // Largest first; identical profiles take increasing starts so each set is tried once.
@@ -115,7 +115,7 @@ export function planMig(
     let largest = 0;
     let open = 0;
     for (const p of model.migProfiles) {
-      if (usedCompute + p.computeSlices > MIG_COMPUTE_SLICES) continue;
+      if (usedCompute + p.computeSlices > model.migComputeSlices) continue;
       for (const s of p.starts) {
         if (!fits(p, s)) continue;
         largest = Math.max(largest, p.computeSlices);

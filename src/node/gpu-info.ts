@@ -1,3 +1,5 @@
+import type { MigInstanceLayout } from "./smi-mig.js";
+
 /**
  * What the node layer knows about one host's GPUs: the shape behind `gpupool gpus --json` and what
  * the agent reports upward. Memory in MiB (2^20 bytes) as NVML reports it; power in watts;
@@ -15,8 +17,11 @@ export interface MigDeviceInfo {
   readonly uuid: string | null;
   /** GPU-instance profile such as `1g.10gb`; compute-instance profiles keep their `Nc.` prefix. */
   readonly profile: string | null;
-  /** Where `profile` came from: `-L` states it; from `-q -x` alone it is inferred from memory + SMs. */
-  readonly profileSource: "list" | "inferred" | null;
+  /**
+   * Where `profile` came from: `-L` states it; `mig` = the `nvidia-smi mig -lgi/-lci` listing of its
+   * GPU/compute instance; from `-q -x` alone it is inferred from memory, copy engines and SMs.
+   */
+  readonly profileSource: "list" | "mig" | "inferred" | null;
   readonly gpuInstanceId: number | null;
   readonly computeInstanceId: number | null;
   readonly memoryMiB: number | null;
@@ -68,6 +73,11 @@ export interface GpuInfo {
   readonly numaNode: number | null;
   /** True for GPUs made up from the catalog (`--simulate`); they have no hardware behind them. */
   readonly simulated: boolean;
+  /**
+   * The GPU and compute instances `nvidia-smi mig -lgi` / `-lci` list on this GPU, with their
+   * placements; absent when those listings were not read.
+   */
+  readonly migLayout?: readonly MigInstanceLayout[];
 }
 
 /** One host's GPUs plus the NVLink groups among them. */
@@ -79,4 +89,9 @@ export interface GpuInventory {
   readonly simulated: boolean;
   /** Where the data came from, for display: "nvidia-smi", "file:<path>", "simulate:<spec>". */
   readonly source: string;
+  /**
+   * What a best-effort part of discovery could not read (a legacy `SOC` link in `topo -m`, an
+   * infoROM warning among `-L` lines, a `topo -m` that failed): that part lost detail, the rest stands.
+   */
+  readonly warnings?: readonly string[];
 }

@@ -1,5 +1,6 @@
 import { GPU_MODELS } from "../core/catalog.js";
 import type { GpuInfo, GpuInventory } from "./gpu-info.js";
+import type { MigInstanceLayout } from "./smi-mig.js";
 
 /**
  * What `gpupool gpus` prints: the JSON contract (`--json`) and a table in the spirit of nvidia-smi's,
@@ -39,10 +40,14 @@ export interface GpusJson {
     readonly cpuAffinity: string | null;
     readonly numaNode: number | null;
     readonly simulated: boolean;
+    /** GPU/compute instances from `nvidia-smi mig -lgi/-lci`; null when those were not read. */
+    readonly migLayout: readonly MigInstanceLayout[] | null;
   }[];
   readonly nvlinkGroups: readonly (readonly number[])[];
   readonly simulated: boolean;
   readonly source: string;
+  /** Lines a best-effort output could not read (that output lost only those). */
+  readonly warnings: readonly string[];
 }
 
 function peers(inv: GpuInventory, index: number): number[] {
@@ -83,10 +88,12 @@ export function gpusJson(inv: GpuInventory): GpusJson {
       cpuAffinity: g.cpuAffinity,
       numaNode: g.numaNode,
       simulated: g.simulated,
+      migLayout: g.migLayout ?? null,
     })),
     nvlinkGroups: inv.nvlinkGroups,
     simulated: inv.simulated,
     source: inv.source,
+    warnings: inv.warnings ?? [],
   };
 }
 
@@ -183,6 +190,24 @@ export function renderGpusTable(inv: GpuInventory): string {
   out.push(
     ...(procs.length ? table(["GPU", "PID", "TYPE", "MEMORY", "CONTAINER", "NAME"], procs) : ["  none"]),
   );
+  const layout = inv.gpus.flatMap((g) =>
+    (g.migLayout ?? []).map((gi) => [
+      String(g.index),
+      String(gi.gpuInstanceId),
+      gi.profile,
+      `${gi.start}:${gi.size}`,
+      gi.computeInstances.map((c) => `${c.computeInstanceId}:${c.profile}`).join(" ") || "-",
+    ]),
+  );
+  if (inv.gpus.some((g) => g.migLayout !== undefined)) {
+    out.push("", "MIG instances (mig -lgi / -lci):");
+    out.push(
+      ...(layout.length
+        ? table(["GPU", "GI", "PROFILE", "PLACEMENT", "COMPUTE INSTANCES"], layout)
+        : ["  none"]),
+    );
+  }
+  if (inv.warnings?.length) out.push("", "Warnings:", ...inv.warnings.map((w) => `  ${w}`));
   return `${out.join("\n")}\n`;
 }
 

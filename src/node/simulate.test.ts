@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { findGpuModel, GPU_MODELS, requireGpuModel } from "../core/catalog.js";
+import { planMig } from "../core/mig-plan.js";
 import { inventoryToNodeSpec } from "./node-spec.js";
 import { parseSimulateSpec, SIMULATED_DRIVER, simulatedMigUuid, simulateGpus } from "./simulate.js";
 
@@ -47,9 +49,10 @@ describe("simulated GPUs from the catalog", () => {
 
   it.each([
     ["", /GP|--simulate needs/],
-    ["2xB300", /unknown GPU model "B300"/],
+    ["2xMI300X", /unknown GPU model "MI300X"/],
     ["0xT4", /count from 1 to 64/],
-    ["1xT4:mig", /T4 has no MIG; models with MIG: A100-40GB, A100-80GB, H100-80GB, H200/],
+    ["1xT4:mig", /T4 has no MIG; models with MIG: A100-40GB, A100-80GB, A30, H100-80GB, H100-PCIe, H100-NVL/],
+    ["1xGB300:mig", /GB300 has no MIG/],
     ["2xA100-80GB:mps", /the only suffix is :mig .*got ":mps"/],
     ["2xA100-80GB:", /the only suffix is :mig/],
   ])("rejects %j", (spec, message) => {
@@ -79,4 +82,28 @@ describe("simulated GPUs from the catalog", () => {
       "MIG-SIM-0000-A100-80GB-1g.10gb-3",
     );
   });
+
+  it.each(GPU_MODELS.map((m) => m.name))("--simulate accepts every catalog model: %s", (name) => {
+    const inv = simulateGpus(`2x${name}`);
+    const m = requireGpuModel(name);
+    expect(inv.gpus.map((g) => [g.model, g.memoryMiB, g.migMode])).toEqual([
+      [name, m.memoryMiB, m.migProfiles.length > 0 ? "disabled" : "unsupported"],
+      [name, m.memoryMiB, m.migProfiles.length > 0 ? "disabled" : "unsupported"],
+    ]);
+    // Its first alias names it, so nvidia-smi's product name finds the same model again.
+    expect(findGpuModel(inv.gpus[0]!.name.replace(/ \(simulated\)$/, ""))?.name).toBe(name);
+  });
+
+  it.each(GPU_MODELS.filter((m) => m.migProfiles.length > 0).map((m) => m.name))(
+    "%s:mig simulates MIG GPUs whose largest and smallest profiles plan",
+    (name) => {
+      const [gpu] = simulateGpus(`1x${name}:mig`).gpus;
+      expect(gpu!.migMode).toBe("enabled");
+      const m = requireGpuModel(name);
+      const whole = m.migProfiles.find((p) => p.computeSlices === m.migComputeSlices)!;
+      expect(planMig(m, [whole.name]).ok).toBe(true);
+      const smallest = m.migProfiles.find((p) => p.memorySlices === 1 && !p.name.includes("+"))!;
+      expect(planMig(m, Array(smallest.maxCount).fill(smallest.name)).ok).toBe(true);
+    },
+  );
 });

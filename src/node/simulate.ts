@@ -18,7 +18,19 @@ export const SIMULATED_DRIVER = CUDA_GA_DRIVERS[CUDA_GA_DRIVERS.length - 1]![1];
 export const SIMULATED_CUDA = CUDA_GA_DRIVERS[CUDA_GA_DRIVERS.length - 1]![0];
 
 /** Models whose catalog entry is an SXM/NVLink part: several of one such model form an NVLink group. */
-const NVLINK_MODELS = new Set(["A100-40GB", "A100-80GB", "H100-80GB", "H200", "V100-16GB", "V100-32GB"]);
+const NVLINK_MODELS = new Set([
+  "A100-40GB",
+  "A100-80GB",
+  "H100-80GB",
+  "H20",
+  "H200",
+  "B200",
+  "B300",
+  "GB200",
+  "GB300",
+  "V100-16GB",
+  "V100-32GB",
+]);
 
 export interface SimulateEntry {
   readonly count: number;

@@ -2,6 +2,8 @@
  * Reads `nvidia-smi -L`: one line per GPU and one indented line per MIG device. Handles both MIG
  * line layouts (R450: `MIG 1g.5gb Device 0: (UUID: MIG-GPU-<uuid>/<gi>/<ci>)`; newer drivers pad the
  * profile and right-align the index), compute-instance profiles (`1c.3g.71gb`) and CRLF line ends.
+ * Strict by default; given a `warnings` array, a line it cannot read (an infoROM warning the driver
+ * prints among the GPUs, say) is skipped with a warning instead.
  */
 
 export interface ListedMigDevice {
@@ -21,7 +23,7 @@ export interface ListedGpu {
 const GPU_LINE = /^GPU\s+(\d+):\s+(.+?)\s+\(UUID:\s*(GPU-[^)\s]+)\)\s*$/;
 const MIG_LINE = /^\s+MIG\s+(\S+)\s+Device\s+(\d+):\s+\(UUID:\s*(MIG-[^)\s]+)\)\s*$/;
 
-export function parseSmiList(text: string): ListedGpu[] {
+export function parseSmiList(text: string, warnings?: string[]): ListedGpu[] {
   const gpus: { index: number; name: string; uuid: string; migDevices: ListedMigDevice[] }[] = [];
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.replace(/\r$/, "");
@@ -37,7 +39,9 @@ export function parseSmiList(text: string): ListedGpu[] {
       parent.migDevices.push({ index: Number(m[2]), profile: m[1]!, uuid: m[3]! });
       continue;
     }
-    throw new Error(`unrecognised nvidia-smi -L line: ${JSON.stringify(line)}`);
+    const what = `unrecognised nvidia-smi -L line: ${JSON.stringify(line)}`;
+    if (!warnings) throw new Error(what);
+    warnings.push(`${what}; skipped`);
   }
   return gpus;
 }

@@ -3,6 +3,11 @@
  * and the NVLink groups the scheduler uses. Tolerates tab- or space-separated cells, the " X " self
  * cell, NIC rows/columns (`mlx5_N` or `NICn`), the newer "GPU NUMA ID" column with its empty cell,
  * ANSI escapes around the header, and legend text after the matrix.
+ *
+ * Strict by default (an unknown link code throws). Given a `warnings` array it reads what it can
+ * instead: the legacy `SOC` code (drivers before `SYS` replaced it: "PCIe as well as the SMP link
+ * between CPU sockets") is read as SYS with a warning, and any other unreadable cell loses only
+ * that link, with a warning naming it.
  */
 
 /** How two GPUs connect, best to worst: NVLink (with its bonded link count), then PCIe paths. */
@@ -58,7 +63,7 @@ function splitCells(line: string): string[] {
     .map((c) => c.trim());
 }
 
-export function parseTopoMatrix(text: string): Topology {
+export function parseTopoMatrix(text: string, warnings?: string[]): Topology {
   const lines = text.replace(ANSI, "").split(/\r?\n/);
   // The header row is the first that starts with whitespace and then GPU0; GPU rows start with "GPU0".
   const headerAt = lines.findIndex((l) => /^\s+GPU0\b/.test(l));
@@ -84,9 +89,19 @@ export function parseTopoMatrix(text: string): Topology {
     for (const [name, c] of gpuCols) {
       const peer = Number(name.slice(3));
       if (peer === index) continue;
-      const m = LINK.exec(values[c] ?? "");
-      if (!m)
-        throw new Error(`nvidia-smi topo -m: bad link "${values[c]}" between GPU${index} and GPU${peer}`);
+      const cell = values[c] ?? "";
+      if (warnings && cell === "SOC") {
+        warnings.push(`nvidia-smi topo -m: GPU${index}–GPU${peer}: legacy link "SOC" read as SYS`);
+        links.set(peer, { kind: "SYS", nvlinks: 0 });
+        continue;
+      }
+      const m = LINK.exec(cell);
+      if (!m) {
+        const what = `nvidia-smi topo -m: bad link "${cell}" between GPU${index} and GPU${peer}`;
+        if (!warnings) throw new Error(what);
+        warnings.push(`${what}; that link is left out`);
+        continue;
+      }
       links.set(
         peer,
         m[2] !== undefined ? { kind: "NV", nvlinks: Number(m[2]) } : { kind: m[1] as LinkKind, nvlinks: 0 },

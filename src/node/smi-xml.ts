@@ -1,5 +1,6 @@
 import { findGpuModel, type GpuModel } from "../core/catalog.js";
 import type { GpuInfo, GpuProcessInfo, MigDeviceInfo, MigMode } from "./gpu-info.js";
+import { inferMigProfile } from "./mig-infer.js";
 import { smiInt, smiNumber, smiText } from "./smi-values.js";
 import { child, childrenNamed, parseXml, textAt, type XmlElement, XmlError } from "./xml.js";
 
@@ -26,33 +27,6 @@ export interface SmiXmlReport {
   readonly gpus: readonly GpuInfo[];
 }
 
-/**
- * SMs in one compute slice ("1g") per MIG-capable model (NVIDIA MIG user guide, supported-profile
- * tables: A100 1g = 14 SMs of 98, H100/H200 1g = 16 SMs). Used only to tell apart profiles that have
- * the same memory (1g.20gb vs 2g.20gb, 3g.40gb vs 4g.40gb) when `-L` is not available.
- */
-const MIG_SMS_PER_SLICE: Record<string, number> = {
-  "A100-40GB": 14,
-  "A100-80GB": 14,
-  "H100-80GB": 16,
-  H200: 16,
-};
-
-/** Infers a GPU-instance profile from a MIG device's memory and SM count; null when ambiguous. */
-export function inferMigProfile(
-  model: GpuModel | undefined,
-  memoryMiB: number | null,
-  sms: number | null,
-): string | null {
-  if (!model || memoryMiB === null) return null;
-  const candidates = model.migProfiles.filter((p) => p.memoryMiB === memoryMiB && !p.name.endsWith("+me"));
-  if (candidates.length === 1) return candidates[0]!.name;
-  const perSlice = MIG_SMS_PER_SLICE[model.name];
-  if (candidates.length === 0 || sms === null || perSlice === undefined) return null;
-  const slices = Math.min(7, Math.floor(sms / perSlice));
-  return candidates.find((p) => p.computeSlices === slices)?.name ?? null;
-}
-
 function migMode(text: string | undefined): MigMode {
   const t = smiText(text);
   if (t === null) return "unsupported";
@@ -64,7 +38,8 @@ function migDevices(gpu: XmlElement, model: GpuModel | undefined): MigDeviceInfo
   return childrenNamed(child(gpu, "mig_devices"), "mig_device").map((d, i) => {
     const memoryMiB = smiNumber(textAt(d, "fb_memory_usage/total"), "MiB");
     const multiprocessors = smiInt(textAt(d, "device_attributes/shared/multiprocessor_count"));
-    const profile = inferMigProfile(model, memoryMiB, multiprocessors);
+    const copyEngines = smiInt(textAt(d, "device_attributes/shared/copy_engine_count"));
+    const profile = inferMigProfile(model, { memoryMiB, sms: multiprocessors, copyEngines });
     return {
       index: smiInt(textAt(d, "index")) ?? i,
       uuid: smiText(textAt(d, "uuid")),

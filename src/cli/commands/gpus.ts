@@ -10,12 +10,20 @@ export const registerGpus: RegisterCommand = (program: Command) => {
         "Lists the GPUs nvidia-smi reports (or simulated ones with --simulate, or a saved `nvidia-smi -q -x`",
         "document with --nvidia-smi-xml): memory, utilisation, MIG mode and devices, NVLink groups, and the",
         "processes on each GPU with the container they run in. Simulated GPUs are marked as such.",
+        "Saved `topo -m`, `-L` and `mig -lgi/-lci/-lgip` outputs are merged into a saved -q -x, or shown on",
+        "their own without one. A line that cannot be read is skipped with a warning; the rest is used.",
       ].join("\n"),
     )
     .option("--simulate <gpus>", "simulate GPUs from the catalog, e.g. 2xH100-80GB,1xT4")
     .option(
       "--nvidia-smi-xml <file>",
       "read a saved `nvidia-smi -q -x` document instead of running nvidia-smi",
+    )
+    .option("--nvidia-smi-topo <file>", "read a saved `nvidia-smi topo -m` matrix")
+    .option("--nvidia-smi-list <file>", "read a saved `nvidia-smi -L` listing")
+    .option(
+      "--nvidia-smi-mig <file>",
+      "read saved `nvidia-smi mig -lgip`, `-lgipp`, `-lgi` and/or `-lci` listings (one after the other)",
     )
     .option("--timeout <ms>", "deadline for each nvidia-smi call in milliseconds", "15000")
     .option("--catalog", "list the GPU models gpupool knows (for --simulate and model constraints)")
@@ -28,6 +36,8 @@ export const registerGpus: RegisterCommand = (program: Command) => {
         "  gpupool gpus",
         "  gpupool gpus --simulate 2xH100-80GB,1xT4 --json",
         "  gpupool gpus --catalog",
+        "  gpupool gpus --nvidia-smi-xml q.xml --nvidia-smi-topo topo.txt --nvidia-smi-list L.txt",
+        "  gpupool gpus --nvidia-smi-topo topo.txt --json",
       ].join("\n"),
     )
     .action(async (opts) => {
