@@ -12,6 +12,9 @@ export const registerCluster: RegisterCommand = (program: Command) => {
         "after",
         [
           "",
+          "Memory is in GiB and GPU use in % in the tables; -o wide adds each node's driver and each GPU's",
+          "UUID and jobs; -o json|yaml print the API's documents (MiB, milli).",
+          "",
           "On MIG-enabled GPUs (e.g. gpupool up --simulate 1xA100-80GB:mig) a third table lists each MIG",
           "instance a job holds: GPU, profile, memory slices, MIG UUID and job; -o json has them as",
           "gpus[].migInstances.",
@@ -22,9 +25,17 @@ export const registerCluster: RegisterCommand = (program: Command) => {
         ].join("\n"),
       ),
   ).action(async (opts) => exitWith(await (await import("../client/cluster.js")).nodesCommand(opts)));
-  withClientFlags(program.command("usage").summary("GPU-seconds per tenant and job (share × time)")).action(
-    async (opts) => exitWith(await (await import("../client/cluster.js")).usageCommand(opts)),
-  );
+  withClientFlags(
+    program
+      .command("usage")
+      .summary("GPU-seconds per tenant and job (share × time)")
+      .addHelpText(
+        "after",
+        ["", "-o wide adds GPU-hours.", "", "Examples:", "  gpupool usage", "  gpupool usage -o json"].join(
+          "\n",
+        ),
+      ),
+  ).action(async (opts) => exitWith(await (await import("../client/cluster.js")).usageCommand(opts)));
   withClientFlags(
     program
       .command("tenants")
@@ -75,6 +86,6 @@ export const registerCluster: RegisterCommand = (program: Command) => {
         ].join("\n"),
       ),
   ).action(async (action: string | undefined, name: string | undefined, opts) =>
-    exitWith(await (await import("../client/cluster.js")).tenantsCommand(action, name, opts)),
+    exitWith(await (await import("../client/tenants.js")).tenantsCommand(action, name, opts)),
   );
 };

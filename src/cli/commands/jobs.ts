@@ -17,16 +17,42 @@ export const registerJobs: RegisterCommand = (program: Command) => {
       .option("-a, --all", "all jobs, finished ones too")
       .option("-A, --all-tenants", "admin: every tenant's jobs")
       .option("--state <states>", "only these states, comma-separated (e.g. Running,Pending)")
+      .option("-w, --watch", "print the list again whenever it changes (redrawn on a terminal) until Ctrl-C")
       .addHelpText(
         "after",
-        "\nExamples:\n  gpupool ps\n  gpupool ps -a -o json\n  gpupool ps -A --state Running",
+        [
+          "",
+          "The table shows GPU requests in human units (1 GPU, 25% 10 GiB, 1g.10gb); -o wide adds the node,",
+          "the GPUs held, CPU, memory, image, exit code and creation time (local); -o json|yaml print the API's",
+          "jobs as they are (ISO-8601 UTC times, MiB and milli units).",
+          "",
+          "Examples:",
+          "  gpupool ps",
+          "  gpupool ps -a -o wide",
+          "  gpupool ps -a -o json",
+          "  gpupool ps -A --state Running",
+          "  gpupool ps --watch",
+        ].join("\n"),
       ),
-  ).action(async (opts) => exitWith(await (await import("../client/jobs.js")).psCommand(opts)));
+  ).action(async (opts) => exitWith(await (await import("../client/job-views.js")).psCommand(opts)));
 
   withClientFlags(
-    program.command("get").summary("show one job (YAML by default)").argument("<job>", JOB_REF),
+    program
+      .command("get")
+      .summary("show one job (YAML by default; -o table for a row, as ps prints it)")
+      .argument("<job>", JOB_REF)
+      .addHelpText(
+        "after",
+        [
+          "",
+          "Examples:",
+          "  gpupool get train",
+          "  gpupool get j-mx6a -o json",
+          "  gpupool get train -o wide",
+        ].join("\n"),
+      ),
   ).action(async (ref: string, opts) =>
-    exitWith(await (await import("../client/jobs.js")).getCommand(ref, opts)),
+    exitWith(await (await import("../client/job-views.js")).getCommand(ref, opts)),
   );
 
   withClientFlags(
@@ -82,8 +108,25 @@ export const registerJobs: RegisterCommand = (program: Command) => {
   );
 
   withClientFlags(
-    program.command("events").summary("job events (all of yours, or one job's)").argument("[job]", JOB_REF),
+    program
+      .command("events")
+      .summary("job events (all of yours, or one job's); -f follows them")
+      .argument("[job]", JOB_REF)
+      .option("-f, --follow", "keep printing new events until Ctrl-C")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "Times are local in the table (ISO-8601 UTC with -o json|yaml); -o wide adds each event's sequence",
+          "number. With -f, -o json prints one JSON object per line and -o yaml one document per event.",
+          "",
+          "Examples:",
+          "  gpupool events",
+          "  gpupool events train -o yaml",
+          "  gpupool events -f",
+        ].join("\n"),
+      ),
   ).action(async (ref: string | undefined, opts) =>
-    exitWith(await (await import("../client/jobs.js")).eventsCommand(ref, opts)),
+    exitWith(await (await import("../client/job-views.js")).eventsCommand(ref, opts)),
   );
 };
