@@ -6,6 +6,7 @@ import { GpupoolError } from "../../core/errors.js";
 import { isFinished } from "../../core/job-states.js";
 import { type JobView, jobResponse, jobsResponse, logLineSchema } from "../../api/schemas.js";
 import { type ClientFlags, resolveClientConfig } from "./config.js";
+import { jobExitCode } from "./exit-codes.js";
 import { ApiClient } from "./http.js";
 import { describeJob, resolveJobs } from "./job-refs.js";
 import { emit, outputFormat } from "./output.js";
@@ -212,14 +213,7 @@ export async function waitForJobs(
         if (detached()) return 130;
         cur = (await api.json(jobResponse, "GET", `/v1/jobs/${j.id}`)).job;
       }
-      const c =
-        cur.state === "Succeeded"
-          ? 0
-          : cur.exitCode !== null && cur.exitCode !== 0 && !(interrupted && cur.state === "Cancelled")
-            ? cur.exitCode
-            : cur.state === "Cancelled"
-              ? 130
-              : 1;
+      const c = jobExitCode(cur, interrupted > 0);
       if (cur.state !== "Succeeded")
         io.err(`gpupool: job ${cur.id} ${cur.state}${cur.reason ? `: ${cur.reason}` : ""}\n`);
       code = Math.max(code, c);
