@@ -162,7 +162,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const ac = new AbortController();
     req.raw.on("close", () => ac.abort());
     reply.raw.on("close", () => ac.abort());
-    const lines = jobs.logs(who, id, { follow: q.follow === "true" || q.follow === "1", signal: ac.signal });
+    const lines = jobs.logs(who, id, {
+      follow: q.follow === "true" || q.follow === "1",
+      signal: ac.signal,
+      ...(q.tail !== undefined ? { tail: q.tail } : {}),
+      ...(q.since !== undefined ? { since: new Date(q.since) } : {}),
+    });
     async function* ndjson() {
       for await (const l of lines) yield `${JSON.stringify({ stream: l.stream, text: l.text })}\n`;
     }

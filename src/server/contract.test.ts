@@ -138,6 +138,10 @@ describe("the API contract against the running app", () => {
     expect(await call("GET", `/v1/jobs/${done.id}/logs`, undefined, token)).toEqual([
       { stream: "stdout", text: "hi" },
     ]);
+    expect(
+      await call("GET", `/v1/jobs/${done.id}/logs?tail=1&since=2020-01-01T00:00:00Z`, undefined, token),
+    ).toEqual([{ stream: "stdout", text: "hi" }]);
+    expect(await call("GET", `/v1/jobs/${done.id}/logs?tail=0`, undefined, token)).toEqual([]);
     await call("GET", "/v1/events?after=0&limit=100", undefined, token);
     await call("GET", "/v1/nodes", undefined, token);
     const gpus = await call("GET", "/v1/gpus", undefined, token);

@@ -262,22 +262,6 @@ export async function applyCommand(
   return 0;
 }
 
-/** `logs REF`: the job's log lines (a gang's name: its rank 0's, as `run --wait` streams). */
-export async function logsCommand(
-  ref: string,
-  f: CommonFlags & { follow?: boolean },
-  io: Io = stdio,
-): Promise<number> {
-  const api = client(f);
-  const lead = (await resolveJobs(api, ref))[0]!;
-  for await (const line of api.lines(
-    logLineSchema,
-    `/v1/jobs/${encodeURIComponent(lead.id)}/logs${f.follow ? "?follow=true" : ""}`,
-  ))
-    (line.stream === "stderr" ? io.err : io.out)(`${line.text}\n`);
-  return 0;
-}
-
 /**
  * `stop [-t SECONDS] REF…`: stops the jobs (a gang's name: its members still live) together, each
  * gracefully (SIGTERM, then SIGKILL after its grace period: -t, else the job's stopGraceSeconds),

@@ -58,12 +58,29 @@ export const registerJobs: RegisterCommand = (program: Command) => {
   withClientFlags(
     program
       .command("logs")
-      .summary("print a job's logs")
+      .summary("print a job's logs (-f follows, --tail N, --since 10m)")
       .argument("<job>", `${JOB_REF}; a gang's name shows rank 0`)
-      .option("-f, --follow", "keep streaming until it exits"),
+      .option("-f, --follow", "keep streaming until it exits")
+      .option("--tail <lines>", 'only the last N lines (then, with -f, the new ones); "all" (default)')
+      .option(
+        "--since <when>",
+        "only lines logged since a duration ago (90s, 10m, 1h30m, 2d), a Unix time or a date (2026-12-02T10:00:00Z; no zone: local)",
+      )
+      .addHelpText(
+        "after",
+        [
+          "",
+          "stdout lines go to stdout and stderr lines to stderr, as the job wrote them.",
+          "",
+          "Examples:",
+          "  gpupool logs train",
+          "  gpupool logs -f --tail 20 train",
+          "  gpupool logs --since 10m j-mx6a",
+        ].join("\n"),
+      ),
     false,
   ).action(async (ref: string, opts) =>
-    exitWith(await (await import("../client/jobs.js")).logsCommand(ref, opts)),
+    exitWith(await (await import("../client/logs.js")).logsCommand(ref, opts)),
   );
 
   withClientFlags(
