@@ -1,6 +1,6 @@
-import { Command, CommanderError } from "commander";
-import { GpupoolError, isGpupoolError } from "../core/errors.js";
-import { COMMANDS } from "./commands/index.js";
+import { CommanderError } from "commander";
+import { isGpupoolError } from "../core/errors.js";
+import { buildProgram } from "./program.js";
 
 /**
  * The CLI entry. Each command module only declares its flags; its work is imported lazily inside
@@ -9,40 +9,6 @@ import { COMMANDS } from "./commands/index.js";
  * option, missing argument, unknown command) are GP_INVALID_ARGUMENT the same way (exit 2);
  * anything else is a bug: stack + "please report" (exit 70). docs/errors.md lists the exit codes.
  */
-export function buildProgram(): Command {
-  const program = new Command("gpupool")
-    .description("Share GPUs as isolated container slices: whole GPUs, fractions or MIG instances.")
-    .version(process.env.npm_package_version ?? "0.1.0", "-V, --version")
-    // main() prints argument errors as error[GP_INVALID_ARGUMENT] lines; commander prints only help.
-    .configureOutput({ outputError: () => {} });
-  for (const register of COMMANDS) register(program);
-  for (const cmd of walk(program)) cmd.exitOverride((err) => usageError(cmd, err));
-  return program;
-}
-
-/** The program and every command below it. */
-export function walk(cmd: Command): Command[] {
-  return [cmd, ...cmd.commands.flatMap(walk)];
-}
-
-/** "gpupool tenants" for a command. */
-function commandPath(cmd: Command): string {
-  const names: string[] = [];
-  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
-  return names.join(" ");
-}
-
-/**
- * Commander's exit: help and version pass through (exit 0; help shown for a missing command
- * exits 2); an argument error becomes GP_INVALID_ARGUMENT naming the command.
- */
-function usageError(cmd: Command, err: CommanderError): never {
-  if (err.exitCode === 0 || err.code === "commander.help" || err.code === "commander.helpDisplayed")
-    throw err;
-  const what = err.message.replace(/^error: /, "").replace(/\n/g, " ");
-  throw new GpupoolError("GP_INVALID_ARGUMENT", `${commandPath(cmd)}: ${what}`);
-}
-
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {

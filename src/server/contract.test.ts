@@ -171,6 +171,13 @@ describe("the API contract against the running app", () => {
       .jobs[0];
     expect((await call("DELETE", `/v1/jobs/${live2.id}`, undefined, token)).code).toBe("GP_JOB_NOT_FINISHED");
     expect((await call("POST", "/v1/jobs", testJob("c-live2"), token)).code).toBe("GP_NAME_IN_USE");
+    expect((await call("DELETE", "/v1/tenants/contract")).code).toBe("GP_TENANT_HAS_LIVE_JOBS");
+    await call("POST", `/v1/jobs/${live2.id}/stop`, {}, token);
+    for (const j of (await call("GET", "/v1/jobs?all=true&state=Pending,Scheduled,Starting,Running")).jobs)
+      if (j.tenant === "contract") await call("POST", `/v1/jobs/${j.id}/stop`, {});
+    expect((await call("DELETE", "/v1/tenants/contract")).tenant.name).toBe("contract");
+    expect((await call("GET", "/v1/jobs", undefined, token)).code).toBe("GP_UNAUTHORIZED");
+    expect((await call("DELETE", "/v1/tenants/admin")).code).toBe("GP_INVALID_ARGUMENT");
 
     expect(
       ROUTES.filter((r) => !seen.has(r)).map((r) => `${r.method} ${r.path}`),

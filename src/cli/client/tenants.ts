@@ -11,7 +11,7 @@ import { type CommonFlags, client, type Io, stdio } from "./jobs.js";
 import { type Column, emit, outputFormat, table } from "./output.js";
 import { localTime, quotas, resources } from "./units.js";
 
-/** `tenants` (list) and the admin's `tenants create|token|quota NAME` over the API. */
+/** `tenants` (list) and the admin's `tenants create|token|quota|delete NAME` over the API. */
 
 export interface TenantFlags extends CommonFlags {
   readonly gpuLimit?: string;
@@ -145,10 +145,15 @@ export async function tenantsCommand(
       emit(format, doc, (wide) => `${table(TENANT_COLUMNS, [doc.tenant], wide)}`, io.out);
       return 0;
     }
+    case "delete": {
+      const doc = await api.json(tenantResponse, "DELETE", `/v1/tenants/${encodeURIComponent(need())}`);
+      emit(format, doc, () => `tenant ${doc.tenant.name} deleted\n`, io.out);
+      return 0;
+    }
     default:
       throw new GpupoolError(
         "GP_INVALID_ARGUMENT",
-        `tenants: unknown action "${action}" (list, create, token, quota)`,
+        `tenants: unknown action "${action}" (list, create, token, quota, delete)`,
       );
   }
 }

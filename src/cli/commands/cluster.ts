@@ -39,10 +39,10 @@ export const registerCluster: RegisterCommand = (program: Command) => {
   withClientFlags(
     program
       .command("tenants")
-      .summary("list tenants; admin: create NAME, token NAME, quota NAME")
+      .summary("list tenants; admin: create NAME, token NAME, quota NAME, delete NAME")
       .description(
         [
-          "Lists tenants, or (admin) creates one, issues it a token, or sets its quotas.",
+          "Lists tenants, or (admin) creates one, issues it a token, sets its quotas or deletes it.",
           "Each tenant is a scheduler queue. A limit caps what the tenant's placed jobs hold at once; a job " +
             'that would break one waits Pending and says which, e.g. "over quota: queue team-a limit memory ' +
             "65536Mi (uses 61440, asks 8192)\". A guarantee is always available to the tenant: other tenants' " +
@@ -50,9 +50,12 @@ export const registerCluster: RegisterCommand = (program: Command) => {
             "same resource.",
           "`tenants quota NAME` replaces ALL of the tenant's quotas: a flag left out means no limit (or no " +
             "guarantee) on that resource, so repeat the ones to keep.",
+          "`tenants delete NAME` is refused while the tenant has live jobs (GP_TENANT_HAS_LIVE_JOBS: stop them " +
+            "first); otherwise its finished jobs are deleted as `rm` deletes them, its tokens stop working and " +
+            "its metered usage goes. The admin tenant cannot be deleted.",
         ].join("\n\n"),
       )
-      .argument("[action]", "list (default), create, token or quota")
+      .argument("[action]", "list (default), create, token, quota or delete")
       .argument("[name]", "tenant name")
       .option("--gpu-limit <gpus>", "quota: GPUs the tenant may hold at once, e.g. 0.5")
       .option(
@@ -77,12 +80,16 @@ export const registerCluster: RegisterCommand = (program: Command) => {
         "after",
         [
           "",
-          "Quantities: GPUs and CPUs as numbers (0.5, 2); memory as 512Mi, 8Gi, 1.5Gi, 10G or bytes.",
+          "Quantities: GPUs and CPUs as numbers (0.5, 2); memory as 512Mi, 8Gi, 1.5Gi, 10G or bytes. The table",
+          "shows them as 1 GPU, 500m CPU, 8 GiB; -o json|yaml as the API stores them (gpuMilli, memoryMiB).",
           "",
           "Examples:",
           "  gpupool tenants create team-a --gpu-limit 2 --memory-limit 64Gi",
           "  gpupool tenants quota team-a --gpu-limit 2 --gpu-guarantee 1 --cpu-limit 16 --cpu-guarantee 4 \\",
           "      --memory-limit 64Gi --memory-guarantee 16Gi",
+          "  gpupool tenants token team-a",
+          "  gpupool tenants -o wide",
+          "  gpupool tenants delete team-a",
         ].join("\n"),
       ),
   ).action(async (action: string | undefined, name: string | undefined, opts) =>
