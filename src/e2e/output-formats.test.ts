@@ -274,7 +274,7 @@ describe("acceptance 8: -o table|wide|json|yaml on every command that prints dat
     expect(wide).toMatch(/share\s+admin\s+Running\s+25% 10 GiB\s+0\s+\S+\s+GPU \d 25%\s+500m CPU\s+1 GiB/);
     expect(wide).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
     expect(wide).not.toMatch(/\d{4}-\d\d-\d\dT/);
-    expect(await ok("nodes")).toMatch(/\/80 GiB\s+25%/);
+    expect(await ok("nodes")).toMatch(/25%\s+10\/80 GiB/);
     expect(await ok("tenants")).toMatch(/team-a\s+1 GPU, 8 GiB memory\s+0\.5 GPU\s+4/);
     expect(await ok("tenants")).not.toMatch(/gpuMilli/);
   });

@@ -29,7 +29,6 @@ const GPU_COLUMNS: readonly Column<GpuView>[] = [
     header: "MODEL",
     cell: (g) => `${g.model}${g.simulated ? " (simulated)" : ""}${g.migEnabled ? " MIG" : ""}`,
   },
-  { header: "MEMORY", cell: (g) => memoryOf(g.usedMemoryMiB, g.memoryMiB) },
   {
     header: "USED",
     cell: (g) =>
@@ -37,6 +36,7 @@ const GPU_COLUMNS: readonly Column<GpuView>[] = [
         ? `${g.migInstances.reduce((s, m) => s + m.computeSlices, 0)}/7 MIG compute`
         : percent(g.usedMilli),
   },
+  { header: "MEMORY", cell: (g) => memoryOf(g.usedMemoryMiB, g.memoryMiB) },
   { header: "SLICES", cell: (g) => String(g.slices.length) },
   { header: "UUID", cell: (g) => g.uuid ?? "-", wide: true },
   {
