@@ -5,8 +5,9 @@ import { createInterface } from "node:readline";
 import type { ContainerEngine, LogLine } from "../engines/engine.js";
 
 /**
- * Logs of finished attempts, kept under <data>/logs/<job id>.ndjson (one `{stream, text}` per line,
- * the job's last attempt) so the container can be removed as soon as the job ends: finished jobs
+ * Logs of finished attempts, kept under <data>/logs/<job id>.ndjson (one `{stream, text, time}` per
+ * line, time ISO-8601 as the engine logged it; files written before times were kept lack it; the
+ * job's last attempt) so the container can be removed as soon as the job ends: finished jobs
  * leave no containers behind, and their logs outlive the engine.
  */
 export class LogArchive {
@@ -25,8 +26,8 @@ export class LogArchive {
   /** Copies the container's logs (written whole: a temp file renamed into place). The caller removes the container. */
   async save(engine: ContainerEngine, jobId: string, containerId: string): Promise<void> {
     let text = "";
-    for await (const l of engine.logs(containerId))
-      text += `${JSON.stringify({ stream: l.stream, text: l.text })}\n`;
+    for await (const l of engine.logs(containerId, { timestamps: true }))
+      text += `${JSON.stringify({ stream: l.stream, text: l.text, ...(l.time ? { time: l.time.toISOString() } : {}) })}\n`;
     // No output, no file (an earlier attempt's file goes): reading then finds nothing, as it should.
     if (text === "") return this.remove(jobId);
     if (!this.made) {
@@ -45,8 +46,10 @@ export class LogArchive {
     });
     for await (const line of lines) {
       if (!line) continue;
-      const l = JSON.parse(line) as { stream: "stdout" | "stderr"; text: string };
-      yield { stream: l.stream, text: l.text };
+      const l = JSON.parse(line) as { stream: "stdout" | "stderr"; text: string; time?: string };
+      yield l.time
+        ? { stream: l.stream, text: l.text, time: new Date(l.time) }
+        : { stream: l.stream, text: l.text };
     }
   }
 

@@ -292,6 +292,18 @@ export const ROUTES: readonly Route[] = [
     errors: WRITE,
   },
   {
+    method: "DELETE",
+    path: "/v1/tenants/{name}",
+    operationId: "deleteTenant",
+    summary:
+      "admin: delete a tenant without live jobs, with its finished jobs (as rm), tokens and usage; the admin tenant stays",
+    auth: "admin",
+    params: tenantPathParams,
+    query: noQuery,
+    responses: { 200: json("the tenant as it was", tenantResponse) },
+    errors: [400, 401, 403, 404, 409],
+  },
+  {
     method: "POST",
     path: "/v1/tenants/{name}/tokens",
     operationId: "createTenantToken",

@@ -54,6 +54,16 @@ export const logsQuery = z.strictObject({
     .enum(["true", "false", "1", "0"])
     .optional()
     .meta({ description: "wait for the container and stream until it exits" }),
+  tail: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .meta({ description: "only the last N lines there are now (with follow: then the new ones)" }),
+  since: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .meta({ description: "only lines logged at or after this ISO-8601 time" }),
 });
 
 export const eventsQuery = z.strictObject({

@@ -1,22 +1,14 @@
-import { Command, CommanderError } from "commander";
+import { CommanderError } from "commander";
 import { isGpupoolError } from "../core/errors.js";
-import { COMMANDS } from "./commands/index.js";
+import { buildProgram } from "./program.js";
 
 /**
  * The CLI entry. Each command module only declares its flags; its work is imported lazily inside
  * the action, so `gpupool --help` stays fast. User errors (GpupoolError) print one line with the
- * stable code and exit with that code's exit status; anything else is a bug: stack + "please report".
+ * stable code and exit with that code's exit status; commander's own argument errors (unknown
+ * option, missing argument, unknown command) are GP_INVALID_ARGUMENT the same way (exit 2);
+ * anything else is a bug: stack + "please report" (exit 70). docs/errors.md lists the exit codes.
  */
-export function buildProgram(): Command {
-  const program = new Command("gpupool")
-    .description("Share GPUs as isolated container slices: whole GPUs, fractions or MIG instances.")
-    .version(process.env.npm_package_version ?? "0.1.0", "-V, --version")
-    .showHelpAfterError("(run with --help for usage)")
-    .exitOverride();
-  for (const register of COMMANDS) register(program);
-  return program;
-}
-
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -24,7 +16,7 @@ export async function main(argv: string[]): Promise<number> {
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Commander already printed its message (or the help/version text).
+      // The help or version text, already printed.
       return err.exitCode === 0 ? 0 : 2;
     }
     if (isGpupoolError(err)) {

@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   GP_JOB_NOT_FOUND: { status: 404, exit: 3, hint: "Check the job id (and that it belongs to your tenant)." },
   GP_TENANT_NOT_FOUND: { status: 404, exit: 3, hint: "Create the tenant first, or check its name." },
   GP_TENANT_EXISTS: { status: 409, exit: 5, hint: "Tenant names are unique; pick another name." },
+  GP_TENANT_HAS_LIVE_JOBS: { status: 409, exit: 5, hint: "A tenant with live jobs cannot be deleted; stop them first (`gpupool ps -A` lists them). Its finished jobs go with it." },
   GP_IDEMPOTENCY_CONFLICT: { status: 409, exit: 5, hint: "That client request id was already used with a different spec; use a new request id." },
   GP_NAME_IN_USE: { status: 409, exit: 5, hint: "A live job of your tenant has that name; pick another --name, or stop that job first (a finished job frees its name)." },
   GP_AMBIGUOUS_JOB_REF: { status: 409, exit: 5, hint: "Several jobs match; the message lists them: give more of the id, the whole id, or the job's name." },

@@ -5,16 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, type TestServer, testServer } from "../server/test-support/server.js";
-import { quotasFromFlags, tenantsCommand, usageCommand } from "../cli/client/cluster.js";
+import { usageCommand } from "../cli/client/cluster.js";
+import { psCommand } from "../cli/client/job-views.js";
+import { quotasFromFlags, tenantsCommand } from "../cli/client/tenants.js";
 import { resolveClientConfig } from "../cli/client/config.js";
-import {
-  applyCommand,
-  type Io,
-  psCommand,
-  runCommand,
-  specFromFlags,
-  stopCommand,
-} from "../cli/client/jobs.js";
+import { applyCommand, type Io, runCommand, specFromFlags, stopCommand } from "../cli/client/jobs.js";
 
 /** The CLI's job commands against a real server on loopback (fake engine). */
 

@@ -51,7 +51,7 @@ describe("gpupool gpus (in process)", () => {
     const a100 = await capture((w) =>
       runGpusCommand({ nvidiaSmiXml: fixturePath("q-x/telegraf-a100-sxm4-80gb-mig-535.54.03.xml") }, w),
     );
-    expect(a100).toMatch(/A100-80GB\s+GPU-513536b6-7d19-9063-b049-1e69664bb298\s+50 \/ 81920 MiB/);
+    expect(a100).toMatch(/A100-80GB\s+GPU-513536b6-7d19-9063-b049-1e69664bb298\s+0.05 \/ 80 GiB/);
     expect(a100.match(/1g\.20gb/g)).toHaveLength(4);
     expect(a100).not.toMatch(/SIMULATED/);
     const t4 = JSON.parse(
@@ -68,9 +68,7 @@ describe("gpupool gpus (in process)", () => {
   });
 
   it("--catalog lists the models; --simulate with --nvidia-smi-xml is refused", async () => {
-    expect(await capture((w) => runGpusCommand({ catalog: true }, w))).toMatch(
-      /H200\s+143771 MiB.*7g\.141gb/,
-    );
+    expect(await capture((w) => runGpusCommand({ catalog: true }, w))).toMatch(/H200\s+140.4 GiB.*7g\.141gb/);
     await expect(runGpusCommand({ simulate: "T4", nvidiaSmiXml: "x" }, () => {})).rejects.toMatchObject({
       code: "GP_INVALID_ARGUMENT",
     });

@@ -110,8 +110,17 @@ function table(headers: string[], rows: string[][]): string[] {
 const na = (v: number | string | null | undefined, unit = "") =>
   v === null || v === undefined ? "N/A" : `${v}${unit}`;
 
+/** Up to two decimals without trailing zeros. */
+const dec = (n: number) => String(Math.round(n * 100) / 100);
+
+/** MiB in human units: "80 GiB", "1.5 GiB", "512 MiB" (the JSON keeps MiB). */
+function mib(v: number | null | undefined): string {
+  if (v === null || v === undefined) return "N/A";
+  return v >= 1024 ? `${dec(v / 1024)} GiB` : `${v} MiB`;
+}
+
 function memory(g: GpuInfo): string {
-  return `${g.usedMemoryMiB === null ? "N/A" : g.usedMemoryMiB} / ${g.memoryMiB} MiB`;
+  return `${g.usedMemoryMiB === null ? "N/A" : dec(g.usedMemoryMiB / 1024)} / ${dec(g.memoryMiB / 1024)} GiB`;
 }
 
 export function renderGpusTable(inv: GpuInventory): string {
@@ -164,7 +173,7 @@ export function renderGpusTable(inv: GpuInventory): string {
       d.profile ?? "?",
       na(d.gpuInstanceId),
       na(d.computeInstanceId),
-      na(d.memoryMiB, " MiB"),
+      mib(d.memoryMiB),
       d.uuid ?? "(run nvidia-smi -L for UUIDs)",
     ]),
   );
@@ -181,7 +190,7 @@ export function renderGpusTable(inv: GpuInventory): string {
       String(g.index),
       String(p.pid),
       p.type ?? "?",
-      na(p.usedMemoryMiB, " MiB"),
+      mib(p.usedMemoryMiB),
       p.containerId ? p.containerId.slice(0, 12) : "-",
       p.name ?? "?",
     ]),
@@ -215,7 +224,7 @@ export function renderGpusTable(inv: GpuInventory): string {
 export function renderCatalog(): string {
   const rows = GPU_MODELS.map((m) => [
     m.name,
-    `${m.memoryMiB} MiB`,
+    mib(m.memoryMiB),
     String(m.sms),
     m.computeCapability,
     m.datacenter ? "yes" : "no",

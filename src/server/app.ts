@@ -44,6 +44,7 @@ import {
   usageOf,
 } from "../store/index.js";
 import { authenticate, type Caller, requireAdmin } from "./auth.js";
+import { deleteTenant } from "./tenant-delete.js";
 import { installErrorHandlers } from "./http-errors.js";
 import { eventView, jobView } from "./job-view.js";
 import { JobsService } from "./jobs-service.js";
@@ -162,7 +163,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const ac = new AbortController();
     req.raw.on("close", () => ac.abort());
     reply.raw.on("close", () => ac.abort());
-    const lines = jobs.logs(who, id, { follow: q.follow === "true" || q.follow === "1", signal: ac.signal });
+    const lines = jobs.logs(who, id, {
+      follow: q.follow === "true" || q.follow === "1",
+      signal: ac.signal,
+      ...(q.tail !== undefined ? { tail: q.tail } : {}),
+      ...(q.since !== undefined ? { since: new Date(q.since) } : {}),
+    });
     async function* ndjson() {
       for await (const l of lines) yield `${JSON.stringify({ stream: l.stream, text: l.text })}\n`;
     }
@@ -321,6 +327,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const quotas = tenantQuotas(parse(quotaSchema, req.body, "body"));
     const t = store.tenants.setQuotas(parse(TENANT_NAME, req.params.name, "name"), quotas);
     return { tenant: t } satisfies TenantResponse;
+  });
+
+  app.delete<{ Params: { name: string } }>("/v1/tenants/:name", async (req) => {
+    const who = caller(req);
+    requireAdmin(who);
+    const name = parse(TENANT_NAME, req.params.name, "name");
+    return { tenant: await deleteTenant(store, jobs, who, name) } satisfies TenantResponse;
   });
 
   app.post<{ Params: { name: string } }>("/v1/tenants/:name/tokens", async (req, reply) => {

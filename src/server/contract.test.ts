@@ -138,6 +138,10 @@ describe("the API contract against the running app", () => {
     expect(await call("GET", `/v1/jobs/${done.id}/logs`, undefined, token)).toEqual([
       { stream: "stdout", text: "hi" },
     ]);
+    expect(
+      await call("GET", `/v1/jobs/${done.id}/logs?tail=1&since=2020-01-01T00:00:00Z`, undefined, token),
+    ).toEqual([{ stream: "stdout", text: "hi" }]);
+    expect(await call("GET", `/v1/jobs/${done.id}/logs?tail=0`, undefined, token)).toEqual([]);
     await call("GET", "/v1/events?after=0&limit=100", undefined, token);
     await call("GET", "/v1/nodes", undefined, token);
     const gpus = await call("GET", "/v1/gpus", undefined, token);
@@ -167,6 +171,13 @@ describe("the API contract against the running app", () => {
       .jobs[0];
     expect((await call("DELETE", `/v1/jobs/${live2.id}`, undefined, token)).code).toBe("GP_JOB_NOT_FINISHED");
     expect((await call("POST", "/v1/jobs", testJob("c-live2"), token)).code).toBe("GP_NAME_IN_USE");
+    expect((await call("DELETE", "/v1/tenants/contract")).code).toBe("GP_TENANT_HAS_LIVE_JOBS");
+    await call("POST", `/v1/jobs/${live2.id}/stop`, {}, token);
+    for (const j of (await call("GET", "/v1/jobs?all=true&state=Pending,Scheduled,Starting,Running")).jobs)
+      if (j.tenant === "contract") await call("POST", `/v1/jobs/${j.id}/stop`, {});
+    expect((await call("DELETE", "/v1/tenants/contract")).tenant.name).toBe("contract");
+    expect((await call("GET", "/v1/jobs", undefined, token)).code).toBe("GP_UNAUTHORIZED");
+    expect((await call("DELETE", "/v1/tenants/admin")).code).toBe("GP_INVALID_ARGUMENT");
 
     expect(
       ROUTES.filter((r) => !seen.has(r)).map((r) => `${r.method} ${r.path}`),

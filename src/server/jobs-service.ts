@@ -3,6 +3,7 @@ import type { NodeAgent } from "../agent/node-agent.js";
 import { admit } from "../core/admission.js";
 import { GpupoolError } from "../core/errors.js";
 import type { ContainerEngine, LogLine } from "../engines/engine.js";
+import { windowed } from "./log-window.js";
 import {
   inTransaction,
   isFinished,
@@ -194,12 +195,13 @@ export class JobsService {
   }
 
   /**
-   * The job's log lines. With follow, waits for the container to exist and streams until it exits.
+   * The job's log lines, as `window` picks them (log-window.ts: tail, since). With follow, waits
+   * for the container to exist and streams until it exits.
    */
   async *logs(
     caller: Caller,
     id: string,
-    opts: { follow: boolean; signal: AbortSignal },
+    opts: { follow: boolean; signal: AbortSignal; tail?: number; since?: Date },
   ): AsyncIterable<LogLine> {
     let job = this.get(caller, id);
     // Following: wait until the attempt's container runs (or the job ends without one).
@@ -216,15 +218,26 @@ export class JobsService {
     }
     const archive = this.agent.archiver.logs;
     if (!PLACED_STATES.has(job.state)) await this.agent.archived(id);
+    const window = {
+      follow: opts.follow,
+      ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+      ...(opts.since !== undefined ? { since: opts.since } : {}),
+    };
     if (!PLACED_STATES.has(job.state) && archive?.has(id)) {
-      yield* archive.read(id);
+      yield* windowed(() => archive.read(id), { ...window, follow: false });
       return;
     }
-    if (!job.containerId) return;
+    const containerId = job.containerId;
+    if (!containerId) return;
     const follow =
       opts.follow && job.state !== "Succeeded" && job.state !== "Failed" && job.state !== "Cancelled";
+    // Times only when a window needs them (the engines split them off each line).
+    const timestamps = opts.since !== undefined;
     try {
-      yield* this.engine.logs(job.containerId, { follow, signal: opts.signal });
+      yield* windowed((f) => this.engine.logs(containerId, { follow: f, signal: opts.signal, timestamps }), {
+        ...window,
+        follow,
+      });
     } catch (err) {
       if ((err as GpupoolError).code === "GP_CONTAINER_NOT_FOUND") return;
       throw err;

@@ -83,7 +83,11 @@ function progressBar(enabled: boolean) {
   };
 }
 
-export async function runSimCommand(opts: SimCliOptions): Promise<void> {
+/**
+ * Runs the replay the options ask for (writing --plot's SVG) and returns a summary per policy;
+ * `opts.json` only quietens the progress bar off a terminal. runSimCommand prints the result.
+ */
+export async function simulate(opts: SimCliOptions): Promise<PolicySummary[]> {
   const policies = opts.policy.split(",").map((p) => requirePolicy(p.trim()));
   const seeds = parseSeeds(opts.seeds);
   const tune = Number(opts.tune);
@@ -130,8 +134,18 @@ export async function runSimCommand(opts: SimCliOptions): Promise<void> {
   }
   bar.end();
   if (opts.plot) writeFileSync(opts.plot, plotSvg(curves));
+  return summaries;
+}
+
+/** The JSON document of a result: one policy's summary, or an array for several. */
+export function simJson(summaries: readonly PolicySummary[]): PolicySummary | readonly PolicySummary[] {
+  return summaries.length === 1 ? summaries[0]! : summaries;
+}
+
+export async function runSimCommand(opts: SimCliOptions): Promise<void> {
+  const summaries = await simulate(opts);
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify(summaries.length === 1 ? summaries[0] : summaries)}\n`);
+    process.stdout.write(`${JSON.stringify(simJson(summaries))}\n`);
   } else {
     process.stdout.write(`${formatTable(summaries)}\n`);
     if (opts.plot) process.stdout.write(`plot written to ${opts.plot}\n`);

@@ -104,6 +104,28 @@ export class TenantRepo {
     return (prepared(this.db, "SELECT * FROM tenants ORDER BY name").all() as TenantRow[]).map(toTenant);
   }
 
+  /**
+   * Deletes a tenant that has no jobs left (GP_TENANT_HAS_LIVE_JOBS otherwise: the caller deletes
+   * its finished jobs first), with its metered usage and its tokens. Returns it as it was.
+   */
+  delete(name: string): Tenant {
+    return inTransaction(this.db, () => {
+      const t = this.require(name);
+      const jobs = prepared(this.db, "SELECT count(*) AS n FROM jobs WHERE tenant = ?").get(name) as {
+        n: number;
+      };
+      if (jobs.n > 0)
+        throw new GpupoolError("GP_TENANT_HAS_LIVE_JOBS", `tenant ${name} still has ${jobs.n} job(s)`, {
+          tenant: name,
+        });
+      prepared(this.db, "DELETE FROM usage WHERE tenant = ?").run(name);
+      // Its tokens go by ON DELETE CASCADE.
+      prepared(this.db, "DELETE FROM tenants WHERE name = ?").run(name);
+      this.changed(name);
+      return t;
+    });
+  }
+
   setQuotas(name: string, quotas: TenantQuotas): Tenant {
     return inTransaction(this.db, () => {
       const t = this.require(name);

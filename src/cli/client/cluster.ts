@@ -1,215 +1,115 @@
 import {
-  createdTenantResponse,
-  createdTokenResponse,
   type GpusResponse,
+  type GpuView,
   gpusResponse,
+  type NodeView,
   nodesResponse,
-  tenantResponse,
-  tenantsResponse,
+  type UsageResponse,
   usageResponse,
 } from "../../api/schemas.js";
-import { GpupoolError, isGpupoolError } from "../../core/errors.js";
-import { parseMemoryMiB } from "../../core/quantity.js";
 import { type CommonFlags, client, type Io, stdio } from "./jobs.js";
-import { emit, outputFormat, table } from "./output.js";
+import { type Column, emit, outputFormat, table } from "./output.js";
+import { cpusOf, gpus as gpuCount, memoryOf, percent } from "./units.js";
 
-/** `nodes`, `usage` and `tenants` over the API. */
+/** `nodes` and `usage` over the API. */
+
+const NODE_COLUMNS: readonly Column<NodeView>[] = [
+  { header: "NODE", cell: (n) => n.name },
+  { header: "CPU", cell: (n) => cpusOf(n.used.cpuMilli, n.cpuMilli) },
+  { header: "MEMORY", cell: (n) => memoryOf(n.used.memoryMiB, n.memoryMiB) },
+  { header: "GPUS", cell: (n) => `${n.gpus}${n.simulated ? " (simulated)" : ""}` },
+  { header: "GPU USED", cell: (n) => (n.used.gpuMilli === 0 ? "0" : gpuCount(n.used.gpuMilli)) },
+  { header: "JOBS", cell: (n) => String(n.jobs) },
+  { header: "DRIVER", cell: (n) => n.driverVersion ?? "-", wide: true },
+];
+
+const GPU_COLUMNS: readonly Column<GpuView>[] = [
+  { header: "GPU", cell: (g) => String(g.index) },
+  {
+    header: "MODEL",
+    cell: (g) => `${g.model}${g.simulated ? " (simulated)" : ""}${g.migEnabled ? " MIG" : ""}`,
+  },
+  {
+    header: "USED",
+    cell: (g) =>
+      g.migEnabled
+        ? `${g.migInstances.reduce((s, m) => s + m.computeSlices, 0)}/7 MIG compute`
+        : percent(g.usedMilli),
+  },
+  { header: "MEMORY", cell: (g) => memoryOf(g.usedMemoryMiB, g.memoryMiB) },
+  { header: "SLICES", cell: (g) => String(g.slices.length) },
+  { header: "UUID", cell: (g) => g.uuid ?? "-", wide: true },
+  {
+    header: "JOBS",
+    cell: (g) =>
+      (g.migEnabled
+        ? g.migInstances.map((m) => `${m.job} (${m.profile})`)
+        : g.slices.map((s) => `${s.job} (${percent(s.milli)})`)
+      ).join(", ") || "-",
+    wide: true,
+  },
+];
 
 export async function nodesCommand(f: CommonFlags, io: Io = stdio): Promise<number> {
+  const format = outputFormat(f);
   const api = client(f);
   const doc = await api.json(nodesResponse, "GET", "/v1/nodes");
   const gpus = await api.json(gpusResponse, "GET", "/v1/gpus");
   emit(
-    outputFormat(f.output),
+    format,
     { ...doc, gpus: gpus.gpus },
-    () =>
-      table(
-        ["NODE", "CPU", "MEMORY", "GPUS", "GPU USED", "JOBS"],
-        doc.nodes.map((n) => [
-          n.name,
-          `${n.used.cpuMilli / 1000}/${n.cpuMilli / 1000}`,
-          `${n.used.memoryMiB}/${n.memoryMiB}Mi`,
-          `${n.gpus}${n.simulated ? " (simulated)" : ""}`,
-          `${n.used.gpuMilli / 1000}`,
-          String(n.jobs),
-        ]),
-      ) +
-      "\n" +
-      table(
-        ["GPU", "MODEL", "USED", "SLICES"],
-        gpus.gpus.map((g) => [
-          String(g.index),
-          `${g.model}${g.simulated ? " (simulated)" : ""}${g.migEnabled ? " MIG" : ""}`,
-          g.migEnabled
-            ? `${g.migInstances.reduce((s, m) => s + m.computeSlices, 0)}/7 MIG compute`
-            : `${g.usedMilli / 10}%`,
-          String(g.slices.length),
-        ]),
-      ) +
-      migTable(gpus.gpus),
+    (wide) =>
+      `${table(NODE_COLUMNS, doc.nodes, wide)}\n${table(GPU_COLUMNS, gpus.gpus, wide)}${migTable(gpus.gpus)}`,
     io.out,
   );
   return 0;
 }
+
+type MigRow = { gpu: number; instance: GpuView["migInstances"][number] };
+const MIG_COLUMNS: readonly Column<MigRow>[] = [
+  { header: "GPU", cell: (r) => String(r.gpu) },
+  { header: "MIG INSTANCE", cell: (r) => r.instance.profile },
+  {
+    header: "MEMORY SLICES",
+    cell: ({ instance: m }) =>
+      m.memorySlices > 1 ? `${m.start}-${m.start + m.memorySlices - 1}` : String(m.start),
+  },
+  { header: "UUID", cell: (r) => r.instance.uuid ?? "-" },
+  { header: "JOB", cell: (r) => r.instance.job },
+];
 
 /** The MIG instances placed jobs hold, one row each ("" when no GPU is MIG-enabled). */
 function migTable(gpus: GpusResponse["gpus"]): string {
   if (!gpus.some((g) => g.migEnabled)) return "";
-  const rows = gpus.flatMap((g) =>
-    g.migInstances.map((m) => [
-      String(g.index),
-      m.profile,
-      m.memorySlices > 1 ? `${m.start}-${m.start + m.memorySlices - 1}` : String(m.start),
-      m.uuid ?? "-",
-      m.job,
-    ]),
-  );
-  return `\n${rows.length > 0 ? table(["GPU", "MIG INSTANCE", "MEMORY SLICES", "UUID", "JOB"], rows) : "MIG instances: none (each MIG job gets one when it is placed)\n"}`;
+  const rows = gpus.flatMap((g) => g.migInstances.map((instance) => ({ gpu: g.index, instance })));
+  return `\n${rows.length > 0 ? table(MIG_COLUMNS, rows) : "MIG instances: none (each MIG job gets one when it is placed)\n"}`;
 }
 
+type TenantUsage = UsageResponse["tenants"][number];
+type JobUsage = UsageResponse["jobs"][number];
+const hours = (s: number) => (s / 3600).toFixed(3);
+
+const TENANT_USAGE: readonly Column<TenantUsage>[] = [
+  { header: "TENANT", cell: (t) => t.tenant },
+  { header: "GPU-SECONDS", cell: (t) => t.gpuSeconds.toFixed(3) },
+  { header: "GPU-HOURS", cell: (t) => hours(t.gpuSeconds), wide: true },
+];
+const JOB_USAGE: readonly Column<JobUsage>[] = [
+  { header: "JOB", cell: (j) => j.job },
+  { header: "NAME", cell: (j) => j.name },
+  { header: "TENANT", cell: (j) => j.tenant },
+  { header: "GPU-SECONDS", cell: (j) => j.gpuSeconds.toFixed(3) },
+  { header: "GPU-HOURS", cell: (j) => hours(j.gpuSeconds), wide: true },
+];
+
 export async function usageCommand(f: CommonFlags, io: Io = stdio): Promise<number> {
+  const format = outputFormat(f);
   const doc = await client(f).json(usageResponse, "GET", "/v1/usage");
   emit(
-    outputFormat(f.output),
+    format,
     doc,
-    () =>
-      table(
-        ["TENANT", "GPU-SECONDS"],
-        doc.tenants.map((t) => [t.tenant, t.gpuSeconds.toFixed(3)]),
-      ) +
-      "\n" +
-      table(
-        ["JOB", "NAME", "TENANT", "GPU-SECONDS"],
-        doc.jobs.map((j) => [j.job, j.name, j.tenant, j.gpuSeconds.toFixed(3)]),
-      ),
+    (wide) => `${table(TENANT_USAGE, doc.tenants, wide)}\n${table(JOB_USAGE, doc.jobs, wide)}`,
     io.out,
   );
   return 0;
-}
-
-export interface TenantFlags extends CommonFlags {
-  readonly gpuLimit?: string;
-  readonly gpuMemoryLimit?: string;
-  readonly cpuLimit?: string;
-  readonly memoryLimit?: string;
-  readonly gpuGuarantee?: string;
-  readonly gpuMemoryGuarantee?: string;
-  readonly cpuGuarantee?: string;
-  readonly memoryGuarantee?: string;
-  readonly gpuSeconds?: string;
-  readonly activeJobs?: string;
-}
-
-/** The quotas body of `tenants create/quota` from its flags; GP_INVALID_ARGUMENT names a bad flag. */
-export function quotasFromFlags(f: TenantFlags): Record<string, unknown> {
-  const q: Record<string, unknown> = {};
-  const milli = (flag: string, v: string) => {
-    const n = Number(v);
-    if (v.trim() === "" || !Number.isFinite(n) || n < 0)
-      throw new GpupoolError(
-        "GP_INVALID_ARGUMENT",
-        `${flag} must be a number of GPUs/CPUs like 1.5, got "${v}"`,
-      );
-    return Math.round(n * 1000);
-  };
-  const mib = (flag: string, v: string) => {
-    try {
-      return parseMemoryMiB(v);
-    } catch (err) {
-      if (!isGpupoolError(err)) throw err;
-      throw new GpupoolError(
-        "GP_INVALID_ARGUMENT",
-        `${flag} must be a memory quantity like 512Mi, 8Gi or 10G (a plain number is bytes), got "${v}"`,
-      );
-    }
-  };
-  if (f.gpuLimit !== undefined) q.gpuMilli = milli("--gpu-limit", f.gpuLimit);
-  if (f.gpuMemoryLimit !== undefined) q.gpuMemoryMiB = mib("--gpu-memory-limit", f.gpuMemoryLimit);
-  if (f.cpuLimit !== undefined) q.cpuMilli = milli("--cpu-limit", f.cpuLimit);
-  if (f.memoryLimit !== undefined) q.memoryMiB = mib("--memory-limit", f.memoryLimit);
-  const guarantee: Record<string, number> = {};
-  if (f.gpuGuarantee !== undefined) guarantee.gpuMilli = milli("--gpu-guarantee", f.gpuGuarantee);
-  if (f.gpuMemoryGuarantee !== undefined)
-    guarantee.gpuMemoryMiB = mib("--gpu-memory-guarantee", f.gpuMemoryGuarantee);
-  if (f.cpuGuarantee !== undefined) guarantee.cpuMilli = milli("--cpu-guarantee", f.cpuGuarantee);
-  if (f.memoryGuarantee !== undefined) guarantee.memoryMiB = mib("--memory-guarantee", f.memoryGuarantee);
-  if (Object.keys(guarantee).length > 0) q.guarantee = guarantee;
-  if (f.gpuSeconds !== undefined) q.gpuSeconds = milli("--gpu-seconds", f.gpuSeconds) / 1000;
-  if (f.activeJobs !== undefined) {
-    if (!/^\d+$/.test(f.activeJobs))
-      throw new GpupoolError(
-        "GP_INVALID_ARGUMENT",
-        `--active-jobs must be a whole number, got "${f.activeJobs}"`,
-      );
-    q.activeJobs = Number(f.activeJobs);
-  }
-  return q;
-}
-
-/** `tenants` (list), `tenants create NAME`, `tenants token NAME`, `tenants quota NAME`. */
-export async function tenantsCommand(
-  action: string | undefined,
-  name: string | undefined,
-  f: TenantFlags,
-  io: Io = stdio,
-): Promise<number> {
-  const api = client(f);
-  const need = () => {
-    if (!name) throw new GpupoolError("GP_INVALID_ARGUMENT", `tenants ${action} needs a tenant name`);
-    return name;
-  };
-  switch (action ?? "list") {
-    case "list": {
-      const doc = await api.json(tenantsResponse, "GET", "/v1/tenants");
-      emit(
-        outputFormat(f.output),
-        doc,
-        () =>
-          table(
-            ["TENANT", "QUOTAS"],
-            doc.tenants.map((t) => [t.name, JSON.stringify(t.quotas)]),
-          ),
-        io.out,
-      );
-      return 0;
-    }
-    case "create": {
-      const doc = await api.json(createdTenantResponse, "POST", "/v1/tenants", {
-        name: need(),
-        quotas: quotasFromFlags(f),
-      });
-      emit(
-        outputFormat(f.output),
-        doc,
-        () => `tenant ${doc.tenant.name} created; its token (shown once): ${doc.token}\n`,
-        io.out,
-      );
-      return 0;
-    }
-    case "token": {
-      const doc = await api.json(
-        createdTokenResponse,
-        "POST",
-        `/v1/tenants/${encodeURIComponent(need())}/tokens`,
-        {},
-      );
-      emit(outputFormat(f.output), doc, () => `${doc.token}\n`, io.out);
-      return 0;
-    }
-    case "quota": {
-      const doc = await api.json(
-        tenantResponse,
-        "PUT",
-        `/v1/tenants/${encodeURIComponent(need())}/quotas`,
-        quotasFromFlags(f),
-      );
-      emit(outputFormat(f.output), doc, () => `${JSON.stringify(doc.tenant)}\n`, io.out);
-      return 0;
-    }
-    default:
-      throw new GpupoolError(
-        "GP_INVALID_ARGUMENT",
-        `tenants: unknown action "${action}" (list, create, token, quota)`,
-      );
-  }
 }

@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { dirname, join } from "node:path";
+import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { GpupoolError } from "../../core/errors.js";
 
 /** Where the CLI finds the server and its token: flags, then GPUPOOL_SERVER/GPUPOOL_TOKEN, then the config file. */
@@ -59,4 +59,29 @@ export function resolveClientConfig(flags: ClientFlags, env = process.env): Clie
       `--server must be a URL like ${DEFAULT_SERVER}, got "${server}"`,
     );
   return { server, token: flags.token ?? env.GPUPOOL_TOKEN ?? file.token };
+}
+
+/**
+ * Writes `server:` and `token:` into the config file at `path` (keeping any other keys), creating
+ * its folder (0700) and leaving the file readable by its owner only (0600): it holds a token.
+ */
+export function writeClientConfig(path: string, cfg: { server: string; token: string }): void {
+  let doc: Record<string, unknown> = {};
+  try {
+    const old: unknown = parseYaml(readFileSync(path, "utf8"));
+    if (old !== null && typeof old === "object" && !Array.isArray(old)) doc = { ...old };
+  } catch {
+    // No file yet, or not YAML: it is replaced.
+  }
+  doc.server = cfg.server;
+  doc.token = cfg.token;
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, toYaml(doc), { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, path);
+  } catch (err) {
+    throw new GpupoolError("GP_INVALID_ARGUMENT", `cannot write ${path}: ${(err as Error).message}`);
+  }
 }

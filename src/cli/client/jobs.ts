@@ -2,19 +2,13 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { GpupoolError } from "../../core/errors.js";
-import { isFinished, LIVE_STATES } from "../../core/job-states.js";
-import {
-  eventsResponse,
-  type JobEventView,
-  type JobView,
-  jobResponse,
-  jobsResponse,
-} from "../../api/schemas.js";
+import { isFinished } from "../../core/job-states.js";
+import { type JobView, jobResponse, jobsResponse } from "../../api/schemas.js";
 import { type ClientFlags, resolveClientConfig } from "./config.js";
 import { ApiClient } from "./http.js";
 import { describeJob, resolveJobs } from "./job-refs.js";
-import { age, emit, outputFormat, table } from "./output.js";
-import { type Io, streamLogs, waitForJobs } from "./wait.js";
+import { emit, outputFormat } from "./output.js";
+import { type Io, waitForJobs } from "./wait.js";
 
 /** What the job commands of the CLI do, over the API. Each returns the process exit code. */
 
@@ -116,10 +110,11 @@ export async function runCommand(
 ): Promise<number> {
   if (f.wait && f.detach)
     throw new GpupoolError("GP_INVALID_ARGUMENT", "--wait and -d/--detach cannot be used together");
+  const format = outputFormat(f);
   const api = client(f);
   const jobs = await submit(api, specFromFlags(image, command, f), f.requestId);
   if (!f.wait) {
-    emit(outputFormat(f.output), { jobs }, () => jobs.map((j) => `${j.id}\n`).join(""), io.out);
+    emit(format, { jobs }, () => jobs.map((j) => `${j.id}\n`).join(""), io.out);
     return 0;
   }
   return waitForJobs(api, jobs, io);
@@ -151,6 +146,7 @@ export async function applyCommand(
       throw new GpupoolError("GP_INVALID_ARGUMENT", `--name names one job: ${file} must hold one job spec`);
     specs[0] = { ...only, name: f.name };
   }
+  const format = outputFormat(f);
   const api = client(f);
   const all: JobView[] = [];
   for (const [i, spec] of specs.entries())
@@ -158,89 +154,7 @@ export async function applyCommand(
       ...(await submit(api, spec, f.requestId && specs.length > 1 ? `${f.requestId}-${i}` : f.requestId)),
     );
   if (f.wait) return waitForJobs(api, all, io);
-  emit(
-    outputFormat(f.output),
-    { jobs: all },
-    () => all.map((j) => `${j.id} ${j.name} ${j.state}\n`).join(""),
-    io.out,
-  );
-  return 0;
-}
-
-function gpuCell(j: JobView): string {
-  const s = j.spec;
-  switch (s.gpu.kind) {
-    case "none":
-      return "-";
-    case "whole":
-      return `${s.gpu.count}`;
-    case "share":
-      return `${s.gpu.milli / 1000}${s.gpu.memoryMiB ? `/${s.gpu.memoryMiB}Mi` : ""}`;
-    case "mig":
-      return s.gpu.profile;
-  }
-}
-
-/**
- * `ps`: your live jobs (not Succeeded, Failed or Cancelled); `-a` all of them, `--state` those
- * states; `-A` (admin) every tenant's.
- */
-export async function psCommand(
-  f: CommonFlags & { all?: boolean; allTenants?: boolean; state?: string },
-  io: Io = stdio,
-): Promise<number> {
-  const q = new URLSearchParams();
-  if (f.allTenants) q.set("all", "true");
-  const states = f.state ?? (f.all ? undefined : LIVE_STATES.join(","));
-  if (states) q.set("state", states);
-  const { jobs } = await client(f).json(jobsResponse, "GET", `/v1/jobs${q.size ? `?${q}` : ""}`);
-  emit(
-    outputFormat(f.output),
-    { jobs },
-    () =>
-      table(
-        ["ID", "NAME", "TENANT", "STATE", "GPU", "PRIO", "AGE", "REASON"],
-        jobs.map((j) => [
-          j.id,
-          j.name,
-          j.tenant,
-          j.state,
-          gpuCell(j),
-          String(j.priority),
-          age(j.createdAt),
-          j.reason ?? "",
-        ]),
-      ),
-    io.out,
-  );
-  return 0;
-}
-
-/** `get REF`: the job as YAML (a gang's name: its members, as `jobs`). */
-export async function getCommand(ref: string, f: CommonFlags, io: Io = stdio): Promise<number> {
-  const jobs = await resolveJobs(client(f), ref);
-  const doc = jobs.length === 1 ? { job: jobs[0] } : { jobs };
-  emit(outputFormat(f.output === undefined ? "yaml" : f.output), doc, () => "", io.out);
-  return 0;
-}
-
-/**
- * `logs REF [--rank N]`: the job's log lines; a gang's (its name or id): every member's, each line
- * prefixed with the member's rank (`[rank 1] …`), or only rank N's with --rank.
- */
-export async function logsCommand(
-  ref: string,
-  f: CommonFlags & { follow?: boolean; rank?: string },
-  io: Io = stdio,
-): Promise<number> {
-  const api = client(f);
-  let jobs = await resolveJobs(api, ref);
-  if (f.rank !== undefined) {
-    const rank = int("--rank", f.rank);
-    jobs = jobs.filter((j) => j.rank === rank);
-    if (jobs.length === 0) throw new GpupoolError("GP_JOB_NOT_FOUND", `${ref} has no member of rank ${rank}`);
-  }
-  await streamLogs(api, jobs, io, { follow: f.follow ?? false });
+  emit(format, { jobs: all }, () => all.map((j) => `${j.id} ${j.name} ${j.state}\n`).join(""), io.out);
   return 0;
 }
 
@@ -325,35 +239,5 @@ export async function rmCommand(
       io.out(`${j.id} removed\n`);
     }
   }
-  return 0;
-}
-
-/** `events [REF]`: all your jobs' events, or one job's (a gang's name: its members', in order). */
-export async function eventsCommand(
-  ref: string | undefined,
-  f: CommonFlags,
-  io: Io = stdio,
-): Promise<number> {
-  const api = client(f);
-  let events: JobEventView[];
-  if (ref === undefined) events = (await api.json(eventsResponse, "GET", "/v1/events")).events;
-  else {
-    events = [];
-    for (const j of await resolveJobs(api, ref))
-      events.push(
-        ...(await api.json(eventsResponse, "GET", `/v1/jobs/${encodeURIComponent(j.id)}/events`)).events,
-      );
-    events.sort((a, b) => a.seq - b.seq);
-  }
-  emit(
-    outputFormat(f.output),
-    { events },
-    () =>
-      table(
-        ["TIME", "JOB", "TYPE", "FROM", "TO", "REASON"],
-        events.map((e) => [e.at, e.jobId, e.type, e.from ?? "-", e.to ?? "-", e.reason ?? ""]),
-      ),
-    io.out,
-  );
   return 0;
 }

@@ -1,6 +1,7 @@
 import { type JobView, jobResponse, logLineSchema } from "../../api/schemas.js";
 import { isFinished } from "../../core/job-states.js";
 import { reasonKind } from "../../core/pending-reason.js";
+import { jobExitCode } from "./exit-codes.js";
 import type { ApiClient } from "./http.js";
 
 /** Following jobs from the CLI: their logs (a gang's members' prefixed with their rank) and their end. */
@@ -31,11 +32,13 @@ export async function streamLogs(
   api: ApiClient,
   jobs: readonly JobView[],
   io: Io,
-  opts: { readonly follow?: boolean; readonly signal?: AbortSignal } = {},
+  opts: { readonly follow?: boolean; readonly query?: URLSearchParams; readonly signal?: AbortSignal } = {},
 ): Promise<void> {
+  const q = new URLSearchParams(opts.query);
+  if (opts.follow) q.set("follow", "true");
   const one = async (j: JobView) => {
     const prefix = rankPrefix(j, jobs.length > 1);
-    const path = `/v1/jobs/${encodeURIComponent(j.id)}/logs${opts.follow ? "?follow=true" : ""}`;
+    const path = `/v1/jobs/${encodeURIComponent(j.id)}/logs${q.size ? `?${q}` : ""}`;
     for await (const line of api.lines(logLineSchema, path, opts.signal))
       (line.stream === "stderr" ? io.err : io.out)(`${prefix}${line.text}\n`);
   };
@@ -146,14 +149,7 @@ export async function waitForJobs(
       .filter((j) => j.state !== "Succeeded")
       .sort((a, b) => (a.finishedAt ?? "").localeCompare(b.finishedAt ?? ""));
     const first = failed[0];
-    const code =
-      first === undefined
-        ? 0
-        : first.exitCode !== null && first.exitCode !== 0 && !(interrupted && first.state === "Cancelled")
-          ? first.exitCode
-          : first.state === "Cancelled"
-            ? 130
-            : 1;
+    const code = first === undefined ? 0 : jobExitCode(first, interrupted > 0);
     return code;
   } finally {
     off();

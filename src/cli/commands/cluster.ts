@@ -12,6 +12,9 @@ export const registerCluster: RegisterCommand = (program: Command) => {
         "after",
         [
           "",
+          "Memory is in GiB and GPU use in % in the tables; -o wide adds each node's driver and each GPU's",
+          "UUID and jobs; -o json|yaml print the API's documents (MiB, milli).",
+          "",
           "On MIG-enabled GPUs (e.g. gpupool up --simulate 1xA100-80GB:mig) a third table lists each MIG",
           "instance a job holds: GPU, profile, memory slices, MIG UUID and job; -o json has them as",
           "gpus[].migInstances.",
@@ -22,16 +25,24 @@ export const registerCluster: RegisterCommand = (program: Command) => {
         ].join("\n"),
       ),
   ).action(async (opts) => exitWith(await (await import("../client/cluster.js")).nodesCommand(opts)));
-  withClientFlags(program.command("usage").summary("GPU-seconds per tenant and job (share × time)")).action(
-    async (opts) => exitWith(await (await import("../client/cluster.js")).usageCommand(opts)),
-  );
+  withClientFlags(
+    program
+      .command("usage")
+      .summary("GPU-seconds per tenant and job (share × time)")
+      .addHelpText(
+        "after",
+        ["", "-o wide adds GPU-hours.", "", "Examples:", "  gpupool usage", "  gpupool usage -o json"].join(
+          "\n",
+        ),
+      ),
+  ).action(async (opts) => exitWith(await (await import("../client/cluster.js")).usageCommand(opts)));
   withClientFlags(
     program
       .command("tenants")
-      .summary("list tenants; admin: create NAME, token NAME, quota NAME")
+      .summary("list tenants; admin: create NAME, token NAME, quota NAME, delete NAME")
       .description(
         [
-          "Lists tenants, or (admin) creates one, issues it a token, or sets its quotas.",
+          "Lists tenants, or (admin) creates one, issues it a token, sets its quotas or deletes it.",
           "Each tenant is a scheduler queue. A limit caps what the tenant's placed jobs hold at once; a job " +
             'that would break one waits Pending and says which, e.g. "over quota: queue team-a limit memory ' +
             "65536Mi (uses 61440, asks 8192)\". A guarantee is always available to the tenant: other tenants' " +
@@ -39,9 +50,12 @@ export const registerCluster: RegisterCommand = (program: Command) => {
             "same resource.",
           "`tenants quota NAME` replaces ALL of the tenant's quotas: a flag left out means no limit (or no " +
             "guarantee) on that resource, so repeat the ones to keep.",
+          "`tenants delete NAME` is refused while the tenant has live jobs (GP_TENANT_HAS_LIVE_JOBS: stop them " +
+            "first); otherwise its finished jobs are deleted as `rm` deletes them, its tokens stop working and " +
+            "its metered usage goes. The admin tenant cannot be deleted.",
         ].join("\n\n"),
       )
-      .argument("[action]", "list (default), create, token or quota")
+      .argument("[action]", "list (default), create, token, quota or delete")
       .argument("[name]", "tenant name")
       .option("--gpu-limit <gpus>", "quota: GPUs the tenant may hold at once, e.g. 0.5")
       .option(
@@ -66,15 +80,19 @@ export const registerCluster: RegisterCommand = (program: Command) => {
         "after",
         [
           "",
-          "Quantities: GPUs and CPUs as numbers (0.5, 2); memory as 512Mi, 8Gi, 1.5Gi, 10G or bytes.",
+          "Quantities: GPUs and CPUs as numbers (0.5, 2); memory as 512Mi, 8Gi, 1.5Gi, 10G or bytes. The table",
+          "shows them as 1 GPU, 500m CPU, 8 GiB; -o json|yaml as the API stores them (gpuMilli, memoryMiB).",
           "",
           "Examples:",
           "  gpupool tenants create team-a --gpu-limit 2 --memory-limit 64Gi",
           "  gpupool tenants quota team-a --gpu-limit 2 --gpu-guarantee 1 --cpu-limit 16 --cpu-guarantee 4 \\",
           "      --memory-limit 64Gi --memory-guarantee 16Gi",
+          "  gpupool tenants token team-a",
+          "  gpupool tenants -o wide",
+          "  gpupool tenants delete team-a",
         ].join("\n"),
       ),
   ).action(async (action: string | undefined, name: string | undefined, opts) =>
-    exitWith(await (await import("../client/cluster.js")).tenantsCommand(action, name, opts)),
+    exitWith(await (await import("../client/tenants.js")).tenantsCommand(action, name, opts)),
   );
 };

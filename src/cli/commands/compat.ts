@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { exitWith, OUTPUT_FLAG, OUTPUT_HELP } from "./client-flags.js";
 import type { RegisterCommand } from "./register.js";
 
 export const registerCompat: RegisterCommand = (program: Command) => {
@@ -24,18 +25,20 @@ export const registerCompat: RegisterCommand = (program: Command) => {
       "GPU brand for NVIDIA_REQUIRE_CUDA brand= constraints (tesla, nvidia, geforce, …)",
     )
     .option("--engine <name>", "engine CLI to inspect --image with (podman or docker)")
-    .option("--json", 'print {"verdict","requiredDriver","explanation",…} on stdout')
+    .option("--json", 'the same as -o json: {"verdict","requiredDriver","explanation",…}')
+    .option(OUTPUT_FLAG, OUTPUT_HELP)
     .addHelpText(
       "after",
       [
         "",
+        "Exit status: 0 when the toolkit can run (compatible, minor-version-compatible, forward-compat), 1 when",
+        "the verdict is incompatible, 2 for bad input (error[CODE] line).",
+        "",
         "Examples:",
-        "  gpupool compat --cuda 12.4 --driver 535.104.05 --json",
+        "  gpupool compat --cuda 12.4 --driver 535.104.05",
+        "  gpupool compat --cuda 12.4 --driver 535.104.05 -o json",
         "  gpupool compat --image localhost/app:latest --gpu H100-80GB",
       ].join("\n"),
     )
-    .action(async (opts) => {
-      const { runCompatCommand } = await import("../../node/compat-command.js");
-      await runCompatCommand(opts);
-    });
+    .action(async (opts) => exitWith(await (await import("../client/compat.js")).compatCommand(opts)));
 };

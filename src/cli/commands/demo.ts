@@ -11,6 +11,10 @@ export const registerDemo: RegisterCommand = (program: Command) => {
         "container engine or network is used.",
     )
     .option("--simulate <gpus>", "simulated GPUs, e.g. 4xA100-80GB or 2xH100-80GB,2xT4", "8xA100-80GB")
+    .addHelpText(
+      "after",
+      ["", "Examples:", "  gpupool demo", "  gpupool demo --simulate 2xH100-80GB,2xT4"].join("\n"),
+    )
     .action(async (opts: { simulate: string }) => {
       const { runDemo } = await import("../../demo/demo.js");
       runDemo({ simulate: opts.simulate, out: (l) => process.stdout.write(`${l}\n`) });

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { exitWith, OUTPUT_FLAG, OUTPUT_HELP } from "./client-flags.js";
 import type { RegisterCommand } from "./register.js";
 
 export const registerGpus: RegisterCommand = (program: Command) => {
@@ -27,21 +28,21 @@ export const registerGpus: RegisterCommand = (program: Command) => {
     )
     .option("--timeout <ms>", "deadline for each nvidia-smi call in milliseconds", "15000")
     .option("--catalog", "list the GPU models gpupool knows (for --simulate and model constraints)")
-    .option("--json", 'print {"gpus":[…],"nvlinkGroups":[…],"simulated",…} on stdout')
+    .option("--json", 'the same as -o json: {"gpus":[…],"nvlinkGroups":[…],"simulated",…}')
+    .option(OUTPUT_FLAG, OUTPUT_HELP)
     .addHelpText(
       "after",
       [
         "",
+        "Memory is in GiB in the table; -o json|yaml keep MiB.",
+        "",
         "Examples:",
         "  gpupool gpus",
-        "  gpupool gpus --simulate 2xH100-80GB,1xT4 --json",
+        "  gpupool gpus --simulate 2xH100-80GB,1xT4 -o json",
         "  gpupool gpus --catalog",
         "  gpupool gpus --nvidia-smi-xml q.xml --nvidia-smi-topo topo.txt --nvidia-smi-list L.txt",
         "  gpupool gpus --nvidia-smi-topo topo.txt --json",
       ].join("\n"),
     )
-    .action(async (opts) => {
-      const { runGpusCommand } = await import("../../node/gpus-command.js");
-      await runGpusCommand(opts);
-    });
+    .action(async (opts) => exitWith(await (await import("../client/gpus.js")).gpusCommand(opts)));
 };

@@ -7,6 +7,8 @@ import { registerRun } from "./run.js";
 import { registerApply } from "./apply.js";
 import { registerJobs } from "./jobs.js";
 import { registerCluster } from "./cluster.js";
+import { registerCompletion } from "./completion.js";
+import { registerLogin } from "./login.js";
 import type { RegisterCommand } from "./register.js";
 
 /** Every CLI command registers its flags here; one line per command module. */
@@ -20,4 +22,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerApply,
   registerJobs,
   registerCluster,
+  registerLogin,
+  registerCompletion,
 ];

@@ -17,37 +17,71 @@ export const registerJobs: RegisterCommand = (program: Command) => {
       .option("-a, --all", "all jobs, finished ones too")
       .option("-A, --all-tenants", "admin: every tenant's jobs")
       .option("--state <states>", "only these states, comma-separated (e.g. Running,Pending)")
+      .option("-w, --watch", "print the list again whenever it changes (redrawn on a terminal) until Ctrl-C")
       .addHelpText(
         "after",
-        "\nExamples:\n  gpupool ps\n  gpupool ps -a -o json\n  gpupool ps -A --state Running",
+        [
+          "",
+          "The table shows GPU requests in human units (1 GPU, 25% 10 GiB, 1g.10gb); -o wide adds the node,",
+          "the GPUs held, CPU, memory, image, exit code and creation time (local); -o json|yaml print the API's",
+          "jobs as they are (ISO-8601 UTC times, MiB and milli units).",
+          "",
+          "Examples:",
+          "  gpupool ps",
+          "  gpupool ps -a -o wide",
+          "  gpupool ps -a -o json",
+          "  gpupool ps -A --state Running",
+          "  gpupool ps --watch",
+        ].join("\n"),
       ),
-  ).action(async (opts) => exitWith(await (await import("../client/jobs.js")).psCommand(opts)));
-
-  withClientFlags(
-    program.command("get").summary("show one job (YAML by default)").argument("<job>", JOB_REF),
-  ).action(async (ref: string, opts) =>
-    exitWith(await (await import("../client/jobs.js")).getCommand(ref, opts)),
-  );
+  ).action(async (opts) => exitWith(await (await import("../client/job-views.js")).psCommand(opts)));
 
   withClientFlags(
     program
-      .command("logs")
-      .summary("print a job's logs")
-      .argument("<job>", `${JOB_REF}; a gang's name: every member's lines, prefixed [rank N]`)
-      .option("-f, --follow", "keep streaming until it exits")
-      .option("--rank <n>", "a gang: only this member's lines")
+      .command("get")
+      .summary("show one job (YAML by default; -o table for a row, as ps prints it)")
+      .argument("<job>", JOB_REF)
       .addHelpText(
         "after",
         [
           "",
           "Examples:",
-          "  gpupool logs train            # a gang: [rank 0] …, [rank 1] …",
-          "  gpupool logs -f --rank 1 train",
+          "  gpupool get train",
+          "  gpupool get j-mx6a -o json",
+          "  gpupool get train -o wide",
+        ].join("\n"),
+      ),
+  ).action(async (ref: string, opts) =>
+    exitWith(await (await import("../client/job-views.js")).getCommand(ref, opts)),
+  );
+
+  withClientFlags(
+    program
+      .command("logs")
+      .summary("print a job's logs (-f follows, --tail N, --since 10m, --rank N)")
+      .argument("<job>", `${JOB_REF}; a gang's name: every member's lines, prefixed [rank N]`)
+      .option("-f, --follow", "keep streaming until it exits")
+      .option("--tail <lines>", 'only the last N lines (then, with -f, the new ones); "all" (default)')
+      .option(
+        "--since <when>",
+        "only lines logged since a duration ago (90s, 10m, 1h30m, 2d), a Unix time or a date (2026-12-02T10:00:00Z; no zone: local)",
+      )
+      .option("--rank <n>", "a gang: only this member's lines")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "stdout lines go to stdout and stderr lines to stderr, as the job wrote them.",
+          "",
+          "Examples:",
+          "  gpupool logs train                   # a gang: [rank 0] …, [rank 1] …",
+          "  gpupool logs -f --tail 20 train",
+          "  gpupool logs --since 10m --rank 1 train",
         ].join("\n"),
       ),
     false,
   ).action(async (ref: string, opts) =>
-    exitWith(await (await import("../client/jobs.js")).logsCommand(ref, opts)),
+    exitWith(await (await import("../client/logs.js")).logsCommand(ref, opts)),
   );
 
   withClientFlags(
@@ -92,8 +126,25 @@ export const registerJobs: RegisterCommand = (program: Command) => {
   );
 
   withClientFlags(
-    program.command("events").summary("job events (all of yours, or one job's)").argument("[job]", JOB_REF),
+    program
+      .command("events")
+      .summary("job events (all of yours, or one job's); -f follows them")
+      .argument("[job]", JOB_REF)
+      .option("-f, --follow", "keep printing new events until Ctrl-C")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "Times are local in the table (ISO-8601 UTC with -o json|yaml); -o wide adds each event's sequence",
+          "number. With -f, -o json prints one JSON object per line and -o yaml one document per event.",
+          "",
+          "Examples:",
+          "  gpupool events",
+          "  gpupool events train -o yaml",
+          "  gpupool events -f",
+        ].join("\n"),
+      ),
   ).action(async (ref: string | undefined, opts) =>
-    exitWith(await (await import("../client/jobs.js")).eventsCommand(ref, opts)),
+    exitWith(await (await import("../client/job-views.js")).eventsCommand(ref, opts)),
   );
 };

@@ -1,4 +1,5 @@
 import { type Command, Option } from "commander";
+import { exitWith, OUTPUT_FLAG, OUTPUT_HELP } from "./client-flags.js";
 import type { RegisterCommand } from "./register.js";
 
 export const registerSim: RegisterCommand = (program: Command) => {
@@ -35,8 +36,9 @@ export const registerSim: RegisterCommand = (program: Command) => {
     )
     .option(
       "--json",
-      "print the machine-readable result on stdout (one object; an array for several policies)",
+      "the same as -o json: the machine-readable result (one object; an array for several policies)",
     )
+    .option(OUTPUT_FLAG, OUTPUT_HELP)
     .option(
       "--plot <file.svg>",
       "write an SVG of unallocated % against arrived % (median over seeds) per policy",
@@ -48,12 +50,9 @@ export const registerSim: RegisterCommand = (program: Command) => {
         "",
         "Examples:",
         "  gpupool sim --policy fgd,default --seeds 42-51",
-        "  gpupool sim --nodes nodes.csv --pods pods.csv --policy fgd --seeds 42-51 --json",
+        "  gpupool sim --nodes nodes.csv --pods pods.csv --policy fgd --seeds 42-51 -o json",
         "  gpupool sim --policy random,bestfit,fgd,default --seeds 42-44 --plot frag.svg",
       ].join("\n"),
     )
-    .action(async (opts) => {
-      const { runSimCommand } = await import("../../sim/cli.js");
-      await runSimCommand(opts);
-    });
+    .action(async (opts) => exitWith(await (await import("../client/sim.js")).simCommand(opts)));
 };
