@@ -154,14 +154,11 @@ export class JobsService {
     return job;
   }
 
-  /** Stops a job: a pending one is cancelled at once, a placed one gracefully. */
+  /** Stops a job: a pending one is cancelled at once, a placed one gracefully, an ended one stays as it is. */
   async stop(caller: Caller, id: string, graceSeconds?: number): Promise<JobRecord> {
     const job = this.get(caller, id);
-    if (!PLACED_STATES.has(job.state) && job.state !== "Pending" && job.state !== "Preempted")
-      throw new GpupoolError("GP_ILLEGAL_TRANSITION", `job ${id} is already ${job.state}`, {
-        jobId: id,
-        from: job.state,
-      });
+    // Already ended (e.g. a gang member stopped with its sibling): nothing to do, like docker stop.
+    if (!PLACED_STATES.has(job.state) && job.state !== "Pending" && job.state !== "Preempted") return job;
     await this.agent.cancel(id, `stopped by ${caller.tenant}`, graceSeconds);
     return this.store.jobs.require(id);
   }
