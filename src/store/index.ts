@@ -19,3 +19,5 @@ export { TokenRepo, hashToken, type ApiToken } from "./tokens.js";
 export { UsageRepo, usageOf, type Usage } from "./usage.js";
 export { Store, TenantView, STORE_FILE, type StoreOptions } from "./store.js";
 export { acquireInstanceLock, LOCK_FILE, type InstanceLock } from "./instance-lock.js";
+export { backupStore, restoreStore, type BackupResult, type RestoreResult } from "./backup.js";
+export { STORE_MARKER } from "./store-guard.js";

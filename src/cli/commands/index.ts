@@ -7,6 +7,7 @@ import { registerRun } from "./run.js";
 import { registerApply } from "./apply.js";
 import { registerJobs } from "./jobs.js";
 import { registerCluster } from "./cluster.js";
+import { registerBackup } from "./backup.js";
 import type { RegisterCommand } from "./register.js";
 
 /** Every CLI command registers its flags here; one line per command module. */
@@ -20,4 +21,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerApply,
   registerJobs,
   registerCluster,
+  registerBackup,
 ];
