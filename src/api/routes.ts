@@ -28,6 +28,10 @@ import {
   tenantPathParams,
   tenantResponse,
   tenantsResponse,
+  revokedTokenResponse,
+  rotatedTokenResponse,
+  tokenPathParams,
+  tokensResponse,
   usageResponse,
 } from "./schemas.js";
 
@@ -67,7 +71,7 @@ export interface Route {
 export const ERROR_STATUSES = {
   400: "bad input: the code and message name the field",
   401: "no token, or an unknown one",
-  403: "needs the admin token",
+  403: "needs the admin token (submit: a priority above the tenant's ceiling, GP_PRIORITY_FORBIDDEN)",
   404: "not found (another tenant's job is not found too)",
   409: "conflict with the current state",
   413: "body over 1 MiB",
@@ -301,6 +305,37 @@ export const ROUTES: readonly Route[] = [
     body: createTokenBody,
     responses: { 201: json("created", createdTokenResponse) },
     errors: WRITE,
+  },
+  {
+    method: "GET",
+    path: "/v1/tenants/{name}/tokens",
+    operationId: "listTenantTokens",
+    summary: "admin: a tenant's API tokens (ids, names, prefixes, last use, revocation; never the tokens)",
+    auth: "admin",
+    params: tenantPathParams,
+    query: noQuery,
+    responses: { 200: json("its tokens, oldest first", tokensResponse) },
+    errors: [...READ_ONE, 403],
+  },
+  {
+    method: "DELETE",
+    path: "/v1/tenants/{name}/tokens/{id}",
+    operationId: "revokeTenantToken",
+    summary: "admin: revoke a token: its next request is 401 (revoking a revoked one changes nothing)",
+    auth: "admin",
+    params: tokenPathParams,
+    responses: { 200: json("the token, revoked", revokedTokenResponse) },
+    errors: [...READ_ONE, 403],
+  },
+  {
+    method: "POST",
+    path: "/v1/tenants/{name}/tokens/{id}/rotate",
+    operationId: "rotateTenantToken",
+    summary: "admin: replace a valid token with a new one of the same name; the old one is revoked at once",
+    auth: "admin",
+    params: tokenPathParams,
+    responses: { 201: json("the new token (shown once) and the revoked one", rotatedTokenResponse) },
+    errors: [...READ_ONE, 403],
   },
 ];
 

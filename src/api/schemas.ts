@@ -19,6 +19,10 @@ import { quotaSchema } from "./quota-schema.js";
 export const idSchema = z.string().min(1).max(64);
 export const jobPathParams = z.object({ id: idSchema.meta({ description: "the job's id" }) });
 export const tenantPathParams = z.object({ name: idSchema.meta({ description: "the tenant's name" }) });
+export const tokenPathParams = z.object({
+  name: idSchema.meta({ description: "the tenant's name" }),
+  id: idSchema.meta({ description: "the token's id (`gpupool tokens list TENANT`)" }),
+});
 export const jobRefParams = z.object({
   ref: idSchema.meta({
     description: "a job id, a gang id, a job's or gang's name, or a unique prefix of a job id",
@@ -313,3 +317,23 @@ export const createdTokenResponse = z.object({
   prefix: z.string(),
 });
 export type CreatedTokenResponse = z.infer<typeof createdTokenResponse>;
+export const tokenViewSchema = z
+  .object({
+    id: z.string(),
+    tenant: z.string(),
+    name: z.string().meta({ description: "what the token is for" }),
+    prefix: z.string().meta({ description: "its first characters, safe to show" }),
+    createdAt: isoTime(),
+    lastUsedAt: isoTime().nullable().meta({ description: "to the minute; null: never used" }),
+    revokedAt: isoTime().nullable(),
+  })
+  .meta({ id: "ApiToken", description: "an API token as stored: never the token itself" });
+export type TokenView = z.infer<typeof tokenViewSchema>;
+export const tokensResponse = z.object({ tokens: z.array(tokenViewSchema) });
+export type TokensResponse = z.infer<typeof tokensResponse>;
+export const revokedTokenResponse = z.object({ revoked: tokenViewSchema });
+export type RevokedTokenResponse = z.infer<typeof revokedTokenResponse>;
+export const rotatedTokenResponse = createdTokenResponse.extend({
+  revoked: tokenViewSchema.meta({ description: "the token it replaces, now revoked" }),
+});
+export type RotatedTokenResponse = z.infer<typeof rotatedTokenResponse>;

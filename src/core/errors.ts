@@ -57,6 +57,8 @@ export const ERROR_CODES = {
   GP_UNKNOWN_PRIORITY_CLASS: { status: 400, exit: 2, hint: "Use a priority class (system-critical, high, normal, low, best-effort) or an integer." },
   GP_NOT_FOUND: { status: 404, exit: 3, hint: "No such API route; see the OpenAPI document at /openapi.json." },
   GP_FORBIDDEN: { status: 403, exit: 6, hint: "This needs the admin token (printed by the first `gpupool up`, or GPUPOOL_ADMIN_TOKEN)." },
+  GP_PRIORITY_FORBIDDEN: { status: 403, exit: 6, hint: "The job's priority is above your tenant's ceiling (default normal); submit a lower one, or ask the admin to raise it (`gpupool tenants quota NAME --max-priority high`)." },
+  GP_TOKEN_NOT_FOUND: { status: 404, exit: 3, hint: "No such token of that tenant; list them with `gpupool tokens list TENANT`." },
   GP_PAYLOAD_TOO_LARGE: { status: 413, exit: 2, hint: "The request body is too large; job specs must be under 1 MiB." },
   GP_UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: 2, hint: "Send the body as JSON (Content-Type: application/json)." },
   GP_SERVER_UNREACHABLE: { status: 503, exit: 4, hint: "Start the server (`gpupool up`) or point --server / GPUPOOL_SERVER at it." },

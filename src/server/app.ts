@@ -34,6 +34,7 @@ import { allocationGpuMilli, migInstanceUuid } from "../agent/workload.js";
 import { findGpuModel } from "../core/catalog.js";
 import type { NodeSpec } from "../core/node.js";
 import { GpupoolError } from "../core/errors.js";
+import { parsePriority } from "../core/queue.js";
 import type { ContainerEngine } from "../engines/engine.js";
 import {
   isJobState,
@@ -49,6 +50,7 @@ import { eventView, jobView } from "./job-view.js";
 import { JobsService } from "./jobs-service.js";
 import { serverMetrics } from "./metrics.js";
 import { recordRoutes } from "./route-list.js";
+import { registerTokenRoutes } from "./token-routes.js";
 
 export interface AppOptions {
   readonly store: Store;
@@ -76,10 +78,28 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   return r.data;
 }
 
-/** Checks that a guarantee fits under its limit (the queue would refuse it) before anything is stored. */
+function ceiling(p: string | number): number {
+  try {
+    return parsePriority(p);
+  } catch (err) {
+    if (err instanceof GpupoolError)
+      throw new GpupoolError(err.code, `maxPriority: ${err.message}`, { path: "maxPriority" });
+    throw err;
+  }
+}
+
+/**
+ * The quotas to store: a priority class becomes its integer (GP_UNKNOWN_PRIORITY_CLASS otherwise), and
+ * a guarantee must fit under its limit (the queue would refuse it), both before anything is stored.
+ */
 function tenantQuotas(q: z.infer<typeof quotaSchema>): TenantQuotas {
-  tenantQueueSpec("quotas", q);
-  return q as TenantQuotas;
+  const { maxPriority, ...rest } = q;
+  const quotas: TenantQuotas = {
+    ...rest,
+    ...(maxPriority !== undefined ? { maxPriority: ceiling(maxPriority) } : {}),
+  };
+  tenantQueueSpec("quotas", quotas);
+  return quotas;
 }
 
 function states(text: string | undefined): JobState[] | undefined {
@@ -335,5 +355,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       .send({ token: r.token, id: r.record.id, prefix: r.record.prefix } satisfies CreatedTokenResponse);
   });
 
+  registerTokenRoutes(app, store, caller, parse);
   return app;
 }

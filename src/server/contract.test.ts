@@ -112,8 +112,12 @@ describe("the API contract against the running app", () => {
       quotas: { gpuMilli: 1000, memoryMiB: 4096, guarantee: { gpuMilli: 250 }, weight: 2, activeJobs: 10 },
     });
     const token: string = created.token;
-    await call("POST", "/v1/tenants/contract/tokens", { name: "ci" });
-    await call("PUT", "/v1/tenants/contract/quotas", { gpuMilli: 1000, gpuSeconds: 1000 });
+    const ci = await call("POST", "/v1/tenants/contract/tokens", { name: "ci" });
+    await call("GET", "/v1/tenants/contract/tokens");
+    const rotated = await call("POST", `/v1/tenants/contract/tokens/${ci.id}/rotate`);
+    await call("DELETE", `/v1/tenants/contract/tokens/${rotated.id}`);
+    expect((await call("DELETE", "/v1/tenants/contract/tokens/nope")).code).toBe("GP_TOKEN_NOT_FOUND");
+    await call("PUT", "/v1/tenants/contract/quotas", { gpuMilli: 1000, gpuSeconds: 1000, maxPriority: "high" });
     await call("GET", "/v1/tenants");
     await call("GET", "/v1/tenants", undefined, token);
 

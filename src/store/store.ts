@@ -63,6 +63,11 @@ export class Store {
     const feed = this.changes;
     this.tenants = new TenantRepo(db, now, (name) => onCommit(db, () => feed.emit({ kind: "tenant", name })));
     this.tokens = new TokenRepo(db, now);
+    const tokens = this.tokens;
+    // A token remembered as valid must not outlive its tenant (or a change to it).
+    feed.subscribe((c) => {
+      if (c.kind === "tenant") tokens.forget();
+    });
     this.jobs = new JobRepo(db, now, feed);
     this.jobNames = new JobNames(db);
     this.usage = new UsageRepo(db, now);

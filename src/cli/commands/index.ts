@@ -8,6 +8,7 @@ import { registerApply } from "./apply.js";
 import { registerJobs } from "./jobs.js";
 import { registerCluster } from "./cluster.js";
 import { registerBackup } from "./backup.js";
+import { registerTokens } from "./tokens.js";
 import type { RegisterCommand } from "./register.js";
 
 /** Every CLI command registers its flags here; one line per command module. */
@@ -22,4 +23,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerJobs,
   registerCluster,
   registerBackup,
+  registerTokens,
 ];
