@@ -15,6 +15,7 @@ import {
   jobPathParams,
   jobRefParams,
   jobResponse,
+  jobPageResponse,
   jobsResponse,
   listJobsQuery,
   logLineSchema,
@@ -32,6 +33,7 @@ import {
   rotatedTokenResponse,
   tokenPathParams,
   tokensResponse,
+  usageQuery,
   usageResponse,
 } from "./schemas.js";
 
@@ -147,10 +149,11 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/v1/jobs",
     operationId: "listJobs",
-    summary: "list your jobs (admin with all=true: everyone's)",
+    summary:
+      "list your jobs (admin with all=true: everyone's), a page at a time (default 100; `next` → `after`)",
     auth: "tenant",
     query: listJobsQuery,
-    responses: { 200: json("the jobs, oldest first", jobsResponse) },
+    responses: { 200: json("a page of the jobs, oldest first", jobPageResponse) },
     errors: READ,
   },
   {
@@ -228,7 +231,8 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/v1/events",
     operationId: "listEvents",
-    summary: "events of your jobs (admin: all) after a sequence number",
+    summary:
+      "events of your jobs (admin: all) after a sequence number; full pages (the tenant is part of the query)",
     auth: "tenant",
     query: eventsQuery,
     responses: { 200: json("the events, in order", eventsResponse) },
@@ -258,9 +262,10 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/v1/usage",
     operationId: "getUsage",
-    summary: "GPU-seconds per tenant and job (share × time; running attempts up to now)",
+    summary:
+      "GPU-seconds per tenant and job (share × time; running attempts up to now); jobs a page at a time (default 100)",
     auth: "tenant",
-    query: noQuery,
+    query: usageQuery,
     responses: { 200: json("usage", usageResponse) },
     errors: READ,
   },

@@ -29,6 +29,20 @@ export const jobRefParams = z.object({
   }),
 });
 
+/** A page's size when the query gives none, and the most one may ask (GET /v1/jobs, GET /v1/usage). */
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 10_000;
+/** Where the next page starts: the `next` of the page before (opaque). */
+const cursor = z
+  .string()
+  .regex(/^\d{1,15}$/, "must be the `next` of the page before")
+  .optional()
+  .meta({ description: "the `next` of the page before" });
+const nextCursor = z
+  .string()
+  .nullable()
+  .meta({ description: "pass as `after` for the next page; null: this was the last" });
+
 /** Routes that take no query parameters refuse any. */
 export const noQuery = z.strictObject({});
 
@@ -42,7 +56,14 @@ export const listJobsQuery = z.strictObject({
     .enum(["true", "false"])
     .optional()
     .meta({ description: "admin: every tenant's jobs (`gpupool ps -A`)" }),
-  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE)
+    .optional()
+    .meta({ description: `jobs per page (default ${DEFAULT_PAGE})` }),
+  after: cursor,
 });
 export type ListJobsQuery = z.infer<typeof listJobsQuery>;
 
@@ -63,6 +84,17 @@ export const logsQuery = z.strictObject({
 export const eventsQuery = z.strictObject({
   after: z.coerce.number().int().min(0).optional().meta({ description: "events after this sequence number" }),
   limit: z.coerce.number().int().min(1).max(10_000).optional().meta({ description: "default 1000" }),
+});
+
+export const usageQuery = z.strictObject({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE)
+    .optional()
+    .meta({ description: `jobs per page of \`jobs\` (default ${DEFAULT_PAGE})` }),
+  after: cursor,
 });
 
 export const submitHeaders = z.object({
@@ -289,6 +321,8 @@ export const openApiResponse = z
 export const metricsResponse = z.string().meta({ description: "Prometheus text exposition format" });
 export const jobsResponse = z.object({ jobs: z.array(jobViewSchema) });
 export type JobsResponse = z.infer<typeof jobsResponse>;
+export const jobPageResponse = z.object({ jobs: z.array(jobViewSchema), next: nextCursor });
+export type JobPageResponse = z.infer<typeof jobPageResponse>;
 export const jobResponse = z.object({ job: jobViewSchema });
 export type JobResponse = z.infer<typeof jobResponse>;
 export const eventsResponse = z.object({ events: z.array(jobEventSchema) });
@@ -299,7 +333,10 @@ export const gpusResponse = z.object({ gpus: z.array(gpuViewSchema) });
 export type GpusResponse = z.infer<typeof gpusResponse>;
 export const usageResponse = z.object({
   tenants: z.array(z.object({ tenant: z.string(), ...usage })),
-  jobs: z.array(z.object({ job: z.string(), name: z.string(), tenant: z.string(), ...usage })),
+  jobs: z
+    .array(z.object({ job: z.string(), name: z.string(), tenant: z.string(), ...usage }))
+    .meta({ description: "one page, in submission order" }),
+  next: nextCursor,
 });
 export type UsageResponse = z.infer<typeof usageResponse>;
 export const tenantsResponse = z.object({ tenants: z.array(tenantSchema) });

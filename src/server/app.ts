@@ -14,7 +14,9 @@ import {
   eventsQuery,
   type GpusResponse,
   type HealthResponse,
+  DEFAULT_PAGE,
   type InfoView,
+  type JobPageResponse,
   type JobResponse,
   type JobsResponse,
   jobPathParams,
@@ -27,7 +29,6 @@ import {
   type TenantResponse,
   tenantPathParams,
   type TenantsResponse,
-  type UsageResponse,
 } from "../api/schemas.js";
 import type { NodeAgent } from "../agent/node-agent.js";
 import { allocationGpuMilli, migInstanceUuid } from "../agent/workload.js";
@@ -36,14 +37,7 @@ import type { NodeSpec } from "../core/node.js";
 import { GpupoolError } from "../core/errors.js";
 import { parsePriority } from "../core/queue.js";
 import type { ContainerEngine } from "../engines/engine.js";
-import {
-  isJobState,
-  type JobState,
-  type Store,
-  type TenantQuotas,
-  tenantQueueSpec,
-  usageOf,
-} from "../store/index.js";
+import { isJobState, type JobState, type Store, type TenantQuotas, tenantQueueSpec } from "../store/index.js";
 import { authenticate, type Caller, requireAdmin } from "./auth.js";
 import { installErrorHandlers } from "./http-errors.js";
 import { eventView, jobView } from "./job-view.js";
@@ -51,6 +45,7 @@ import { JobsService } from "./jobs-service.js";
 import { serverMetrics } from "./metrics.js";
 import { recordRoutes } from "./route-list.js";
 import { registerTokenRoutes } from "./token-routes.js";
+import { registerUsageRoute } from "./usage-route.js";
 
 export interface AppOptions {
   readonly store: Store;
@@ -155,12 +150,20 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const q = parse(listJobsQuery, req.query, "query");
     const all = q.all === "true" && who.admin;
     const st = states(q.state);
+    const limit = q.limit ?? DEFAULT_PAGE;
+    // One more than the page tells whether there is a next one.
     const list = store.jobs.list({
       ...(all ? {} : { tenant: who.tenant }),
       ...(st ? { states: st } : {}),
-      ...(q.limit ? { limit: q.limit } : {}),
+      ...(q.after !== undefined ? { afterSeq: Number(q.after) } : {}),
+      limit: limit + 1,
     });
-    return { jobs: list.map(view) } satisfies JobsResponse;
+    const page = list.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      jobs: page.map(view),
+      next: list.length > limit && last ? String(last.seq) : null,
+    } satisfies JobPageResponse;
   });
 
   app.get<{ Params: { id: string } }>("/v1/jobs/:id", async (req) => {
@@ -211,10 +214,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get("/v1/events", async (req) => {
     const who = caller(req);
     const q = parse(eventsQuery, req.query, "query");
-    const mine = who.admin ? undefined : new Set(store.jobs.list({ tenant: who.tenant }).map((j) => j.id));
-    const events = store.jobs
-      .eventsSince(q.after ?? 0, q.limit ?? 1000)
-      .filter((e) => !mine || mine.has(e.jobId));
+    // The tenant is part of the query (not a filter after its LIMIT), so a page is full.
+    const events = store.jobs.eventsSince(q.after ?? 0, q.limit ?? 1000, who.admin ? undefined : who.tenant);
     return { events: events.map(eventView) } satisfies EventsResponse;
   });
 
@@ -286,37 +287,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     } satisfies GpusResponse;
   });
 
-  app.get("/v1/usage", async (req) => {
-    parse(noQuery, req.query, "query");
-    const who = caller(req);
-    // Stored usage covers finished attempts; running ones are added up to now (per-second billing).
-    const running = store.jobs.list({ states: ["Running"], ...(who.admin ? {} : { tenant: who.tenant }) });
-    const live = new Map<string, number>();
-    for (const j of running) {
-      if (j.startedAt === null) continue;
-      live.set(j.id, allocationGpuMilli(j.allocation) * Math.max(0, now() - j.startedAt));
-    }
-    const jobsOf = store.jobs.list(who.admin ? {} : { tenant: who.tenant });
-    const perJob = jobsOf
-      .map((j) => ({
-        job: j.id,
-        name: j.name,
-        tenant: j.tenant,
-        ...usageOf(store.usage.ofJob(j.id).gpuMilliMs + (live.get(j.id) ?? 0)),
-      }))
-      .filter((u) => u.gpuMilliMs > 0);
-    // Tenants' totals are the store's (deleted jobs' usage included) plus their running attempts.
-    const stored = who.admin ? store.usage.byTenant() : { [who.tenant]: store.usage.ofTenant(who.tenant) };
-    const tenants = new Map(Object.entries(stored).map(([t, u]) => [t, u.gpuMilliMs]));
-    for (const j of running) tenants.set(j.tenant, (tenants.get(j.tenant) ?? 0) + (live.get(j.id) ?? 0));
-    return {
-      tenants: [...tenants]
-        .filter(([, ms]) => ms > 0)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([tenant, ms]) => ({ tenant, ...usageOf(ms) })),
-      jobs: perJob,
-    } satisfies UsageResponse;
-  });
+  registerUsageRoute(app, store, caller, parse, now);
 
   app.get("/v1/tenants", async (req) => {
     parse(noQuery, req.query, "query");

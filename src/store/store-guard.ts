@@ -31,7 +31,7 @@ import type { Db } from "./db.js";
  * An existing database must also pass `PRAGMA quick_check` (GP_STORE_CORRUPT otherwise): a damaged
  * page would open fine and then fail the reads that touch it. quick_check reads every page and checks
  * each b-tree's structure, but not that indexes match their tables (integrity_check does that too,
- * for about twice the time: measured in `npm run bench:store`, docs/store.md).
+ * for about four times as long: measured in `npm run bench:store`, docs/store.md).
  */
 
 /** The file that records that a data directory holds a store (JSON; see above). */

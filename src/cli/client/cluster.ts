@@ -6,12 +6,12 @@ import {
   nodesResponse,
   tenantResponse,
   tenantsResponse,
-  usageResponse,
 } from "../../api/schemas.js";
 import { GpupoolError, isGpupoolError } from "../../core/errors.js";
 import { parseMemoryMiB } from "../../core/quantity.js";
 import { type CommonFlags, client, type Io, stdio } from "./jobs.js";
 import { emit, outputFormat, table } from "./output.js";
+import { allUsage } from "./pages.js";
 
 /** `nodes`, `usage` and `tenants` over the API. */
 
@@ -68,7 +68,7 @@ function migTable(gpus: GpusResponse["gpus"]): string {
 }
 
 export async function usageCommand(f: CommonFlags, io: Io = stdio): Promise<number> {
-  const doc = await client(f).json(usageResponse, "GET", "/v1/usage");
+  const doc = await allUsage(client(f));
   emit(
     outputFormat(f.output),
     doc,

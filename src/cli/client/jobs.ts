@@ -16,6 +16,7 @@ import { type ClientFlags, resolveClientConfig } from "./config.js";
 import { ApiClient } from "./http.js";
 import { describeJob, resolveJobs } from "./job-refs.js";
 import { age, emit, outputFormat, table } from "./output.js";
+import { allJobs } from "./pages.js";
 
 /** What the job commands of the CLI do, over the API. Each returns the process exit code. */
 
@@ -304,7 +305,7 @@ export async function psCommand(
   if (f.allTenants) q.set("all", "true");
   const states = f.state ?? (f.all ? undefined : LIVE_STATES.join(","));
   if (states) q.set("state", states);
-  const { jobs } = await client(f).json(jobsResponse, "GET", `/v1/jobs${q.size ? `?${q}` : ""}`);
+  const jobs = await allJobs(client(f), q);
   emit(
     outputFormat(f.output),
     { jobs },
