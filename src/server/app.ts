@@ -64,8 +64,9 @@ const JOB_ID = jobPathParams.shape.id;
 const JOB_REF = jobRefParams.shape.ref;
 const TENANT_NAME = tenantPathParams.shape.name;
 
+/** Parses input with its schema; an absent body is `{}`, but a JSON `null` is not (400, nothing changes). */
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value ?? {});
+  const r = schema.safeParse(value === undefined ? {} : value);
   if (!r.success) {
     const e = zodError(r.error, what);
     throw new GpupoolError("GP_INVALID_ARGUMENT", e.message, e.details as Record<string, unknown>);
@@ -194,7 +195,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.post<{ Params: { id: string } }>("/v1/jobs/:id/stop", async (req) => {
     const id = parse(JOB_ID, req.params.id, "id");
-    const body = parse(stopJobBody, req.body ?? {}, "body");
+    const body = parse(stopJobBody, req.body, "body");
     return {
       job: view(await jobs.stop(caller(req), id, body.graceSeconds)),
     } satisfies JobResponse;
