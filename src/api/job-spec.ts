@@ -21,7 +21,9 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const RESERVED_ENV = /^(NVIDIA_|CUDA_MPS_|GPUPOOL_)|^CUDA_VISIBLE_DEVICES$/;
 const quantity = z.union([z.string().max(64), z.number().finite()]);
 /** Text an engine passes to execve or the environment, which cannot hold a NUL. */
-const noNul = z.string().refine((text) => !text.includes("\u0000"), "must not contain a NUL character (\\u0000)");
+const noNul = z
+  .string()
+  .refine((text) => !text.includes("\u0000"), "must not contain a NUL character (\\u0000)");
 
 export const jobSpecSchema = z.strictObject({
   name: z.string().regex(NAME, "must be 1-63 of a-z, 0-9, '-' and '.', starting and ending alphanumeric"),
