@@ -40,3 +40,31 @@ describe("checkRunnable: minimums apply only to what is asked", () => {
         );
     });
 });
+
+describe("normalizeSpec: what the engine would refuse is refused at submission", () => {
+  const rows: [string, Record<string, unknown>, RegExp][] = [
+    ["a NUL in an env value", { env: { A: "x\u0000y" } }, /^spec\.env\.A: must not contain a NUL character/],
+    [
+      "a NUL in a command argument",
+      { command: ["sh", "-c", "a\u0000b"] },
+      /^spec\.command\.2: must not contain a NUL/,
+    ],
+    ["a NUL in the image", { image: "busybox\u0000" }, /^spec\.image: is not an image reference/],
+    ["uppercase in the image", { image: "localhost/BusyBox" }, /^spec\.image: is not an image reference/],
+    ["unicode in the image", { image: "localhost/büsybox:1" }, /^spec\.image: is not an image reference/],
+    ["../ in the image", { image: "../busybox" }, /^spec\.image: is not an image reference/],
+  ];
+  for (const [name, extra, error] of rows)
+    it(name, () => {
+      expect(() => normalizeSpec({ ...base, ...extra })).toThrow(
+        expect.objectContaining({ code: "GP_INVALID_SPEC", message: expect.stringMatching(error) }),
+      );
+    });
+
+  it("ordinary references and environments pass", () => {
+    expect(
+      normalizeSpec({ ...base, image: "nvcr.io/nvidia/cuda:12.4.1-base-ubuntu22.04", env: { A: "ü ok" } })
+        .image,
+    ).toBe("nvcr.io/nvidia/cuda:12.4.1-base-ubuntu22.04");
+  });
+});

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { GPU_MODELS, requireGpuModel } from "../core/catalog.js";
 import { GpupoolError, isGpupoolError } from "../core/errors.js";
+import { imageReferenceProblem } from "../core/image-ref.js";
 import { parsePriority } from "../core/queue.js";
 import { parseCpuMilli, parseGpuShareMilli, parseMemoryMiB } from "../core/quantity.js";
 import type { NormalizedSpec } from "../core/job-spec.js";
@@ -19,6 +20,10 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Variables that select devices or describe the slice: a job may not set them (the NVIDIA runtime honours NVIDIA_VISIBLE_DEVICES). */
 const RESERVED_ENV = /^(NVIDIA_|CUDA_MPS_|GPUPOOL_)|^CUDA_VISIBLE_DEVICES$/;
 const quantity = z.union([z.string().max(64), z.number().finite()]);
+/** Text an engine passes to execve or the environment, which cannot hold a NUL. */
+const noNul = z
+  .string()
+  .refine((text) => !text.includes("\u0000"), "must not contain a NUL character (\\u0000)");
 
 export const jobSpecSchema = z.strictObject({
   name: z.string().regex(NAME, "must be 1-63 of a-z, 0-9, '-' and '.', starting and ending alphanumeric"),
@@ -26,10 +31,14 @@ export const jobSpecSchema = z.strictObject({
     .string()
     .min(1)
     .max(512)
-    .regex(/^[^\s]+$/, "must not contain whitespace"),
-  command: z.array(z.string().max(65_536)).max(1024).optional(),
+    .superRefine((ref, ctx) => {
+      const problem = imageReferenceProblem(ref);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .meta({ description: "an image reference: [REGISTRY[:PORT]/]NAME[:TAG][@DIGEST], NAME lowercase" }),
+  command: z.array(noNul.max(65_536)).max(1024).optional(),
   env: z
-    .record(z.string().regex(ENV_NAME, "environment names are letters, digits and _"), z.string().max(65_536))
+    .record(z.string().regex(ENV_NAME, "environment names are letters, digits and _"), noNul.max(65_536))
     .optional(),
   /** CPU reserved and limited to, e.g. 500m or 2 (default: no reservation, no limit; 0 the same). */
   cpu: quantity.optional(),

@@ -19,11 +19,29 @@ import { quotaSchema } from "./quota-schema.js";
 export const idSchema = z.string().min(1).max(64);
 export const jobPathParams = z.object({ id: idSchema.meta({ description: "the job's id" }) });
 export const tenantPathParams = z.object({ name: idSchema.meta({ description: "the tenant's name" }) });
+export const tokenPathParams = z.object({
+  name: idSchema.meta({ description: "the tenant's name" }),
+  id: idSchema.meta({ description: "the token's id (`gpupool tokens list TENANT`)" }),
+});
 export const jobRefParams = z.object({
   ref: idSchema.meta({
     description: "a job id, a gang id, a job's or gang's name, or a unique prefix of a job id",
   }),
 });
+
+/** A page's size when the query gives none, and the most one may ask (GET /v1/jobs, GET /v1/usage). */
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 10_000;
+/** Where the next page starts: the `next` of the page before (opaque). */
+const cursor = z
+  .string()
+  .regex(/^\d{1,15}$/, "must be the `next` of the page before")
+  .optional()
+  .meta({ description: "the `next` of the page before" });
+const nextCursor = z
+  .string()
+  .nullable()
+  .meta({ description: "pass as `after` for the next page; null: this was the last" });
 
 /** Routes that take no query parameters refuse any. */
 export const noQuery = z.strictObject({});
@@ -38,7 +56,14 @@ export const listJobsQuery = z.strictObject({
     .enum(["true", "false"])
     .optional()
     .meta({ description: "admin: every tenant's jobs (`gpupool ps -A`)" }),
-  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE)
+    .optional()
+    .meta({ description: `jobs per page (default ${DEFAULT_PAGE})` }),
+  after: cursor,
 });
 export type ListJobsQuery = z.infer<typeof listJobsQuery>;
 
@@ -69,6 +94,17 @@ export const logsQuery = z.strictObject({
 export const eventsQuery = z.strictObject({
   after: z.coerce.number().int().min(0).optional().meta({ description: "events after this sequence number" }),
   limit: z.coerce.number().int().min(1).max(10_000).optional().meta({ description: "default 1000" }),
+});
+
+export const usageQuery = z.strictObject({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE)
+    .optional()
+    .meta({ description: `jobs per page of \`jobs\` (default ${DEFAULT_PAGE})` }),
+  after: cursor,
 });
 
 export const submitHeaders = z.object({
@@ -295,6 +331,8 @@ export const openApiResponse = z
 export const metricsResponse = z.string().meta({ description: "Prometheus text exposition format" });
 export const jobsResponse = z.object({ jobs: z.array(jobViewSchema) });
 export type JobsResponse = z.infer<typeof jobsResponse>;
+export const jobPageResponse = z.object({ jobs: z.array(jobViewSchema), next: nextCursor });
+export type JobPageResponse = z.infer<typeof jobPageResponse>;
 export const jobResponse = z.object({ job: jobViewSchema });
 export type JobResponse = z.infer<typeof jobResponse>;
 export const eventsResponse = z.object({ events: z.array(jobEventSchema) });
@@ -305,7 +343,10 @@ export const gpusResponse = z.object({ gpus: z.array(gpuViewSchema) });
 export type GpusResponse = z.infer<typeof gpusResponse>;
 export const usageResponse = z.object({
   tenants: z.array(z.object({ tenant: z.string(), ...usage })),
-  jobs: z.array(z.object({ job: z.string(), name: z.string(), tenant: z.string(), ...usage })),
+  jobs: z
+    .array(z.object({ job: z.string(), name: z.string(), tenant: z.string(), ...usage }))
+    .meta({ description: "one page, in submission order" }),
+  next: nextCursor,
 });
 export type UsageResponse = z.infer<typeof usageResponse>;
 export const tenantsResponse = z.object({ tenants: z.array(tenantSchema) });
@@ -323,3 +364,23 @@ export const createdTokenResponse = z.object({
   prefix: z.string(),
 });
 export type CreatedTokenResponse = z.infer<typeof createdTokenResponse>;
+export const tokenViewSchema = z
+  .object({
+    id: z.string(),
+    tenant: z.string(),
+    name: z.string().meta({ description: "what the token is for" }),
+    prefix: z.string().meta({ description: "its first characters, safe to show" }),
+    createdAt: isoTime(),
+    lastUsedAt: isoTime().nullable().meta({ description: "to the minute; null: never used" }),
+    revokedAt: isoTime().nullable(),
+  })
+  .meta({ id: "ApiToken", description: "an API token as stored: never the token itself" });
+export type TokenView = z.infer<typeof tokenViewSchema>;
+export const tokensResponse = z.object({ tokens: z.array(tokenViewSchema) });
+export type TokensResponse = z.infer<typeof tokensResponse>;
+export const revokedTokenResponse = z.object({ revoked: tokenViewSchema });
+export type RevokedTokenResponse = z.infer<typeof revokedTokenResponse>;
+export const rotatedTokenResponse = createdTokenResponse.extend({
+  revoked: tokenViewSchema.meta({ description: "the token it replaces, now revoked" }),
+});
+export type RotatedTokenResponse = z.infer<typeof rotatedTokenResponse>;

@@ -14,7 +14,9 @@ import {
   eventsQuery,
   type GpusResponse,
   type HealthResponse,
+  DEFAULT_PAGE,
   type InfoView,
+  type JobPageResponse,
   type JobResponse,
   type JobsResponse,
   jobPathParams,
@@ -27,22 +29,15 @@ import {
   type TenantResponse,
   tenantPathParams,
   type TenantsResponse,
-  type UsageResponse,
 } from "../api/schemas.js";
 import type { NodeAgent } from "../agent/node-agent.js";
 import { allocationGpuMilli, migInstanceUuid } from "../agent/workload.js";
 import { findGpuModel } from "../core/catalog.js";
 import type { NodeSpec } from "../core/node.js";
 import { GpupoolError } from "../core/errors.js";
+import { parsePriority } from "../core/queue.js";
 import type { ContainerEngine } from "../engines/engine.js";
-import {
-  isJobState,
-  type JobState,
-  type Store,
-  type TenantQuotas,
-  tenantQueueSpec,
-  usageOf,
-} from "../store/index.js";
+import { isJobState, type JobState, type Store, type TenantQuotas, tenantQueueSpec } from "../store/index.js";
 import { authenticate, type Caller, requireAdmin } from "./auth.js";
 import { deleteTenant } from "./tenant-delete.js";
 import { installErrorHandlers } from "./http-errors.js";
@@ -50,6 +45,8 @@ import { eventView, jobView } from "./job-view.js";
 import { JobsService } from "./jobs-service.js";
 import { serverMetrics } from "./metrics.js";
 import { recordRoutes } from "./route-list.js";
+import { registerTokenRoutes } from "./token-routes.js";
+import { registerUsageRoute } from "./usage-route.js";
 
 export interface AppOptions {
   readonly store: Store;
@@ -68,8 +65,9 @@ const JOB_ID = jobPathParams.shape.id;
 const JOB_REF = jobRefParams.shape.ref;
 const TENANT_NAME = tenantPathParams.shape.name;
 
+/** Parses input with its schema; an absent body is `{}`, but a JSON `null` is not (400, nothing changes). */
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value ?? {});
+  const r = schema.safeParse(value === undefined ? {} : value);
   if (!r.success) {
     const e = zodError(r.error, what);
     throw new GpupoolError("GP_INVALID_ARGUMENT", e.message, e.details as Record<string, unknown>);
@@ -77,10 +75,28 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   return r.data;
 }
 
-/** Checks that a guarantee fits under its limit (the queue would refuse it) before anything is stored. */
+function ceiling(p: string | number): number {
+  try {
+    return parsePriority(p);
+  } catch (err) {
+    if (err instanceof GpupoolError)
+      throw new GpupoolError(err.code, `maxPriority: ${err.message}`, { path: "maxPriority" });
+    throw err;
+  }
+}
+
+/**
+ * The quotas to store: a priority class becomes its integer (GP_UNKNOWN_PRIORITY_CLASS otherwise), and
+ * a guarantee must fit under its limit (the queue would refuse it), both before anything is stored.
+ */
 function tenantQuotas(q: z.infer<typeof quotaSchema>): TenantQuotas {
-  tenantQueueSpec("quotas", q);
-  return q as TenantQuotas;
+  const { maxPriority, ...rest } = q;
+  const quotas: TenantQuotas = {
+    ...rest,
+    ...(maxPriority !== undefined ? { maxPriority: ceiling(maxPriority) } : {}),
+  };
+  tenantQueueSpec("quotas", quotas);
+  return quotas;
 }
 
 function states(text: string | undefined): JobState[] | undefined {
@@ -136,12 +152,20 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const q = parse(listJobsQuery, req.query, "query");
     const all = q.all === "true" && who.admin;
     const st = states(q.state);
+    const limit = q.limit ?? DEFAULT_PAGE;
+    // One more than the page tells whether there is a next one.
     const list = store.jobs.list({
       ...(all ? {} : { tenant: who.tenant }),
       ...(st ? { states: st } : {}),
-      ...(q.limit ? { limit: q.limit } : {}),
+      ...(q.after !== undefined ? { afterSeq: Number(q.after) } : {}),
+      limit: limit + 1,
     });
-    return { jobs: list.map(view) } satisfies JobsResponse;
+    const page = list.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      jobs: page.map(view),
+      next: list.length > limit && last ? String(last.seq) : null,
+    } satisfies JobPageResponse;
   });
 
   app.get<{ Params: { id: string } }>("/v1/jobs/:id", async (req) => {
@@ -177,7 +201,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.post<{ Params: { id: string } }>("/v1/jobs/:id/stop", async (req) => {
     const id = parse(JOB_ID, req.params.id, "id");
-    const body = parse(stopJobBody, req.body ?? {}, "body");
+    const body = parse(stopJobBody, req.body, "body");
     return {
       job: view(await jobs.stop(caller(req), id, body.graceSeconds)),
     } satisfies JobResponse;
@@ -197,10 +221,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get("/v1/events", async (req) => {
     const who = caller(req);
     const q = parse(eventsQuery, req.query, "query");
-    const mine = who.admin ? undefined : new Set(store.jobs.list({ tenant: who.tenant }).map((j) => j.id));
-    const events = store.jobs
-      .eventsSince(q.after ?? 0, q.limit ?? 1000)
-      .filter((e) => !mine || mine.has(e.jobId));
+    // The tenant is part of the query (not a filter after its LIMIT), so a page is full.
+    const events = store.jobs.eventsSince(q.after ?? 0, q.limit ?? 1000, who.admin ? undefined : who.tenant);
     return { events: events.map(eventView) } satisfies EventsResponse;
   });
 
@@ -272,37 +294,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     } satisfies GpusResponse;
   });
 
-  app.get("/v1/usage", async (req) => {
-    parse(noQuery, req.query, "query");
-    const who = caller(req);
-    // Stored usage covers finished attempts; running ones are added up to now (per-second billing).
-    const running = store.jobs.list({ states: ["Running"], ...(who.admin ? {} : { tenant: who.tenant }) });
-    const live = new Map<string, number>();
-    for (const j of running) {
-      if (j.startedAt === null) continue;
-      live.set(j.id, allocationGpuMilli(j.allocation) * Math.max(0, now() - j.startedAt));
-    }
-    const jobsOf = store.jobs.list(who.admin ? {} : { tenant: who.tenant });
-    const perJob = jobsOf
-      .map((j) => ({
-        job: j.id,
-        name: j.name,
-        tenant: j.tenant,
-        ...usageOf(store.usage.ofJob(j.id).gpuMilliMs + (live.get(j.id) ?? 0)),
-      }))
-      .filter((u) => u.gpuMilliMs > 0);
-    // Tenants' totals are the store's (deleted jobs' usage included) plus their running attempts.
-    const stored = who.admin ? store.usage.byTenant() : { [who.tenant]: store.usage.ofTenant(who.tenant) };
-    const tenants = new Map(Object.entries(stored).map(([t, u]) => [t, u.gpuMilliMs]));
-    for (const j of running) tenants.set(j.tenant, (tenants.get(j.tenant) ?? 0) + (live.get(j.id) ?? 0));
-    return {
-      tenants: [...tenants]
-        .filter(([, ms]) => ms > 0)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([tenant, ms]) => ({ tenant, ...usageOf(ms) })),
-      jobs: perJob,
-    } satisfies UsageResponse;
-  });
+  registerUsageRoute(app, store, caller, parse, now);
 
   app.get("/v1/tenants", async (req) => {
     parse(noQuery, req.query, "query");
@@ -348,5 +340,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       .send({ token: r.token, id: r.record.id, prefix: r.record.prefix } satisfies CreatedTokenResponse);
   });
 
+  registerTokenRoutes(app, store, caller, parse);
   return app;
 }

@@ -112,8 +112,16 @@ describe("the API contract against the running app", () => {
       quotas: { gpuMilli: 1000, memoryMiB: 4096, guarantee: { gpuMilli: 250 }, weight: 2, activeJobs: 10 },
     });
     const token: string = created.token;
-    await call("POST", "/v1/tenants/contract/tokens", { name: "ci" });
-    await call("PUT", "/v1/tenants/contract/quotas", { gpuMilli: 1000, gpuSeconds: 1000 });
+    const ci = await call("POST", "/v1/tenants/contract/tokens", { name: "ci" });
+    await call("GET", "/v1/tenants/contract/tokens");
+    const rotated = await call("POST", `/v1/tenants/contract/tokens/${ci.id}/rotate`);
+    await call("DELETE", `/v1/tenants/contract/tokens/${rotated.id}`);
+    expect((await call("DELETE", "/v1/tenants/contract/tokens/nope")).code).toBe("GP_TOKEN_NOT_FOUND");
+    await call("PUT", "/v1/tenants/contract/quotas", {
+      gpuMilli: 1000,
+      gpuSeconds: 1000,
+      maxPriority: "high",
+    });
     await call("GET", "/v1/tenants");
     await call("GET", "/v1/tenants", undefined, token);
 
@@ -131,6 +139,9 @@ describe("the API contract against the running app", () => {
     await t.until(done.id, (j) => j.state === "Succeeded", 10_000, token);
 
     await call("GET", "/v1/jobs", undefined, token);
+    const page = await call("GET", "/v1/jobs?limit=1", undefined, token);
+    expect(page.next).toEqual(expect.any(String));
+    await call("GET", `/v1/jobs?limit=1&after=${page.next}`, undefined, token);
     await call("GET", "/v1/jobs?all=true&state=Running,Succeeded&limit=50");
     const one = await call("GET", `/v1/jobs/${running.id}`, undefined, token);
     expect(one.job.gpus).toEqual([expect.objectContaining({ milli: 500 })]);
@@ -149,6 +160,7 @@ describe("the API contract against the running app", () => {
     await new Promise((r) => setTimeout(r, 20));
     const usage = await call("GET", "/v1/usage", undefined, token);
     expect(usage.jobs.length).toBeGreaterThan(0);
+    await call("GET", "/v1/usage?limit=1", undefined, token);
     expect(
       (await call("GET", "/v1/job-refs/c-run", undefined, token)).jobs.map((j: { id: string }) => j.id),
     ).toEqual([running.id]);

@@ -25,6 +25,10 @@ export function errorBody(err: GpupoolError): ErrorBody {
 /** Fastify's own client errors (bad JSON, wrong content type, body too large…) → a stable code. */
 export function fromFastifyError(err: FastifyError): GpupoolError {
   if (isGpupoolError(err)) return err;
+  // A page that went bad while the server runs (the start-up check passed): say so, not "a bug".
+  const sqlite = (err as { code?: unknown }).code;
+  if (sqlite === "SQLITE_CORRUPT" || sqlite === "SQLITE_NOTADB")
+    return new GpupoolError("GP_STORE_CORRUPT", `the store is damaged (${sqlite}: ${err.message})`);
   const status = err.statusCode ?? 500;
   if (status === 413) return new GpupoolError("GP_PAYLOAD_TOO_LARGE", err.message);
   if (status === 415) return new GpupoolError("GP_UNSUPPORTED_MEDIA_TYPE", err.message);

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { NodeAgent } from "../agent/node-agent.js";
 import { admit } from "../core/admission.js";
 import { GpupoolError } from "../core/errors.js";
+import { checkPriorityCeiling } from "../core/priority-ceiling.js";
 import type { ContainerEngine, LogLine } from "../engines/engine.js";
 import { windowed } from "./log-window.js";
 import {
@@ -94,7 +95,8 @@ export class JobsService {
     if (crid !== undefined && (crid.length === 0 || crid.length > 200))
       throw new GpupoolError("GP_INVALID_ARGUMENT", "the client request id must be 1-200 characters");
     return () => {
-      const cap = this.store.tenants.require(caller.tenant).quotas.activeJobs;
+      const quotas = this.store.tenants.require(caller.tenant).quotas;
+      const cap = quotas.activeJobs;
       // A replay of an accepted submission is answered by the store (the same jobs, or a conflict),
       // whatever the quota and the names in use now.
       const replay =
@@ -103,6 +105,8 @@ export class JobsService {
           .prepare("SELECT 1 FROM jobs WHERE tenant = ? AND client_request_id IN (?, ?)")
           .get(caller.tenant, crid, `${crid}#0`) !== undefined;
       if (!replay) assertNamesFree(this.store, caller.tenant, spec);
+      // A priority above the ceiling preempts others' work: the admin grants it (no ceiling itself).
+      if (!replay && !caller.admin) checkPriorityCeiling(caller.tenant, spec.priority, quotas.maxPriority);
       if (cap !== undefined && !replay) {
         const active = this.store.jobs.list({ tenant: caller.tenant, states: LIVE_STATES }).length;
         if (active + spec.replicas > cap)

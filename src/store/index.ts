@@ -16,6 +16,8 @@ export {
 export { JobNames, type JobRef } from "./job-names.js";
 export { TenantRepo, tenantQueueSpec, type Tenant, type TenantQuotas } from "./tenants.js";
 export { TokenRepo, hashToken, type ApiToken } from "./tokens.js";
-export { UsageRepo, usageOf, type Usage } from "./usage.js";
+export { UsageRepo, usageOf, type Usage, type JobUsageRow } from "./usage.js";
 export { Store, TenantView, STORE_FILE, type StoreOptions } from "./store.js";
 export { acquireInstanceLock, LOCK_FILE, type InstanceLock } from "./instance-lock.js";
+export { backupStore, restoreStore, type BackupResult, type RestoreResult } from "./backup.js";
+export { STORE_MARKER } from "./store-guard.js";

@@ -83,7 +83,12 @@ describe("migration 4", () => {
     db.prepare(
       "INSERT INTO usage (job_id, tenant, gpu_milli_ms, updated_at) VALUES ('j-1', 'acme', 5000000, 0)",
     ).run();
-    expect(migrate(db)).toEqual([4]);
+    expect(
+      migrate(
+        db,
+        MIGRATIONS.filter((m) => m.version <= 4),
+      ),
+    ).toEqual([4]);
     expect(db.prepare("SELECT job_id, tenant, gpu_milli_ms FROM usage").all()).toEqual([
       { job_id: "j-1", tenant: "acme", gpu_milli_ms: 5_000_000 },
     ]);

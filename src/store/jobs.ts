@@ -474,14 +474,24 @@ export class JobRepo {
     ).map(toEvent);
   }
 
-  /** Events of every job after `afterSeq`, oldest first (to tail the event log, e.g. for a watch API). */
-  eventsSince(afterSeq: number, limit = 1000): JobEvent[] {
-    return (
-      prepared(this.db, "SELECT * FROM job_events WHERE seq > ? ORDER BY seq LIMIT ?").all(
-        afterSeq,
-        limit,
-      ) as EventRow[]
-    ).map(toEvent);
+  /**
+   * Events after `afterSeq`, oldest first (to tail the event log, e.g. for a watch API): every job's,
+   * or one tenant's (on the index job_events_tenant, so a page is full however many events other
+   * tenants have).
+   */
+  eventsSince(afterSeq: number, limit = 1000, tenant?: string): JobEvent[] {
+    const rows =
+      tenant === undefined
+        ? prepared(this.db, "SELECT * FROM job_events WHERE seq > ? ORDER BY seq LIMIT ?").all(
+            afterSeq,
+            limit,
+          )
+        : prepared(this.db, "SELECT * FROM job_events WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?").all(
+            tenant,
+            afterSeq,
+            limit,
+          );
+    return (rows as EventRow[]).map(toEvent);
   }
 
   private addEvent(
@@ -495,8 +505,9 @@ export class JobRepo {
     return Number(
       prepared(
         this.db,
-        "INSERT INTO job_events (job_id, at, type, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?, ?)",
-      ).run(jobId, at, type, from, to, reason).lastInsertRowid,
+        `INSERT INTO job_events (job_id, tenant, at, type, from_state, to_state, reason)
+           VALUES (?, (SELECT tenant FROM jobs WHERE id = ?), ?, ?, ?, ?, ?)`,
+      ).run(jobId, jobId, at, type, from, to, reason).lastInsertRowid,
     );
   }
 }

@@ -135,6 +135,38 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX usage_tenant ON usage(tenant);
     `,
   },
+  {
+    version: 5,
+    name: "events by tenant; usage totals per tenant",
+    // Events: GET /v1/events filtered a tenant's events after its LIMIT (short pages); each event now
+    // carries its job's tenant, on an index, so the filter is part of the query. Usage: GET /v1/usage
+    // summed every usage row of every tenant (0.45 s at 10,000 jobs); usage_totals keeps each tenant's
+    // sum, kept by triggers in the transaction that writes the usage row, so it cannot drift from it.
+    sql: `
+      ALTER TABLE job_events ADD COLUMN tenant TEXT;
+      UPDATE job_events SET tenant = (SELECT tenant FROM jobs WHERE jobs.id = job_events.job_id);
+      CREATE INDEX job_events_tenant ON job_events(tenant, seq);
+
+      CREATE TABLE usage_totals (
+        tenant       TEXT PRIMARY KEY,
+        gpu_milli_ms INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      INSERT INTO usage_totals (tenant, gpu_milli_ms)
+        SELECT tenant, SUM(gpu_milli_ms) FROM usage GROUP BY tenant;
+      CREATE TRIGGER usage_totals_insert AFTER INSERT ON usage BEGIN
+        INSERT INTO usage_totals (tenant, gpu_milli_ms) VALUES (NEW.tenant, NEW.gpu_milli_ms)
+          ON CONFLICT (tenant) DO UPDATE SET gpu_milli_ms = gpu_milli_ms + excluded.gpu_milli_ms;
+      END;
+      CREATE TRIGGER usage_totals_update AFTER UPDATE OF gpu_milli_ms, tenant ON usage BEGIN
+        UPDATE usage_totals SET gpu_milli_ms = gpu_milli_ms - OLD.gpu_milli_ms WHERE tenant = OLD.tenant;
+        INSERT INTO usage_totals (tenant, gpu_milli_ms) VALUES (NEW.tenant, NEW.gpu_milli_ms)
+          ON CONFLICT (tenant) DO UPDATE SET gpu_milli_ms = gpu_milli_ms + excluded.gpu_milli_ms;
+      END;
+      CREATE TRIGGER usage_totals_delete AFTER DELETE ON usage BEGIN
+        UPDATE usage_totals SET gpu_milli_ms = gpu_milli_ms - OLD.gpu_milli_ms WHERE tenant = OLD.tenant;
+      END;
+    `,
+  },
 ];
 
 /**

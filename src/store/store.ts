@@ -1,11 +1,19 @@
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { ChangeFeed } from "./change-feed.js";
 import { type Checkpointer, startCheckpointer } from "./checkpointer.js";
 import { type Db, onCommit, openDatabase, prepared } from "./db.js";
 import { JobNames } from "./job-names.js";
 import { type JobEvent, type JobFilter, type JobRecord, JobRepo, type NewJob } from "./jobs.js";
 import { migrate } from "./migrations.js";
+import {
+  checkHeader,
+  checkIntegrity,
+  checkSameStore,
+  checkStorePresent,
+  type IntegrityCheck,
+  storeFiles,
+  writeMarker,
+} from "./store-guard.js";
 import { TenantRepo } from "./tenants.js";
 import { TokenRepo } from "./tokens.js";
 import { type Usage, UsageRepo } from "./usage.js";
@@ -20,6 +28,11 @@ export interface StoreOptions {
    * checkpointer.ts); the server turns it on. Ignored for ":memory:".
    */
   readonly backgroundCheckpointMs?: number;
+  /**
+   * openDir: how the database is checked before use (store-guard.ts): "quick" (default, PRAGMA
+   * quick_check), "full" (integrity_check) or "none".
+   */
+  readonly integrityCheck?: IntegrityCheck;
 }
 
 /** The file under a data directory (`gpupool up --data DIR`) that holds the store. */
@@ -50,6 +63,11 @@ export class Store {
     const feed = this.changes;
     this.tenants = new TenantRepo(db, now, (name) => onCommit(db, () => feed.emit({ kind: "tenant", name })));
     this.tokens = new TokenRepo(db, now);
+    const tokens = this.tokens;
+    // A token remembered as valid must not outlive its tenant (or a change to it).
+    feed.subscribe((c) => {
+      if (c.kind === "tenant") tokens.forget();
+    });
     this.jobs = new JobRepo(db, now, feed);
     this.jobNames = new JobNames(db);
     this.usage = new UsageRepo(db, now);
@@ -57,8 +75,14 @@ export class Store {
 
   /** Opens the store file at `path` (":memory:" for tests), applying any pending migrations. */
   static open(path: string, opts: StoreOptions = {}): Store {
+    return Store.openChecked(path, opts, () => {});
+  }
+
+  /** open(), with `check` run on the database before any migration touches it. */
+  private static openChecked(path: string, opts: StoreOptions, check: (db: Db) => void): Store {
     const db = openDatabase(path, opts.busyTimeoutMs);
     try {
+      check(db);
       migrate(db, undefined, opts.now);
     } catch (err) {
       db.close();
@@ -71,10 +95,30 @@ export class Store {
     return new Store(db, path, opts.now ?? Date.now, checkpointer);
   }
 
-  /** Opens <dataDir>/gpupool.db, creating the directory if needed. */
+  /**
+   * Opens <dataDir>/gpupool.db, creating the directory if needed, and refuses a store that is not
+   * there any more or is damaged (store-guard.ts): GP_STORE_MISSING when the directory had a store
+   * whose file is missing, empty or another store's; GP_STORE_CORRUPT when it is not a SQLite file
+   * or fails the integrity check. A new store's directory gets its marker.
+   */
   static openDir(dataDir: string, opts: StoreOptions = {}): Store {
     mkdirSync(dataDir, { recursive: true });
-    return Store.open(join(dataDir, STORE_FILE), opts);
+    const files = storeFiles(dataDir, STORE_FILE);
+    const marker = checkStorePresent(dataDir, files);
+    checkHeader(files.db);
+    const store = Store.openChecked(files.db, opts, (db) =>
+      checkIntegrity(db, files.db, opts.integrityCheck ?? "quick"),
+    );
+    try {
+      const id = store.instanceId();
+      if (marker) checkSameStore(dataDir, files, marker, id);
+      else writeMarker(files, id, opts.now);
+    } catch (err) {
+      store.checkpointer?.stop();
+      store.db.close();
+      throw err;
+    }
+    return store;
   }
 
   /** This data directory's random id (16 hex digits), made once by migration 2; label io.gpupool.instance. */

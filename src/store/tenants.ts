@@ -24,6 +24,8 @@ export interface TenantQuotas {
   readonly activeJobs?: number;
   /** GPU-seconds the tenant may consume in total (metered usage). */
   readonly gpuSeconds?: number;
+  /** The highest priority its jobs may ask (core/priority-ceiling.ts); absent: normal (0). */
+  readonly maxPriority?: number;
 }
 
 /**

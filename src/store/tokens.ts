@@ -41,7 +41,8 @@ export class TokenRepo {
   /**
    * Tokens seen valid, by plaintext, with when their last use was stamped: a request with a known
    * token then costs no hash and no query. Only this process writes the store (one gpupool per data
-   * directory), and every revoke goes through revoke(), which forgets them all.
+   * directory), every revoke goes through revoke() (rotate() too), which forgets them all, and any
+   * change of a tenant (its deletion, whose tokens go with it) makes the store call forget().
    */
   private readonly valid = new Map<string, { tenant: string; stampedAt: number }>();
 
@@ -106,6 +107,38 @@ export class TokenRepo {
         tenant,
       ) as TokenRow[]
     ).map(toToken);
+  }
+
+  /** A tenant's token by id (revoked ones too), or undefined. */
+  get(tenant: string, id: string): ApiToken | undefined {
+    const row = prepared(this.db, "SELECT * FROM api_tokens WHERE id = ? AND tenant = ?").get(id, tenant) as
+      | TokenRow
+      | undefined;
+    return row ? toToken(row) : undefined;
+  }
+
+  /**
+   * Replaces a valid token of a tenant with a new one of the same name, in one transaction: the old
+   * one is revoked (its next request is 401), the new plaintext returned this once. A token that is
+   * unknown or already revoked is GP_TOKEN_NOT_FOUND.
+   */
+  rotate(tenant: string, id: string): { token: string; record: ApiToken; revoked: ApiToken } {
+    return inTransaction(this.db, () => {
+      const old = this.get(tenant, id);
+      if (!old || old.revokedAt !== null)
+        throw new GpupoolError(
+          "GP_TOKEN_NOT_FOUND",
+          `tenant ${tenant} has no valid token ${id}${old ? ` (revoked ${new Date(old.revokedAt ?? 0).toISOString()})` : ""}`,
+          { tenant, id },
+        );
+      this.revoke(tenant, id);
+      return { ...this.create(tenant, old.name), revoked: this.get(tenant, id) ?? old };
+    });
+  }
+
+  /** Forgets every remembered token (the store calls it on any tenant change, a tenant's deletion included). */
+  forget(): void {
+    this.valid.clear();
   }
 
   /** Revokes a tenant's token; returns whether one was revoked (idempotent, scoped to the tenant). */

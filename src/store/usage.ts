@@ -17,7 +17,10 @@ export function usageOf(gpuMilliMs: number): Usage {
   return { gpuMilliMs, gpuMilliSeconds: gpuMilliMs / 1000, gpuSeconds: gpuMilliMs / 1_000_000 };
 }
 
-/** Usage per job, summed per tenant. A job's row outlives the job (`gpupool rm`): its tenant's total keeps it. */
+/**
+ * Usage per job, summed per tenant (usage_totals). A job's row outlives the job (`gpupool rm`): its
+ * tenant's total keeps it.
+ */
 export class UsageRepo {
   constructor(
     private readonly db: Db,
@@ -53,23 +56,49 @@ export class UsageRepo {
     return usageOf(row?.gpu_milli_ms ?? 0);
   }
 
+  /** The tenant's total, from usage_totals (kept by triggers on usage: migration 5), not a SUM over its rows. */
   ofTenant(tenant: string): Usage {
-    const row = prepared(
-      this.db,
-      "SELECT COALESCE(SUM(gpu_milli_ms), 0) AS total FROM usage WHERE tenant = ?",
-    ).get(tenant) as { total: number };
-    return usageOf(row.total);
+    const row = prepared(this.db, "SELECT gpu_milli_ms FROM usage_totals WHERE tenant = ?").get(tenant) as
+      | { gpu_milli_ms: number }
+      | undefined;
+    return usageOf(row?.gpu_milli_ms ?? 0);
   }
 
-  /** Every tenant's total, by name (tenants without usage are absent). */
+  /** Every tenant's total, by name (tenants without usage are absent), from usage_totals. */
   byTenant(): Record<string, Usage> {
-    const rows = prepared(
-      this.db,
-      "SELECT tenant, SUM(gpu_milli_ms) AS total FROM usage GROUP BY tenant ORDER BY tenant",
-    ).all() as {
+    const rows = prepared(this.db, "SELECT tenant, gpu_milli_ms FROM usage_totals ORDER BY tenant").all() as {
       tenant: string;
-      total: number;
+      gpu_milli_ms: number;
     }[];
-    return Object.fromEntries(rows.map((r) => [r.tenant, usageOf(r.total)]));
+    return Object.fromEntries(rows.map((r) => [r.tenant, usageOf(r.gpu_milli_ms)]));
   }
+
+  /**
+   * A page of per-job usage, in submission order after job `afterSeq`: the jobs (of `tenant`, or
+   * everyone's) that still exist and have metered usage or are Running (whose attempt the caller adds
+   * up to now). One LIMIT query on jobs' primary key or jobs_tenant.
+   */
+  jobsPage(opts: { tenant?: string; afterSeq?: number; limit: number }): JobUsageRow[] {
+    const sql = `SELECT j.seq AS seq, j.id AS job, j.name AS name, j.tenant AS tenant, j.state AS state,
+        COALESCE(u.gpu_milli_ms, 0) AS gpuMilliMs
+      FROM jobs j LEFT JOIN usage u ON u.job_id = j.id
+      WHERE ${opts.tenant === undefined ? "" : "j.tenant = @tenant AND "}j.seq > @after
+        AND (u.gpu_milli_ms > 0 OR j.state = 'Running')
+      ORDER BY j.seq LIMIT @limit`;
+    return prepared(this.db, sql).all({
+      ...(opts.tenant === undefined ? {} : { tenant: opts.tenant }),
+      after: opts.afterSeq ?? 0,
+      limit: opts.limit,
+    }) as JobUsageRow[];
+  }
+}
+
+export interface JobUsageRow {
+  readonly seq: number;
+  readonly job: string;
+  readonly name: string;
+  readonly tenant: string;
+  readonly state: string;
+  /** Stored usage (finished attempts). */
+  readonly gpuMilliMs: number;
 }

@@ -5,11 +5,11 @@ import {
   type NodeView,
   nodesResponse,
   type UsageResponse,
-  usageResponse,
 } from "../../api/schemas.js";
 import { type CommonFlags, client, type Io, stdio } from "./jobs.js";
 import { type Column, emit, outputFormat, table } from "./output.js";
 import { cpusOf, gpus as gpuCount, memoryOf, percent } from "./units.js";
+import { allUsage } from "./pages.js";
 
 /** `nodes` and `usage` over the API. */
 
@@ -104,7 +104,7 @@ const JOB_USAGE: readonly Column<JobUsage>[] = [
 
 export async function usageCommand(f: CommonFlags, io: Io = stdio): Promise<number> {
   const format = outputFormat(f);
-  const doc = await client(f).json(usageResponse, "GET", "/v1/usage");
+  const doc = await allUsage(client(f));
   emit(
     format,
     doc,

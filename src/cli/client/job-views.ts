@@ -1,7 +1,8 @@
-import { eventsResponse, type JobEventView, type JobView, jobsResponse } from "../../api/schemas.js";
+import { eventsResponse, type JobEventView, type JobView, } from "../../api/schemas.js";
 import { LIVE_STATES } from "../../core/job-states.js";
 import type { ApiClient } from "./http.js";
 import { resolveJobs } from "./job-refs.js";
+import { allJobs } from "./pages.js";
 import { type CommonFlags, client, type Io, stdio } from "./jobs.js";
 import { type Interrupts, processInterrupts } from "./wait.js";
 import {
@@ -103,7 +104,7 @@ export async function psCommand(f: PsFlags, io: Io = stdio, polling: Polling = t
   const states = f.state ?? (f.all ? undefined : LIVE_STATES.join(","));
   if (states) q.set("state", states);
   const api = client(f);
-  const list = async () => (await api.json(jobsResponse, "GET", `/v1/jobs${q.size ? `?${q}` : ""}`)).jobs;
+  const list = () => allJobs(api, q);
   const render = (jobs: readonly JobView[]) => (wide: boolean) => table(JOB_COLUMNS, jobs, wide);
   if (!f.watch) {
     const jobs = await list();

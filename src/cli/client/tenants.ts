@@ -24,6 +24,7 @@ export interface TenantFlags extends CommonFlags {
   readonly memoryGuarantee?: string;
   readonly gpuSeconds?: string;
   readonly activeJobs?: string;
+  readonly maxPriority?: string;
 }
 
 /** The quotas body of `tenants create/quota` from its flags; GP_INVALID_ARGUMENT names a bad flag. */
@@ -69,6 +70,9 @@ export function quotasFromFlags(f: TenantFlags): Record<string, unknown> {
       );
     q.activeJobs = Number(f.activeJobs);
   }
+  // A class name or an integer: the server checks it (GP_UNKNOWN_PRIORITY_CLASS) and stores the integer.
+  if (f.maxPriority !== undefined)
+    q.maxPriority = /^[+-]?\d+$/.test(f.maxPriority.trim()) ? Number(f.maxPriority) : f.maxPriority;
   return q;
 }
 

@@ -77,6 +77,7 @@ export function quotas(q: Quotas): string {
     q.activeJobs !== undefined ? `${q.activeJobs} active jobs` : undefined,
     q.gpuSeconds !== undefined ? `${num(q.gpuSeconds)} GPU-seconds` : undefined,
     q.weight !== undefined ? `weight ${q.weight}` : undefined,
+    q.maxPriority !== undefined ? `max priority ${q.maxPriority}` : undefined,
   ].filter((p) => p !== undefined);
   return parts.length > 0 ? parts.join("; ") : "none";
 }

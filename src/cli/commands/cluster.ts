@@ -76,6 +76,10 @@ export const registerCluster: RegisterCommand = (program: Command) => {
       .option("--memory-guarantee <bytes>", "quota: host memory always available to the tenant, e.g. 4Gi")
       .option("--gpu-seconds <n>", "quota: GPU-seconds the tenant may use in total")
       .option("--active-jobs <n>", "quota: unfinished jobs the tenant may have")
+      .option(
+        "--max-priority <p>",
+        "quota: the highest priority its jobs may ask (a class or an integer; default normal; higher is refused with GP_PRIORITY_FORBIDDEN)",
+      )
       .addHelpText(
         "after",
         [

@@ -9,6 +9,8 @@ import { registerJobs } from "./jobs.js";
 import { registerCluster } from "./cluster.js";
 import { registerCompletion } from "./completion.js";
 import { registerLogin } from "./login.js";
+import { registerBackup } from "./backup.js";
+import { registerTokens } from "./tokens.js";
 import type { RegisterCommand } from "./register.js";
 
 /** Every CLI command registers its flags here; one line per command module. */
@@ -24,4 +26,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerCluster,
   registerLogin,
   registerCompletion,
+  registerBackup,
+  registerTokens,
 ];
