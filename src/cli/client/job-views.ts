@@ -1,4 +1,4 @@
-import { eventsResponse, type JobEventView, type JobView, } from "../../api/schemas.js";
+import { eventsResponse, type JobEventView, type JobView } from "../../api/schemas.js";
 import { LIVE_STATES } from "../../core/job-states.js";
 import type { ApiClient } from "./http.js";
 import { resolveJobs } from "./job-refs.js";

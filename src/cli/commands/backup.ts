@@ -19,7 +19,7 @@ export const registerBackup: RegisterCommand = (program: Command) => {
     .option("--data <dir>", "data directory (env GPUPOOL_DATA; default ~/.local/share/gpupool)")
     .addHelpText(
       "after",
-      "\nExample:\n  gpupool backup --data /var/lib/gpupool /backups/gpupool-$(date +%F).db",
+      "\nExamples:\n  gpupool backup --data /var/lib/gpupool /backups/gpupool-$(date +%F).db\n  gpupool backup backup.db                     # the default data directory",
     )
     .action(async (file: string, opts: { data?: string }) => {
       const { runBackup } = await import("../../server/backup-command.js");
@@ -41,7 +41,7 @@ export const registerBackup: RegisterCommand = (program: Command) => {
     .requiredOption("--data <dir>", "the new data directory (must not exist, or be empty)")
     .addHelpText(
       "after",
-      "\nExample:\n  gpupool restore /backups/gpupool-2026-12-01.db --data /var/lib/gpupool-restored",
+      "\nExamples:\n  gpupool restore /backups/gpupool-2026-12-01.db --data /var/lib/gpupool-restored\n  gpupool up --data /var/lib/gpupool-restored   # then start on it",
     )
     .action(async (file: string, opts: { data: string }) => {
       const { runRestore } = await import("../../server/backup-command.js");
