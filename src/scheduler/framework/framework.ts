@@ -111,7 +111,7 @@ export class Framework {
     this.statsVersion = v;
     if (this.statsAware.length === 0) return;
     for (const p of this.statsAware) p.statsChanged();
-    this.shapes.clear();
+    for (const c of this.shapes.values()) c.reset();
   }
 
   /** Finds the best node and GPUs for `pod`. Does not change the snapshot. */
@@ -224,6 +224,7 @@ export class Framework {
     // Past n/8 changes, one linear pass (a typed-array compare per node) beats log-n tree updates.
     const caughtUp =
       tree !== null &&
+      cache.syncedSeq >= 0 &&
       changes.since(
         cache.syncedSeq,
         (i) => tree.set(i, this.refreshRow(cache, state, pod, i)),

@@ -49,7 +49,7 @@ describe("WorkloadStats", () => {
     let id = 0;
     for (let i = 0; i < 20_000; i++) s.observe(makePod(`p${id++}`, mix[i % mix.length]));
     const steady = s.version;
-    // Warm-up looks at 1, 2, 3, 4, 5, 7… pods; once the mix is learnt nothing moves.
+    // Warm-up looks at 1, 2, 3, 5, 8, 12… pods; once the mix is learnt nothing moves.
     expect(steady).toBeLessThan(15);
     for (let i = 0; i < 1000; i++) s.observe(makePod(`p${id++}`, mix[i % mix.length]));
     expect(s.version).toBe(steady);

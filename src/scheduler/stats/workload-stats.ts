@@ -13,8 +13,8 @@ export interface WorkloadStatsOptions {
   readonly threshold?: number;
   /**
    * Look again only after this fraction of the (decayed) pods the histogram rests on have arrived
-   * (0.25: one look per 25 % growth, logarithmically many while it grows, then one per
-   * quarter of its memory).
+   * (0.5: one look per 50 % growth, logarithmically many while it grows, then one per half of
+   * its memory).
    */
   readonly spacing?: number;
   /** How many workload ids to remember so a pod retried every cycle counts once. */
@@ -54,8 +54,8 @@ const EMPTY: PublishedStats = { version: 0, observed: 0, typical: [], demand: []
  * The workload's shape distribution learnt online: every workload the scheduler is asked to place
  * is observed once (by id) into a decayed histogram, before it is placed, and nothing else is. The
  * score plugins read `current`, which changes only at a publication (its `version` grows), so their
- * caches stay valid in between. Publications follow the histogram: at 1, 2, 4… pods while it is
- * young, later only when the distribution has moved by `threshold` since the last one.
+ * caches stay valid in between. Publications follow the histogram: at 1, 2, 3, 5, 8… pods while it
+ * is young, later only when the distribution has moved by `threshold` since the last one.
  *
  * The same object serves the server (the agent's long-lived scheduler keeps one across node changes)
  * and the simulator (one per run): what the policy knows after N pods depends on those N pods only.
@@ -75,7 +75,7 @@ export class WorkloadStats {
     this.hist = new ShapeHistogram(opts.halfLife ?? 10_000);
     this.coverage = opts.coverage ?? 0.95;
     this.threshold = opts.threshold ?? 0.02;
-    this.spacing = opts.spacing ?? 0.25;
+    this.spacing = opts.spacing ?? 0.5;
     this.rememberIds = opts.rememberIds ?? 100_000;
   }
 
