@@ -3,6 +3,7 @@ import type { NodeSpec } from "../core/node.js";
 import type { Workload } from "../core/workload.js";
 import type { ProfileInput } from "../scheduler/framework/profile.js";
 import { Scheduler } from "../scheduler/scheduler.js";
+import { WorkloadStats } from "../scheduler/stats/workload-stats.js";
 import type { PlacedWork } from "./cluster-port.js";
 
 /**
@@ -16,16 +17,21 @@ import type { PlacedWork } from "./cluster-port.js";
  *
  * A node change rebuilds the scheduler over the new nodes and re-applies every placement that still
  * has its node (node changes are rare; placements on a removed node are dropped with it).
+ *
+ * The workload statistics (the shape distribution the default and fgd policies learn from the pods
+ * they see) live here too, so a node change keeps what was learnt; work found placed at start-up
+ * counts into them as if just submitted.
  */
 export class ScheduleCache {
   private sched: Scheduler;
   private readonly work = new Map<string, PlacedWork>();
+  readonly stats = new WorkloadStats();
 
   constructor(
     nodes: readonly NodeSpec[],
     private readonly profile: ProfileInput,
   ) {
-    this.sched = new Scheduler(nodes, { profile, seed: 1 });
+    this.sched = new Scheduler(nodes, { profile, seed: 1, stats: this.stats });
   }
 
   get scheduler(): Scheduler {
@@ -43,6 +49,7 @@ export class ScheduleCache {
   /** Places work found placed (start-up) or just bound (assume); a second add of the same id is a no-op. */
   add(workload: Workload, allocation: Allocation): void {
     if (this.work.has(workload.id)) return;
+    this.sched.observe(workload);
     if (!this.sched.snapshot.node(allocation.node)) return;
     const stmt = this.sched.statement();
     stmt.allocate(workload, allocation);
@@ -71,7 +78,7 @@ export class ScheduleCache {
 
   setNodes(nodes: readonly NodeSpec[]): void {
     const placed = [...this.work.values()];
-    this.sched = new Scheduler(nodes, { profile: this.profile, seed: 1 });
+    this.sched = new Scheduler(nodes, { profile: this.profile, seed: 1, stats: this.stats });
     this.work.clear();
     for (const p of placed) this.add(p.workload, p.allocation);
   }

@@ -10,6 +10,7 @@ import { Code, Status } from "./framework/status.js";
 import { builtinRegistry } from "./policies.js";
 import { Snapshot } from "./snapshot/snapshot.js";
 import { Statement } from "./snapshot/statement.js";
+import { WorkloadStats } from "./stats/workload-stats.js";
 
 export type Decision =
   | { readonly ok: true; readonly allocation: Allocation; readonly waiting: boolean }
@@ -19,6 +20,12 @@ export interface SchedulerOptions {
   readonly profile: ProfileInput;
   readonly registry?: Registry;
   readonly seed?: number;
+  /**
+   * The workload statistics to learn into and score by (policies whose profile fixes no typical
+   * pods follow them). Pass one to keep what was learnt across schedulers (the agent rebuilds its
+   * scheduler when nodes change); by default each scheduler starts its own.
+   */
+  readonly stats?: WorkloadStats;
 }
 
 /**
@@ -31,15 +38,26 @@ export class Scheduler {
   readonly snapshot: Snapshot;
   readonly framework: Framework;
   readonly rng: Rng;
+  readonly stats: WorkloadStats;
 
   constructor(nodes: readonly NodeSpec[], opts: SchedulerOptions) {
     this.snapshot = new Snapshot(nodes);
     this.rng = new Rng(opts.seed ?? 0);
+    this.stats = opts.stats ?? new WorkloadStats();
     const profile = parseProfile(opts.profile);
     this.framework = new Framework(profile, opts.registry ?? builtinRegistry(), {
       snapshot: this.snapshot,
       rng: this.rng,
+      stats: this.stats,
     });
+  }
+
+  /**
+   * Counts a submitted workload into the statistics (once per id; `place` does it too). Only what
+   * has been submitted is ever observed: the policy never sees a pod before it arrives.
+   */
+  observe(pod: Workload): void {
+    this.stats.observe(pod);
   }
 
   statement(): Statement {
@@ -48,6 +66,7 @@ export class Scheduler {
 
   /** Schedules `pod` and applies the placement to `stmt`. A Wait from permit keeps it applied (gangs). */
   place(pod: Workload, stmt: Statement, state: CycleState = new CycleState()): Decision {
+    this.stats.observe(pod);
     const result = this.framework.schedule(pod, state);
     if (!result.ok) return result;
     const alloc = Framework.allocation(pod, result.node, result.gpus);

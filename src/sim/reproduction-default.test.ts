@@ -6,6 +6,8 @@ import { meanAllocated, publishedMeans, requireTraceOrSkip } from "./test-suppor
  * Issue #2, acceptance 1 and 2 on the default trace: the six published policies reproduce the FGD
  * paper's 10-seed means within ±0.5 points, and gpupool's default leaves fewer GPUs unallocated than
  * FGD, at most 4.3 %.
+ * The paper's protocol throughout: meanAllocated uses oracle statistics (typical pods from the
+ * whole pod list), as the published runs did.
  */
 describe.runIf(requireTraceOrSkip())("reproduction on the default Alibaba trace (10 seeds)", () => {
   const published = publishedMeans();

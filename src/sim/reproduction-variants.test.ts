@@ -4,6 +4,8 @@ import { meanAllocated, publishedMeans, requireTraceOrSkip } from "./test-suppor
 /**
  * Issue #2, acceptance 1 and 2 on the published variants: FGD within ±0.6 points of the published
  * 10-seed mean, and gpupool's default below FGD's unallocated % on each.
+ * The paper's protocol throughout: meanAllocated uses oracle statistics (typical pods from the
+ * whole pod list), as the published runs did.
  */
 describe.runIf(requireTraceOrSkip())("reproduction on the trace variants (10 seeds)", () => {
   const published = publishedMeans();

@@ -6,7 +6,9 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { Rng } from "../scheduler/framework/rng.js";
 import { parseSeeds } from "./cli.js";
-import { runExperiment } from "./experiment.js";
+import { ShapeHistogram } from "../scheduler/stats/shape-histogram.js";
+import { workloadShape } from "../scheduler/stats/workload-stats.js";
+import { runExperiment, traceWorkload } from "./experiment.js";
 import { inflate, podGpuMilli } from "./inflate.js";
 import { AllocationCurve, roundHalfEven } from "./metric.js";
 import { builtinNodeTypes, builtinPods, resampleWorkload, syntheticNodes } from "./synthetic.js";
@@ -149,6 +151,35 @@ describe("experiment", () => {
     expect(r.allocatedPctAt130).toBeGreaterThanOrEqual(r.allocatedPctAt100 - 1e-9);
   });
 
+  it("online statistics never read ahead: after N pods they are those of the first N pods", () => {
+    let checked = 0;
+    const r = runExperiment(nodes, pods, "default", 11, {
+      stats: "online",
+      onOffered: (offered, tuned, stats) => {
+        expect(stats.observed).toBe(offered);
+        const cur = stats.current;
+        expect(cur.observed).toBeLessThanOrEqual(offered);
+        if (offered % 97 !== 0 && offered !== cur.observed) return;
+        const h = new ShapeHistogram(10_000);
+        for (const [i, p] of tuned.slice(0, cur.observed).entries())
+          h.observe(workloadShape(traceWorkload(p, i))!);
+        expect(cur.typical).toEqual(h.typical(0.95));
+        expect(cur.demand).toEqual(h.typical(1));
+        checked++;
+      },
+    });
+    expect(r.statsVersions).toBeGreaterThan(3);
+    expect(checked).toBeGreaterThan(10);
+  });
+
+  it("oracle statistics stay fixed through a run; online ones are published as pods arrive", () => {
+    const oracle = runExperiment(nodes, pods, "fgd", 5, { stats: "oracle" });
+    const online = runExperiment(nodes, pods, "fgd", 5, { stats: "online" });
+    expect(oracle.statsVersions).toBe(0);
+    expect(online.statsVersions).toBeGreaterThan(0);
+    expect(oracle.podsArrived).toBe(online.podsArrived);
+  });
+
   it("resampled workloads keep the chosen mix", () => {
     const out = resampleWorkload(pods, 2000, new Rng(5), { share: 1, whole: 0, multi: 0, cpu: 0 });
     expect(out.every((p) => p.numGpu === 1 && p.gpuMilli < 1000)).toBe(true);
@@ -190,8 +221,9 @@ describe("gpupool sim (CLI contract)", () => {
       { encoding: "utf8" },
     );
     const j = JSON.parse(out);
-    expect(Object.keys(j)).toEqual(["policy", "seeds", "runs", "mean", "podsPerSecond"]);
+    expect(Object.keys(j)).toEqual(["policy", "workload", "stats", "seeds", "runs", "mean", "podsPerSecond"]);
     expect(j.policy).toBe("fgd");
+    expect(j.stats).toBe("online");
     expect(j.seeds).toEqual([42, 43]);
     expect(Object.keys(j.runs[0])).toEqual([
       "seed",
@@ -235,6 +267,34 @@ describe("gpupool sim (CLI contract)", () => {
     expect(text.match(/<polyline/g)).toHaveLength(2);
   });
 
+  it("compares default with fgd per statistics mode: margin, standard error, seeds worse", () => {
+    const out = execFileSync(
+      bin,
+      [
+        "sim",
+        "--nodes",
+        nodesFile,
+        "--pods",
+        podsFile,
+        "--policy",
+        "fgd,default",
+        "--seeds",
+        "1-3",
+        "--stats",
+        "oracle,online",
+        "--no-progress",
+      ],
+      { encoding: "utf8" },
+    );
+    expect(out).toMatch(/stats oracle:/);
+    expect(out).toMatch(/stats online:/);
+    expect(out).toMatch(
+      /workload\s+stats\s+fgd unalloc%\s+default unalloc%\s+default − fgd\s+s\.e\.\s+seeds worse/,
+    );
+    expect(out).toMatch(/^\S+\s+oracle\s+[\d.]+\s+[\d.]+\s+-?[\d.]+\s+[\d.]+\s+\d\/3$/m);
+    expect(out).toMatch(/^\S+\s+online\s+[\d.]+\s+[\d.]+\s+-?[\d.]+\s+[\d.]+\s+\d\/3$/m);
+  });
+
   it("fails with a stable code and exit status on bad input", () => {
     const run = (args: string[]) => {
       try {
@@ -251,5 +311,8 @@ describe("gpupool sim (CLI contract)", () => {
     const b = run(["sim", "--nodes", nodesFile, "--pods", podsFile, "--policy", "nope"]);
     expect(b.status).toBe(2);
     expect(b.stderr).toMatch(/GP_UNKNOWN_POLICY/);
+    const c = run(["sim", "--nodes", nodesFile, "--pods", podsFile, "--stats", "psychic"]);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/GP_INVALID_ARGUMENT.*--stats/);
   });
 });

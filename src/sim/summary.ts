@@ -3,6 +3,10 @@ import type { RunResult } from "./experiment.js";
 /** The `sim --json` contract: one object per policy. */
 export interface PolicySummary {
   readonly policy: string;
+  /** The pod list (a --workload name, or the --pods file's name). */
+  readonly workload: string;
+  /** Where fgd/default got their typical pods: "oracle" (the paper's protocol) or "online". */
+  readonly stats: string;
   readonly seeds: number[];
   readonly runs: {
     seed: number;
@@ -20,13 +24,20 @@ export interface PolicySummary {
 const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-export function summarize(policy: string, runs: readonly RunResult[]): PolicySummary {
+export function summarize(
+  policy: string,
+  runs: readonly RunResult[],
+  workload = "",
+  stats = "online",
+): PolicySummary {
   const at100 = mean(runs.map((r) => r.allocatedPctAt100));
   const at130 = mean(runs.map((r) => r.allocatedPctAt130));
   const pods = runs.reduce((s, r) => s + r.podsArrived, 0);
   const secs = runs.reduce((s, r) => s + r.seconds, 0);
   return {
     policy,
+    workload,
+    stats,
     seeds: runs.map((r) => r.seed),
     runs: runs.map((r) => ({
       seed: r.seed,

@@ -1,5 +1,4 @@
-import { type SimCliOptions, simJson, simulate } from "../../sim/cli.js";
-import { formatTable } from "../../sim/summary.js";
+import { type SimCliOptions, simJson, simTable, simulate } from "../../sim/cli.js";
 import { type Io, stdio } from "./jobs.js";
 import { emit, type FormatFlags, outputFormat } from "./output.js";
 
@@ -9,12 +8,7 @@ export async function simCommand(
   io: Io = stdio,
 ): Promise<number> {
   const format = outputFormat(opts);
-  const summaries = await simulate({ ...opts, json: format === "json" || format === "yaml" });
-  emit(
-    format,
-    simJson(summaries),
-    () => `${formatTable(summaries)}\n${opts.plot ? `plot written to ${opts.plot}\n` : ""}`,
-    io.out,
-  );
+  const r = await simulate({ ...opts, json: format === "json" || format === "yaml" });
+  emit(format, simJson(r.summaries), () => `${simTable(r, opts.plot)}\n`, io.out);
   return 0;
 }

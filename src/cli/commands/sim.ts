@@ -11,6 +11,8 @@ export const registerSim: RegisterCommand = (program: Command) => {
         "Replays an Alibaba cluster-trace-gpu-v2023 trace through gpupool's scheduler following the FGD",
         "paper's protocol (workload tuned to 130 % of the cluster's GPUs per seed, random node order per run,",
         "no departures) and reports the allocated GPU % when the arrived workload reaches 100 % and 130 %.",
+        "With fgd and default both given, it also prints default − fgd unallocated % per workload and",
+        "statistics mode, paired by seed, with its standard error.",
         "",
         "Policies: random, dotprod, clustering, packing, bestfit, fgd (the paper's), binpack, spread, and",
         "default (gpupool's own). The trace is not shipped; see docs/scheduling.md for where to get it.",
@@ -23,9 +25,14 @@ export const registerSim: RegisterCommand = (program: Command) => {
       "folder holding the trace CSVs (used when --nodes/--pods are not given); default $GPUPOOL_TRACE_DIR or ../shared/traces/alibaba-gpu-v2023",
     )
     .option(
-      "--workload <name>",
-      "pod list in --trace-dir: default, cpu100, gpushare40, gpuspec20, multigpu20, …",
+      "--workload <list>",
+      "pod list(s) in --trace-dir, comma-separated: default, cpu100, gpushare40, gpuspec20, multigpu20, …",
       "default",
+    )
+    .option(
+      "--stats <mode>",
+      "where fgd/default learn the typical pod shapes: online (from the pods seen so far, as the server does) or oracle (from the whole pod list beforehand: the FGD paper's protocol); both: oracle,online",
+      "online",
     )
     .option("--policy <list>", "policy or comma-separated policies", "default")
     .option("--seeds <range>", "seeds: 42-51, 42,43 or 42", "42")
@@ -50,6 +57,9 @@ export const registerSim: RegisterCommand = (program: Command) => {
         "",
         "Examples:",
         "  gpupool sim --policy fgd,default --seeds 42-51",
+        "  gpupool sim --stats oracle --policy fgd,default --seeds 42-51      # the paper's protocol",
+        "  gpupool sim --workload default,cpu100,gpushare40,gpuspec20,multigpu20 --stats oracle,online \\",
+        "      --policy fgd,default --seeds 42-51",
         "  gpupool sim --nodes nodes.csv --pods pods.csv --policy fgd --seeds 42-51 -o json",
         "  gpupool sim --policy random,bestfit,fgd,default --seeds 42-44 --plot frag.svg",
       ].join("\n"),

@@ -58,6 +58,8 @@ export function runCycle(scheduler: Scheduler, input: CycleInput, stmt?: Stateme
   const statement = stmt ?? scheduler.statement();
   const ctx = new CycleContext(scheduler, statement, input.queues ?? []);
   const fresh = input.pending.filter((w) => !ctx.runningAtStart.has(w.id));
+  // Everything pending has been submitted: it counts into the statistics before anything is placed.
+  for (const w of fresh) scheduler.observe(w);
   const units = buildUnits(fresh);
   const waiting = new Map<string, Waiting>();
   for (const action of input.actions ?? ACTIONS) {

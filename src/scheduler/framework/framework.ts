@@ -12,11 +12,13 @@ import {
   isPreFilter,
   isReserve,
   isScore,
+  isStatsAware,
   type PermitPlugin,
   type Plugin,
   type PreFilterPlugin,
   type ReservePlugin,
   type ScorePlugin,
+  type StatsAwarePlugin,
 } from "./interfaces.js";
 import type { Profile } from "./profile.js";
 import type { Registry } from "./registry.js";
@@ -54,6 +56,9 @@ export class Framework {
   private readonly feasible: Int32Array;
   private readonly scoreBufs: Float64Array[];
   private readonly totals: Float64Array;
+  private readonly statsAware: StatsAwarePlugin[];
+  /** The statistics version the plugins and caches reflect. */
+  private statsVersion: number;
 
   constructor(
     profile: Profile,
@@ -95,10 +100,23 @@ export class Framework {
     this.feasible = new Int32Array(n);
     this.scoreBufs = this.scores.map(() => new Float64Array(n));
     this.totals = new Float64Array(n);
+    this.statsAware = [...instances.values()].filter(isStatsAware);
+    this.statsVersion = handle.stats?.version ?? 0;
+  }
+
+  /** A new statistics version: plugins that follow it update, and every cached verdict goes. */
+  private syncStats(): void {
+    const v = this.handle.stats?.version ?? 0;
+    if (v === this.statsVersion) return;
+    this.statsVersion = v;
+    if (this.statsAware.length === 0) return;
+    for (const p of this.statsAware) p.statsChanged();
+    for (const c of this.shapes.values()) c.reset();
   }
 
   /** Finds the best node and GPUs for `pod`. Does not change the snapshot. */
   schedule(pod: Workload, state: CycleState = new CycleState()): ScheduleResult {
+    this.syncStats();
     for (const p of this.preFilters) {
       const st = p.preFilter(state, pod);
       if (st !== null && st.code !== Code.Skip) {
@@ -206,6 +224,7 @@ export class Framework {
     // Past n/8 changes, one linear pass (a typed-array compare per node) beats log-n tree updates.
     const caughtUp =
       tree !== null &&
+      cache.syncedSeq >= 0 &&
       changes.since(
         cache.syncedSeq,
         (i) => tree.set(i, this.refreshRow(cache, state, pod, i)),

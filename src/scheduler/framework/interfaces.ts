@@ -2,6 +2,7 @@ import type { Allocation, GpuAssignment } from "../../core/allocation.js";
 import type { Workload } from "../../core/workload.js";
 import type { NodeInfo } from "../snapshot/node-info.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
+import type { WorkloadStats } from "../stats/workload-stats.js";
 import type { CycleState } from "./cycle-state.js";
 import type { MaybeStatus } from "./status.js";
 import type { Rng } from "./rng.js";
@@ -63,10 +64,21 @@ export interface PermitPlugin extends Plugin {
   permit(state: CycleState, pod: Workload, alloc: Allocation): MaybeStatus;
 }
 
+/**
+ * A plugin whose scores follow the workload statistics (Handle.stats). The framework calls
+ * `statsChanged` before the first cycle after a new version is published and then drops every
+ * cached verdict, so between publications such a plugin still honours the cacheable contract.
+ */
+export interface StatsAwarePlugin extends Plugin {
+  statsChanged(): void;
+}
+
 /** What a plugin factory may use. Passed in, never global. */
 export interface Handle {
   readonly snapshot: Snapshot;
   readonly rng: Rng;
+  /** The workload's shape distribution learnt from the pods seen so far (see stats/workload-stats.ts). */
+  readonly stats?: WorkloadStats;
 }
 
 export type PluginFactory = (args: unknown, handle: Handle) => Plugin;
@@ -85,6 +97,9 @@ export function isDevice(p: Plugin): p is DevicePlugin {
 }
 export function isReserve(p: Plugin): p is ReservePlugin {
   return typeof (p as ReservePlugin).reserve === "function";
+}
+export function isStatsAware(p: Plugin): p is StatsAwarePlugin {
+  return typeof (p as StatsAwarePlugin).statsChanged === "function";
 }
 export function isPermit(p: Plugin): p is PermitPlugin {
   return typeof (p as PermitPlugin).permit === "function";

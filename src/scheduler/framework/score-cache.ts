@@ -32,7 +32,7 @@ export class ShapeCache {
   readonly statusByState = new Map<number, Status>();
   /** Incremental selection (one cacheable score, no normalize, no tie-breaks): best node by score. */
   tree: ArgmaxTree | null = null;
-  /** ChangeLog sequence the rows and tree reflect. */
+  /** ChangeLog sequence the rows and tree reflect; -1: none (the tree must be rebuilt whole). */
   syncedSeq = 0;
   /** Nodes whose row says feasible. */
   feasibleCount = 0;
@@ -46,6 +46,21 @@ export class ShapeCache {
     this.rowFeasible = new Uint8Array(nodeCount);
     this.rowScores = new Float64Array(nodeCount * scoreCount);
     this.rowStatus = new Array(nodeCount).fill(null);
+  }
+
+  /**
+   * Forgets every verdict (the scores changed: new workload statistics) but keeps the buffers, so a
+   * new statistics version costs recomputation, not reallocation.
+   */
+  reset(): void {
+    this.rowState.fill(-1);
+    this.rowStatus.fill(null);
+    this.statusCounts.clear();
+    this.byState.clear();
+    this.scoreByState.clear();
+    this.statusByState.clear();
+    this.feasibleCount = 0;
+    this.syncedSeq = -1;
   }
 
   /** Sets row i's status, keeping statusCounts in step. */

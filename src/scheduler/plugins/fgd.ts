@@ -1,9 +1,10 @@
 import { z } from "zod";
 import type { GpuAssignment } from "../../core/allocation.js";
 import type { Workload } from "../../core/workload.js";
-import type { DevicePlugin, ScorePlugin } from "../framework/interfaces.js";
+import type { DevicePlugin, ScorePlugin, StatsAwarePlugin } from "../framework/interfaces.js";
 import { registration } from "../framework/registry.js";
 import type { NodeInfo } from "../snapshot/node-info.js";
+import type { WorkloadStats } from "../stats/workload-stats.js";
 import { migChoice, shareFits, wholeChoice, wholeFree } from "./gpu-devices.js";
 
 /**
@@ -30,7 +31,10 @@ export type TypicalPod = z.infer<typeof TypicalPodSchema>;
 
 export const FgdArgsSchema = z
   .object({
-    /** The target workload; when empty, a generic mix of whole GPUs and common shares. */
+    /**
+     * The target workload, fixed. When empty: learnt online from the pods the scheduler sees
+     * (Handle.stats), and a generic mix of whole GPUs and common shares until the first one.
+     */
     typicalPods: z.array(TypicalPodSchema).default([]),
     /** Count a node's GPUs as fragmented for a typical pod whose host memory no longer fits (gpupool extension). */
     memoryAware: z.boolean().default(false),
@@ -77,30 +81,45 @@ export interface Shape {
   readonly p: number;
 }
 
-export class FgdScore implements ScorePlugin, DevicePlugin {
+export class FgdScore implements ScorePlugin, DevicePlugin, StatsAwarePlugin {
   readonly name: string = "FgdScore";
   readonly cacheable = true;
-  protected readonly shapes: Shape[];
+  protected shapes: Shape[] = [];
   private readonly memoryAware: boolean;
   private readonly floor: boolean;
   private readonly sigmoidScale: number;
   private readonly strandWeight: number;
   /** Typical GPU pods' CPU milli (and memory MiB) per GPU milli. */
-  protected readonly cpuPerMilli: number;
-  private readonly memPerMilli: number;
+  protected cpuPerMilli = 0;
+  private memPerMilli = 0;
   /** Per node: bitmask of GPUs whose model each shape allows (index node.order * shapes + m). */
   private readonly allowed = new Map<NodeInfo, Int32Array>();
   private readonly scratch = new Array<number>(64).fill(0);
   private readonly wholeScratch: number[] = [];
   private f0Version = new Int32Array(0);
   private f0Value = new Float64Array(0);
+  /**
+   * Where the typical pods come from: the args when they name some (fixed, e.g. the paper's oracle),
+   * else the statistics learnt online (the generic mix until the first pod is seen).
+   */
+  protected readonly online: WorkloadStats | null;
 
-  constructor(args: FgdArgs) {
-    this.shapes = toShapes(args.typicalPods.length ? args.typicalPods : GENERIC_MIX);
+  constructor(args: FgdArgs, stats?: WorkloadStats) {
     this.memoryAware = args.memoryAware;
     this.floor = args.floor;
     this.sigmoidScale = args.sigmoidScale;
     this.strandWeight = args.strandWeight;
+    this.online = args.typicalPods.length === 0 && stats ? stats : null;
+    this.setShapes(args.typicalPods.length ? args.typicalPods : this.onlineTypical());
+  }
+
+  private onlineTypical(): readonly TypicalPod[] {
+    const t = this.online?.current.typical;
+    return t?.length ? t : GENERIC_MIX;
+  }
+
+  private setShapes(typical: readonly TypicalPod[]): void {
+    this.shapes = toShapes(typical);
     let cpu = 0;
     let mem = 0;
     let milli = 0;
@@ -112,6 +131,13 @@ export class FgdScore implements ScorePlugin, DevicePlugin {
     }
     this.cpuPerMilli = milli > 0 ? cpu / milli : 0;
     this.memPerMilli = milli > 0 ? mem / milli : 0;
+    this.allowed.clear();
+    this.f0Version.fill(-1);
+  }
+
+  /** A new statistics version: take its typical pods (a no-op when they are fixed by the args). */
+  statsChanged(): void {
+    if (this.online) this.setShapes(this.onlineTypical());
   }
 
   private allowedMasks(node: NodeInfo): Int32Array {
@@ -269,5 +295,5 @@ export class FgdScore implements ScorePlugin, DevicePlugin {
 }
 
 export const fgdRegistrations = {
-  FgdScore: registration(FgdArgsSchema, (args) => new FgdScore(args)),
+  FgdScore: registration(FgdArgsSchema, (args, handle) => new FgdScore(args, handle.stats)),
 };

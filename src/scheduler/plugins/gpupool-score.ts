@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Workload } from "../../core/workload.js";
 import { registration } from "../framework/registry.js";
 import type { NodeInfo } from "../snapshot/node-info.js";
+import type { WorkloadStats } from "../stats/workload-stats.js";
 import { FgdArgsSchema, FgdScore, TypicalPodSchema, toShapes } from "./fgd.js";
 import { nvlinkSet, wholeFreeIndexes } from "./gpu-devices.js";
 import { Reservation } from "./reservation.js";
@@ -35,14 +36,33 @@ export class GpupoolScore extends FgdScore {
   private readonly tie: GpupoolArgs["tieBreak"];
 
   private readonly reserveWeight: number;
-  private readonly reservation: Reservation;
+  private reservation: Reservation;
 
-  constructor(args: GpupoolArgs, nodes: readonly NodeInfo[]) {
-    super(args);
+  constructor(
+    private readonly args: GpupoolArgs,
+    private readonly nodes: readonly NodeInfo[],
+    stats?: WorkloadStats,
+  ) {
+    super(args, stats);
     this.tie = args.tieBreak;
     this.reserveWeight = args.reserveWeight;
-    const demand = args.demandPods.length ? toShapes(args.demandPods) : this.shapes;
-    this.reservation = new Reservation(nodes, demand, args.load, false);
+    this.reservation = this.buildReservation();
+  }
+
+  /** Demand: the args' demandPods if given; online, every shape seen; else the typical pods. */
+  private buildReservation(): Reservation {
+    const seen = this.online?.current.demand;
+    const demand = this.args.demandPods.length
+      ? toShapes(this.args.demandPods)
+      : seen?.length
+        ? toShapes(seen)
+        : this.shapes;
+    return new Reservation(this.nodes, demand, this.args.load, false);
+  }
+
+  override statsChanged(): void {
+    super.statsChanged();
+    if (this.online && this.args.demandPods.length === 0) this.reservation = this.buildReservation();
   }
 
   /**
@@ -92,6 +112,6 @@ export class GpupoolScore extends FgdScore {
 export const gpupoolRegistrations = {
   GpupoolScore: registration(
     GpupoolArgsSchema,
-    (args, handle) => new GpupoolScore(args, handle.snapshot.nodes),
+    (args, handle) => new GpupoolScore(args, handle.snapshot.nodes, handle.stats),
   ),
 };
