@@ -402,3 +402,29 @@ describe("jobs: bindAndStart", () => {
     expect(store.jobs.events(j.id)).toHaveLength(before);
   });
 });
+
+describe("jobs: the pending window's indexes", () => {
+  it("a tenant's pending heads come from the partial index of pending jobs, which other states leave alone", () => {
+    const plan = (
+      store.db
+        .prepare(
+          "EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE state = 'Pending' AND (not_before IS NULL OR not_before <= ?) AND tenant = ? ORDER BY priority DESC, seq LIMIT ?",
+        )
+        .all(0, "acme", 10) as { detail: string }[]
+    ).map((r) => r.detail);
+    expect(plan.join("; ")).toMatch(/USING INDEX jobs_pending_tenant/);
+    expect(plan.join("; ")).not.toMatch(/TEMP B-TREE/);
+    const entries = () =>
+      (
+        store.db
+          .prepare(
+            "SELECT count(*) AS n FROM jobs INDEXED BY jobs_pending_tenant WHERE state = 'Pending' AND tenant = 'acme'",
+          )
+          .get() as { n: number }
+      ).n;
+    const j = submit();
+    expect(entries()).toBe(1);
+    store.jobs.bindAndStart(j.id, { ...PLACE, placedReason: "p", startReason: "s" });
+    expect(entries()).toBe(0);
+  });
+});

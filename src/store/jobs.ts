@@ -218,6 +218,17 @@ export class JobRepo {
     });
   }
 
+  /** Whether the tenant already submitted with this client request id (a job, or a gang's rank 0). */
+  hasClientRequest(tenant: string, clientRequestId: string): boolean {
+    return (
+      prepared(this.db, "SELECT 1 FROM jobs WHERE tenant = ? AND client_request_id IN (?, ?)").get(
+        tenant,
+        clientRequestId,
+        `${clientRequestId}#0`,
+      ) !== undefined
+    );
+  }
+
   get(id: string): JobRecord | undefined {
     const row = prepared(this.db, "SELECT * FROM jobs WHERE id = ?").get(id) as JobRow | undefined;
     return row ? toJob(row) : undefined;

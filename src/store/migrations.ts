@@ -167,6 +167,17 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 6,
+    name: "pending jobs by tenant: pending jobs only",
+    // jobs_pending_tenant held every job, keyed by state, so each of a job's transitions moved its
+    // entry; its only reader (JobRepo.pendingHeads' per-tenant query) asks for state = 'Pending'. As a
+    // partial index it changes when a job enters or leaves Pending, not at Starting, Running or its end.
+    sql: `
+      DROP INDEX jobs_pending_tenant;
+      CREATE INDEX jobs_pending_tenant ON jobs(tenant, priority DESC, seq) WHERE state = 'Pending';
+    `,
+  },
 ];
 
 /**
