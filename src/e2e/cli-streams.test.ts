@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { type CliServer, cliServer, gpupool } from "./test-support/gpupool-bin.js";
+import { type CliServer, cliServer, gpupool, cliOk, cliUntil } from "./test-support/gpupool-bin.js";
 
 /**
  * Issue 15's "one output convention", the parts that run over time or touch the user's setup
@@ -18,21 +18,8 @@ let dir: string;
 const IMAGE = "localhost/busybox:latest";
 const cli = (...args: string[]) => gpupool(args, srv.env);
 
-async function ok(...args: string[]): Promise<string> {
-  const r = await cli(...args);
-  expect(r.code, `${args.join(" ")}: ${r.err}`).toBe(0);
-  return r.out;
-}
-
-async function until(ref: string, state: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const job = (JSON.parse(await ok("get", ref, "-o", "json")) as { job: { state: string } }).job;
-    if (job.state === state) return;
-    if (Date.now() > deadline) throw new Error(`${ref} is ${job.state}, not ${state}`);
-    await new Promise((res) => setTimeout(res, 200));
-  }
-}
+const ok = (...args: string[]) => cliOk(srv, ...args);
+const until = (ref: string, state: string) => cliUntil(srv, ref, state);
 
 beforeAll(async () => {
   srv = await cliServer(["--simulate", "1xA100-80GB"]);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { type CliServer, cliServer, gpupool } from "./test-support/gpupool-bin.js";
+import { type CliServer, cliServer, gpupool, cliOk, cliUntil } from "./test-support/gpupool-bin.js";
 
 /**
  * Acceptance 8 of issue 15 (real bin/gpupool against a real server): every command that prints
@@ -19,21 +19,8 @@ const IMAGE = "localhost/busybox:latest";
 const SLEEP = ["sh", "-c", "trap 'exit 143' TERM; sleep 3600 & wait"];
 const cli = (...args: string[]) => gpupool(args, srv.env);
 
-async function ok(...args: string[]): Promise<string> {
-  const r = await cli(...args);
-  expect(r.code, `${args.join(" ")}: ${r.err}`).toBe(0);
-  return r.out;
-}
-
-async function until(ref: string, state: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const job = (JSON.parse(await ok("get", ref, "-o", "json")) as { job: { state: string } }).job;
-    if (job.state === state) return;
-    if (Date.now() > deadline) throw new Error(`${ref} is ${job.state}, not ${state}`);
-    await new Promise((res) => setTimeout(res, 200));
-  }
-}
+const ok = (...args: string[]) => cliOk(srv, ...args);
+const until = (ref: string, state: string) => cliUntil(srv, ref, state);
 
 beforeAll(async () => {
   srv = await cliServer(["--simulate", "1xA100-80GB:mig,1xA100-80GB"]);

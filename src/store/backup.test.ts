@@ -1,30 +1,15 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { backupStore, restoreStore } from "./backup.js";
 import { Store, STORE_FILE } from "./store.js";
 import { STORE_MARKER } from "./store-guard.js";
 import { corruptOnePage } from "./test-support/damage.js";
 import { opaqueSpec } from "./test-support/opaque-spec.js";
+import { TEST_ALLOC, useTempDirs } from "./test-support/temp-store.js";
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "gp-backup-"));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const ALLOC = {
-  workloadId: "w",
-  node: "n1",
-  cpuMilli: 500,
-  memoryMiB: 256,
-  gpus: [{ index: 0, milli: 1000, memoryMiB: 81920 }],
-};
+const tempDir = useTempDirs("gp-backup-");
+const ALLOC = TEST_ALLOC;
 
 /** What a restore must bring back: every job with its events, the tenants with quotas, the tokens, usage. */
 function contents(s: Store) {

@@ -1,33 +1,18 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openDatabase } from "./db.js";
 import { canTransition, type JobState } from "./job-states.js";
 import { MIGRATIONS, migrate } from "./migrations.js";
 import { Store } from "./store.js";
 import { opaqueSpec } from "./test-support/opaque-spec.js";
 import { LAST_USED_RESOLUTION_MS } from "./tokens.js";
+import { TEST_ALLOC, useTempDirs } from "./test-support/temp-store.js";
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "gp-store-"));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const ALLOC = {
-  workloadId: "w",
-  node: "n1",
-  cpuMilli: 500,
-  memoryMiB: 256,
-  gpus: [{ index: 0, milli: 1000, memoryMiB: 81920 }],
-};
+const tempDir = useTempDirs("gp-store-");
+const ALLOC = TEST_ALLOC;
 
 describe("Store: opening and migrations", () => {
   it("uses WAL, synchronous=NORMAL (durable across kill -9 in WAL mode), foreign keys and a 5 s busy timeout", () => {

@@ -20,7 +20,12 @@ describe("usage totals and events by tenant (migration 5)", () => {
       INSERT INTO job_events (job_id, at, type) VALUES ('a1', 0, 'submitted'), ('g1', 0, 'submitted'), ('a1', 1, 'transition');
       INSERT INTO usage (job_id, tenant, gpu_milli_ms, updated_at) VALUES ('a1', 'acme', 7, 0), ('gone', 'acme', 5, 0), ('g1', 'globex', 3, 0);
     `);
-    expect(migrate(db, MIGRATIONS.filter((m) => m.version <= 5))).toEqual([5]);
+    expect(
+      migrate(
+        db,
+        MIGRATIONS.filter((m) => m.version <= 5),
+      ),
+    ).toEqual([5]);
     expect(db.prepare("SELECT job_id, tenant FROM job_events ORDER BY seq").all()).toEqual([
       { job_id: "a1", tenant: "acme" },
       { job_id: "g1", tenant: "globex" },

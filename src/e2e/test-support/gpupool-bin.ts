@@ -111,3 +111,21 @@ async function stop(child: ChildProcess): Promise<void> {
   await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
   if (child.exitCode === null) child.kill("SIGKILL");
 }
+
+/** `gpupool ARGS…` against `srv`, which must exit 0; its stdout. Throws with stderr otherwise. */
+export async function cliOk(srv: CliServer, ...args: string[]): Promise<string> {
+  const r = await gpupool(args, srv.env);
+  if (r.code !== 0) throw new Error(`gpupool ${args.join(" ")} exited ${r.code}: ${r.err}`);
+  return r.out;
+}
+
+/** Polls `gpupool get REF -o json` until the job is in `state` (15 s at most). */
+export async function cliUntil(srv: CliServer, ref: string, state: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const job = (JSON.parse(await cliOk(srv, "get", ref, "-o", "json")) as { job: { state: string } }).job;
+    if (job.state === state) return;
+    if (Date.now() > deadline) throw new Error(`${ref} is ${job.state}, not ${state}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
