@@ -20,6 +20,11 @@ export function findGpuModel(name: string): GpuModel | undefined {
   return BY_NAME.get(name.trim().toLowerCase());
 }
 
+/** A GPU model's MIG compute slices (7, or 4 on A30 / RTX PRO 6000); 7 for a model not in the catalog. */
+export function migComputeSlicesOf(model: string): number {
+  return findGpuModel(model)?.migComputeSlices ?? 7;
+}
+
 export function requireGpuModel(name: string): GpuModel {
   const found = findGpuModel(name);
   if (!found) {

@@ -52,8 +52,11 @@ export interface Workload {
   readonly nvlink?: "required" | "preferred";
 }
 
-/** GPU compute this request takes in milli, summed over GPUs (a MIG instance counts its compute slices of 7). */
-export function gpuMilliTotal(req: GpuRequest, migComputeSlices = 0): number {
+/**
+ * GPU compute this request takes in milli, summed over GPUs (a MIG instance: its compute slices of
+ * the GPU's `ofSlices`, 7 on most MIG GPUs, 4 on A30 / RTX PRO 6000).
+ */
+export function gpuMilliTotal(req: GpuRequest, migComputeSlices = 0, ofSlices = 7): number {
   switch (req.kind) {
     case "none":
       return 0;
@@ -62,6 +65,6 @@ export function gpuMilliTotal(req: GpuRequest, migComputeSlices = 0): number {
     case "share":
       return req.milli;
     case "mig":
-      return Math.round((migComputeSlices * 1000) / 7);
+      return Math.round((migComputeSlices * 1000) / ofSlices);
   }
 }

@@ -1,10 +1,10 @@
-import { findGpuModel } from "../../core/catalog.js";
+import { findGpuModel, migComputeSlicesOf } from "../../core/catalog.js";
 import type { Snapshot } from "../snapshot/snapshot.js";
 
 /**
  * Checks that a snapshot's free amounts are exactly its capacity minus what its placed allocations
  * hold, and that nothing is overcommitted: CPU, memory, GPU share (milli) and GPU memory per GPU, and
- * MIG geometry (instances on disjoint memory slices, at most 7 compute slices). Returns one line per
+ * MIG geometry (instances on disjoint memory slices, at most the model's compute slices). Returns one line per
  * violation (empty when sound). Units: CPU milli, memory MiB, GPU milli.
  */
 export function snapshotViolations(snapshot: Snapshot): string[] {
@@ -60,7 +60,8 @@ export function snapshotViolations(snapshot: Snapshot): string[] {
     spec.gpus.forEach((gpu, i) => {
       check(`gpu ${i} memory`, node.gpuMemFree[i]!, gpu.memoryMiB, gmem[i]!);
       if (gpu.migEnabled) {
-        if (compute[i]! > 7) out.push(`${node.name}/${i}: ${compute[i]} MIG compute slices > 7`);
+        const of = migComputeSlicesOf(gpu.model);
+        if (compute[i]! > of) out.push(`${node.name}/${i}: ${compute[i]} MIG compute slices > ${of}`);
         if (node.migUsedMask[i] !== slices[i])
           out.push(`${node.name}/${i}: MIG mask ${node.migUsedMask[i]} but instances cover ${slices[i]}`);
       } else {

@@ -19,6 +19,14 @@ describe("demandOf / allocationResources", () => {
     expect(demandOf(makePod("mig", { mig: "1g.10gb", memoryMiB: 4096 })).memoryMiB).toBe(4096);
   });
 
+  it("a MIG instance holds its share of its GPU's compute slices: 1/7 on an A100, 1/4 on an A30", () => {
+    expect(demandOf(makePod("a100", { mig: "1g.10gb" })).gpuMilli).toBe(143);
+    expect(demandOf(makePod("a30", { mig: "1g.6gb" })).gpuMilli).toBe(250);
+    const s = makeScheduler([makeNode("a30", { gpus: 1, model: "A30", mig: true })]);
+    const r = runCycle(s, { pending: [makePod("m", { mig: "2g.12gb" })] });
+    expect(allocationResources(s.snapshot, r.bind[0]!).gpuMilli).toBe(500);
+  });
+
   it("a placed allocation holds the host memory it was given", () => {
     const s = makeScheduler([makeNode("n1", { gpus: 1 })]);
     const r = runCycle(s, { pending: [makePod("a", { share: 500, gpuMemoryMiB: 1000, memoryMiB: 768 })] });

@@ -1,5 +1,5 @@
 import type { Allocation } from "../../core/allocation.js";
-import { GPU_MODELS, findGpuModel } from "../../core/catalog.js";
+import { GPU_MODELS, findGpuModel, migComputeSlicesOf } from "../../core/catalog.js";
 import {
   addResources,
   DEFAULT_QUEUE,
@@ -20,7 +20,10 @@ export function queueOf(w: Workload): string {
   return w.queue ?? DEFAULT_QUEUE;
 }
 
-/** What a placed allocation holds, in quota resources (a MIG instance: its compute slices × 1000/7). */
+/**
+ * What a placed allocation holds, in quota resources (a MIG instance: its share of the GPU's compute
+ * slices, e.g. 1g = 1000/7 on an A100, 1000/4 on an A30).
+ */
 export function allocationResources(snapshot: Snapshot, alloc: Allocation): Resources {
   let gpuMilli = 0;
   let gpuMemoryMiB = 0;
@@ -33,7 +36,7 @@ export function allocationResources(snapshot: Snapshot, alloc: Allocation): Reso
           ? undefined
           : findGpuModel(model)?.migProfiles.find((p) => p.name === g.mig!.profile);
       const slices = profile?.computeSlices ?? 0;
-      gpuMilli += Math.round((slices * 1000) / 7);
+      gpuMilli += Math.round((slices * 1000) / (model === undefined ? 7 : migComputeSlicesOf(model)));
     } else {
       gpuMilli += g.milli;
     }
@@ -57,10 +60,15 @@ export function demandOf(w: Workload): Resources {
       return { gpuMilli: g.milli, gpuMemoryMiB: g.memoryMiB, cpuMilli: w.cpuMilli, memoryMiB: w.memoryMiB };
     case "mig": {
       let profile: { computeSlices: number; memoryMiB: number } | undefined;
-      for (const m of GPU_MODELS) profile ??= m.migProfiles.find((p) => p.name === g.profile);
+      let of = 7;
+      for (const m of GPU_MODELS) {
+        if (profile) break;
+        profile = m.migProfiles.find((p) => p.name === g.profile);
+        if (profile) of = m.migComputeSlices;
+      }
       const slices = profile?.computeSlices ?? 0;
       return {
-        gpuMilli: Math.round((slices * 1000) / 7),
+        gpuMilli: Math.round((slices * 1000) / of),
         gpuMemoryMiB: profile?.memoryMiB ?? 0,
         cpuMilli: w.cpuMilli,
         memoryMiB: w.memoryMiB,

@@ -1,5 +1,5 @@
 import type { GpuAssignment } from "../../core/allocation.js";
-import { findGpuModel, type MigProfile } from "../../core/catalog.js";
+import { findGpuModel, type MigProfile, migComputeSlicesOf } from "../../core/catalog.js";
 import type { Workload } from "../../core/workload.js";
 import type { NodeInfo } from "../snapshot/node-info.js";
 
@@ -59,7 +59,8 @@ export function nvlinkSet(node: NodeInfo, free: readonly number[], count: number
 /** Where a MIG instance of `profile` could start on GPU `i`, or -1. Lowest start first. */
 export function migStart(node: NodeInfo, i: number, profile: MigProfile): number {
   const used = node.migUsedMask[i]!;
-  if (node.migUsedCompute[i]! + profile.computeSlices > 7) return -1;
+  if (node.migUsedCompute[i]! + profile.computeSlices > migComputeSlicesOf(node.spec.gpus[i]!.model))
+    return -1;
   if ((node.migCounts[i]!.get(profile.name) ?? 0) >= profile.maxCount) return -1;
   if (profile.name.endsWith("+me")) {
     for (const [name, c] of node.migCounts[i]!) if (name.endsWith("+me") && c > 0) return -1;
