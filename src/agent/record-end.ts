@@ -1,7 +1,7 @@
 import { inTransaction, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
 import { gangRepair } from "./gang-repair.js";
 import { type AfterExit, holdRetryForGang, type StopIntent, type StopKind } from "./lifecycle.js";
-import { allocationGpuMilli } from "./workload.js";
+import { meteredGpuMilli } from "./workload.js";
 
 /**
  * Writes the end of one attempt to the store in ONE transaction: its metered GPU time, the state the
@@ -34,7 +34,7 @@ export function recordEnd(
         reason: "container found running",
         ...(facts.startedAt !== undefined ? { startedAt: facts.startedAt } : {}),
       });
-    const milli = allocationGpuMilli(job.allocation);
+    const milli = meteredGpuMilli(job.allocation);
     if (milli > 0 && facts.billedMs > 0) store.usage.add(job.id, milli, facts.billedMs);
     const ended = store.jobs.transition(job.id, next.to, { reason: next.reason, attempt, ...code });
     if (next.to === "Preempted")

@@ -1,6 +1,7 @@
 import type { Allocation } from "../core/allocation.js";
 import type { NodeSpec } from "../core/node.js";
 import type { Workload } from "../core/workload.js";
+import { migProfileMilli } from "../core/catalog.js";
 import { GpupoolError } from "../core/errors.js";
 import { simulatedMigUuid } from "../node/simulate.js";
 import { mpsLimitsForShare, type Slice } from "../node/slice.js";
@@ -48,6 +49,15 @@ export function jobToWorkload(job: JobRecord): Workload {
 /** GPU milli an allocation holds, summed over its GPUs (what usage is metered in). */
 export function allocationGpuMilli(alloc: Allocation | null): number {
   return (alloc?.gpus ?? []).reduce((sum, g) => sum + g.milli, 0);
+}
+
+/**
+ * The GPU compute an allocation is billed for, in milli: its shares and whole GPUs, and each MIG
+ * instance's share of its GPU's compute slices (which allocationGpuMilli, the compute a share
+ * takes from a GPU's 1000, leaves at 0).
+ */
+export function meteredGpuMilli(alloc: Allocation | null): number {
+  return (alloc?.gpus ?? []).reduce((sum, g) => sum + (g.mig ? migProfileMilli(g.mig.profile) : g.milli), 0);
 }
 
 /** Where a GPU's MPS control daemon listens (MpsControl.dirs): what MPS shares are pointed at. */

@@ -20,6 +20,18 @@ export function findGpuModel(name: string): GpuModel | undefined {
   return BY_NAME.get(name.trim().toLowerCase());
 }
 
+/**
+ * A MIG profile's share of its GPU's compute in milli (1g.10gb: 1 of 7 slices = 143; 1g.6gb on an
+ * A30: 1 of 4 = 250), from the first catalog model that offers it; 0 for a profile no model has.
+ */
+export function migProfileMilli(profile: string): number {
+  for (const m of GPU_MODELS) {
+    const p = m.migProfiles.find((q) => q.name === profile);
+    if (p) return Math.round((p.computeSlices * 1000) / m.migComputeSlices);
+  }
+  return 0;
+}
+
 /** A GPU model's MIG compute slices (7, or 4 on A30 / RTX PRO 6000); 7 for a model not in the catalog. */
 export function migComputeSlicesOf(model: string): number {
   return findGpuModel(model)?.migComputeSlices ?? 7;

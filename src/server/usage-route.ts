@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { z } from "zod";
 import { DEFAULT_PAGE, type UsageResponse, usageQuery } from "../api/schemas.js";
-import { allocationGpuMilli } from "../agent/workload.js";
+import { meteredGpuMilli } from "../agent/workload.js";
 import { type Store, usageOf } from "../store/index.js";
 import type { Caller } from "./auth.js";
 
@@ -27,7 +27,7 @@ export function registerUsageRoute(
     const live = new Map<string, number>();
     for (const j of running) {
       if (j.startedAt === null) continue;
-      live.set(j.id, allocationGpuMilli(j.allocation) * Math.max(0, now() - j.startedAt));
+      live.set(j.id, meteredGpuMilli(j.allocation) * Math.max(0, now() - j.startedAt));
     }
     const rows = store.usage.jobsPage({
       ...(tenant !== undefined ? { tenant } : {}),
