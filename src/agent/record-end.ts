@@ -56,7 +56,7 @@ export function stopIntent(store: Store, jobId: string): StopIntent | undefined 
   const note = store.jobs.pendingStop(jobId);
   if (!note) return undefined;
   // "KIND: reason", or "KIND/GRACE: reason" for a stop with its own grace period (stop -t)
-  const m = /^(cancel|preempt|timeout|gang)(?:\/(\d+))?: /.exec(note);
+  const m = /^([a-z]+)(?:\/(\d+))?: /.exec(note);
   if (!m) return undefined;
   const kind = STOP_KINDS.find((k) => k === m[1]);
   if (!kind) return undefined;

@@ -97,7 +97,8 @@ export function gpusJson(inv: GpuInventory): GpusJson {
   };
 }
 
-function table(headers: string[], rows: string[][]): string[] {
+/** Columns padded to their widest cell, with a dashed rule under the header (gpus and saved-file reports). */
+export function table(headers: string[], rows: string[][]): string[] {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
     cells

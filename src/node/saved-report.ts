@@ -1,6 +1,7 @@
 import { findGpuModel } from "../core/catalog.js";
 import type { SavedSections } from "./saved-files.js";
 import { migLayout } from "./smi-mig.js";
+import { table } from "./gpus-report.js";
 
 /**
  * What `gpupool gpus` prints for saved `topo -m` / `-L` / `mig` files given without a `-q -x`
@@ -36,16 +37,6 @@ export function savedJson(s: SavedSections) {
     },
     warnings: s.warnings,
   };
-}
-
-function table(headers: string[], rows: string[][]): string[] {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join("  ")
-      .trimEnd();
-  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
 }
 
 export function renderSavedSections(s: SavedSections): string {

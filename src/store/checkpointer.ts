@@ -17,7 +17,7 @@ export interface Checkpointer {
   readonly done: () => number;
 }
 
-// The worker is plain CommonJS evaluated from this string, so it runs the same from src/ (vitest) and
+// The worker is plain CommonJS evaluated from this string, so it runs the same from the TypeScript sources (tests) and
 // from dist/; better-sqlite3 is resolved here and handed over by path.
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
