@@ -196,7 +196,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
     const lock = acquireInstanceLock(data);
     cleanups.push(() => lock.release());
     const store = Store.openDir(data, { backgroundCheckpointMs: 50 });
-    cleanups.push(() => store.close());
+    cleanups.push(() => store.closeAndWait());
     const instanceId = store.instanceId();
     ensureAdmin(store, opts.adminToken);
     if (!store.tenants.get("default")) store.tenants.create("default");

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -66,5 +66,20 @@ describe("background checkpointer", () => {
     db.pragma("wal_checkpoint(TRUNCATE)");
     db.close();
     expect(statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0).toBe(0);
+  });
+});
+
+describe("checkpointer stop", () => {
+  it("settles once the worker has exited; a worker started after its store was removed creates nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gp-ckpt-"));
+    dirs.push(dir);
+    const path = join(dir, "t.db");
+    openDatabase(path).close();
+    // Started and its store removed in the same turn: the worker opens the path only after this.
+    const ckpt = startCheckpointer(path, { intervalMs: 1 });
+    rmSync(path);
+    await new Promise((r) => setTimeout(r, 200));
+    await ckpt.stop();
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

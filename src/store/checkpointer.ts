@@ -11,8 +11,11 @@ import { Worker } from "node:worker_threads";
  * waits for or blocks the writer: it copies what no reader still needs and returns.
  */
 export interface Checkpointer {
-  /** Asks the worker to finish its current checkpoint, close its connection and exit; returns at once. */
-  stop(): void;
+  /**
+   * Asks the worker to finish its current checkpoint, close its connection and exit. Returns at once;
+   * the promise settles once the worker has exited (then it holds no file of the store open).
+   */
+  stop(): Promise<void>;
   /** Checkpoints done so far (for tests). */
   readonly done: () => number;
 }
@@ -22,7 +25,8 @@ export interface Checkpointer {
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
-const db = new Database(workerData.path, { timeout: 0 });
+// fileMustExist: a worker that starts late never creates a store where one was just removed.
+const db = new Database(workerData.path, { timeout: 0, fileMustExist: true });
 let stopping = false;
 const tick = () => {
   if (stopping) return;
@@ -58,12 +62,15 @@ export function startCheckpointer(
       opts.onError?.(String(m.error));
   });
   worker.on("error", (err) => opts.onError?.(err.message));
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   let stopped = false;
   return {
     stop() {
-      if (stopped) return;
-      stopped = true;
-      worker.postMessage("stop");
+      if (!stopped) {
+        stopped = true;
+        worker.postMessage("stop");
+      }
+      return exited;
     },
     done: () => done,
   };

@@ -114,7 +114,7 @@ export class Store {
       if (marker) checkSameStore(dataDir, files, marker, id);
       else writeMarker(files, id, opts.now);
     } catch (err) {
-      store.checkpointer?.stop();
+      void store.checkpointer?.stop();
       store.db.close();
       throw err;
     }
@@ -134,10 +134,17 @@ export class Store {
 
   /** Checkpoints the WAL into the main file and closes. Safe to skip: a crash loses nothing committed. */
   close(): void {
-    if (!this.db.open) return;
-    this.checkpointer?.stop();
-    if (this.path !== ":memory:") this.db.pragma("wal_checkpoint(TRUNCATE)");
-    this.db.close();
+    void this.closeAndWait();
+  }
+
+  /** close(), settling once the checkpoint worker has exited too: then no file of the store is open. */
+  async closeAndWait(): Promise<void> {
+    const worker = this.checkpointer?.stop();
+    if (this.db.open) {
+      if (this.path !== ":memory:") this.db.pragma("wal_checkpoint(TRUNCATE)");
+      this.db.close();
+    }
+    await worker;
   }
 }
 
