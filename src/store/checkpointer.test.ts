@@ -75,10 +75,10 @@ describe("checkpointer stop", () => {
     dirs.push(dir);
     const path = join(dir, "t.db");
     openDatabase(path).close();
-    // Started and its store removed in the same turn: the worker opens the path only after this.
+    // Started and its store removed in the same turn: the worker opens the path only after this. It
+    // reads the stop message only after that open, so stop() settling early would miss a file made then.
     const ckpt = startCheckpointer(path, { intervalMs: 1 });
     rmSync(path);
-    await new Promise((r) => setTimeout(r, 200));
     await ckpt.stop();
     expect(readdirSync(dir)).toEqual([]);
   });

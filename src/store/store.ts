@@ -137,14 +137,17 @@ export class Store {
     void this.closeAndWait();
   }
 
-  /** close(), settling once the checkpoint worker has exited too: then no file of the store is open. */
-  async closeAndWait(): Promise<void> {
-    const worker = this.checkpointer?.stop();
+  /**
+   * close(), done at once as close() is (an error is thrown, not a rejection); the promise settles
+   * once the checkpoint worker has exited too: then no file of the store is open.
+   */
+  closeAndWait(): Promise<void> {
+    const workerExited = this.checkpointer?.stop() ?? Promise.resolve();
     if (this.db.open) {
       if (this.path !== ":memory:") this.db.pragma("wal_checkpoint(TRUNCATE)");
       this.db.close();
     }
-    await worker;
+    return workerExited;
   }
 }
 
