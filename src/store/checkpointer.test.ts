@@ -1,6 +1,8 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "./db.js";
 import { startCheckpointer } from "./checkpointer.js";
@@ -81,5 +83,25 @@ describe("checkpointer stop", () => {
     rmSync(path);
     await ckpt.stop();
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("keeps the process alive while awaited: the code after `await stop()` runs", () => {
+    // The worker is unref'd while it runs. Before stop() ref'd it, a process with nothing else to
+    // do exited 0 mid-await: `gpupool up --engine podman` on a host without podman said nothing.
+    const dir = mkdtempSync(join(tmpdir(), "gp-ckpt-"));
+    dirs.push(dir);
+    const here = fileURLToPath(new URL(".", import.meta.url));
+    const child = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        join(here, "test-support/register-ts.mjs"),
+        join(here, "test-support/stop-child.ts"),
+        join(dir, "t.db"),
+      ],
+      { encoding: "utf8", timeout: 20_000 },
+    );
+    expect(child.stderr).toBe("");
+    expect(child.stdout).toBe("after\n");
   });
 });

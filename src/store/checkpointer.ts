@@ -68,6 +68,9 @@ export function startCheckpointer(
     stop() {
       if (!stopped) {
         stopped = true;
+        // Unref'd while it runs; whoever awaits its exit must keep the process alive until then
+        // (else a failed start, awaiting this in its cleanup, exits 0 before it reports its error).
+        worker.ref();
         worker.postMessage("stop");
       }
       return exited;
