@@ -50,6 +50,15 @@ export function containerSpec(job: JobRecord, slice: Slice | undefined, host: Co
     );
   }
   Object.assign(env, spec.env);
+  if (spec.arrayIndexes && spec.arrayIndexes.length > 0) {
+    // A batch array's task: its index under gpupool's name and Kubernetes' (Indexed Jobs); a packed
+    // task's command gets all of its indexes and runs them in turn.
+    const first = String(spec.arrayIndexes[0]);
+    env.GPUPOOL_ARRAY_INDEX = first;
+    env.JOB_COMPLETION_INDEX = first;
+    env.GPUPOOL_ARRAY_INDEXES = spec.arrayIndexes.join(" ");
+    if (job.owner) env.GPUPOOL_ARRAY_ID = job.owner;
+  }
   // Docker has no CDI: the slice's env goes in directly (device nodes need a real NVIDIA runtime).
   // Last, so nothing a job sets (specs refuse these names anyway) can widen its devices.
   if (slice && !host.cdi) Object.assign(env, sliceEnv(slice));

@@ -58,7 +58,9 @@ export class JobRunner {
 
   private async doLaunch(jobId: string): Promise<void> {
     const { store, engine, host, upkeep } = this.o;
-    const job = store.jobs.require(jobId);
+    const job = store.jobs.get(jobId);
+    // Stopped and deleted (`rm -f`, an array's rm) between its bind and this turn: nothing to launch.
+    if (!job) return;
     let containerId: string | undefined;
     try {
       const slice = job.allocation ? sliceFor(jobId, job.allocation, host.node, this.o.mps) : undefined;

@@ -7,6 +7,7 @@ import type { MpsControl } from "../node/mps-control.js";
 import type { ProfileInput } from "../scheduler/framework/profile.js";
 import { policyProfile } from "../scheduler/policies.js";
 import type { JobRecord, Store } from "../store/index.js";
+import { ArrayReconciler } from "./array-reconciler.js";
 import { Archiver } from "./archiver.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { ContainerHost } from "./container-spec.js";
@@ -74,6 +75,8 @@ export class NodeAgent {
   readonly loop: ScheduleLoop;
   readonly cluster: StoreCluster;
   readonly archiver: Archiver;
+  /** Makes batch arrays' task jobs (array-reconciler.ts). */
+  readonly arrays: ArrayReconciler;
   private readonly upkeep: SliceUpkeep;
   private readonly clock: Clock;
 
@@ -114,6 +117,7 @@ export class NodeAgent {
       resyncMs: o.resyncMs ?? 1000,
     });
     this.loop = loop;
+    this.arrays = new ArrayReconciler(o.store, log);
   }
 
   /** Reconciles the store with the engine's containers after a restart (call before start). */
@@ -131,8 +135,9 @@ export class NodeAgent {
     });
   }
 
-  /** Starts scheduling (after recover). */
+  /** Starts scheduling and the arrays' reconciler (after recover). */
   start(): void {
+    this.arrays.start();
     this.loop.start();
   }
 
@@ -160,6 +165,7 @@ export class NodeAgent {
 
   /** Stops cycles and watches; containers keep running and are re-adopted by the next start. */
   async close(opts: { removeCdi?: boolean } = {}): Promise<void> {
+    this.arrays.close();
     await this.loop.close();
     await this.runner.close();
     await this.archiver.close();

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type ArraySpec, parseArrayIndexes, taskCount } from "../core/array.js";
 import { GPU_MODELS, requireGpuModel } from "../core/catalog.js";
 import { GpupoolError, isGpupoolError } from "../core/errors.js";
 import { imageReferenceProblem } from "../core/image-ref.js";
@@ -14,6 +15,10 @@ export type { NormalizedSpec } from "../core/job-spec.js";
  * schema, and the normalised form the server stores. Quantities are parsed once here:
  * CPU milli, memory MiB, GPU share milli.
  */
+
+/** An array's tasks live at once when its spec does not say (and the most it may say). */
+const DEFAULT_PARALLELISM = 256;
+const MAX_PARALLELISM = 10_000;
 
 const NAME = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -77,6 +82,27 @@ export const jobSpecSchema = z.strictObject({
   masterPort: z.number().int().min(1).max(65_535).optional(),
   /** Whether the job may be preempted by higher priorities (default true). */
   preemptible: z.boolean().optional(),
+  /** A batch array: the spec runs once per index, each task with GPUPOOL_ARRAY_INDEX (core/array.ts). */
+  array: z
+    .strictObject({
+      indexes: z
+        .string()
+        .min(1)
+        .max(65_536)
+        .meta({ description: 'the indexes: "0-999", "1,3,5-9", "0-30:10" (a step), as Slurm\'s --array' }),
+      parallelism: z
+        .number()
+        .int()
+        .min(1)
+        .max(MAX_PARALLELISM)
+        .optional()
+        .meta({ description: `tasks live at once (default: all tasks, at most ${DEFAULT_PARALLELISM})` }),
+      pack: z.number().int().min(1).max(10_000).optional().meta({
+        description:
+          "indexes per task: one container runs them (GPUPOOL_ARRAY_INDEXES lists them), default 1",
+      }),
+    })
+    .optional(),
   /** Idempotency key; the Idempotency-Key header does the same. */
   clientRequestId: z.string().min(1).max(200).optional(),
 });
@@ -163,6 +189,7 @@ export function normalizeSpec(input: unknown): NormalizedSpec {
       );
   }
   const replicas = s.replicas ?? 1;
+  const array = s.array && arraySpec(s.array, replicas);
   const { cpu, memory } = s;
   return {
     name: s.name,
@@ -184,6 +211,19 @@ export function normalizeSpec(input: unknown): NormalizedSpec {
     replicas,
     ...(s.masterPort !== undefined ? { masterPort: s.masterPort } : {}),
     preemptible: s.preemptible ?? true,
+    ...(array ? { array } : {}),
+  };
+}
+
+/** The array of a spec, defaults filled; its indexes are checked here (GP_INVALID_SPEC naming them). */
+function arraySpec(a: NonNullable<JobSpecInput["array"]>, replicas: number): ArraySpec {
+  if (replicas > 1) throw invalid("spec.array", "an array's tasks are single jobs: leave out replicas");
+  const count = parseArrayIndexes(a.indexes).length;
+  const pack = a.pack ?? 1;
+  return {
+    indexes: a.indexes,
+    parallelism: a.parallelism ?? Math.min(taskCount(count, pack), DEFAULT_PARALLELISM),
+    pack,
   };
 }
 

@@ -18,6 +18,11 @@ import { quotaSchema } from "./quota-schema.js";
 /** A job id or tenant name in a path. */
 export const idSchema = z.string().min(1).max(64);
 export const jobPathParams = z.object({ id: idSchema.meta({ description: "the job's id" }) });
+export const arrayPathParams = z.object({ id: idSchema.meta({ description: "the array's id" }) });
+export const listArraysQuery = z.strictObject({
+  all: z.enum(["true", "false"]).optional().meta({ description: "admin: every tenant's arrays" }),
+  running: z.enum(["true", "false"]).optional().meta({ description: "only running arrays" }),
+});
 export const tenantPathParams = z.object({ name: idSchema.meta({ description: "the tenant's name" }) });
 export const tokenPathParams = z.object({
   name: idSchema.meta({ description: "the tenant's name" }),
@@ -177,6 +182,13 @@ const normalizedSpecObject = z.object({
   masterPort: int().optional(),
   preemptible: z.boolean(),
   rank: int().optional().meta({ description: "gang members only: this member's rank (0-based)" }),
+  array: z
+    .object({ indexes: z.string(), parallelism: int().min(1), pack: int().min(1) })
+    .optional()
+    .meta({
+      description: "a batch array: run once per index, `parallelism` tasks at once, `pack` indexes each",
+    }),
+  arrayIndexes: z.array(int()).optional().meta({ description: "an array's task only: the indexes it runs" }),
 });
 /** Every field of core's NormalizedSpec is in the schema, optional ones too: one missing fails to compile. */
 type MissingSpecFields = Exclude<keyof NormalizedSpec, keyof z.output<typeof normalizedSpecObject>>;
@@ -197,6 +209,7 @@ export const jobViewSchema = z
     priority: int(),
     gang: z.string().nullable(),
     rank: int().nullable(),
+    array: z.string().nullable().meta({ description: "an array's task: the array's id" }),
     node: z.string().nullable(),
     gpus: z
       .array(z.object({ index: int(), milli: int(), memoryMiB: int(), mig: z.string().optional() }))
@@ -329,7 +342,44 @@ export const openApiResponse = z
   .record(z.string(), z.unknown())
   .meta({ description: "this OpenAPI 3.1 document" });
 export const metricsResponse = z.string().meta({ description: "Prometheus text exposition format" });
-export const jobsResponse = z.object({ jobs: z.array(jobViewSchema) });
+export const arrayStates = ["Running", "Succeeded", "Failed", "Cancelled"] as const;
+export const arrayViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    tenant: z.string(),
+    state: z.enum(arrayStates).meta({ description: "Running until every index has ended" }),
+    reason: z.string().nullable(),
+    indexes: z.string(),
+    parallelism: int(),
+    pack: int(),
+    tasks: int().meta({ description: "jobs the array runs: its indexes, `pack` to a job" }),
+    progress: z
+      .object({
+        total: int(),
+        succeeded: int(),
+        failed: int(),
+        running: int(),
+        pending: int(),
+      })
+      .meta({ description: "counted in indexes; a packed task's indexes share its job's state" }),
+    createdAt: isoTime(),
+    finishedAt: isoTime().nullable(),
+    spec: normalizedSpecSchema,
+  })
+  .meta({ id: "Array", description: "a batch array: one spec run once per index" });
+export type ArrayView = z.infer<typeof arrayViewSchema>;
+export const arrayResponse = z.object({ array: arrayViewSchema });
+export type ArrayResponse = z.infer<typeof arrayResponse>;
+export const arraysResponse = z.object({ arrays: z.array(arrayViewSchema) });
+export type ArraysResponse = z.infer<typeof arraysResponse>;
+
+export const jobsResponse = z.object({
+  jobs: z.array(jobViewSchema),
+  array: arrayViewSchema
+    .optional()
+    .meta({ description: "a batch array (submitted, or named by a reference); jobs are its live tasks" }),
+});
 export type JobsResponse = z.infer<typeof jobsResponse>;
 export const jobPageResponse = z.object({ jobs: z.array(jobViewSchema), next: nextCursor });
 export type JobPageResponse = z.infer<typeof jobPageResponse>;

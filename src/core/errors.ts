@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   GP_STORE_CORRUPT: { status: 503, exit: 4, hint: "The store fails SQLite's integrity check; restore a backup into a new data directory (`gpupool restore FILE --data NEWDIR`) and start there (see docs/store.md, Backup)." },
   GP_ILLEGAL_TRANSITION: { status: 409, exit: 5, hint: "The job is not in a state that allows this; fetch it to see its current state." },
   GP_JOB_NOT_FOUND: { status: 404, exit: 3, hint: "Check the job id (and that it belongs to your tenant)." },
+  GP_ARRAY_NOT_FOUND: { status: 404, exit: 3, hint: "Check the array id or name (`gpupool arrays` lists yours)." },
   GP_TENANT_NOT_FOUND: { status: 404, exit: 3, hint: "Create the tenant first, or check its name." },
   GP_TENANT_EXISTS: { status: 409, exit: 5, hint: "Tenant names are unique; pick another name." },
   GP_TENANT_HAS_LIVE_JOBS: { status: 409, exit: 5, hint: "A tenant with live jobs cannot be deleted; stop them first (`gpupool ps -A` lists them). Its finished jobs go with it." },

@@ -1,3 +1,4 @@
+import type { ArraySpec } from "./array.js";
 import type { GpuRequest } from "./workload.js";
 
 /**
@@ -32,4 +33,8 @@ export interface NormalizedSpec {
   readonly preemptible: boolean;
   /** Gang members only: this member's rank (0-based). */
   readonly rank?: number;
+  /** A batch array: the spec is run once per index (core/array.ts); absent for a single job or gang. */
+  readonly array?: ArraySpec;
+  /** An array's task: the indexes this job runs (more than one when the array packs them). */
+  readonly arrayIndexes?: readonly number[];
 }

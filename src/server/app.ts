@@ -34,14 +34,15 @@ import type { NodeAgent } from "../agent/node-agent.js";
 import { allocationGpuMilli, migInstanceUuid } from "../agent/workload.js";
 import { findGpuModel } from "../core/catalog.js";
 import type { NodeSpec } from "../core/node.js";
-import { GpupoolError } from "../core/errors.js";
+import { GpupoolError, isGpupoolError } from "../core/errors.js";
 import { parsePriority } from "../core/queue.js";
 import type { ContainerEngine } from "../engines/engine.js";
 import { isJobState, type JobState, type Store, type TenantQuotas, tenantQueueSpec } from "../store/index.js";
 import { authenticate, type Caller, requireAdmin } from "./auth.js";
 import { deleteTenant } from "./tenant-delete.js";
 import { installErrorHandlers } from "./http-errors.js";
-import { eventView, jobView } from "./job-view.js";
+import { registerArrayRoutes } from "./array-routes.js";
+import { arrayView, eventView, jobView } from "./job-view.js";
 import { JobsService } from "./jobs-service.js";
 import { serverMetrics } from "./metrics.js";
 import { recordRoutes } from "./route-list.js";
@@ -144,7 +145,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     )
       throw new GpupoolError("GP_INVALID_SPEC", "spec: the body must be a JSON object (a job spec)");
     const r = await jobs.submit(who, req.body, key);
-    return reply.status(r.created ? 201 : 200).send({ jobs: r.jobs.map(view) } satisfies JobsResponse);
+    return reply.status(r.created ? 201 : 200).send({
+      jobs: r.jobs.map(view),
+      ...(r.array ? { array: arrayView(r.array) } : {}),
+    } satisfies JobsResponse);
   });
 
   app.get("/v1/jobs", async (req) => {
@@ -215,7 +219,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.get<{ Params: { ref: string } }>("/v1/job-refs/:ref", async (req) => {
     const ref = parse(JOB_REF, req.params.ref, "ref");
-    return { jobs: jobs.resolve(caller(req), ref).map(view) } satisfies JobsResponse;
+    const who = caller(req);
+    // A job's or gang's id or name first; else an array's, answered with its live tasks.
+    try {
+      return { jobs: jobs.resolve(who, ref).map(view) } satisfies JobsResponse;
+    } catch (err) {
+      const array =
+        isGpupoolError(err) && err.code === "GP_JOB_NOT_FOUND" ? jobs.arrays.resolve(who, ref) : undefined;
+      if (!array) throw err;
+      return {
+        jobs: jobs.arrays.liveTasks(array.id).map(view),
+        array: arrayView(array),
+      } satisfies JobsResponse;
+    }
   });
 
   app.get("/v1/events", async (req) => {
@@ -341,5 +357,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   registerTokenRoutes(app, store, caller, parse);
+  registerArrayRoutes(app, jobs, caller, parse);
   return app;
 }

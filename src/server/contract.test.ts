@@ -170,6 +170,22 @@ describe("the API contract against the running app", () => {
     const live = (await call("POST", "/v1/jobs", testJob("c-live", { command: ["sleep", "30"] }), token))
       .jobs[0];
     await call("DELETE", `/v1/jobs/${live.id}?force=true`, undefined, token);
+    const arr = (
+      await call(
+        "POST",
+        "/v1/jobs",
+        testJob("c-arr", { command: ["sleep", "30"], array: { indexes: "0-3", parallelism: 2 } }),
+        token,
+      )
+    ).array;
+    await call("GET", "/v1/arrays", undefined, token);
+    await call("GET", "/v1/arrays?all=true&running=true");
+    await call("GET", `/v1/arrays/${arr.id}`, undefined, token);
+    expect((await call("GET", "/v1/job-refs/c-arr", undefined, token)).array.id).toBe(arr.id);
+    expect((await call("DELETE", `/v1/arrays/${arr.id}`, undefined, token)).code).toBe("GP_JOB_NOT_FINISHED");
+    await call("POST", `/v1/arrays/${arr.id}/stop`, {}, token);
+    await call("DELETE", `/v1/arrays/${arr.id}`, undefined, token);
+    expect((await call("GET", `/v1/arrays/${arr.id}`, undefined, token)).code).toBe("GP_ARRAY_NOT_FOUND");
 
     // Error answers are ErrorBodies with a status the route documents.
     await call("GET", "/v1/jobs?limit=0");

@@ -43,6 +43,13 @@ export function assertNamesFree(
   spec: Pick<NormalizedSpec, "name" | "replicas">,
 ) {
   const names = namesTaken(spec);
+  const array = names.flatMap((name) => store.workloads.list({ tenant, name, running: true }))[0];
+  if (array)
+    throw new GpupoolError(
+      "GP_NAME_IN_USE",
+      `the name ${array.name} is in use by running array ${array.id}; a name is unique among your live jobs and arrays`,
+      { name: array.name, arrayId: array.id },
+    );
   const holder = store.jobNames.liveHolders(tenant, names)[0];
   if (!holder) return;
   const name = names.find((n) => n === holder.name || n === holder.given) ?? spec.name;

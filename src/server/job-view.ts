@@ -1,5 +1,6 @@
-import type { JobEventView, JobView } from "../api/schemas.js";
-import type { JobEvent, JobRecord } from "../store/index.js";
+import type { ArrayView, JobEventView, JobView } from "../api/schemas.js";
+import { taskCount } from "../core/array.js";
+import type { JobEvent, JobRecord, WorkloadRecord } from "../store/index.js";
 
 /** Store records as the API shows them (api/schemas.ts). Times become ISO-8601 UTC strings (null when not reached). */
 
@@ -16,6 +17,7 @@ export function jobView(job: JobRecord, pendingReason?: string): JobView {
     priority: job.priority,
     gang: job.gang,
     rank: spec.rank ?? null,
+    array: job.owner,
     node: job.node,
     gpus:
       job.state === "Scheduled" || job.state === "Starting" || job.state === "Running"
@@ -45,5 +47,24 @@ export function eventView(e: JobEvent): JobEventView {
     from: e.from,
     to: e.to,
     reason: e.reason,
+  };
+}
+
+export function arrayView(w: WorkloadRecord): ArrayView {
+  const a = w.spec.array ?? { indexes: "", parallelism: 1, pack: 1 };
+  return {
+    id: w.id,
+    name: w.name,
+    tenant: w.tenant,
+    state: w.state,
+    reason: w.reason,
+    indexes: a.indexes,
+    parallelism: a.parallelism,
+    pack: a.pack,
+    tasks: taskCount(w.progress.total, a.pack),
+    progress: w.progress,
+    createdAt: new Date(w.createdAt).toISOString(),
+    finishedAt: iso(w.finishedAt),
+    spec: w.spec,
   };
 }

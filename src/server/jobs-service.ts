@@ -9,12 +9,13 @@ import {
   inTransaction,
   isFinished,
   type JobRecord,
-  LIVE_STATES,
   PLACED_STATES,
   type Store,
+  type WorkloadRecord,
 } from "../store/index.js";
 import type { Caller } from "./auth.js";
 import { checkRunnable, normalizeSpec } from "../api/job-spec.js";
+import { ArraysService } from "./arrays-service.js";
 import { assertNamesFree, memberName, resolveJobRef } from "./job-refs.js";
 
 /**
@@ -22,16 +23,27 @@ import { assertNamesFree, memberName, resolveJobRef } from "./job-refs.js";
  * the tenant-confined lookups (by id, or by reference: job-refs.ts), stop and delete. A job of
  * another tenant is "not found", never "forbidden", so ids cannot be probed.
  */
+/** What a submission made: its jobs (a gang's members; an array's first tasks, with the array). */
+export interface Submitted {
+  readonly jobs: JobRecord[];
+  readonly created: boolean;
+  readonly array?: WorkloadRecord;
+}
+
 export class JobsService {
+  readonly arrays: ArraysService;
+
   constructor(
     private readonly store: Store,
     private readonly agent: NodeAgent,
     private readonly engine: ContainerEngine,
-  ) {}
+  ) {
+    this.arrays = new ArraysService(store, agent);
+  }
 
   private batch: {
-    run: () => { jobs: JobRecord[]; created: boolean };
-    done: (r: { jobs: JobRecord[]; created: boolean } | Error) => void;
+    run: () => Submitted;
+    done: (r: Submitted | Error) => void;
   }[] = [];
 
   /**
@@ -39,11 +51,7 @@ export class JobsService {
    * Submissions arriving in the same event-loop turn share one commit (group commit: one fsync for
    * many), each under its own savepoint, so one failing leaves the others untouched.
    */
-  submit(
-    caller: Caller,
-    body: unknown,
-    idempotencyKey?: string,
-  ): Promise<{ jobs: JobRecord[]; created: boolean }> {
+  submit(caller: Caller, body: unknown, idempotencyKey?: string): Promise<Submitted> {
     const run = this.prepare(caller, body, idempotencyKey);
     return new Promise((resolve, reject) => {
       this.batch.push({ run, done: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
@@ -54,7 +62,7 @@ export class JobsService {
   private flush(): void {
     const items = this.batch;
     this.batch = [];
-    const results: ({ jobs: JobRecord[]; created: boolean } | Error)[] = [];
+    const results: (Submitted | Error)[] = [];
     try {
       inTransaction(this.store.db, () => {
         for (const item of items) {
@@ -73,11 +81,7 @@ export class JobsService {
   }
 
   /** Validates a submission (throwing on bad input, before anything is written) and returns its write. */
-  private prepare(
-    caller: Caller,
-    body: unknown,
-    idempotencyKey?: string,
-  ): () => { jobs: JobRecord[]; created: boolean } {
+  private prepare(caller: Caller, body: unknown, idempotencyKey?: string): () => Submitted {
     const spec = normalizeSpec(body);
     checkRunnable(spec);
     // What this host can never run is refused now, not discovered at start (core/admission.ts).
@@ -103,8 +107,10 @@ export class JobsService {
       if (!replay) assertNamesFree(this.store, caller.tenant, spec);
       // A priority above the ceiling preempts others' work: the admin grants it (no ceiling itself).
       if (!replay && !caller.admin) checkPriorityCeiling(caller.tenant, spec.priority, quotas.maxPriority);
+      // An array's tasks are made as its parallelism and the activeJobs quota allow (array-reconciler.ts).
+      if (spec.array) return this.arrays.create(caller.tenant, spec, crid);
       if (cap !== undefined && !replay) {
-        const active = this.store.jobs.list({ tenant: caller.tenant, states: LIVE_STATES }).length;
+        const active = this.store.jobs.liveCount(caller.tenant);
         if (active + spec.replicas > cap)
           throw new GpupoolError(
             "GP_QUOTA_EXCEEDED",

@@ -20,8 +20,8 @@ describe("the store's change feed", () => {
     store.tenants.setQuotas("acme", { gpuMilli: 1000 });
     expect(seen).toEqual([
       { kind: "tenant", name: "acme" },
-      { kind: "job", id: job.id, tenant: "acme", gang: null, from: null, to: "Pending" },
-      { kind: "job", id: job.id, tenant: "acme", gang: null, from: "Pending", to: "Cancelled" },
+      { kind: "job", id: job.id, tenant: "acme", gang: null, owner: null, from: null, to: "Pending" },
+      { kind: "job", id: job.id, tenant: "acme", gang: null, owner: null, from: "Pending", to: "Cancelled" },
       { kind: "tenant", name: "acme" },
     ]);
   });

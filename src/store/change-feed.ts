@@ -11,6 +11,8 @@ export type StoreChange =
       readonly id: string;
       readonly tenant: string;
       readonly gang: string | null;
+      /** The workload that made the job (workloads.ts), if any. */
+      readonly owner: string | null;
       /** null: just submitted. */
       readonly from: JobState | null;
       readonly to: JobState;

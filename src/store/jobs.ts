@@ -4,7 +4,7 @@ import { GpupoolError } from "../core/errors.js";
 import type { NormalizedSpec } from "../core/job-spec.js";
 import type { ChangeFeed } from "./change-feed.js";
 import { type Db, inTransaction, onCommit, prepared } from "./db.js";
-import { type JobState, PLACED_STATES, assertTransition, isFinished } from "./job-states.js";
+import { type JobState, LIVE_STATES, PLACED_STATES, assertTransition, isFinished } from "./job-states.js";
 
 /** The submitted job spec as the API accepted and normalised it (validated above the store; stored as JSON). */
 export type JobSpecJson = NormalizedSpec;
@@ -25,6 +25,9 @@ export interface JobRecord {
   readonly queue: string;
   /** Gang id: members are placed together or not at all (the scheduler's business; stored to find them). */
   readonly gang: string | null;
+  /** The workload (e.g. a batch array) that made this job, and the job's slot there (an array's task). */
+  readonly owner: string | null;
+  readonly ownerSlot: number | null;
   /** Node and allocation while placed (Scheduled, Starting, Running); kept after it ends for the record. */
   readonly node: string | null;
   readonly allocation: Allocation | null;
@@ -50,6 +53,8 @@ export interface NewJob {
   /** The client's idempotency key: a second submission with it returns the first job. */
   readonly clientRequestId?: string;
   readonly gang?: string;
+  /** The workload making this job and its slot there: one job per slot, ever (GP_CONFLICT on a second). */
+  readonly owner?: { readonly id: string; readonly slot: number };
 }
 
 export interface JobEvent {
@@ -95,6 +100,8 @@ export interface JobFilter {
   readonly states?: readonly JobState[];
   readonly queue?: string;
   readonly gang?: string;
+  /** Only the jobs this workload owns. */
+  readonly owner?: string;
   /** Only jobs with seq greater than this (paging). */
   readonly afterSeq?: number;
   readonly limit?: number;
@@ -112,6 +119,8 @@ interface JobRow {
   priority: number;
   queue: string;
   gang: string | null;
+  owner: string | null;
+  owner_slot: number | null;
   node: string | null;
   allocation: string | null;
   container_id: string | null;
@@ -154,6 +163,7 @@ export class JobRepo {
       id: row.id,
       tenant: row.tenant,
       gang: row.gang,
+      owner: row.owner,
       from,
       to: row.state,
     } as const;
@@ -198,8 +208,8 @@ export class JobRepo {
       const id = newJobId(at);
       const row = prepared(
         this.db,
-        `INSERT INTO jobs (id, tenant, client_request_id, name, spec, state, priority, queue, gang, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?, ?) RETURNING *`,
+        `INSERT INTO jobs (id, tenant, client_request_id, name, spec, state, priority, queue, gang, owner, owner_slot, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       ).get(
         id,
         tenant,
@@ -209,6 +219,8 @@ export class JobRepo {
         priority,
         queue,
         job.gang ?? null,
+        job.owner?.id ?? null,
+        job.owner?.slot ?? null,
         at,
         at,
       ) as JobRow;
@@ -216,6 +228,15 @@ export class JobRepo {
       this.emitAfterCommit(row, null);
       return { job: toJob(row), created: true };
     });
+  }
+
+  /** How many of the tenant's jobs are live (not Succeeded, Failed or Cancelled): what activeJobs caps. */
+  liveCount(tenant: string): number {
+    const st = prepared(
+      this.db,
+      `SELECT count(*) AS n FROM jobs WHERE tenant = ? AND state IN (${LIVE_STATES.map(() => "?").join(", ")})`,
+    );
+    return (st.get(tenant, ...LIVE_STATES) as { n: number }).n;
   }
 
   /** Whether the tenant already submitted with this client request id (a job, or a gang's rank 0). */
@@ -285,6 +306,10 @@ export class JobRepo {
     if (filter.gang !== undefined) {
       where.push("gang = ?");
       args.push(filter.gang);
+    }
+    if (filter.owner !== undefined) {
+      where.push("owner = ?");
+      args.push(filter.owner);
     }
     if (filter.afterSeq !== undefined) {
       where.push("seq > ?");
@@ -473,6 +498,16 @@ export class JobRepo {
           `job ${id} is ${job.state}; only a finished job (Succeeded, Failed, Cancelled) is deleted`,
           { jobId: id, state: job.state },
         );
+      // A running array would make the task again (its slot looks never made): its tasks go with it.
+      if (
+        job.owner !== null &&
+        prepared(this.db, "SELECT 1 FROM workloads WHERE id = ? AND state = 'Running'").get(job.owner)
+      )
+        throw new GpupoolError(
+          "GP_JOB_NOT_FINISHED",
+          `job ${id} is a task of array ${job.owner}, which is still running; its tasks are deleted with it once it ends (gpupool rm ${job.owner})`,
+          { jobId: id, array: job.owner },
+        );
       prepared(this.db, "DELETE FROM job_events WHERE job_id = ?").run(id);
       prepared(this.db, "DELETE FROM jobs WHERE id = ?").run(id);
       return job;
@@ -564,6 +599,8 @@ function toJob(row: JobRow): JobRecord {
     priority: row.priority,
     queue: row.queue,
     gang: row.gang,
+    owner: row.owner,
+    ownerSlot: row.owner_slot,
     node: row.node,
     allocation: row.allocation === null ? null : (JSON.parse(row.allocation) as Allocation),
     containerId: row.container_id,

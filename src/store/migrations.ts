@@ -178,6 +178,39 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_pending_tenant ON jobs(tenant, priority DESC, seq) WHERE state = 'Pending';
     `,
   },
+  {
+    version: 7,
+    name: "workloads that own jobs (batch arrays)",
+    // A workload is what a user asked for as a whole (an array: one spec, many indexes); its jobs are
+    // made from it by a reconciler (agent/array-reconciler.ts). A job names its owner and its slot
+    // there (an array's task number); the unique index makes creating a slot's job twice impossible,
+    // whatever a crash interrupts. progress: the counts the reconciler last wrote (core/array.ts).
+    sql: `
+      CREATE TABLE workloads (
+        seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+        id                TEXT NOT NULL UNIQUE,
+        tenant            TEXT NOT NULL REFERENCES tenants(name) ON DELETE CASCADE,
+        kind              TEXT NOT NULL CHECK (kind IN ('array')),
+        client_request_id TEXT,
+        name              TEXT NOT NULL,
+        spec              TEXT NOT NULL,
+        state             TEXT NOT NULL CHECK (state IN ('Running','Succeeded','Failed','Cancelled')),
+        reason            TEXT,
+        progress          TEXT NOT NULL DEFAULT '{}',
+        created_at        INTEGER NOT NULL,
+        updated_at        INTEGER NOT NULL,
+        finished_at       INTEGER,
+        UNIQUE (tenant, client_request_id)
+      ) STRICT;
+      CREATE INDEX workloads_tenant ON workloads(tenant, seq);
+      CREATE INDEX workloads_tenant_name ON workloads(tenant, name);
+      CREATE INDEX workloads_running ON workloads(seq) WHERE state = 'Running';
+
+      ALTER TABLE jobs ADD COLUMN owner TEXT;
+      ALTER TABLE jobs ADD COLUMN owner_slot INTEGER;
+      CREATE UNIQUE INDEX jobs_owner_slot ON jobs(owner, owner_slot) WHERE owner IS NOT NULL;
+    `,
+  },
 ];
 
 /**

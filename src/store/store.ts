@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { ChangeFeed } from "./change-feed.js";
+import { WorkloadRepo } from "./workloads.js";
 import { type Checkpointer, startCheckpointer } from "./checkpointer.js";
 import { type Db, onCommit, openDatabase, prepared } from "./db.js";
 import { JobNames } from "./job-names.js";
@@ -50,6 +51,8 @@ export class Store {
   /** Jobs by name and id prefix (job-names.ts). */
   readonly jobNames: JobNames;
   readonly usage: UsageRepo;
+  /** Workloads that own jobs: batch arrays (workloads.ts). */
+  readonly workloads: WorkloadRepo;
   /** Committed changes of jobs and tenants (see change-feed.ts). */
   readonly changes: ChangeFeed;
 
@@ -71,6 +74,7 @@ export class Store {
     this.jobs = new JobRepo(db, now, feed);
     this.jobNames = new JobNames(db);
     this.usage = new UsageRepo(db, now);
+    this.workloads = new WorkloadRepo(db, now);
   }
 
   /** Opens the store file at `path` (":memory:" for tests), applying any pending migrations. */

@@ -1,0 +1,175 @@
+import { randomBytes } from "node:crypto";
+import type { ArrayProgress, ArrayState } from "../core/array.js";
+import { GpupoolError } from "../core/errors.js";
+import type { NormalizedSpec } from "../core/job-spec.js";
+import { type Db, inTransaction, prepared } from "./db.js";
+import type { JobState } from "./job-states.js";
+import { canonicalJson } from "./jobs.js";
+
+/**
+ * Workloads: what a user asked for as a whole, that owns jobs made from it. Today one kind, the
+ * batch array (core/array.ts): its spec (with `array`), its state and its progress as the reconciler
+ * (agent/array-reconciler.ts) last counted it. Its jobs name it as their owner (jobs.owner).
+ */
+export interface WorkloadRecord {
+  readonly id: string;
+  readonly seq: number;
+  readonly tenant: string;
+  readonly kind: "array";
+  readonly clientRequestId: string | null;
+  readonly name: string;
+  readonly spec: NormalizedSpec;
+  readonly state: ArrayState;
+  readonly reason: string | null;
+  readonly progress: ArrayProgress;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly finishedAt: number | null;
+}
+
+interface WorkloadRow {
+  id: string;
+  seq: number;
+  tenant: string;
+  kind: "array";
+  client_request_id: string | null;
+  name: string;
+  spec: string;
+  state: ArrayState;
+  reason: string | null;
+  progress: string;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+/** A task job of a workload as the reconciler reads it: its slot and state. */
+export interface OwnedJob {
+  readonly slot: number;
+  readonly state: JobState;
+}
+
+export class WorkloadRepo {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number,
+  ) {}
+
+  /**
+   * Creates a Running workload. With a client request id this tenant already used, returns that
+   * workload (created: false) when the spec is the same, GP_IDEMPOTENCY_CONFLICT when it differs.
+   */
+  create(
+    tenant: string,
+    w: {
+      kind: "array";
+      name: string;
+      spec: NormalizedSpec;
+      progress: ArrayProgress;
+      clientRequestId?: string;
+    },
+  ): { workload: WorkloadRecord; created: boolean } {
+    return inTransaction(this.db, () => {
+      if (w.clientRequestId !== undefined) {
+        const row = prepared(
+          this.db,
+          "SELECT * FROM workloads WHERE tenant = ? AND client_request_id = ?",
+        ).get(tenant, w.clientRequestId) as WorkloadRow | undefined;
+        if (row) {
+          const existing = toWorkload(row);
+          if (existing.name !== w.name || canonicalJson(existing.spec) !== canonicalJson(w.spec))
+            throw new GpupoolError(
+              "GP_IDEMPOTENCY_CONFLICT",
+              `client request id ${w.clientRequestId} was already used for ${existing.id} with a different submission`,
+              { id: existing.id, clientRequestId: w.clientRequestId },
+            );
+          return { workload: existing, created: false };
+        }
+      }
+      const at = this.now();
+      const id = `a-${at.toString(36)}${randomBytes(4).toString("hex")}`;
+      const row = prepared(
+        this.db,
+        `INSERT INTO workloads (id, tenant, kind, client_request_id, name, spec, state, progress, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'Running', ?, ?, ?) RETURNING *`,
+      ).get(
+        id,
+        tenant,
+        w.kind,
+        w.clientRequestId ?? null,
+        w.name,
+        JSON.stringify(w.spec),
+        JSON.stringify(w.progress),
+        at,
+        at,
+      ) as WorkloadRow;
+      return { workload: toWorkload(row), created: true };
+    });
+  }
+
+  get(id: string): WorkloadRecord | undefined {
+    const row = prepared(this.db, "SELECT * FROM workloads WHERE id = ?").get(id) as WorkloadRow | undefined;
+    return row ? toWorkload(row) : undefined;
+  }
+
+  /** A tenant's workloads (all tenants' when absent), oldest first; only Running ones with `running`. */
+  list(filter: { tenant?: string; running?: boolean; name?: string } = {}): WorkloadRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.tenant !== undefined) {
+      where.push("tenant = ?");
+      args.push(filter.tenant);
+    }
+    if (filter.name !== undefined) {
+      where.push("name = ?");
+      args.push(filter.name);
+    }
+    if (filter.running) where.push("state = 'Running'");
+    const sql = `SELECT * FROM workloads ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq`;
+    return (prepared(this.db, sql).all(...args) as WorkloadRow[]).map(toWorkload);
+  }
+
+  /** The slot and state of every job the workload owns, by slot. */
+  ownedJobs(id: string): OwnedJob[] {
+    return prepared(
+      this.db,
+      "SELECT owner_slot AS slot, state FROM jobs WHERE owner = ? ORDER BY owner_slot",
+    ).all(id) as OwnedJob[];
+  }
+
+  /** Records progress and, when it changed, the state (an ended state sets finished_at). */
+  update(id: string, state: ArrayState, progress: ArrayProgress, reason?: string): void {
+    const at = this.now();
+    prepared(
+      this.db,
+      `UPDATE workloads SET progress = ?, updated_at = ?,
+         reason = CASE WHEN state = ? THEN reason ELSE ? END,
+         finished_at = CASE WHEN ? = 'Running' THEN NULL WHEN state = ? THEN finished_at ELSE ? END,
+         state = ?
+       WHERE id = ?`,
+    ).run(JSON.stringify(progress), at, state, reason ?? null, state, state, at, state, id);
+  }
+
+  /** Deletes an ended workload (its jobs must be gone already: `gpupool rm` of the array). */
+  delete(id: string): void {
+    prepared(this.db, "DELETE FROM workloads WHERE id = ?").run(id);
+  }
+}
+
+function toWorkload(r: WorkloadRow): WorkloadRecord {
+  return {
+    id: r.id,
+    seq: r.seq,
+    tenant: r.tenant,
+    kind: r.kind,
+    clientRequestId: r.client_request_id,
+    name: r.name,
+    spec: JSON.parse(r.spec) as NormalizedSpec,
+    state: r.state,
+    reason: r.reason,
+    progress: JSON.parse(r.progress) as ArrayProgress,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+  };
+}
