@@ -29,6 +29,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `gpupool … | head` closes the pipe early: that ends the output, it is not an error.
+for (const stream of [process.stdout, process.stderr])
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
+  });
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

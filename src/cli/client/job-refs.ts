@@ -1,4 +1,4 @@
-import { type JobView, jobsResponse } from "../../api/schemas.js";
+import { type JobsResponse, type JobView, jobsResponse } from "../../api/schemas.js";
 import type { ApiClient } from "./http.js";
 
 /**
@@ -8,7 +8,12 @@ import type { ApiClient } from "./http.js";
  * unknown reference is GP_JOB_NOT_FOUND; an ambiguous one GP_AMBIGUOUS_JOB_REF listing the candidates.
  */
 export async function resolveJobs(api: ApiClient, ref: string): Promise<JobView[]> {
-  return (await api.json(jobsResponse, "GET", `/v1/job-refs/${encodeURIComponent(ref)}`)).jobs;
+  return (await resolveRef(api, ref)).jobs;
+}
+
+/** resolveJobs, with the batch array the reference names when it names one (then jobs: its live tasks). */
+export async function resolveRef(api: ApiClient, ref: string): Promise<JobsResponse> {
+  return api.json(jobsResponse, "GET", `/v1/job-refs/${encodeURIComponent(ref)}`);
 }
 
 /** "j-… (train, Running)", as candidates and refusals name a job. */

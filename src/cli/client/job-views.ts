@@ -1,7 +1,14 @@
-import { eventsResponse, type JobEventView, type JobView } from "../../api/schemas.js";
+import {
+  type ArrayView,
+  arraysResponse,
+  eventsResponse,
+  type JobEventView,
+  type JobView,
+} from "../../api/schemas.js";
 import { LIVE_STATES } from "../../core/job-states.js";
 import type { ApiClient } from "./http.js";
-import { resolveJobs } from "./job-refs.js";
+import { ARRAY_COLUMNS, printArray } from "./arrays.js";
+import { resolveJobs, resolveRef } from "./job-refs.js";
 import { allJobs } from "./pages.js";
 import { type CommonFlags, client, type Io, stdio } from "./jobs.js";
 import { type Interrupts, processInterrupts } from "./wait.js";
@@ -105,17 +112,25 @@ export async function psCommand(f: PsFlags, io: Io = stdio, polling: Polling = t
   if (states) q.set("state", states);
   const api = client(f);
   const list = () => allJobs(api, q);
-  const render = (jobs: readonly JobView[]) => (wide: boolean) => table(JOB_COLUMNS, jobs, wide);
+  // The table ends with the batch arrays (running ones; -a: all) and their progress; -o json|yaml
+  // print the jobs only (`gpupool arrays -o json` prints the arrays).
+  const aq = new URLSearchParams();
+  if (f.allTenants) aq.set("all", "true");
+  if (!f.all) aq.set("running", "true");
+  const arrays = async () =>
+    format === "table" ? (await api.json(arraysResponse, "GET", `/v1/arrays?${aq}`)).arrays : [];
+  const render = (jobs: readonly JobView[], arr: readonly ArrayView[]) => (wide: boolean) =>
+    table(JOB_COLUMNS, jobs, wide) + (arr.length > 0 ? `\n${table(ARRAY_COLUMNS, arr, wide)}` : "");
   if (!f.watch) {
-    const jobs = await list();
-    emit(format, { jobs }, render(jobs), io.out);
+    const [jobs, arr] = await Promise.all([list(), arrays()]);
+    emit(format, { jobs }, render(jobs, arr), io.out);
     return 0;
   }
   return watch(
     async () => {
-      const jobs = await list();
+      const [jobs, arr] = await Promise.all([list(), arrays()]);
       // The documents, not the text: AGE changes every second, the jobs do not.
-      return { key: JSON.stringify(jobs), text: formatted(format, { jobs }, render(jobs)) };
+      return { key: JSON.stringify([jobs, arr]), text: formatted(format, { jobs }, render(jobs, arr)) };
     },
     io,
     polling,
@@ -125,7 +140,8 @@ export async function psCommand(f: PsFlags, io: Io = stdio, polling: Polling = t
 /** `get REF`: the job as YAML by default (a gang's name: its members, as `jobs`); -o table: one row each. */
 export async function getCommand(ref: string, f: CommonFlags, io: Io = stdio): Promise<number> {
   const format = outputFormat(f, "yaml");
-  const jobs = await resolveJobs(client(f), ref);
+  const { jobs, array } = await resolveRef(client(f), ref);
+  if (array) return printArray(array, f, io);
   const doc = jobs.length === 1 ? { job: jobs[0] } : { jobs };
   emit(format, doc, (wide) => table(JOB_COLUMNS, jobs, wide), io.out);
   return 0;

@@ -3,26 +3,23 @@ import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { GpupoolError } from "../../core/errors.js";
 import { isFinished } from "../../core/job-states.js";
-import { type JobView, jobResponse, jobsResponse } from "../../api/schemas.js";
-import { type ClientFlags, resolveClientConfig } from "./config.js";
-import { ApiClient } from "./http.js";
-import { describeJob, resolveJobs } from "./job-refs.js";
+import {
+  arrayResponse,
+  type JobsResponse,
+  type JobView,
+  jobResponse,
+  jobsResponse,
+} from "../../api/schemas.js";
+import { parseArrayFlag, printArray, progressText, waitForArray } from "./arrays.js";
+import { type CommonFlags, client, stdio } from "./common.js";
+import type { ApiClient } from "./http.js";
+import { describeJob, resolveRef } from "./job-refs.js";
 import { emit, outputFormat } from "./output.js";
 import { type Io, waitForJobs } from "./wait.js";
 
 /** What the job commands of the CLI do, over the API. Each returns the process exit code. */
 
-export type { Io } from "./wait.js";
-
-export const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
-
-export interface CommonFlags extends ClientFlags {
-  readonly output?: string;
-}
-
-export function client(flags: ClientFlags): ApiClient {
-  return new ApiClient(resolveClientConfig(flags));
-}
+export { type CommonFlags, client, type Io, stdio } from "./common.js";
 
 export interface RunFlags extends CommonFlags {
   readonly name?: string;
@@ -37,6 +34,8 @@ export interface RunFlags extends CommonFlags {
   readonly priority?: string;
   readonly isolation?: string;
   readonly replicas?: string;
+  readonly array?: string;
+  readonly pack?: string;
   readonly restart?: string;
   readonly timeout?: string;
   readonly requestId?: string;
@@ -84,6 +83,13 @@ export function specFromFlags(
   if (f.priority !== undefined) spec.priority = /^-?\d+$/.test(f.priority) ? Number(f.priority) : f.priority;
   if (f.isolation !== undefined) spec.isolation = f.isolation;
   if (f.replicas !== undefined) spec.replicas = int("--replicas", f.replicas);
+  if (f.pack !== undefined && f.array === undefined)
+    throw new GpupoolError("GP_INVALID_ARGUMENT", "--pack packs an array's indexes: give --array too");
+  if (f.array !== undefined)
+    spec.array = {
+      ...parseArrayFlag(f.array),
+      ...(f.pack !== undefined ? { pack: int("--pack", f.pack) } : {}),
+    };
   if (f.restart !== undefined)
     spec.restartPolicy =
       f.restart === "on-failure" ? "OnFailure" : f.restart === "never" ? "Never" : f.restart;
@@ -91,15 +97,12 @@ export function specFromFlags(
   return spec;
 }
 
+async function submitted(api: ApiClient, spec: unknown, requestId?: string): Promise<JobsResponse> {
+  return api.json(jobsResponse, "POST", "/v1/jobs", spec, requestId ? { "idempotency-key": requestId } : {});
+}
+
 async function submit(api: ApiClient, spec: unknown, requestId?: string): Promise<JobView[]> {
-  const r = await api.json(
-    jobsResponse,
-    "POST",
-    "/v1/jobs",
-    spec,
-    requestId ? { "idempotency-key": requestId } : {},
-  );
-  return r.jobs;
+  return (await submitted(api, spec, requestId)).jobs;
 }
 
 export async function runCommand(
@@ -112,7 +115,14 @@ export async function runCommand(
     throw new GpupoolError("GP_INVALID_ARGUMENT", "--wait and -d/--detach cannot be used together");
   const format = outputFormat(f);
   const api = client(f);
-  const jobs = await submit(api, specFromFlags(image, command, f), f.requestId);
+  const r = await submitted(api, specFromFlags(image, command, f), f.requestId);
+  if (r.array) {
+    if (f.wait) return waitForArray(api, r.array, io);
+    if (format === "table") io.out(`${r.array.id}\n`);
+    else printArray(r.array, f, io);
+    return 0;
+  }
+  const jobs = r.jobs;
   if (!f.wait) {
     emit(format, { jobs }, () => jobs.map((j) => `${j.id}\n`).join(""), io.out);
     return 0;
@@ -173,10 +183,24 @@ export async function stopCommand(
   const graceSeconds = f.time === undefined ? undefined : int("-t/--time", f.time);
   const api = client(f);
   const ids: string[] = [];
+  const arrays: string[] = [];
   for (const ref of refs) {
-    const jobs = await resolveJobs(api, ref);
-    for (const j of jobs.length > 1 ? jobs.filter((j) => !isFinished(j.state)) : jobs) ids.push(j.id);
+    const { jobs, array } = await resolveRef(api, ref);
+    if (array) arrays.push(array.id);
+    else for (const j of jobs.length > 1 ? jobs.filter((j) => !isFinished(j.state)) : jobs) ids.push(j.id);
   }
+  // An array first: it then makes no more tasks, and its live ones are stopped as jobs are.
+  for (const id of arrays) {
+    io.err(`gpupool: stopping array ${id}: no more tasks; its live ones are stopped\n`);
+    const { array } = await api.json(
+      arrayResponse,
+      "POST",
+      `/v1/arrays/${encodeURIComponent(id)}/stop`,
+      graceSeconds === undefined ? {} : { graceSeconds },
+    );
+    io.out(`${array.id} ${array.state} (${progressText(array)})\n`);
+  }
+  if (ids.length === 0) return 0;
   const started = Date.now();
   const waiting = new Set(ids);
   io.err(
@@ -226,7 +250,14 @@ export async function rmCommand(
 ): Promise<number> {
   const api = client(f);
   for (const ref of refs) {
-    const jobs = await resolveJobs(api, ref);
+    const { jobs, array } = await resolveRef(api, ref);
+    if (array) {
+      // Its tasks go with it, as a gang's members do.
+      const path = `/v1/arrays/${encodeURIComponent(array.id)}${f.force ? "?force=true" : ""}`;
+      await api.json(arrayResponse, "DELETE", path);
+      io.out(`${array.id} removed (with its ${array.tasks} tasks)\n`);
+      continue;
+    }
     const live = jobs.filter((j) => !isFinished(j.state));
     if (live.length > 0 && !f.force)
       throw new GpupoolError(

@@ -3,7 +3,7 @@ import { exitWith, withClientFlags } from "./client-flags.js";
 import type { RegisterCommand } from "./register.js";
 
 /** How every command that takes a job names it, like docker. */
-const JOB_REF = "job id, name (a gang's: all its members) or unique id prefix";
+const JOB_REF = "job id, name (a gang's: all its members; an array's: the array) or unique id prefix";
 
 /** ps, get, logs, stop, rm, events: looking at and controlling jobs on a server. */
 export const registerJobs: RegisterCommand = (program: Command) => {
@@ -35,6 +35,27 @@ export const registerJobs: RegisterCommand = (program: Command) => {
         ].join("\n"),
       ),
   ).action(async (opts) => exitWith(await (await import("../client/job-views.js")).psCommand(opts)));
+
+  withClientFlags(
+    program
+      .command("arrays")
+      .summary("list your batch arrays with their progress (-a: ended ones too)")
+      .option("-a, --all", "ended arrays too")
+      .option("-A, --all-tenants", "admin: every tenant's arrays")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "PROGRESS counts indexes: done (#), failed (!), running (>) and pending (.); a packed task's",
+          "indexes share its job's state. -o wide adds the indexes, the tasks and the tenant.",
+          "",
+          "Examples:",
+          "  gpupool arrays",
+          "  gpupool arrays -a -o wide",
+          "  gpupool arrays -o json",
+        ].join("\n"),
+      ),
+  ).action(async (opts) => exitWith(await (await import("../client/arrays.js")).arraysCommand(opts)));
 
   withClientFlags(
     program
@@ -99,6 +120,7 @@ export const registerJobs: RegisterCommand = (program: Command) => {
           "",
           "A pending job is cancelled at once; a placed one gets SIGTERM, then SIGKILL once the grace period is",
           "over, and ends Cancelled. stop waits for them all, printing what it still waits for every 3 s.",
+          "A batch array's name stops the array: it makes no more tasks, and its live ones are stopped.",
           "",
           "Examples:",
           "  gpupool stop j-mx6a1b2c3d4e5f60        # graceful, the job's own grace period",
@@ -119,7 +141,10 @@ export const registerJobs: RegisterCommand = (program: Command) => {
       )
       .argument("<jobs...>", JOB_REF)
       .option("-f, --force", "stop a live job first, then delete it")
-      .addHelpText("after", "\nExamples:\n  gpupool rm train\n  gpupool rm -f j-mx6a"),
+      .addHelpText(
+        "after",
+        "\nA batch array's name deletes the ended array with all its tasks.\n\nExamples:\n  gpupool rm train\n  gpupool rm -f j-mx6a\n  gpupool rm frames          # an array and its tasks",
+      ),
     false,
   ).action(async (refs: string[], opts) =>
     exitWith(await (await import("../client/jobs.js")).rmCommand(refs, opts)),

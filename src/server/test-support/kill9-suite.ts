@@ -16,10 +16,10 @@ import type { JobView } from "../../api/schemas.js";
  */
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
-const TOKEN = "gp_kill9-test-admin-token-abcdef";
+export const TOKEN = "gp_kill9-test-admin-token-abcdef";
 
 /** Builds dist/ when it is older than the sources this test runs through the binary. */
-function ensureBuilt(): void {
+export function ensureBuilt(): void {
   const out = join(ROOT, "dist/server/up.js");
   const newest = [
     "src/server/up.ts",
@@ -27,6 +27,7 @@ function ensureBuilt(): void {
     "src/agent/job-runner.ts",
     "src/agent/schedule-loop.ts",
     "src/agent/recover.ts",
+    "src/agent/array-reconciler.ts",
     "src/server/app.ts",
   ]
     .map((f) => statSync(join(ROOT, f)).mtimeMs)
@@ -35,7 +36,7 @@ function ensureBuilt(): void {
   execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
 }
 
-interface Up {
+export interface Up {
   readonly child: ChildProcess;
   readonly url: string;
   readonly output: () => string;
@@ -47,7 +48,12 @@ function withoutEngineEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return rest;
 }
 
-async function up(data: string, engine: string, env: Record<string, string>): Promise<Up> {
+export async function up(
+  data: string,
+  engine: string,
+  env: Record<string, string>,
+  simulate = "1xA100-80GB",
+): Promise<Up> {
   const child = spawn(
     process.execPath,
     [
@@ -56,7 +62,7 @@ async function up(data: string, engine: string, env: Record<string, string>): Pr
       "--engine",
       engine,
       "--simulate",
-      "1xA100-80GB",
+      simulate,
       "--data",
       data,
       "--listen",
@@ -80,7 +86,7 @@ async function up(data: string, engine: string, env: Record<string, string>): Pr
   }
 }
 
-async function api<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {
+export async function api<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${url}${path}`, {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { "content-type": "application/json" } : {}) },
