@@ -33,8 +33,13 @@ export function progressText(a: Pick<ArrayView, "progress">): string {
 export function progressBar(a: Pick<ArrayView, "progress">, width = 30): string {
   const p = a.progress;
   const cells = (n: number) => (p.total === 0 ? 0 : Math.floor((n * width) / p.total));
-  const done = cells(p.succeeded);
-  const failed = cells(p.failed);
+  let done = cells(p.succeeded);
+  let failed = cells(p.failed);
+  // Every index ended: the cells rounding left go to what there is, so the bar is full.
+  if (p.running + p.pending === 0) {
+    if (p.failed > 0) failed = width - done;
+    else done = width;
+  }
   const running = Math.min(width - done - failed, cells(p.running));
   return `[${"#".repeat(done)}${"!".repeat(failed)}${">".repeat(running)}${".".repeat(width - done - failed - running)}]`;
 }
