@@ -1,6 +1,3 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   arraysCommand,
@@ -11,26 +8,12 @@ import {
 } from "../cli/client/arrays.js";
 import { client } from "../cli/client/common.js";
 import { getCommand, psCommand } from "../cli/client/job-views.js";
-import { type Io, rmCommand, runCommand, specFromFlags, stopCommand } from "../cli/client/jobs.js";
+import { rmCommand, runCommand, specFromFlags, stopCommand } from "../cli/client/jobs.js";
 import { isGpupoolError } from "../core/errors.js";
-import { ADMIN, type TestServer, testServer } from "../server/test-support/server.js";
+import { type TestServer, testServer } from "../server/test-support/server.js";
+import { adminFlags, capture } from "./test-support/cli-io.js";
 
 /** Batch arrays from the CLI against a real server on loopback (fake engine). */
-
-function capture(): Io & { stdout: () => string; stderr: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-    stdout: () => out,
-    stderr: () => err,
-  };
-}
 
 const progress = (succeeded: number, failed: number, running: number, total: number) => ({
   progress: { total, succeeded, failed, running, pending: total - succeeded - failed - running },
@@ -68,17 +51,15 @@ describe("array flags and progress", () => {
 
 describe("arrays over HTTP", () => {
   let t: TestServer;
-  let dir: string;
   let flags: { server: string; token: string; config: string };
+  let cleanup = async () => {};
   beforeAll(async () => {
     t = await testServer({ simulate: "2xA100-80GB" });
-    dir = await mkdtemp(join(tmpdir(), "gp-cli-arrays-"));
-    await writeFile(join(dir, "empty.yaml"), "");
-    flags = { server: t.server.url, token: ADMIN, config: join(dir, "empty.yaml") };
+    ({ flags, cleanup } = await adminFlags(t.server.url));
   });
   afterAll(async () => {
     await t?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await cleanup();
   });
 
   it("run --array --wait shows progress and exits 0; one failing index makes it exit 1", async () => {

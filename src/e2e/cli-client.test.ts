@@ -9,24 +9,10 @@ import { usageCommand } from "../cli/client/cluster.js";
 import { psCommand } from "../cli/client/job-views.js";
 import { quotasFromFlags, tenantsCommand } from "../cli/client/tenants.js";
 import { resolveClientConfig } from "../cli/client/config.js";
-import { applyCommand, type Io, runCommand, specFromFlags, stopCommand } from "../cli/client/jobs.js";
+import { applyCommand, runCommand, specFromFlags, stopCommand } from "../cli/client/jobs.js";
+import { capture } from "./test-support/cli-io.js";
 
 /** The CLI's job commands against a real server on loopback (fake engine). */
-
-function capture(): Io & { stdout: () => string; stderr: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-    stdout: () => out,
-    stderr: () => err,
-  };
-}
 
 describe("CLI over HTTP", () => {
   let t: TestServer;

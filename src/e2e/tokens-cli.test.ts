@@ -4,22 +4,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, type TestServer, testServer } from "../server/test-support/server.js";
 import { psCommand } from "../cli/client/job-views.js";
-import { type Io, runCommand } from "../cli/client/jobs.js";
+import { runCommand } from "../cli/client/jobs.js";
+import { capture } from "./test-support/cli-io.js";
 import { tenantsCommand } from "../cli/client/tenants.js";
 import { tokensCommand } from "../cli/client/tokens.js";
 
 /** `gpupool tokens list|revoke|rotate` and `tenants quota --max-priority` against a real server (fake engine). */
-
-function capture(): Io & { stdout: () => string } {
-  let out = "";
-  return {
-    out: (s) => {
-      out += s;
-    },
-    err: () => {},
-    stdout: () => out,
-  };
-}
 
 describe("CLI: tokens and the priority ceiling", () => {
   let t: TestServer;
