@@ -41,6 +41,7 @@ import { isJobState, type JobState, type Store, type TenantQuotas, tenantQueueSp
 import { authenticate, type Caller, requireAdmin } from "./auth.js";
 import { deleteTenant } from "./tenant-delete.js";
 import { installErrorHandlers } from "./http-errors.js";
+import { DEFAULT_HTTP_LIMITS, fastifyLimitOptions, type HttpLimits } from "./http-limits.js";
 import { registerArrayRoutes } from "./array-routes.js";
 import { arrayView, eventView, jobView } from "./job-view.js";
 import { JobsService } from "./jobs-service.js";
@@ -59,6 +60,8 @@ export interface AppOptions {
   /** Fastify logger: false (default) or pino options. */
   readonly logger?: boolean | object;
   readonly now?: () => number;
+  /** Timeouts and the connection cap (http-limits.ts); default DEFAULT_HTTP_LIMITS. */
+  readonly httpLimits?: HttpLimits;
 }
 
 /** Input is parsed with the contract's schemas (api/schemas.ts), the ones /openapi.json documents. */
@@ -117,7 +120,14 @@ function states(text: string | undefined): JobState[] | undefined {
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { store, agent, engine, node } = opts;
   const now = opts.now ?? Date.now;
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024, return503OnClosing: true });
+  const limits = opts.httpLimits ?? DEFAULT_HTTP_LIMITS;
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    ...fastifyLimitOptions(limits),
+  });
+  app.server.maxConnections = limits.maxConnections;
   recordRoutes(app);
   installErrorHandlers(app);
   const jobs = new JobsService(store, agent, engine);

@@ -23,6 +23,7 @@ import { simulateGpus } from "../node/simulate.js";
 import { nvidiaSmiRunner } from "../node/smi-runner.js";
 import { acquireInstanceLock, hashToken, Store } from "../store/index.js";
 import { buildApp } from "./app.js";
+import type { HttpLimits } from "./http-limits.js";
 import { ADMIN_TENANT } from "./auth.js";
 import { listenError, prepareDataDir, probeListen } from "./startup-checks.js";
 
@@ -47,6 +48,8 @@ export interface UpOptions {
   /** For tests: a ready engine instead of detection. */
   readonly engineInstance?: ContainerEngine;
   readonly resyncMs?: number;
+  /** HTTP timeouts and connection cap (http-limits.ts); default DEFAULT_HTTP_LIMITS. */
+  readonly httpLimits?: HttpLimits;
   /** Absolute path of the OCI runtime for `isolation: vm` (e.g. kata-runtime); absent: vm jobs are refused. */
   readonly vmRuntime?: string;
   /** How shares of one GPU are enforced (default "auto"; see resolveGpuSharing). */
@@ -310,6 +313,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       engine,
       node,
       logger: opts.logger ?? false,
+      ...(opts.httpLimits ? { httpLimits: opts.httpLimits } : {}),
       info: {
         node: node.name,
         engine: engineKind,
