@@ -73,8 +73,14 @@ export class ArrayReconciler {
       const tasks: TaskState[] = this.store.workloads
         .ownedJobs(id)
         .map((j) => ({ task: j.slot, state: j.state }));
+      let waiting: string | undefined;
       if (w.state === "Running") {
-        const due = tasksToCreate(taskCount(indexes.length, pack), tasks, this.slots(w, tasks, parallelism));
+        const total = taskCount(indexes.length, pack);
+        const { slots, cap } = this.slots(w, tasks, parallelism);
+        const due = tasksToCreate(total, tasks, slots);
+        const unmade = total - tasks.length - due.length;
+        if (slots < parallelism && unmade > 0)
+          waiting = `${unmade} task(s) wait for room under tenant ${w.tenant}'s activeJobs quota (${cap})`;
         for (const task of due) {
           const own = taskIndexes(indexes, pack, task);
           const name = `${w.name}-${own[0]}`;
@@ -91,7 +97,11 @@ export class ArrayReconciler {
       const progress = arrayProgress(indexes.length, pack, tasks);
       const state = w.state === "Running" ? arrayStateOf(progress) : w.state;
       const reason =
-        state === "Failed" ? `${progress.failed} of ${progress.total} indexes failed` : undefined;
+        w.state !== "Running"
+          ? (w.reason ?? undefined)
+          : state === "Failed"
+            ? `${progress.failed} of ${progress.total} indexes failed`
+            : waiting;
       this.store.workloads.update(id, state, progress, reason);
       return progress;
     });
@@ -101,12 +111,16 @@ export class ArrayReconciler {
    * How many tasks may be live now: the array's parallelism, less what the tenant's activeJobs quota
    * leaves (jobs of other workloads and single jobs count against it too).
    */
-  private slots(w: WorkloadRecord, tasks: readonly TaskState[], parallelism: number): number {
+  private slots(
+    w: WorkloadRecord,
+    tasks: readonly TaskState[],
+    parallelism: number,
+  ): { slots: number; cap?: number } {
     const cap = this.store.tenants.get(w.tenant)?.quotas.activeJobs;
-    if (cap === undefined) return parallelism;
+    if (cap === undefined) return { slots: parallelism };
     const live = this.store.jobs.liveCount(w.tenant);
     const mine = tasks.filter((t) => !isFinished(t.state)).length;
-    return Math.min(parallelism, mine + Math.max(0, cap - live));
+    return { slots: Math.min(parallelism, mine + Math.max(0, cap - live)), cap };
   }
 
   /** Stops following changes (pending reconciles are dropped: the next start redoes them). */

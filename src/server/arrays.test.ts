@@ -152,6 +152,45 @@ describe("batch arrays", () => {
     expect((await t.call("GET", `/v1/arrays/${id}`)).status).toBe(404);
   }, 60_000);
 
+  it("quotas apply to an array's tasks: a 0.5-GPU limit runs two 0.25 tasks at a time, the others wait with the reason", async () => {
+    t = await testServer({ simulate: "2xA100-80GB" });
+    const token = await t.tenant("capped", { gpuMilli: 500, activeJobs: 3 });
+    let maxRunning = 0;
+    const store = t.server.store;
+    const off = store.changes.subscribe((c) => {
+      if (c.kind !== "job" || c.owner === null) return;
+      maxRunning = Math.max(
+        maxRunning,
+        store.workloads.ownedJobs(c.owner).filter((j) => j.state === "Running").length,
+      );
+    });
+    const r = await t.call(
+      "POST",
+      "/v1/jobs",
+      {
+        ...testJob("capped", { gpu: 0.25 }),
+        command: ["sh", "-c", "sleep 0.3"],
+        array: { indexes: "0-7", parallelism: 8 },
+      },
+      token,
+    );
+    expect(r.status).toBe(201);
+    // activeJobs 3: only 3 of the 8 are made; the third waits on the GPU limit, saying so.
+    expect(r.body.jobs).toHaveLength(3);
+    expect(r.body.array.reason).toBe("5 task(s) wait for room under tenant capped's activeJobs quota (3)");
+    const third = await t.until(
+      r.body.jobs[2].id,
+      (j) => j.state === "Pending" && j.reason !== null,
+      5000,
+      token,
+    );
+    expect(third.reason).toMatch(/quota|limit/i);
+    const a = await untilEnded(t, r.body.array.id, 30_000);
+    off();
+    expect(a.state).toBe("Succeeded");
+    expect(maxRunning).toBe(2);
+  }, 60_000);
+
   it("refuses bad arrays with GP_INVALID_SPEC naming the field; another tenant's array is not found", async () => {
     t = await testServer();
     for (const [array, path] of [

@@ -137,17 +137,16 @@ export class WorkloadRepo {
     ).all(id) as OwnedJob[];
   }
 
-  /** Records progress and, when it changed, the state (an ended state sets finished_at). */
+  /** Records state, progress and reason (none: null); entering an ended state sets finished_at. */
   update(id: string, state: ArrayState, progress: ArrayProgress, reason?: string): void {
     const at = this.now();
     prepared(
       this.db,
-      `UPDATE workloads SET progress = ?, updated_at = ?,
-         reason = CASE WHEN state = ? THEN reason ELSE ? END,
+      `UPDATE workloads SET progress = ?, updated_at = ?, reason = ?,
          finished_at = CASE WHEN ? = 'Running' THEN NULL WHEN state = ? THEN finished_at ELSE ? END,
          state = ?
        WHERE id = ?`,
-    ).run(JSON.stringify(progress), at, state, reason ?? null, state, state, at, state, id);
+    ).run(JSON.stringify(progress), at, reason ?? null, state, state, at, state, id);
   }
 
   /** Deletes an ended workload (its jobs must be gone already: `gpupool rm` of the array). */
