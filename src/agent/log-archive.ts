@@ -1,5 +1,6 @@
-import { createReadStream, existsSync } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { once } from "node:events";
+import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { ContainerEngine, LogLine } from "../engines/engine.js";
@@ -10,10 +11,19 @@ import type { ContainerEngine, LogLine } from "../engines/engine.js";
  * job's last attempt) so the container can be removed as soon as the job ends: finished jobs
  * leave no containers behind, and their logs outlive the engine.
  */
+/** How much of one attempt's log the archive keeps by default: 16 MiB of its NDJSON file. */
+export const DEFAULT_LOG_CAP_BYTES = 16 * 2 ** 20;
+
 export class LogArchive {
   private made = false;
+  readonly maxBytes: number;
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    opts: { readonly maxBytes?: number } = {},
+  ) {
+    this.maxBytes = opts.maxBytes ?? DEFAULT_LOG_CAP_BYTES;
+  }
 
   path(jobId: string): string {
     return join(this.dir, `${jobId}.ndjson`);
@@ -23,19 +33,58 @@ export class LogArchive {
     return existsSync(this.path(jobId));
   }
 
-  /** Copies the container's logs (written whole: a temp file renamed into place). The caller removes the container. */
+  /**
+   * Copies the container's logs, streamed to a temp file renamed into place (memory stays constant
+   * however much the job printed). The first `maxBytes` are kept; the rest is read and counted, and
+   * a last stderr line says how much was left out. The caller removes the container.
+   */
   async save(engine: ContainerEngine, jobId: string, containerId: string): Promise<void> {
-    let text = "";
-    for await (const l of engine.logs(containerId, { timestamps: true }))
-      text += `${JSON.stringify({ stream: l.stream, text: l.text, ...(l.time ? { time: l.time.toISOString() } : {}) })}\n`;
-    // No output, no file (an earlier attempt's file goes): reading then finds nothing, as it should.
-    if (text === "") return this.remove(jobId);
     if (!this.made) {
       await mkdir(this.dir, { recursive: true });
       this.made = true;
     }
     const tmp = `${this.path(jobId)}.tmp`;
-    await writeFile(tmp, text);
+    const out = createWriteStream(tmp);
+    const failed = new Promise<never>((_, reject) => out.once("error", reject));
+    failed.catch(() => {});
+    const write = async (text: string) => {
+      if (!out.write(text)) await Promise.race([once(out, "drain"), failed]);
+    };
+    let kept = 0;
+    let droppedLines = 0;
+    let droppedBytes = 0;
+    try {
+      for await (const l of engine.logs(containerId, { timestamps: true })) {
+        const line = `${JSON.stringify({ stream: l.stream, text: l.text, ...(l.time ? { time: l.time.toISOString() } : {}) })}\n`;
+        const bytes = Buffer.byteLength(line);
+        if (kept + bytes > this.maxBytes) {
+          droppedLines++;
+          droppedBytes += bytes;
+          continue;
+        }
+        kept += bytes;
+        await write(line);
+      }
+      if (droppedLines > 0)
+        await write(
+          `${JSON.stringify({
+            stream: "stderr",
+            text: `[gpupool: log cut at ${this.maxBytes} bytes; ${droppedLines} more line(s), ${droppedBytes} bytes, not kept]`,
+          })}\n`,
+        );
+      await new Promise<void>((resolve, reject) =>
+        out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+      );
+    } catch (err) {
+      out.destroy();
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    // No output, no file (an earlier attempt's file goes): reading then finds nothing, as it should.
+    if (kept === 0 && droppedLines === 0) {
+      await rm(tmp, { force: true });
+      return this.remove(jobId);
+    }
     await rename(tmp, this.path(jobId));
   }
 

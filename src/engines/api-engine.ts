@@ -14,7 +14,7 @@ import type {
   LogOptions,
 } from "./engine.js";
 import { type HttpResponse, type Query, type UnixHttpClient, engineError, errorMessage } from "./http.js";
-import { demuxLogLines } from "./log-frames.js";
+import { demuxLogLines, LOG_TIME } from "./log-frames.js";
 
 /**
  * What Docker's Engine API and Podman's libpod API share: the same resource paths for containers
@@ -115,8 +115,9 @@ export abstract class ApiEngine implements ContainerEngine {
         const contentType = String(res.headers["content-type"] ?? "");
         const multiplexed = !contentType.includes("application/vnd.docker.raw-stream");
         try {
-          const lines = demuxLogLines(res.body, multiplexed);
-          if (!opts.timestamps) yield* lines;
+          // Multiplexed frames carry their times (taken off per frame); a raw stream's are per line.
+          const lines = demuxLogLines(res.body, multiplexed, opts.timestamps === true && multiplexed);
+          if (!opts.timestamps || multiplexed) yield* lines;
           else for await (const line of lines) yield splitTimestamp(line);
         } catch (err) {
           if (opts.signal?.aborted) return;
@@ -271,7 +272,7 @@ export abstract class ApiEngine implements ContainerEngine {
 
 /** "2026-11-30T05:21:14.740324570Z text" → { time, text }; a line without a timestamp is left as is. */
 export function splitTimestamp(line: LogLine): LogLine {
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ?/.exec(line.text);
+  const m = LOG_TIME.exec(line.text);
   if (!m) return line;
   const time = new Date(m[1] as string);
   if (Number.isNaN(time.getTime())) return line;

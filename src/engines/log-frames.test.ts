@@ -116,4 +116,24 @@ describe("demuxLogLines (property)", () => {
       { numRuns: 200 },
     );
   });
+
+  it("with timestamps takes each frame's time off, a frame that continues a line too (Podman's partial entries)", async () => {
+    const stream = concat([
+      encodeLogFrame("stdout", "2026-12-03T11:46:02.000000001Z 0123456789abcdefghijklmnop"),
+      encodeLogFrame("stdout", "2026-12-03T11:46:02.000000002Z qrstuvwxyz\n"),
+      encodeLogFrame("stdout", "2026-12-03T11:46:03Z two\nthree\n"),
+      encodeLogFrame("stderr", "2026-12-03T11:46:04+00:00 err"),
+    ]);
+    const out: LogLine[] = [];
+    async function* gen() {
+      for (const c of cut(stream, [5, 13, 1, 64])) yield c;
+    }
+    for await (const line of demuxLogLines(gen(), true, true)) out.push(line);
+    expect(out.map((l) => [l.stream, l.text, l.time?.toISOString()])).toEqual([
+      ["stdout", "0123456789abcdefghijklmnopqrstuvwxyz", "2026-12-03T11:46:02.000Z"],
+      ["stdout", "two", "2026-12-03T11:46:03.000Z"],
+      ["stdout", "three", "2026-12-03T11:46:03.000Z"],
+      ["stderr", "err", "2026-12-03T11:46:04.000Z"],
+    ]);
+  });
 });

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,17 +21,11 @@ export const TOKEN = "gp_kill9-test-admin-token-abcdef";
 /** Builds dist/ when it is older than the sources this test runs through the binary. */
 export function ensureBuilt(): void {
   const out = join(ROOT, "dist/server/up.js");
-  const newest = [
-    "src/server/up.ts",
-    "src/agent/node-agent.ts",
-    "src/agent/job-runner.ts",
-    "src/agent/schedule-loop.ts",
-    "src/agent/recover.ts",
-    "src/agent/array-reconciler.ts",
-    "src/server/app.ts",
-  ]
-    .map((f) => statSync(join(ROOT, f)).mtimeMs)
-    .reduce((a, b) => Math.max(a, b));
+  // Every shipped source file counts: a stale dist/ runs old code under a new test.
+  const newest = readdirSync(join(ROOT, "src"), { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !f.includes("test-support"))
+    .map((f) => statSync(join(ROOT, "src", f)).mtimeMs)
+    .reduce((a, b) => Math.max(a, b), 0);
   if (existsSync(out) && statSync(out).mtimeMs >= newest) return;
   execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
 }
