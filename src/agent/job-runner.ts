@@ -144,6 +144,7 @@ export class JobRunner {
       billedMs: billedMs(startedAt, endedAt),
       containerId,
       ...(state?.startedAt ? { startedAt: state.startedAt.getTime() } : {}),
+      ...(state?.finishedAt ? { finishedAt: endedAt } : {}),
     });
     if (!after) return;
     const failed = next.to === "Failed" && stop?.kind !== "gang" ? next.reason : undefined;

@@ -21,6 +21,8 @@ export function recordEnd(
     readonly containerId?: string;
     /** When that container started (the engine's StartedAt), for a Starting job found already exited. */
     readonly startedAt?: number;
+    /** When it ended (the engine's FinishedAt): the job's finishedAt, as its billing uses it. */
+    readonly finishedAt?: number;
   },
 ): JobRecord | undefined {
   const attempt = job.attempts;
@@ -36,7 +38,12 @@ export function recordEnd(
       });
     const milli = meteredGpuMilli(job.allocation);
     if (milli > 0 && facts.billedMs > 0) store.usage.add(job.id, milli, facts.billedMs);
-    const ended = store.jobs.transition(job.id, next.to, { reason: next.reason, attempt, ...code });
+    const ended = store.jobs.transition(job.id, next.to, {
+      reason: next.reason,
+      attempt,
+      ...code,
+      ...(facts.finishedAt !== undefined ? { finishedAt: facts.finishedAt } : {}),
+    });
     if (next.to === "Preempted")
       return store.jobs.transition(job.id, "Pending", { from: "Preempted", reason: next.requeue });
     if (next.to === "Failed" && next.retry)

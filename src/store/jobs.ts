@@ -83,6 +83,8 @@ export interface TransitionOptions {
   readonly attempt?: number;
   /** On → Running: when the container really started (the engine's StartedAt), default now. */
   readonly startedAt?: number;
+  /** On an end (Succeeded, Failed, Cancelled, Preempted): when the container really ended (the engine's FinishedAt), default now. */
+  readonly finishedAt?: number;
 }
 
 /** A pending job as the scheduler's window lists it (see pendingHeads). */
@@ -399,7 +401,7 @@ export class JobRepo {
       if (to === "Starting") set.attempts = job.attempts + 1;
       if (to === "Running") set.started_at = opts.startedAt ?? at;
       if (to === "Pending") Object.assign(set, { not_before: opts.notBefore ?? null, finished_at: null });
-      if (!PLACED_STATES.has(to) && to !== "Pending") set.finished_at = at;
+      if (!PLACED_STATES.has(to) && to !== "Pending") set.finished_at = Math.min(opts.finishedAt ?? at, at);
       if (opts.containerId !== undefined) set.container_id = opts.containerId;
       if (opts.exitCode !== undefined) set.exit_code = opts.exitCode;
       const cols = Object.keys(set);
