@@ -191,6 +191,25 @@ describe("batch arrays", () => {
     expect(maxRunning).toBe(2);
   }, 60_000);
 
+  it("a submission replayed with its Idempotency-Key answers 200 with the same array; another spec under it is a conflict", async () => {
+    t = await testServer();
+    const spec = {
+      ...testJob("once"),
+      command: ["sh", "-c", "sleep 30"],
+      array: { indexes: "0-9", parallelism: 2 },
+    };
+    const headers = { authorization: "Bearer gp_test-admin-token-0123456789", "idempotency-key": "req-1" };
+    const post = (body: object) =>
+      t!.server.app.inject({ method: "POST", url: "/v1/jobs", headers, payload: body });
+    const first = await post(spec);
+    const again = await post(spec);
+    expect([first.statusCode, again.statusCode]).toEqual([201, 200]);
+    expect(again.json().array.id).toBe(first.json().array.id);
+    expect(t.server.store.workloads.list()).toHaveLength(1);
+    const other = await post({ ...spec, command: ["true"] });
+    expect([other.statusCode, other.json().code]).toEqual([409, "GP_IDEMPOTENCY_CONFLICT"]);
+  });
+
   it("refuses bad arrays with GP_INVALID_SPEC naming the field; another tenant's array is not found", async () => {
     t = await testServer();
     for (const [array, path] of [

@@ -103,7 +103,11 @@ export class JobsService {
       const cap = quotas.activeJobs;
       // A replay of an accepted submission is answered by the store (the same jobs, or a conflict),
       // whatever the quota and the names in use now.
-      const replay = crid !== undefined && this.store.jobs.hasClientRequest(caller.tenant, crid);
+      const replay =
+        crid !== undefined &&
+        (spec.array
+          ? this.store.workloads.hasClientRequest(caller.tenant, crid)
+          : this.store.jobs.hasClientRequest(caller.tenant, crid));
       if (!replay) assertNamesFree(this.store, caller.tenant, spec);
       // A priority above the ceiling preempts others' work: the admin grants it (no ceiling itself).
       if (!replay && !caller.admin) checkPriorityCeiling(caller.tenant, spec.priority, quotas.maxPriority);

@@ -107,6 +107,16 @@ export class WorkloadRepo {
     });
   }
 
+  /** Whether the tenant already submitted a workload with this client request id. */
+  hasClientRequest(tenant: string, clientRequestId: string): boolean {
+    return (
+      prepared(this.db, "SELECT 1 FROM workloads WHERE tenant = ? AND client_request_id = ?").get(
+        tenant,
+        clientRequestId,
+      ) !== undefined
+    );
+  }
+
   get(id: string): WorkloadRecord | undefined {
     const row = prepared(this.db, "SELECT * FROM workloads WHERE id = ?").get(id) as WorkloadRow | undefined;
     return row ? toWorkload(row) : undefined;
