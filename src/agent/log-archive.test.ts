@@ -35,6 +35,18 @@ describe("log archive", () => {
     expect(archive.has("j-1")).toBe(false);
   });
 
+  it("keeps the archived file when the container is gone (removed by a gpupool killed meanwhile)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "gp-logs-"));
+    dirs.push(dir);
+    const engine = new FakeEngine();
+    const archive = new LogArchive(dir);
+    const id = await ran(engine, "d", "echo kept");
+    await archive.save(engine, "j-3", id);
+    await engine.remove(id);
+    await expect(archive.save(engine, "j-3", id)).rejects.toThrow(/no container|gone: its logs were not read again/);
+    expect(await lines(archive, "j-3")).toEqual(["stdout: kept"]);
+  });
+
   it("cuts at the cap: the first lines up to it, then a line saying how much was left out", async () => {
     const dir = await mkdtemp(join(tmpdir(), "gp-logs-"));
     dirs.push(dir);

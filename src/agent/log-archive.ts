@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream, existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { GpupoolError } from "../core/errors.js";
 import type { ContainerEngine, LogLine } from "../engines/engine.js";
 
 /**
@@ -80,9 +81,18 @@ export class LogArchive {
       await rm(tmp, { force: true });
       throw err;
     }
-    // No output, no file (an earlier attempt's file goes): reading then finds nothing, as it should.
     if (kept === 0 && droppedLines === 0) {
       await rm(tmp, { force: true });
+      // Nothing read from a container that is gone or being removed (a removal sent by a gpupool
+      // killed meanwhile, its logs already archived) says nothing about its logs: keep the file.
+      const state = await engine.inspect(containerId).catch(() => undefined);
+      if (!state || state.status === "removing")
+        throw new GpupoolError(
+          "GP_CONTAINER_NOT_FOUND",
+          `container ${containerId} is ${state ? "being removed" : "gone"}: its logs were not read again`,
+          { container: containerId },
+        );
+      // No output, no file (an earlier attempt's file goes): reading then finds nothing, as it should.
       return this.remove(jobId);
     }
     await rename(tmp, this.path(jobId));
