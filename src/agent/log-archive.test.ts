@@ -43,7 +43,9 @@ describe("log archive", () => {
     const id = await ran(engine, "d", "echo kept");
     await archive.save(engine, "j-3", id);
     await engine.remove(id);
-    await expect(archive.save(engine, "j-3", id)).rejects.toThrow(/no container|gone: its logs were not read again/);
+    await expect(archive.save(engine, "j-3", id)).rejects.toThrow(
+      /no container|gone: its logs were not read again/,
+    );
     expect(await lines(archive, "j-3")).toEqual(["stdout: kept"]);
   });
 

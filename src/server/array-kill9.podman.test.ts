@@ -1,11 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ArrayView } from "../api/schemas.js";
 import { podmanUnavailable } from "../engines/test-support/availability.js";
-import { api, ensureBuilt, TOKEN, type Up, up } from "./test-support/kill9-suite.js";
+import { api, podmanSession, TOKEN } from "./test-support/kill9-suite.js";
 
 /**
  * Batch arrays, acceptance 1 on real Podman: 1,000 tasks, 8 at a time on 2 simulated GPUs (0.25
@@ -22,24 +20,14 @@ const TOTAL = 1000;
 const FAILING = 777;
 
 describe.skipIf(why !== undefined)("a batch array survives kill -9 (real Podman)", () => {
-  let data = "";
-  let current: Up | undefined;
-  afterAll(async () => {
-    if (current) {
-      current.child.kill("SIGTERM");
-      await new Promise((r) => current!.child.once("exit", r));
-    }
-    if (data) await rm(data, { recursive: true, force: true });
-  }, 120_000);
+  const session = podmanSession("gp-array-kill9-", "2xA100-80GB");
+  afterAll(() => session.stop(), 120_000);
 
   const array = async (id: string) =>
-    (await api<{ array: ArrayView }>(current!.url, "GET", `/v1/arrays/${id}`)).array;
+    (await api<{ array: ArrayView }>(session.up.url, "GET", `/v1/arrays/${id}`)).array;
 
   it("1,000 tasks, parallelism 8, kill -9 halfway: no index lost or run twice", async () => {
-    ensureBuilt();
-    data = await mkdtemp(join(tmpdir(), "gp-array-kill9-"));
-    current = await up(data, "podman", {}, "2xA100-80GB");
-    const submitted = await api<{ array: ArrayView }>(current.url, "POST", "/v1/jobs", {
+    const submitted = await api<{ array: ArrayView }>((await session.start()).url, "POST", "/v1/jobs", {
       name: "frames",
       image: "localhost/busybox:latest",
       cpu: "100m",
@@ -63,9 +51,8 @@ describe.skipIf(why !== undefined)("a batch array survives kill -9 (real Podman)
       await new Promise((r) => setTimeout(r, 200));
     }
     const before = await array(id);
-    current.child.kill("SIGKILL");
-    await new Promise((r) => current!.child.once("exit", r));
-    current = await up(data, "podman", {}, "2xA100-80GB");
+    await session.kill9();
+    const current = await session.restart();
     let end = await array(id);
     while (end.state === "Running") {
       if (Date.now() - started > 600_000) throw new Error(`too slow: ${JSON.stringify(end.progress)}`);
@@ -80,7 +67,7 @@ describe.skipIf(why !== undefined)("a batch array survives kill -9 (real Podman)
 
     // One job per index, ever. A task caught between its bind and its container's start by the kill
     // never ran: it was requeued, so its one run is attempt 2 (at most the 8 in flight).
-    const db = new Database(join(data, "gpupool.db"), { readonly: true });
+    const db = new Database(join(session.data, "gpupool.db"), { readonly: true });
     const rows = db
       .prepare("SELECT id, owner_slot AS slot, state, attempts FROM jobs WHERE owner = ? ORDER BY owner_slot")
       .all(id) as { id: string; slot: number; state: string; attempts: number }[];

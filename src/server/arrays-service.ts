@@ -1,5 +1,4 @@
 import type { NodeAgent } from "../agent/node-agent.js";
-import { arrayProgress, parseArrayIndexes } from "../core/array.js";
 import { GpupoolError } from "../core/errors.js";
 import type { NormalizedSpec } from "../core/job-spec.js";
 import { isFinished } from "../core/job-states.js";
@@ -27,12 +26,10 @@ export class ArraysService {
     spec: NormalizedSpec,
     clientRequestId?: string,
   ): { array: WorkloadRecord; jobs: JobRecord[]; created: boolean } {
-    const total = parseArrayIndexes(spec.array?.indexes ?? "").length;
     const r = this.store.workloads.create(tenant, {
       kind: "array",
       name: spec.name,
       spec,
-      progress: arrayProgress(total, spec.array?.pack ?? 1, []),
       ...(clientRequestId !== undefined ? { clientRequestId } : {}),
     });
     if (r.created) this.agent.arrays.reconcile(r.workload.id);

@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { JobView } from "../api/schemas.js";
 import { podmanUnavailable } from "../engines/test-support/availability.js";
-import { api, ensureBuilt, type Up, up } from "./test-support/kill9-suite.js";
+import { api, podmanSession } from "./test-support/kill9-suite.js";
 
 /**
  * Issue 10, acceptance 8 on real Podman: a container that exits while `gpupool up` is down is
@@ -16,36 +13,25 @@ if (why && process.env.CI) throw new Error(`Podman is required in CI: ${why}`);
 if (why) console.warn(`skipping the billing-while-down test on Podman: ${why}`);
 
 describe.skipIf(why !== undefined)("billing across downtime (real Podman)", () => {
-  let data = "";
-  let current: Up | undefined;
-  afterAll(async () => {
-    if (current) {
-      current.child.kill("SIGTERM");
-      await new Promise((r) => current!.child.once("exit", r));
-    }
-    if (data) await rm(data, { recursive: true, force: true });
-  }, 60_000);
+  const session = podmanSession("gp-bill-");
+  afterAll(() => session.stop(), 60_000);
 
   it("a job that ends while gpupool is down is billed to its FinishedAt, not to the restart", async () => {
-    ensureBuilt();
-    data = await mkdtemp(join(tmpdir(), "gp-bill-"));
-    current = await up(data, "podman", {});
-    const { jobs } = await api<{ jobs: JobView[] }>(current.url, "POST", "/v1/jobs", {
+    const { jobs } = await api<{ jobs: JobView[] }>((await session.start()).url, "POST", "/v1/jobs", {
       name: "short",
       image: "localhost/busybox:latest",
       gpu: 0.5,
       command: ["sh", "-c", "sleep 2"],
     });
     const id = jobs[0]!.id;
-    const get = async () => (await api<{ job: JobView }>(current!.url, "GET", `/v1/jobs/${id}`)).job;
+    const get = async () => (await api<{ job: JobView }>(session.up.url, "GET", `/v1/jobs/${id}`)).job;
     for (let j = await get(); j.state !== "Running"; j = await get())
       await new Promise((r) => setTimeout(r, 100));
-    current.child.kill("SIGKILL");
-    await new Promise((r) => current!.child.once("exit", r));
+    await session.kill9();
     // Down for 8 s; the container ends 2 s after its start, while nothing watches it.
     await new Promise((r) => setTimeout(r, 8000));
     const downFor = Date.now();
-    current = await up(data, "podman", {});
+    await session.restart();
     let job = await get();
     while (job.state !== "Succeeded") {
       if (Date.now() - downFor > 30_000) throw new Error(`still ${job.state}`);
@@ -53,7 +39,11 @@ describe.skipIf(why !== undefined)("billing across downtime (real Podman)", () =
       job = await get();
     }
     const ran = (Date.parse(job.finishedAt!) - Date.parse(job.startedAt!)) / 1000;
-    const usage = await api<{ jobs: { job: string; gpuSeconds: number }[] }>(current.url, "GET", "/v1/usage");
+    const usage = await api<{ jobs: { job: string; gpuSeconds: number }[] }>(
+      session.up.url,
+      "GET",
+      "/v1/usage",
+    );
     const billed = usage.jobs.find((u) => u.job === id)!.gpuSeconds;
     console.log(
       `ran ${ran.toFixed(2)} s (engine times) across 8 s of downtime; billed ${billed.toFixed(2)} GPU-s at 0.5 GPU`,

@@ -1,6 +1,4 @@
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
@@ -9,7 +7,7 @@ import { DEFAULT_LOG_CAP_BYTES } from "../agent/log-archive.js";
 import { podmanUnavailable } from "../engines/test-support/availability.js";
 import { LABELS } from "../engines/labels.js";
 import { PodmanEngine } from "../engines/podman.js";
-import { api, ensureBuilt, TOKEN, type Up, up } from "./test-support/kill9-suite.js";
+import { api, podmanSession, TOKEN } from "./test-support/kill9-suite.js";
 
 /**
  * Issue 10, acceptance 5 on real Podman: a job printing 36 MB of short lines. `gpupool up` (the
@@ -28,20 +26,12 @@ function peakRssMiB(pid: number): number {
 }
 
 describe.skipIf(why !== undefined)("a job printing 36 MB of logs (real Podman)", () => {
-  let data = "";
-  let current: Up | undefined;
-  afterAll(async () => {
-    if (current) {
-      current.child.kill("SIGTERM");
-      await new Promise((r) => current!.child.once("exit", r));
-    }
-    if (data) await rm(data, { recursive: true, force: true });
-  }, 60_000);
+  const session = podmanSession("gp-logcap-");
+  afterAll(() => session.stop(), 60_000);
 
   it("server RSS < 300 MB; the log kept up to the cap with a marker; the container removed", async () => {
-    ensureBuilt();
-    data = await mkdtemp(join(tmpdir(), "gp-logcap-"));
-    current = await up(data, "podman", {});
+    const current = await session.start();
+    const data = session.data;
     const { jobs } = await api<{ jobs: JobView[] }>(current.url, "POST", "/v1/jobs", {
       name: "chatty",
       image: "localhost/busybox:latest",

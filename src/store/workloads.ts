@@ -56,7 +56,8 @@ export class WorkloadRepo {
   ) {}
 
   /**
-   * Creates a Running workload. With a client request id this tenant already used, returns that
+   * Creates a Running workload, its progress empty until its first reconcile (which the caller runs
+   * in the same transaction). With a client request id this tenant already used, returns that
    * workload (created: false) when the spec is the same, GP_IDEMPOTENCY_CONFLICT when it differs.
    */
   create(
@@ -65,7 +66,6 @@ export class WorkloadRepo {
       kind: "array";
       name: string;
       spec: NormalizedSpec;
-      progress: ArrayProgress;
       clientRequestId?: string;
     },
   ): { workload: WorkloadRecord; created: boolean } {
@@ -90,8 +90,8 @@ export class WorkloadRepo {
       const id = `a-${at.toString(36)}${randomBytes(4).toString("hex")}`;
       const row = prepared(
         this.db,
-        `INSERT INTO workloads (id, tenant, kind, client_request_id, name, spec, state, progress, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'Running', ?, ?, ?) RETURNING *`,
+        `INSERT INTO workloads (id, tenant, kind, client_request_id, name, spec, state, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'Running', ?, ?) RETURNING *`,
       ).get(
         id,
         tenant,
@@ -99,7 +99,6 @@ export class WorkloadRepo {
         w.clientRequestId ?? null,
         w.name,
         JSON.stringify(w.spec),
-        JSON.stringify(w.progress),
         at,
         at,
       ) as WorkloadRow;

@@ -80,6 +80,47 @@ export async function up(
   }
 }
 
+/**
+ * One `gpupool up` on real Podman over a fresh data dir, as the Podman tests of one behaviour use it:
+ * start, kill -9, start again on the same data, and stop (call from afterAll) removing the data dir.
+ */
+export function podmanSession(prefix: string, simulate?: string) {
+  let data = "";
+  let current: Up | undefined;
+  const start = async () => {
+    current = await up(data, "podman", {}, simulate);
+    return current;
+  };
+  return {
+    get data(): string {
+      return data;
+    },
+    get up(): Up {
+      if (!current) throw new Error("podmanSession: not started");
+      return current;
+    },
+    async start(): Promise<Up> {
+      ensureBuilt();
+      data = await mkdtemp(join(tmpdir(), prefix));
+      return start();
+    },
+    async kill9(): Promise<void> {
+      const child = this.up.child;
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+    },
+    restart: start,
+    async stop(): Promise<void> {
+      if (current && current.child.exitCode === null && current.child.signalCode === null) {
+        const child = current.child;
+        child.kill("SIGTERM");
+        await new Promise((r) => child.once("exit", r));
+      }
+      if (data) await rm(data, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function api<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${url}${path}`, {
     method,
