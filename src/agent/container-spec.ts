@@ -59,6 +59,13 @@ export function containerSpec(job: JobRecord, slice: Slice | undefined, host: Co
     env.GPUPOOL_ARRAY_INDEXES = spec.arrayIndexes.join(" ");
     if (job.owner) env.GPUPOOL_ARRAY_ID = job.owner;
   }
+  if (spec.servicePort !== undefined) {
+    // A service's replica serves on its own port of the host's network; the endpoint sends it requests there.
+    env.PORT = String(spec.servicePort);
+    env.GPUPOOL_SERVICE_PORT = env.PORT;
+    if (job.owner) env.GPUPOOL_SERVICE_ID = job.owner;
+    if (job.ownerSlot !== null) env.GPUPOOL_REPLICA = String(job.ownerSlot);
+  }
   // Docker has no CDI: the slice's env goes in directly (device nodes need a real NVIDIA runtime).
   // Last, so nothing a job sets (specs refuse these names anyway) can widen its devices.
   if (slice && !host.cdi) Object.assign(env, sliceEnv(slice));
@@ -109,10 +116,12 @@ export function containerSpec(job: JobRecord, slice: Slice | undefined, host: Co
 
 /**
  * Members of a multi-member gang share the host's network so they meet at MASTER_ADDR=127.0.0.1
- * (NCCL/torchrun/Horovod rendezvous); everything else gets the configured network (default none).
+ * (NCCL/torchrun/Horovod rendezvous), and a service's replicas serve on it at their $PORT (where the
+ * endpoint on 127.0.0.1 reaches them); everything else gets the configured network (default none).
  * A sandboxed gang stays off the network: gVisor here runs only with network=none.
  */
 function networkFor(job: JobRecord, network: "none" | "default"): "none" | "default" | "host" {
   if (job.gang && job.spec.replicas > 1 && job.spec.isolation !== "sandbox") return "host";
+  if (job.spec.servicePort !== undefined) return "host";
   return network;
 }

@@ -18,6 +18,7 @@ import type { LogArchive } from "./log-archive.js";
 import { type Logger, quietLogger } from "./logger.js";
 import { type RecoveryReport, recover } from "./recover.js";
 import { ScheduleLoop } from "./schedule-loop.js";
+import { ServiceReconciler } from "./service-reconciler.js";
 import { SliceUpkeep } from "./slice-upkeep.js";
 import { DEFAULT_WINDOW, StoreCluster } from "./store-cluster.js";
 
@@ -62,6 +63,10 @@ export interface AgentOptions {
    * time-sliced. Daemons are left running on close (running clients need them).
    */
   readonly mps?: MpsControl;
+  /** The ports services' replicas are given ($PORT): [base, base + span) (default 20000-29999). */
+  readonly replicaPorts?: { readonly base: number; readonly span: number };
+  /** How often autoscaled services are looked at, in ms (default 500). */
+  readonly serviceTickMs?: number;
   /** Crash tests: fault injection at the job runner's named points (job-runner.ts FaultPoint). */
   readonly faults?: (point: FaultPoint) => void;
 }
@@ -77,6 +82,8 @@ export class NodeAgent {
   readonly archiver: Archiver;
   /** Makes batch arrays' task jobs (array-reconciler.ts). */
   readonly arrays: ArrayReconciler;
+  /** Keeps services' replicas (service-reconciler.ts). */
+  readonly services: ServiceReconciler;
   private readonly upkeep: SliceUpkeep;
   private readonly clock: Clock;
 
@@ -118,6 +125,14 @@ export class NodeAgent {
     });
     this.loop = loop;
     this.arrays = new ArrayReconciler(o.store, log);
+    this.services = new ServiceReconciler({
+      store: o.store,
+      log,
+      clock: this.clock,
+      stop: (jobId, reason) => this.cancel(jobId, reason),
+      ...(o.serviceTickMs !== undefined ? { tickMs: o.serviceTickMs } : {}),
+      ...(o.replicaPorts ? { replicaPorts: o.replicaPorts } : {}),
+    });
   }
 
   /** Reconciles the store with the engine's containers after a restart (call before start). */
@@ -135,9 +150,10 @@ export class NodeAgent {
     });
   }
 
-  /** Starts scheduling and the arrays' reconciler (after recover). */
+  /** Starts scheduling and the workloads' reconcilers (after recover). */
   start(): void {
     this.arrays.start();
+    this.services.start();
     this.loop.start();
   }
 
@@ -159,6 +175,7 @@ export class NodeAgent {
   /** Resolves when no cycle, launch, stop or archive is in flight (tests). */
   async settle(): Promise<void> {
     await this.loop.idle();
+    await this.services.settle();
     await this.runner.settle();
     await this.archiver.settle();
   }
@@ -166,6 +183,7 @@ export class NodeAgent {
   /** Stops cycles and watches; containers keep running and are re-adopted by the next start. */
   async close(opts: { removeCdi?: boolean } = {}): Promise<void> {
     this.arrays.close();
+    this.services.close();
     await this.loop.close();
     await this.runner.close();
     await this.archiver.close();

@@ -6,6 +6,7 @@ import { imageReferenceProblem } from "../core/image-ref.js";
 import { parsePriority } from "../core/queue.js";
 import { parseCpuMilli, parseGpuShareMilli, parseMemoryMiB } from "../core/quantity.js";
 import type { NormalizedSpec } from "../core/job-spec.js";
+import type { ServiceSpec } from "../core/service.js";
 import type { GpuRequest } from "../core/workload.js";
 
 export type { NormalizedSpec } from "../core/job-spec.js";
@@ -19,6 +20,8 @@ export type { NormalizedSpec } from "../core/job-spec.js";
 /** An array's tasks live at once when its spec does not say (and the most it may say). */
 const DEFAULT_PARALLELISM = 256;
 const MAX_PARALLELISM = 10_000;
+/** The most replicas a service may ask for. */
+const MAX_REPLICAS = 256;
 
 const NAME = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -100,6 +103,47 @@ export const jobSpecSchema = z.strictObject({
       pack: z.number().int().min(1).max(10_000).optional().meta({
         description:
           "indexes per task: one container runs them (GPUPOOL_ARRAY_INDEXES lists them), default 1",
+      }),
+    })
+    .optional(),
+  /** A service: long-lived replicas behind a local endpoint, scaled by hand or on a metric (core/service.ts). */
+  service: z
+    .strictObject({
+      replicas: z.number().int().min(0).max(MAX_REPLICAS).optional().meta({
+        description: "replicas at first (default: minReplicas with autoscale, else 1)",
+      }),
+      minReplicas: z.number().int().min(0).max(MAX_REPLICAS).optional().meta({
+        description: "the autoscaler's floor; 0 lets an idle service scale to zero (default 1)",
+      }),
+      maxReplicas: z.number().int().min(1).max(MAX_REPLICAS).optional().meta({
+        description: "the autoscaler's ceiling (default: replicas)",
+      }),
+      port: z.number().int().min(1).max(65_535).optional().meta({
+        description:
+          "the local endpoint 127.0.0.1:PORT that spreads requests over ready replicas; each replica serves on its own $PORT",
+      }),
+      autoscale: z
+        .strictObject({
+          metric: z.enum(["queue", "inflight"]).meta({
+            description:
+              "queue: a length the service reports (POST /v1/services/{id}/metrics); inflight: requests in flight through the endpoint",
+          }),
+          targetPerReplica: z.number().positive().max(1e9).meta({
+            description: "the metric's value per replica: replicas = ceil(value / target)",
+          }),
+          cooldownSeconds: z.number().min(0).max(3600).optional().meta({
+            description: "least time between two scalings (default 30)",
+          }),
+          idleSeconds: z.number().min(0).max(86_400).optional().meta({
+            description: "with minReplicas 0: how long idle before the last replica goes (default 300)",
+          }),
+        })
+        .optional(),
+      maxSurge: z.number().int().min(0).max(MAX_REPLICAS).optional().meta({
+        description: "rolling update: new replicas beyond the desired count at once (default 1)",
+      }),
+      maxUnavailable: z.number().int().min(0).max(MAX_REPLICAS).optional().meta({
+        description: "rolling update: how far below the desired count ready replicas may fall (default 0)",
       }),
     })
     .optional(),
@@ -190,6 +234,7 @@ export function normalizeSpec(input: unknown): NormalizedSpec {
   }
   const replicas = s.replicas ?? 1;
   const array = s.array && arraySpec(s.array, replicas);
+  const service = s.service && serviceSpec(s.service, s);
   const { cpu, memory } = s;
   return {
     name: s.name,
@@ -212,6 +257,54 @@ export function normalizeSpec(input: unknown): NormalizedSpec {
     ...(s.masterPort !== undefined ? { masterPort: s.masterPort } : {}),
     preemptible: s.preemptible ?? true,
     ...(array ? { array } : {}),
+    ...(service ? { service } : {}),
+  };
+}
+
+/** A service's spec, defaults filled and its counts checked against each other. */
+function serviceSpec(v: NonNullable<JobSpecInput["service"]>, s: JobSpecInput): ServiceSpec {
+  if ((s.replicas ?? 1) > 1)
+    throw invalid("spec.replicas", "a service's replica count is service.replicas (replicas makes a gang)");
+  if (s.array) throw invalid("spec.service", "give one of array (a batch) or service (long-lived replicas)");
+  if (s.isolation === "sandbox")
+    throw invalid(
+      "spec.isolation",
+      "a service's replicas serve on the host's network, which gVisor (sandbox) here runs without; use container or vm",
+    );
+  const min = v.minReplicas ?? (v.autoscale ? 1 : (v.replicas ?? 1));
+  const replicas = v.replicas ?? (v.autoscale ? min : 1);
+  const max = v.maxReplicas ?? Math.max(replicas, min, 1);
+  if (min > max) throw invalid("spec.service.minReplicas", `is ${min}, above maxReplicas (${max})`);
+  if (replicas < min || replicas > max)
+    throw invalid(
+      "spec.service.replicas",
+      `is ${replicas}, outside minReplicas..maxReplicas (${min}..${max})`,
+    );
+  const maxSurge = v.maxSurge ?? 1;
+  const maxUnavailable = v.maxUnavailable ?? 0;
+  if (maxSurge === 0 && maxUnavailable === 0)
+    throw invalid(
+      "spec.service.maxSurge",
+      "maxSurge and maxUnavailable cannot both be 0: an update could not start",
+    );
+  const a = v.autoscale;
+  return {
+    replicas,
+    minReplicas: min,
+    maxReplicas: max,
+    ...(v.port !== undefined ? { port: v.port } : {}),
+    ...(a
+      ? {
+          autoscale: {
+            metric: a.metric,
+            targetPerReplica: a.targetPerReplica,
+            cooldownSeconds: a.cooldownSeconds ?? 30,
+            idleSeconds: a.idleSeconds ?? 300,
+          },
+        }
+      : {}),
+    maxSurge,
+    maxUnavailable,
   };
 }
 

@@ -23,6 +23,28 @@ export const listArraysQuery = z.strictObject({
   all: z.enum(["true", "false"]).optional().meta({ description: "admin: every tenant's arrays" }),
   running: z.enum(["true", "false"]).optional().meta({ description: "only running arrays" }),
 });
+export const servicePathParams = z.object({
+  id: idSchema.meta({ description: "the service's id, or its name" }),
+});
+export const listServicesQuery = z.strictObject({
+  all: z.enum(["true", "false"]).optional().meta({ description: "admin: every tenant's services" }),
+  running: z.enum(["true", "false"]).optional().meta({ description: "only running services" }),
+});
+export const scaleServiceBody = z.strictObject({
+  replicas: z
+    .number()
+    .int()
+    .min(0)
+    .max(256)
+    .meta({ description: "replicas wanted now (with autoscale, within minReplicas..maxReplicas)" }),
+});
+export const serviceMetricsBody = z.strictObject({
+  queue: z
+    .number()
+    .min(0)
+    .max(1e9)
+    .meta({ description: "the service's queue length now (the `queue` autoscale metric)" }),
+});
 export const tenantPathParams = z.object({ name: idSchema.meta({ description: "the tenant's name" }) });
 export const tokenPathParams = z.object({
   name: idSchema.meta({ description: "the tenant's name" }),
@@ -158,6 +180,28 @@ export const gpuRequestSchema: z.ZodType<GpuRequest> = z
   ])
   .meta({ id: "GpuRequest", description: "what a job asks of GPUs" });
 
+export const serviceSpecSchema = z
+  .object({
+    replicas: int().min(0),
+    minReplicas: int().min(0),
+    maxReplicas: int().min(1),
+    port: int().optional().meta({ description: "the local endpoint's port (127.0.0.1)" }),
+    autoscale: z
+      .object({
+        metric: z.enum(["queue", "inflight"]),
+        targetPerReplica: z.number(),
+        cooldownSeconds: z.number(),
+        idleSeconds: z.number(),
+      })
+      .optional(),
+    maxSurge: int().min(0),
+    maxUnavailable: int().min(0),
+  })
+  .meta({
+    id: "ServiceSpec",
+    description: "a service: replicas behind a local endpoint, scaled by hand or on a metric",
+  });
+
 const normalizedSpecObject = z.object({
   name: z.string(),
   image: z.string(),
@@ -189,6 +233,13 @@ const normalizedSpecObject = z.object({
       description: "a batch array: run once per index, `parallelism` tasks at once, `pack` indexes each",
     }),
   arrayIndexes: z.array(int()).optional().meta({ description: "an array's task only: the indexes it runs" }),
+  service: serviceSpecSchema.optional(),
+  servicePort: int()
+    .optional()
+    .meta({ description: "a service's replica only: the port it serves on ($PORT)" }),
+  serviceGeneration: int()
+    .optional()
+    .meta({ description: "a service's replica only: the spec generation it was made from" }),
 });
 /** Every field of core's NormalizedSpec is in the schema, optional ones too: one missing fails to compile. */
 type MissingSpecFields = Exclude<keyof NormalizedSpec, keyof z.output<typeof normalizedSpecObject>>;
@@ -210,6 +261,7 @@ export const jobViewSchema = z
     gang: z.string().nullable(),
     rank: int().nullable(),
     array: z.string().nullable().meta({ description: "an array's task: the array's id" }),
+    service: z.string().nullable().meta({ description: "a service's replica: the service's id" }),
     node: z.string().nullable(),
     gpus: z
       .array(z.object({ index: int(), milli: int(), memoryMiB: int(), mig: z.string().optional() }))
@@ -369,6 +421,42 @@ export const arrayViewSchema = z
   })
   .meta({ id: "Array", description: "a batch array: one spec run once per index" });
 export type ArrayView = z.infer<typeof arrayViewSchema>;
+export const serviceViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    tenant: z.string(),
+    state: z.enum(["Running", "Cancelled"]).meta({ description: "Running until stopped" }),
+    reason: z
+      .string()
+      .nullable()
+      .meta({ description: "why it has fewer replicas than it wants, if it does" }),
+    desired: int().meta({ description: "replicas wanted now" }),
+    live: int().meta({ description: "replicas not yet ended (pending, starting or running)" }),
+    ready: int().meta({ description: "replicas running and answering at their port" }),
+    updated: int().meta({ description: "live replicas of the current spec" }),
+    generation: int().meta({ description: "the spec's generation: one more per update" }),
+    minReplicas: int(),
+    maxReplicas: int(),
+    endpoint: z.string().nullable().meta({ description: "http://127.0.0.1:PORT, or null without a port" }),
+    autoscale: z
+      .object({
+        metric: z.enum(["queue", "inflight"]),
+        targetPerReplica: z.number(),
+        value: z.number().nullable().meta({ description: "the metric's last value" }),
+        inflight: int().meta({ description: "requests waiting or in flight at the endpoint" }),
+      })
+      .nullable(),
+    createdAt: isoTime(),
+    finishedAt: isoTime().nullable(),
+    spec: normalizedSpecSchema,
+  })
+  .meta({ id: "Service", description: "a service: replicas of one spec behind a local endpoint" });
+export type ServiceView = z.infer<typeof serviceViewSchema>;
+export const serviceResponse = z.object({ service: serviceViewSchema });
+export type ServiceResponse = z.infer<typeof serviceResponse>;
+export const servicesResponse = z.object({ services: z.array(serviceViewSchema) });
+export type ServicesResponse = z.infer<typeof servicesResponse>;
 export const arrayResponse = z.object({ array: arrayViewSchema });
 export type ArrayResponse = z.infer<typeof arrayResponse>;
 export const arraysResponse = z.object({ arrays: z.array(arrayViewSchema) });
@@ -379,6 +467,9 @@ export const jobsResponse = z.object({
   array: arrayViewSchema
     .optional()
     .meta({ description: "a batch array (submitted, or named by a reference); jobs are its live tasks" }),
+  service: serviceViewSchema
+    .optional()
+    .meta({ description: "a service (created, or named by a reference); jobs are its live replicas" }),
 });
 export type JobsResponse = z.infer<typeof jobsResponse>;
 export const jobPageResponse = z.object({ jobs: z.array(jobViewSchema), next: nextCursor });

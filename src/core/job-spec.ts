@@ -1,4 +1,5 @@
 import type { ArraySpec } from "./array.js";
+import type { ServiceSpec } from "./service.js";
 import type { GpuRequest } from "./workload.js";
 
 /**
@@ -37,4 +38,10 @@ export interface NormalizedSpec {
   readonly array?: ArraySpec;
   /** An array's task: the indexes this job runs (more than one when the array packs them). */
   readonly arrayIndexes?: readonly number[];
+  /** A service: replicas behind a local endpoint (core/service.ts); absent for anything else. */
+  readonly service?: ServiceSpec;
+  /** A service's replica: the port it serves on ($PORT, on the host's network). */
+  readonly servicePort?: number;
+  /** A service's replica: the spec generation it was made from. */
+  readonly serviceGeneration?: number;
 }

@@ -42,8 +42,11 @@ import { authenticate, type Caller, requireAdmin } from "./auth.js";
 import { deleteTenant } from "./tenant-delete.js";
 import { installErrorHandlers } from "./http-errors.js";
 import { DEFAULT_HTTP_LIMITS, fastifyLimitOptions, type HttpLimits } from "./http-limits.js";
+import { quietLogger, type Logger } from "../agent/logger.js";
 import { registerArrayRoutes } from "./array-routes.js";
-import { arrayView, eventView, jobView } from "./job-view.js";
+import { type EndpointOptions, ServiceEndpoints } from "./service-endpoints.js";
+import { registerServiceRoutes } from "./service-routes.js";
+import { arrayView, eventView, jobView, serviceView } from "./job-view.js";
 import { JobsService } from "./jobs-service.js";
 import { serverMetrics } from "./metrics.js";
 import { recordRoutes } from "./route-list.js";
@@ -62,6 +65,10 @@ export interface AppOptions {
   readonly now?: () => number;
   /** Timeouts and the connection cap (http-limits.ts); default DEFAULT_HTTP_LIMITS. */
   readonly httpLimits?: HttpLimits;
+  /** Services' endpoints (service-endpoints.ts); readiness "running" on the fake engine. */
+  readonly endpoints?: EndpointOptions;
+  /** Where the endpoints log. */
+  readonly log?: Logger;
 }
 
 /** Input is parsed with the contract's schemas (api/schemas.ts), the ones /openapi.json documents. */
@@ -130,7 +137,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.server.maxConnections = limits.maxConnections;
   recordRoutes(app);
   installErrorHandlers(app);
-  const jobs = new JobsService(store, agent, engine);
+  const endpoints = new ServiceEndpoints(store, agent.services, opts.log ?? quietLogger, {
+    ...(engine.kind === "fake" ? { readiness: "running" as const } : {}),
+    ...opts.endpoints,
+  });
+  agent.services.useTraffic(endpoints);
+  endpoints.sync();
+  app.addHook("onClose", () => endpoints.close());
+  const jobs = new JobsService(store, agent, engine, endpoints);
   const caller = (req: FastifyRequest): Caller => authenticate(store, req);
   const view = (j: Parameters<typeof jobView>[0]) => jobView(j, agent.reasonFor(j));
 
@@ -158,6 +172,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return reply.status(r.created ? 201 : 200).send({
       jobs: r.jobs.map(view),
       ...(r.array ? { array: arrayView(r.array) } : {}),
+      ...(r.service ? { service: serviceView(r.service, jobs.services.traffic(r.service)) } : {}),
     } satisfies JobsResponse);
   });
 
@@ -368,5 +383,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   registerTokenRoutes(app, store, caller, parse);
   registerArrayRoutes(app, jobs, caller, parse);
+  registerServiceRoutes(app, jobs, caller, parse);
   return app;
 }

@@ -43,13 +43,14 @@ export class ArraysService {
   /** The array if the caller may see it (its own; the admin sees all), else GP_ARRAY_NOT_FOUND. */
   get(caller: Caller, id: string): WorkloadRecord {
     const w = this.store.workloads.get(id);
-    if (!w || (!caller.admin && w.tenant !== caller.tenant))
+    if (w?.kind !== "array" || (!caller.admin && w.tenant !== caller.tenant))
       throw new GpupoolError("GP_ARRAY_NOT_FOUND", `no array ${id}`, { arrayId: id });
     return w;
   }
 
   list(caller: Caller, opts: { all: boolean; running: boolean }): WorkloadRecord[] {
     return this.store.workloads.list({
+      kind: "array",
       ...(opts.all && caller.admin ? {} : { tenant: caller.tenant }),
       ...(opts.running ? { running: true } : {}),
     });
@@ -61,8 +62,8 @@ export class ArraysService {
    */
   resolve(caller: Caller, ref: string): WorkloadRecord | undefined {
     const exact = this.store.workloads.get(ref);
-    if (exact && (caller.admin || exact.tenant === caller.tenant)) return exact;
-    const named = this.store.workloads.list({ tenant: caller.tenant, name: ref });
+    if (exact?.kind === "array" && (caller.admin || exact.tenant === caller.tenant)) return exact;
+    const named = this.store.workloads.list({ tenant: caller.tenant, name: ref, kind: "array" });
     return named.find((w) => w.state === "Running") ?? named.at(-1);
   }
 

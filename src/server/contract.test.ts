@@ -4,6 +4,7 @@ import { openApiDocument } from "../api/openapi.js";
 import { fastifyPath, ROUTES, type Route } from "../api/routes.js";
 import { errorBodySchema, logLineSchema } from "../api/schemas.js";
 import { registeredRoutes } from "./route-list.js";
+import { freePort } from "./test-support/free-port.js";
 import { ADMIN, type TestServer, testJob, testServer } from "./test-support/server.js";
 
 /**
@@ -186,6 +187,21 @@ describe("the API contract against the running app", () => {
     await call("POST", `/v1/arrays/${arr.id}/stop`, {}, token);
     await call("DELETE", `/v1/arrays/${arr.id}`, undefined, token);
     expect((await call("GET", `/v1/arrays/${arr.id}`, undefined, token)).code).toBe("GP_ARRAY_NOT_FOUND");
+    const port = await freePort();
+    const svcSpec = testJob("c-svc", { command: ["sleep", "30"], service: { replicas: 1, port } });
+    const svc = (await call("POST", "/v1/jobs", svcSpec, token)).service;
+    await call("GET", "/v1/services", undefined, token);
+    await call("GET", "/v1/services?all=true&running=true");
+    await call("GET", `/v1/services/${svc.id}`, undefined, token);
+    await call("POST", `/v1/services/c-svc/scale`, { replicas: 2 }, token);
+    await call("POST", `/v1/services/c-svc/metrics`, { queue: 3 }, token);
+    await call("PUT", `/v1/services/c-svc`, { ...svcSpec, env: { V: "2" } }, token);
+    expect((await call("DELETE", `/v1/services/${svc.id}`, undefined, token)).code).toBe(
+      "GP_JOB_NOT_FINISHED",
+    );
+    await call("POST", `/v1/services/${svc.id}/stop`, undefined, token);
+    await call("DELETE", `/v1/services/${svc.id}`, undefined, token);
+    expect((await call("GET", `/v1/services/${svc.id}`, undefined, token)).code).toBe("GP_SERVICE_NOT_FOUND");
 
     // Error answers are ErrorBodies with a status the route documents.
     await call("GET", "/v1/jobs?limit=0");

@@ -1,4 +1,4 @@
-import type { ArrayView, JobEventView, JobView } from "../api/schemas.js";
+import type { ArrayView, JobEventView, JobView, ServiceView } from "../api/schemas.js";
 import { taskCount } from "../core/array.js";
 import type { JobEvent, JobRecord, WorkloadRecord } from "../store/index.js";
 
@@ -17,7 +17,8 @@ export function jobView(job: JobRecord, pendingReason?: string): JobView {
     priority: job.priority,
     gang: job.gang,
     rank: spec.rank ?? null,
-    array: job.owner,
+    array: job.owner?.startsWith("a-") ? job.owner : null,
+    service: job.owner?.startsWith("s-") ? job.owner : null,
     node: job.node,
     gpus:
       job.state === "Scheduled" || job.state === "Starting" || job.state === "Running"
@@ -63,6 +64,37 @@ export function arrayView(w: WorkloadRecord): ArrayView {
     pack: a.pack,
     tasks: taskCount(w.progress.total, a.pack),
     progress: w.progress,
+    createdAt: new Date(w.createdAt).toISOString(),
+    finishedAt: iso(w.finishedAt),
+    spec: w.spec,
+  };
+}
+
+export function serviceView(w: WorkloadRecord, extra: { value?: number; inflight: number }): ServiceView {
+  const svc = w.spec.service!;
+  const st = w.status!;
+  return {
+    id: w.id,
+    name: w.name,
+    tenant: w.tenant,
+    state: w.state === "Running" ? "Running" : "Cancelled",
+    reason: w.reason,
+    desired: st.desired,
+    live: st.live,
+    ready: st.ready,
+    updated: st.updated,
+    generation: st.generation,
+    minReplicas: svc.minReplicas,
+    maxReplicas: svc.maxReplicas,
+    endpoint: svc.port === undefined ? null : `http://127.0.0.1:${svc.port}`,
+    autoscale: svc.autoscale
+      ? {
+          metric: svc.autoscale.metric,
+          targetPerReplica: svc.autoscale.targetPerReplica,
+          value: extra.value ?? null,
+          inflight: extra.inflight,
+        }
+      : null,
     createdAt: new Date(w.createdAt).toISOString(),
     finishedAt: iso(w.finishedAt),
     spec: w.spec,

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { quietLogger } from "../agent/logger.js";
 import type { NodeAgent } from "../agent/node-agent.js";
 import { admit } from "../core/admission.js";
 import { GpupoolError } from "../core/errors.js";
@@ -16,6 +17,8 @@ import {
 import type { Caller } from "./auth.js";
 import { checkRunnable, normalizeSpec } from "../api/job-spec.js";
 import { ArraysService } from "./arrays-service.js";
+import { ServiceEndpoints } from "./service-endpoints.js";
+import { ServicesService } from "./services-service.js";
 import { assertNamesFree, memberName, resolveJobRef } from "./job-refs.js";
 
 /**
@@ -28,17 +31,21 @@ export interface Submitted {
   readonly jobs: JobRecord[];
   readonly created: boolean;
   readonly array?: WorkloadRecord;
+  readonly service?: WorkloadRecord;
 }
 
 export class JobsService {
   readonly arrays: ArraysService;
+  readonly services: ServicesService;
 
   constructor(
     private readonly store: Store,
     private readonly agent: NodeAgent,
     private readonly engine: ContainerEngine,
+    endpoints: ServiceEndpoints = new ServiceEndpoints(store, agent.services, quietLogger),
   ) {
     this.arrays = new ArraysService(store, agent);
+    this.services = new ServicesService(store, agent, endpoints);
   }
 
   private batch: {
@@ -105,7 +112,7 @@ export class JobsService {
       // whatever the quota and the names in use now.
       const replay =
         crid !== undefined &&
-        (spec.array
+        (spec.array || spec.service
           ? this.store.workloads.hasClientRequest(caller.tenant, crid)
           : this.store.jobs.hasClientRequest(caller.tenant, crid));
       if (!replay) assertNamesFree(this.store, caller.tenant, spec);
@@ -113,6 +120,8 @@ export class JobsService {
       if (!replay && !caller.admin) checkPriorityCeiling(caller.tenant, spec.priority, quotas.maxPriority);
       // An array's tasks are made as its parallelism and the activeJobs quota allow (array-reconciler.ts).
       if (spec.array) return this.arrays.create(caller.tenant, spec, crid);
+      // A service's replicas are made by its reconciler, within the tenant's quotas (service-reconciler.ts).
+      if (spec.service) return this.services.create(caller.tenant, spec, crid);
       if (cap !== undefined && !replay) {
         const active = this.store.jobs.liveCount(caller.tenant);
         if (active + spec.replicas > cap)

@@ -1,3 +1,4 @@
+import type { EndpointOptions } from "./service-endpoints.js";
 import { randomUUID } from "node:crypto";
 import { accessSync, constants, mkdirSync, rmSync } from "node:fs";
 import { cpus, homedir, hostname, totalmem } from "node:os";
@@ -48,6 +49,12 @@ export interface UpOptions {
   /** For tests: a ready engine instead of detection. */
   readonly engineInstance?: ContainerEngine;
   readonly resyncMs?: number;
+  /** Services: the ports replicas are given, how often autoscalers tick, and the endpoints' options. */
+  readonly services?: {
+    readonly replicaPorts?: { readonly base: number; readonly span: number };
+    readonly tickMs?: number;
+    readonly endpoints?: EndpointOptions;
+  };
   /** HTTP timeouts and connection cap (http-limits.ts); default DEFAULT_HTTP_LIMITS. */
   readonly httpLimits?: HttpLimits;
   /** Absolute path of the OCI runtime for `isolation: vm` (e.g. kata-runtime); absent: vm jobs are refused. */
@@ -301,6 +308,8 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       runtimes,
       ...(opts.resyncMs ? { resyncMs: opts.resyncMs } : {}),
       ...(mps ? { mps } : {}),
+      ...(opts.services?.replicaPorts ? { replicaPorts: opts.services.replicaPorts } : {}),
+      ...(opts.services?.tickMs !== undefined ? { serviceTickMs: opts.services.tickMs } : {}),
     });
     const recovery = await agent.recover();
     agent.start();
@@ -314,6 +323,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       node,
       logger: opts.logger ?? false,
       ...(opts.httpLimits ? { httpLimits: opts.httpLimits } : {}),
+      ...(opts.services?.endpoints ? { endpoints: opts.services.endpoints } : {}),
       info: {
         node: node.name,
         engine: engineKind,

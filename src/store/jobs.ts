@@ -501,9 +501,13 @@ export class JobRepo {
           { jobId: id, state: job.state },
         );
       // A running array would make the task again (its slot looks never made): its tasks go with it.
+      // A service's finished replica may go (its slots only grow).
       if (
         job.owner !== null &&
-        prepared(this.db, "SELECT 1 FROM workloads WHERE id = ? AND state = 'Running'").get(job.owner)
+        prepared(
+          this.db,
+          "SELECT 1 FROM workloads WHERE id = ? AND state = 'Running' AND kind = 'array'",
+        ).get(job.owner)
       )
         throw new GpupoolError(
           "GP_JOB_NOT_FINISHED",

@@ -211,6 +211,42 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX jobs_owner_slot ON jobs(owner, owner_slot) WHERE owner IS NOT NULL;
     `,
   },
+  {
+    version: 8,
+    name: "services: a second kind of workload, with its status",
+    // SQLite cannot change a CHECK constraint in place: the table is rebuilt with 'service' allowed
+    // (nothing references workloads by key; jobs.owner holds the id as text). status: what the
+    // service reconciler (agent/service-reconciler.ts) keeps between reconciles: desired replicas,
+    // the spec generation, the autoscaler's last scale and idle time (core/service.ts).
+    sql: `
+      CREATE TABLE workloads_v8 (
+        seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+        id                TEXT NOT NULL UNIQUE,
+        tenant            TEXT NOT NULL REFERENCES tenants(name) ON DELETE CASCADE,
+        kind              TEXT NOT NULL CHECK (kind IN ('array','service')),
+        client_request_id TEXT,
+        name              TEXT NOT NULL,
+        spec              TEXT NOT NULL,
+        state             TEXT NOT NULL CHECK (state IN ('Running','Succeeded','Failed','Cancelled')),
+        reason            TEXT,
+        progress          TEXT NOT NULL DEFAULT '{}',
+        status            TEXT NOT NULL DEFAULT '{}',
+        created_at        INTEGER NOT NULL,
+        updated_at        INTEGER NOT NULL,
+        finished_at       INTEGER,
+        UNIQUE (tenant, client_request_id)
+      ) STRICT;
+      INSERT INTO workloads_v8 (seq, id, tenant, kind, client_request_id, name, spec, state, reason,
+                                progress, created_at, updated_at, finished_at)
+        SELECT seq, id, tenant, kind, client_request_id, name, spec, state, reason, progress,
+               created_at, updated_at, finished_at FROM workloads;
+      DROP TABLE workloads;
+      ALTER TABLE workloads_v8 RENAME TO workloads;
+      CREATE INDEX workloads_tenant ON workloads(tenant, seq);
+      CREATE INDEX workloads_tenant_name ON workloads(tenant, name);
+      CREATE INDEX workloads_running ON workloads(seq) WHERE state = 'Running';
+    `,
+  },
 ];
 
 /**

@@ -2,26 +2,32 @@ import { randomBytes } from "node:crypto";
 import type { ArrayProgress, ArrayState } from "../core/array.js";
 import { GpupoolError } from "../core/errors.js";
 import type { NormalizedSpec } from "../core/job-spec.js";
+import type { ServiceStatus } from "../core/service.js";
 import { type Db, inTransaction, prepared } from "./db.js";
 import type { JobState } from "./job-states.js";
 import { canonicalJson } from "./jobs.js";
 
 /**
- * Workloads: what a user asked for as a whole, that owns jobs made from it. Today one kind, the
- * batch array (core/array.ts): its spec (with `array`), its state and its progress as the reconciler
- * (agent/array-reconciler.ts) last counted it. Its jobs name it as their owner (jobs.owner).
+ * Workloads: what a user asked for as a whole, that owns jobs made from it. Two kinds: the batch
+ * array (core/array.ts; its progress as agent/array-reconciler.ts last counted it) and the service
+ * (core/service.ts; its status as agent/service-reconciler.ts keeps it). Their jobs name them as
+ * their owner (jobs.owner).
  */
+export type WorkloadKind = "array" | "service";
+
 export interface WorkloadRecord {
   readonly id: string;
   readonly seq: number;
   readonly tenant: string;
-  readonly kind: "array";
+  readonly kind: WorkloadKind;
   readonly clientRequestId: string | null;
   readonly name: string;
   readonly spec: NormalizedSpec;
   readonly state: ArrayState;
   readonly reason: string | null;
   readonly progress: ArrayProgress;
+  /** A service's status (undefined for an array). */
+  readonly status: ServiceStatus | undefined;
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly finishedAt: number | null;
@@ -31,13 +37,14 @@ interface WorkloadRow {
   id: string;
   seq: number;
   tenant: string;
-  kind: "array";
+  kind: WorkloadKind;
   client_request_id: string | null;
   name: string;
   spec: string;
   state: ArrayState;
   reason: string | null;
   progress: string;
+  status: string;
   created_at: number;
   updated_at: number;
   finished_at: number | null;
@@ -63,10 +70,12 @@ export class WorkloadRepo {
   create(
     tenant: string,
     w: {
-      kind: "array";
+      kind: WorkloadKind;
       name: string;
       spec: NormalizedSpec;
       clientRequestId?: string;
+      /** A service's first status. */
+      status?: ServiceStatus;
     },
   ): { workload: WorkloadRecord; created: boolean } {
     return inTransaction(this.db, () => {
@@ -87,11 +96,11 @@ export class WorkloadRepo {
         }
       }
       const at = this.now();
-      const id = `a-${at.toString(36)}${randomBytes(4).toString("hex")}`;
+      const id = `${w.kind === "array" ? "a" : "s"}-${at.toString(36)}${randomBytes(4).toString("hex")}`;
       const row = prepared(
         this.db,
-        `INSERT INTO workloads (id, tenant, kind, client_request_id, name, spec, state, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'Running', ?, ?) RETURNING *`,
+        `INSERT INTO workloads (id, tenant, kind, client_request_id, name, spec, state, status, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'Running', ?, ?, ?) RETURNING *`,
       ).get(
         id,
         tenant,
@@ -99,6 +108,7 @@ export class WorkloadRepo {
         w.clientRequestId ?? null,
         w.name,
         JSON.stringify(w.spec),
+        JSON.stringify(w.status ?? {}),
         at,
         at,
       ) as WorkloadRow;
@@ -122,9 +132,15 @@ export class WorkloadRepo {
   }
 
   /** A tenant's workloads (all tenants' when absent), oldest first; only Running ones with `running`. */
-  list(filter: { tenant?: string; running?: boolean; name?: string } = {}): WorkloadRecord[] {
+  list(
+    filter: { tenant?: string; running?: boolean; name?: string; kind?: WorkloadKind } = {},
+  ): WorkloadRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];
+    if (filter.kind !== undefined) {
+      where.push("kind = ?");
+      args.push(filter.kind);
+    }
     if (filter.tenant !== undefined) {
       where.push("tenant = ?");
       args.push(filter.tenant);
@@ -158,6 +174,38 @@ export class WorkloadRepo {
     ).run(JSON.stringify(progress), at, reason ?? null, state, state, at, state, id);
   }
 
+  /** The ports live service replicas serve on ($PORT): what a new replica's port must not be. */
+  replicaPortsInUse(): number[] {
+    return (
+      prepared(
+        this.db,
+        `SELECT json_extract(spec, '$.servicePort') AS port FROM jobs
+          WHERE owner LIKE 's-%' AND state NOT IN ('Succeeded','Failed','Cancelled')`,
+      ).all() as { port: number | null }[]
+    ).flatMap((r) => (r.port === null ? [] : [r.port]));
+  }
+
+  /** Records a service's status and reason (none: null), and its state when given. */
+  setStatus(id: string, status: ServiceStatus, reason?: string, state?: ArrayState): void {
+    const at = this.now();
+    prepared(
+      this.db,
+      `UPDATE workloads SET status = ?, updated_at = ?, reason = ?, state = COALESCE(?, state),
+         finished_at = CASE WHEN COALESCE(?, state) = 'Running' THEN NULL ELSE COALESCE(finished_at, ?) END
+       WHERE id = ?`,
+    ).run(JSON.stringify(status), at, reason ?? null, state ?? null, state ?? null, at, id);
+  }
+
+  /** Replaces a service's spec (a rolling update): its replicas follow with the status's next generation. */
+  setSpec(id: string, spec: NormalizedSpec, status: ServiceStatus): void {
+    prepared(this.db, "UPDATE workloads SET spec = ?, status = ?, updated_at = ? WHERE id = ?").run(
+      JSON.stringify(spec),
+      JSON.stringify(status),
+      this.now(),
+      id,
+    );
+  }
+
   /** Deletes an ended workload (its jobs must be gone already: `gpupool rm` of the array). */
   delete(id: string): void {
     prepared(this.db, "DELETE FROM workloads WHERE id = ?").run(id);
@@ -176,6 +224,7 @@ function toWorkload(r: WorkloadRow): WorkloadRecord {
     state: r.state,
     reason: r.reason,
     progress: JSON.parse(r.progress) as ArrayProgress,
+    status: r.kind === "service" ? (JSON.parse(r.status) as ServiceStatus) : undefined,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     finishedAt: r.finished_at,
