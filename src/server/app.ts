@@ -249,12 +249,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     try {
       return { jobs: jobs.resolve(who, ref).map(view) } satisfies JobsResponse;
     } catch (err) {
-      const array =
-        isGpupoolError(err) && err.code === "GP_JOB_NOT_FOUND" ? jobs.arrays.resolve(who, ref) : undefined;
-      if (!array) throw err;
+      const notFound = isGpupoolError(err) && err.code === "GP_JOB_NOT_FOUND";
+      const array = notFound ? jobs.arrays.resolve(who, ref) : undefined;
+      if (array)
+        return {
+          jobs: jobs.arrays.liveTasks(array.id).map(view),
+          array: arrayView(array),
+        } satisfies JobsResponse;
+      // Else a service's, answered with its live replicas.
+      const service = notFound ? jobs.services.resolve(who, ref) : undefined;
+      if (!service) throw err;
       return {
-        jobs: jobs.arrays.liveTasks(array.id).map(view),
-        array: arrayView(array),
+        jobs: jobs.services.replicas(service.id).map(view),
+        service: serviceView(service, jobs.services.traffic(service)),
       } satisfies JobsResponse;
     }
   });

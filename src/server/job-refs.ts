@@ -47,8 +47,8 @@ export function assertNamesFree(
   if (array)
     throw new GpupoolError(
       "GP_NAME_IN_USE",
-      `the name ${array.name} is in use by running array ${array.id}; a name is unique among your live jobs and arrays`,
-      { name: array.name, arrayId: array.id },
+      `the name ${array.name} is in use by running ${array.kind} ${array.id}; a name is unique among your live jobs, arrays and services${array.kind === "service" ? ` (to update the service: gpupool apply -f, or PUT /v1/services/${array.id})` : ""}`,
+      { name: array.name, [array.kind === "service" ? "service" : "arrayId"]: array.id },
     );
   const holder = store.jobNames.liveHolders(tenant, names)[0];
   if (!holder) return;

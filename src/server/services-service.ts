@@ -159,7 +159,8 @@ export class ServicesService {
     const old = w.spec.service!;
     const svc = spec.service;
     const asked = svc.replicas !== old.replicas ? svc.replicas : status.desired;
-    const desired = Math.min(svc.maxReplicas, Math.max(svc.minReplicas, asked));
+    // Only an autoscaler has a range; a fixed service keeps the count it was scaled to.
+    const desired = svc.autoscale ? Math.min(svc.maxReplicas, Math.max(svc.minReplicas, asked)) : asked;
     this.store.workloads.setSpec(w.id, spec, {
       ...status,
       desired,

@@ -115,7 +115,7 @@ describe.skipIf(why !== undefined)(
         expect(counts.ok).toBe(counts.sent);
         expect(counts.replicas.size).toBeGreaterThanOrEqual(4);
         expect(counts.sent).toBeGreaterThan(100);
-      expect(duringDown).toBeGreaterThan(10);
+        expect(duringDown).toBeGreaterThan(10);
       } finally {
         clearInterval(reporter);
         wanted = 0;

@@ -8,6 +8,7 @@ import {
 import { LIVE_STATES } from "../../core/job-states.js";
 import type { ApiClient } from "./http.js";
 import { ARRAY_COLUMNS, printArray } from "./arrays.js";
+import { printService } from "./services.js";
 import { resolveJobs, resolveRef } from "./job-refs.js";
 import { allJobs } from "./pages.js";
 import { type CommonFlags, client, type Io, stdio } from "./jobs.js";
@@ -140,8 +141,9 @@ export async function psCommand(f: PsFlags, io: Io = stdio, polling: Polling = t
 /** `get REF`: the job as YAML by default (a gang's name: its members, as `jobs`); -o table: one row each. */
 export async function getCommand(ref: string, f: CommonFlags, io: Io = stdio): Promise<number> {
   const format = outputFormat(f, "yaml");
-  const { jobs, array } = await resolveRef(client(f), ref);
+  const { jobs, array, service } = await resolveRef(client(f), ref);
   if (array) return printArray(array, f, io);
+  if (service) return printService(service, f, io);
   const doc = jobs.length === 1 ? { job: jobs[0] } : { jobs };
   emit(format, doc, (wide) => table(JOB_COLUMNS, jobs, wide), io.out);
   return 0;

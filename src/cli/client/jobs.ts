@@ -5,12 +5,15 @@ import { GpupoolError } from "../../core/errors.js";
 import { isFinished } from "../../core/job-states.js";
 import {
   arrayResponse,
+  serviceResponse,
+  type ServiceView,
   type JobsResponse,
   type JobView,
   jobResponse,
   jobsResponse,
 } from "../../api/schemas.js";
 import { parseArrayFlag, printArray, progressText, waitForArray } from "./arrays.js";
+import { printService } from "./services.js";
 import { type CommonFlags, client, stdio } from "./common.js";
 import type { ApiClient } from "./http.js";
 import { describeJob, resolveRef } from "./job-refs.js";
@@ -116,6 +119,11 @@ export async function runCommand(
   const format = outputFormat(f);
   const api = client(f);
   const r = await submitted(api, specFromFlags(image, command, f), f.requestId);
+  if (r.service) {
+    if (format === "table") io.out(`${r.service.id}\n`);
+    else printService(r.service, f, io);
+    return 0;
+  }
   if (r.array) {
     if (f.wait) return waitForArray(api, r.array, io);
     if (format === "table") io.out(`${r.array.id}\n`);
@@ -159,10 +167,26 @@ export async function applyCommand(
   const format = outputFormat(f);
   const api = client(f);
   const all: JobView[] = [];
-  for (const [i, spec] of specs.entries())
+  for (const [i, spec] of specs.entries()) {
+    // A service spec whose name runs already is a rolling update of it, as kubectl apply does.
+    const running = await runningService(api, spec);
+    if (running) {
+      const { service } = await api.json(
+        serviceResponse,
+        "PUT",
+        `/v1/services/${encodeURIComponent(running.id)}`,
+        spec,
+      );
+      io.err(
+        `gpupool: service ${service.name} (${service.id}) updated to generation ${service.generation}: replicas are replaced one by one\n`,
+      );
+      all.push(...(await resolveRef(api, service.id)).jobs);
+      continue;
+    }
     all.push(
       ...(await submit(api, spec, f.requestId && specs.length > 1 ? `${f.requestId}-${i}` : f.requestId)),
     );
+  }
   if (f.wait) return waitForJobs(api, all, io);
   emit(format, { jobs: all }, () => all.map((j) => `${j.id} ${j.name} ${j.state}\n`).join(""), io.out);
   return 0;
@@ -184,9 +208,11 @@ export async function stopCommand(
   const api = client(f);
   const ids: string[] = [];
   const arrays: string[] = [];
+  const services: string[] = [];
   for (const ref of refs) {
-    const { jobs, array } = await resolveRef(api, ref);
+    const { jobs, array, service } = await resolveRef(api, ref);
     if (array) arrays.push(array.id);
+    else if (service) services.push(service.id);
     else for (const j of jobs.length > 1 ? jobs.filter((j) => !isFinished(j.state)) : jobs) ids.push(j.id);
   }
   // An array first: it then makes no more tasks, and its live ones are stopped as jobs are.
@@ -199,6 +225,16 @@ export async function stopCommand(
       graceSeconds === undefined ? {} : { graceSeconds },
     );
     io.out(`${array.id} ${array.state} (${progressText(array)})\n`);
+  }
+  // A service: its replicas are drained at its endpoint, then stopped.
+  for (const id of services) {
+    io.err(`gpupool: stopping service ${id}: its replicas are drained, then stopped\n`);
+    const { service } = await api.json(
+      serviceResponse,
+      "POST",
+      `/v1/services/${encodeURIComponent(id)}/stop`,
+    );
+    io.out(`${service.id} ${service.state}\n`);
   }
   if (ids.length === 0) return 0;
   const started = Date.now();
@@ -250,7 +286,13 @@ export async function rmCommand(
 ): Promise<number> {
   const api = client(f);
   for (const ref of refs) {
-    const { jobs, array } = await resolveRef(api, ref);
+    const { jobs, array, service } = await resolveRef(api, ref);
+    if (service) {
+      const path = `/v1/services/${encodeURIComponent(service.id)}${f.force ? "?force=true" : ""}`;
+      await api.json(serviceResponse, "DELETE", path);
+      io.out(`${service.id} removed (with its replicas)\n`);
+      continue;
+    }
     if (array) {
       // Its tasks go with it, as a gang's members do.
       const path = `/v1/arrays/${encodeURIComponent(array.id)}${f.force ? "?force=true" : ""}`;
@@ -271,4 +313,18 @@ export async function rmCommand(
     }
   }
   return 0;
+}
+
+/** The running service a spec names, when the spec is a service's and one of that name runs. */
+async function runningService(api: ApiClient, spec: unknown): Promise<ServiceView | undefined> {
+  const s = spec as { name?: unknown; service?: unknown };
+  if (typeof s !== "object" || s === null || s.service === undefined || typeof s.name !== "string")
+    return undefined;
+  try {
+    const { service } = await api.json(serviceResponse, "GET", `/v1/services/${encodeURIComponent(s.name)}`);
+    return service.state === "Running" ? service : undefined;
+  } catch (err) {
+    if (err instanceof GpupoolError && err.code === "GP_SERVICE_NOT_FOUND") return undefined;
+    throw err;
+  }
 }

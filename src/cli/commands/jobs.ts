@@ -59,6 +59,52 @@ export const registerJobs: RegisterCommand = (program: Command) => {
 
   withClientFlags(
     program
+      .command("services")
+      .summary("list your services with their replicas (-a: stopped ones too)")
+      .option("-a, --all", "stopped services too")
+      .option("-A, --all-tenants", "admin: every tenant's services")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "A service is a job spec with `service:` (gpupool apply -f web.yaml): replicas kept running,",
+          "each serving on its own $PORT, behind one endpoint http://127.0.0.1:PORT that spreads",
+          "requests over the ready ones. READY is ready/desired; UP-TO-DATE counts replicas of the",
+          "current spec (a rolling update: apply the changed spec again). METRIC is the autoscaler's.",
+          "",
+          "Examples:",
+          "  gpupool services",
+          "  gpupool services -a -o wide",
+          "  gpupool get web              # one service, as YAML",
+          "  gpupool stop web             # drain and stop its replicas",
+        ].join("\n"),
+      ),
+  ).action(async (opts) => exitWith(await (await import("../client/services.js")).servicesCommand(opts)));
+
+  withClientFlags(
+    program
+      .command("scale")
+      .summary("set how many replicas a service runs")
+      .argument("<service>", "the service's name or id")
+      .argument("<replicas>", "replicas wanted now (0 stops them all but keeps the service)")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "With autoscale, the count must lie within minReplicas..maxReplicas, and the autoscaler goes",
+          "on from it after its cooldown.",
+          "",
+          "Examples:",
+          "  gpupool scale web 3",
+          "  gpupool scale web 0",
+        ].join("\n"),
+      ),
+  ).action(async (ref: string, count: string, opts) =>
+    exitWith(await (await import("../client/services.js")).scaleCommand(ref, count, opts)),
+  );
+
+  withClientFlags(
+    program
       .command("get")
       .summary("show one job (YAML by default; -o table for a row, as ps prints it)")
       .argument("<job>", JOB_REF)
