@@ -169,6 +169,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     )
       throw new GpupoolError("GP_INVALID_SPEC", "spec: the body must be a JSON object (a job spec)");
     const r = await jobs.submit(who, req.body, key);
+    // A service is answered once its endpoint listens: a client may use it right away.
+    if (r.service) await jobs.services.endpoints.listening(r.service.id);
     return reply.status(r.created ? 201 : 200).send({
       jobs: r.jobs.map(view),
       ...(r.array ? { array: arrayView(r.array) } : {}),

@@ -47,6 +47,8 @@ interface Endpoint {
   waiters: (() => void)[];
   /** Why it is not listening, when it is not. */
   error?: string;
+  /** Resolves once it listens, or could not. */
+  readonly opened: Promise<void>;
 }
 
 export class ServiceEndpoints implements ServiceTraffic {
@@ -84,23 +86,34 @@ export class ServiceEndpoints implements ServiceTraffic {
   }
 
   private open(serviceId: string, port: number): void {
+    const server = http.createServer((req, res) => void this.handle(ep, req, res));
     const ep: Endpoint = {
       serviceId,
       port,
-      server: http.createServer((req, res) => void this.handle(ep, req, res)),
+      server,
       replicas: new Map(),
       inflight: 0,
       waiters: [],
+      opened: new Promise<void>((resolve) => {
+        server.once("listening", () => resolve());
+        server.once("error", () => resolve());
+      }),
     };
-    ep.server.keepAliveTimeout = 5000;
-    ep.server.on("error", (err: NodeJS.ErrnoException) => {
+    server.keepAliveTimeout = 5000;
+    server.on("error", (err: NodeJS.ErrnoException) => {
       ep.error =
         err.code === "EADDRINUSE" ? `endpoint port ${port} is in use by another program` : err.message;
       this.log.warn({ service: serviceId, port, err: err.message }, "service endpoint cannot listen");
     });
-    ep.server.listen(port, "127.0.0.1");
+    server.listen(port, "127.0.0.1");
     this.endpoints.set(serviceId, ep);
     this.refresh(ep);
+  }
+
+  /** Resolves once the service's endpoint listens (or failed to): what creating a service answers after. */
+  async listening(serviceId: string): Promise<void> {
+    this.sync();
+    await this.endpoints.get(serviceId)?.opened;
   }
 
   /** Why the endpoint of a service is not listening, if it is not. */

@@ -52,7 +52,9 @@ export function registerServiceRoutes(
         "GP_INVALID_SPEC",
         "spec: the body must be a JSON object (a service's job spec)",
       );
-    return { service: view(services.update(caller(req), ref, req.body)) } satisfies ServiceResponse;
+    const updated = services.update(caller(req), ref, req.body);
+    await services.endpoints.listening(updated.id);
+    return { service: view(updated) } satisfies ServiceResponse;
   });
 
   app.post<{ Params: { id: string } }>("/v1/services/:id/scale", async (req) => {

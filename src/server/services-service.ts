@@ -37,11 +37,8 @@ export class ServicesService {
       status: initialStatus(spec.service!, Date.now()),
       ...(clientRequestId !== undefined ? { clientRequestId } : {}),
     });
-    if (r.created) {
-      this.agent.services.reconcile(r.workload.id);
-      // The endpoint opens once the creation commits.
-      setImmediate(() => this.endpoints.sync());
-    }
+    // The endpoint opens once the creation commits (the route answers once it listens).
+    if (r.created) this.agent.services.reconcile(r.workload.id);
     return {
       service: this.store.workloads.get(r.workload.id)!,
       jobs: this.replicas(r.workload.id),
@@ -167,7 +164,6 @@ export class ServicesService {
       generation: status.generation + 1,
     });
     this.agent.services.reconcile(w.id);
-    this.endpoints.sync();
     return this.store.workloads.get(w.id)!;
   }
 
