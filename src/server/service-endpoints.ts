@@ -44,6 +44,8 @@ interface Endpoint {
   readonly replicas: Map<string, Replica>;
   /** Requests waiting for a replica or in flight. */
   inflight: number;
+  /** Round-robin position among equally loaded replicas. */
+  turn: number;
   waiters: (() => void)[];
   /** Why it is not listening, when it is not. */
   error?: string;
@@ -93,6 +95,7 @@ export class ServiceEndpoints implements ServiceTraffic {
       server,
       replicas: new Map(),
       inflight: 0,
+      turn: 0,
       waiters: [],
       opened: new Promise<void>((resolve) => {
         server.once("listening", () => resolve());
@@ -185,11 +188,14 @@ export class ServiceEndpoints implements ServiceTraffic {
 
   // ------------------------------------------------------------ requests
 
+  /** The ready replica with the fewest requests in flight; ties go round-robin. */
   private pick(ep: Endpoint): Replica | undefined {
-    let best: Replica | undefined;
-    for (const r of ep.replicas.values())
-      if (r.ready && !r.draining && (!best || r.active < best.active)) best = r;
-    return best;
+    const open = [...ep.replicas.values()].filter((r) => r.ready && !r.draining);
+    if (open.length === 0) return undefined;
+    const least = Math.min(...open.map((r) => r.active));
+    const tied = open.filter((r) => r.active === least);
+    ep.turn = (ep.turn + 1) % 1_000_000;
+    return tied[ep.turn % tied.length];
   }
 
   /** A ready replica, waiting for one up to the deadline; undefined when none came. */

@@ -13,7 +13,7 @@ export const SERVICE_COLUMNS: readonly Column<ServiceView>[] = [
   { header: "READY", cell: (s) => `${s.ready}/${s.desired}` },
   { header: "LIVE", cell: (s) => String(s.live), wide: true },
   { header: "UP-TO-DATE", cell: (s) => String(s.updated) },
-  { header: "RANGE", cell: (s) => `${s.minReplicas}-${s.maxReplicas}`, wide: true },
+  { header: "RANGE", cell: (s) => (s.autoscale ? `${s.minReplicas}-${s.maxReplicas}` : ""), wide: true },
   { header: "ENDPOINT", cell: (s) => s.endpoint ?? "" },
   {
     header: "METRIC",
