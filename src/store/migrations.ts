@@ -214,8 +214,9 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 8,
     name: "services: a second kind of workload, with its status",
-    // SQLite cannot change a CHECK constraint in place: the table is rebuilt with 'service' allowed
-    // (nothing references workloads by key; jobs.owner holds the id as text). status: what the
+    // SQLite cannot change a CHECK constraint in place: the table is rebuilt with 'service' allowed,
+    // and 'gang' for when gangs move here (one rebuild, not two; nothing references workloads by
+    // key: jobs.owner holds the id as text). status: what the
     // service reconciler (agent/service-reconciler.ts) keeps between reconciles: desired replicas,
     // the spec generation, the autoscaler's last scale and idle time (core/service.ts).
     sql: `
@@ -223,7 +224,7 @@ export const MIGRATIONS: readonly Migration[] = [
         seq               INTEGER PRIMARY KEY AUTOINCREMENT,
         id                TEXT NOT NULL UNIQUE,
         tenant            TEXT NOT NULL REFERENCES tenants(name) ON DELETE CASCADE,
-        kind              TEXT NOT NULL CHECK (kind IN ('array','service')),
+        kind              TEXT NOT NULL CHECK (kind IN ('array','service','gang')),
         client_request_id TEXT,
         name              TEXT NOT NULL,
         spec              TEXT NOT NULL,
