@@ -11,6 +11,7 @@ import {
 import type { NormalizedSpec } from "../core/job-spec.js";
 import { isFinished } from "../core/job-states.js";
 import { inTransaction, type Store, type StoreChange, type WorkloadRecord } from "../store/index.js";
+import { DirtySet } from "./dirty-set.js";
 import type { Logger } from "./logger.js";
 
 /**
@@ -26,38 +27,23 @@ import type { Logger } from "./logger.js";
  * for every running array at start (what a crash between a task's end and its successor left).
  */
 export class ArrayReconciler {
-  private readonly dirty = new Set<string>();
-  private flushing: ReturnType<typeof setImmediate> | undefined;
+  private readonly dirty: DirtySet;
   private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly store: Store,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    this.dirty = new DirtySet((id) => this.reconcile(id), log, "array");
+  }
 
   /** Follows owned jobs' changes and reconciles every running array once (call after recovery). */
   start(): void {
     this.unsubscribe = this.store.changes.subscribe((c: StoreChange) => {
-      if (c.kind !== "job" || c.owner === null) return;
-      this.dirty.add(c.owner);
-      this.flushing ??= setImmediate(() => this.flush());
+      if (c.kind === "job" && c.owner?.startsWith("a-")) this.dirty.mark(c.owner);
     });
-    for (const w of this.store.workloads.list({ running: true })) this.dirty.add(w.id);
-    this.flush();
-  }
-
-  private flush(): void {
-    this.flushing = undefined;
-    const ids = [...this.dirty];
-    this.dirty.clear();
-    for (const id of ids) {
-      try {
-        this.reconcile(id);
-      } catch (err) {
-        // The next change of one of its jobs (or the next start) tries again.
-        this.log.error({ err, array: id }, "array reconcile failed");
-      }
-    }
+    for (const w of this.store.workloads.list({ running: true, kind: "array" })) this.dirty.mark(w.id);
+    this.dirty.flush();
   }
 
   /**
@@ -126,8 +112,6 @@ export class ArrayReconciler {
   /** Stops following changes (pending reconciles are dropped: the next start redoes them). */
   close(): void {
     this.unsubscribe?.();
-    if (this.flushing) clearImmediate(this.flushing);
-    this.flushing = undefined;
     this.dirty.clear();
   }
 }

@@ -10,6 +10,7 @@ import {
   type WorkloadRecord,
 } from "../store/index.js";
 import type { Clock, Timer } from "./clock.js";
+import { DirtySet } from "./dirty-set.js";
 import type { Logger } from "./logger.js";
 
 /**
@@ -63,15 +64,16 @@ export interface ServiceReconcilerOptions {
  */
 export class ServiceReconciler {
   private traffic: ServiceTraffic = RUNNING_IS_READY;
-  private readonly dirty = new Set<string>();
+  private readonly dirty: DirtySet;
   private readonly retiring = new Map<string, Promise<void>>();
   private readonly reported = new Map<string, number>();
-  private flushing: ReturnType<typeof setImmediate> | undefined;
   private unsubscribe: (() => void) | undefined;
   private tick: Timer | undefined;
   private closed = false;
 
-  constructor(private readonly o: ServiceReconcilerOptions) {}
+  constructor(private readonly o: ServiceReconcilerOptions) {
+    this.dirty = new DirtySet((id) => this.reconcile(id), o.log, "service");
+  }
 
   /** Where readiness, in-flight counts and draining come from (the server's endpoints). */
   useTraffic(traffic: ServiceTraffic): void {
@@ -82,16 +84,14 @@ export class ServiceReconciler {
     this.unsubscribe = this.o.store.changes.subscribe((c: StoreChange) => {
       if (c.kind === "job" && c.owner !== null && c.owner.startsWith("s-")) this.poke(c.owner);
     });
-    for (const w of this.running()) this.dirty.add(w.id);
-    this.flush();
+    for (const w of this.running()) this.dirty.mark(w.id);
+    this.dirty.flush();
     this.schedule();
   }
 
   /** Asks for a reconcile of service `id` soon (an endpoint saw a replica become ready or gone). */
   poke(id: string): void {
-    if (this.closed) return;
-    this.dirty.add(id);
-    this.flushing ??= setImmediate(() => this.flush());
+    if (!this.closed) this.dirty.mark(id);
   }
 
   /** A queue length the service reported (the `queue` metric); it stands until the next report. */
@@ -165,19 +165,6 @@ export class ServiceReconciler {
       w.reason ?? undefined,
     );
     this.reconcile(id);
-  }
-
-  private flush(): void {
-    this.flushing = undefined;
-    const ids = [...this.dirty];
-    this.dirty.clear();
-    for (const id of ids) {
-      try {
-        this.reconcile(id);
-      } catch (err) {
-        this.o.log.error({ err, service: id }, "service reconcile failed");
-      }
-    }
   }
 
   /** One reconcile of service `id`; returns its status (undefined: no such service). */
@@ -330,9 +317,7 @@ export class ServiceReconciler {
   close(): void {
     this.closed = true;
     this.unsubscribe?.();
-    if (this.flushing) clearImmediate(this.flushing);
     if (this.tick) this.o.clock.clearTimeout(this.tick);
-    this.flushing = undefined;
     this.dirty.clear();
   }
 }

@@ -1,8 +1,9 @@
 import { type ArrayView, arrayResponse, arraysResponse } from "../../api/schemas.js";
 import { GpupoolError } from "../../core/errors.js";
 import type { ApiClient } from "./http.js";
-import { age, type Column, emit, outputFormat, table } from "./output.js";
-import { type CommonFlags, client, type Io, stdio } from "./common.js";
+import { age, type Column } from "./output.js";
+import { type ListFlags, listWorkloads, printWorkload } from "./workload-lists.js";
+import { type CommonFlags, type Io, stdio } from "./common.js";
 import { type Interrupts, processInterrupts } from "./wait.js";
 
 /** Batch arrays from the CLI: `run --array`, `arrays`, and what get/stop/rm do when a reference names one. */
@@ -57,22 +58,13 @@ export const ARRAY_COLUMNS: readonly Column<ArrayView>[] = [
 ];
 
 /** `arrays`: your batch arrays (running ones; -a all), with their progress. */
-export async function arraysCommand(
-  f: CommonFlags & { all?: boolean; allTenants?: boolean },
-  io: Io = stdio,
-): Promise<number> {
-  const q = new URLSearchParams();
-  if (f.allTenants) q.set("all", "true");
-  if (!f.all) q.set("running", "true");
-  const { arrays } = await client(f).json(arraysResponse, "GET", `/v1/arrays?${q}`);
-  emit(outputFormat(f), { arrays }, (wide) => table(ARRAY_COLUMNS, arrays, wide), io.out);
-  return 0;
+export function arraysCommand(f: ListFlags, io: Io = stdio): Promise<number> {
+  return listWorkloads(f, io, "/v1/arrays", arraysResponse, "arrays", ARRAY_COLUMNS);
 }
 
 /** `get ARRAY`: the array as YAML by default, its progress included; -o table: one row. */
 export function printArray(array: ArrayView, f: CommonFlags, io: Io): number {
-  emit(outputFormat(f, "yaml"), { array }, (wide) => table(ARRAY_COLUMNS, [array], wide), io.out);
-  return 0;
+  return printWorkload("array", array, ARRAY_COLUMNS, f, io);
 }
 
 /** How `run --array --wait` shows progress: redrawn in place on a terminal, else a line per change. */

@@ -1,7 +1,8 @@
 import { type ServiceView, serviceResponse, servicesResponse } from "../../api/schemas.js";
 import { GpupoolError } from "../../core/errors.js";
 import { type CommonFlags, client, type Io, stdio } from "./common.js";
-import { age, type Column, emit, outputFormat, table } from "./output.js";
+import { age, type Column } from "./output.js";
+import { type ListFlags, listWorkloads, printWorkload } from "./workload-lists.js";
 
 /** Services from the CLI: `services`, `scale`, and what get/stop/rm/apply do when a reference names one. */
 
@@ -27,22 +28,13 @@ export const SERVICE_COLUMNS: readonly Column<ServiceView>[] = [
 ];
 
 /** `services`: your services (running ones; -a all), with their replica counts. */
-export async function servicesCommand(
-  f: CommonFlags & { all?: boolean; allTenants?: boolean },
-  io: Io = stdio,
-): Promise<number> {
-  const q = new URLSearchParams();
-  if (f.allTenants) q.set("all", "true");
-  if (!f.all) q.set("running", "true");
-  const { services } = await client(f).json(servicesResponse, "GET", `/v1/services?${q}`);
-  emit(outputFormat(f), { services }, (wide) => table(SERVICE_COLUMNS, services, wide), io.out);
-  return 0;
+export function servicesCommand(f: ListFlags, io: Io = stdio): Promise<number> {
+  return listWorkloads(f, io, "/v1/services", servicesResponse, "services", SERVICE_COLUMNS);
 }
 
 /** `get SERVICE`: the service as YAML by default; -o table: one row. */
 export function printService(service: ServiceView, f: CommonFlags, io: Io): number {
-  emit(outputFormat(f, "yaml"), { service }, (wide) => table(SERVICE_COLUMNS, [service], wide), io.out);
-  return 0;
+  return printWorkload("service", service, SERVICE_COLUMNS, f, io);
 }
 
 /** `scale SERVICE N`: the replicas it wants now. */

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { findOnPath } from "../detect.js";
 import { DockerEngine } from "../docker.js";
+import { ensureBusyboxImage } from "./busybox-image.js";
 
 export interface PrivateDockerd {
   readonly socketPath: string;
@@ -103,6 +104,29 @@ export async function startDockerd(opts: { readyTimeoutMs?: number } = {}): Prom
         clearTimeout(timer);
       }
       await rm(dir, { recursive: true, force: true }).catch(() => {});
+    },
+  };
+}
+
+/**
+ * A private dockerd started on first use, with busybox imported, as the real-dockerd suites of
+ * `gpupool up` want it: the engine name and environment to start gpupool with, and a stop for afterAll.
+ */
+export function sharedPrivateDockerd(): {
+  engine: () => Promise<{ name: string; env: Record<string, string> }>;
+  stop: () => Promise<void>;
+} {
+  let dockerd: PrivateDockerd | undefined;
+  return {
+    async engine() {
+      dockerd ??= await startDockerd();
+      const engine = new DockerEngine(dockerd.socketPath);
+      await ensureBusyboxImage(engine);
+      await engine.close();
+      return { name: "docker", env: { DOCKER_HOST: `unix://${dockerd.socketPath}` } };
+    },
+    async stop() {
+      await dockerd?.stop();
     },
   };
 }
