@@ -18,6 +18,7 @@ import type { LogArchive } from "./log-archive.js";
 import { type Logger, quietLogger } from "./logger.js";
 import { type RecoveryReport, recover } from "./recover.js";
 import { ScheduleLoop } from "./schedule-loop.js";
+import { GangReconciler } from "./gang-reconciler.js";
 import { ServiceReconciler } from "./service-reconciler.js";
 import { SliceUpkeep } from "./slice-upkeep.js";
 import { DEFAULT_WINDOW, StoreCluster } from "./store-cluster.js";
@@ -82,6 +83,8 @@ export class NodeAgent {
   readonly archiver: Archiver;
   /** Makes batch arrays' task jobs (array-reconciler.ts). */
   readonly arrays: ArrayReconciler;
+  /** Makes gangs' members and follows their state (gang-reconciler.ts). */
+  readonly gangs: GangReconciler;
   /** Keeps services' replicas (service-reconciler.ts). */
   readonly services: ServiceReconciler;
   private readonly upkeep: SliceUpkeep;
@@ -125,6 +128,7 @@ export class NodeAgent {
     });
     this.loop = loop;
     this.arrays = new ArrayReconciler(o.store, log);
+    this.gangs = new GangReconciler(o.store, log);
     this.services = new ServiceReconciler({
       store: o.store,
       log,
@@ -153,6 +157,7 @@ export class NodeAgent {
   /** Starts scheduling and the workloads' reconcilers (after recover). */
   start(): void {
     this.arrays.start();
+    this.gangs.start();
     this.services.start();
     this.loop.start();
   }
@@ -183,6 +188,7 @@ export class NodeAgent {
   /** Stops cycles and watches; containers keep running and are re-adopted by the next start. */
   async close(opts: { removeCdi?: boolean } = {}): Promise<void> {
     this.arrays.close();
+    this.gangs.close();
     this.services.close();
     await this.loop.close();
     await this.runner.close();

@@ -18,7 +18,10 @@ describe("every command's --help", () => {
   const program = buildProgram();
   const commands = walk(program).filter((c) => c !== program);
 
-  it.each(commands.map((c) => [c.name(), c] as const))(
+  // A subcommand's examples run it by its whole path (gpupool demo render).
+  const pathOf = (c: Command): string =>
+    c.parent && c.parent !== program ? `${pathOf(c.parent)} ${c.name()}` : c.name();
+  it.each(commands.map((c) => [pathOf(c), c] as const))(
     "%s has an Examples: section of gpupool commands",
     (name, cmd) => {
       const help = helpOf(cmd);

@@ -55,7 +55,11 @@ describe("gpupool up start-up failures", () => {
 
     const up = await upProcess(["--engine", "fake", "--listen", "127.0.0.1:0", "--data", data], env());
     try {
-      const token = /admin token \(shown once, stored hashed\): (\S+)/.exec(up.output())?.[1];
+      // Printed a few lines after "listening", maybe in a later chunk of the pipe: wait for it.
+      const tokenLine = /admin token \(shown once, stored hashed\): (\S+)/;
+      for (const until = Date.now() + 10_000; !tokenLine.test(up.output()) && Date.now() < until; )
+        await new Promise((r) => setTimeout(r, 50));
+      const token = tokenLine.exec(up.output())?.[1];
       expect(token, up.output()).toBeDefined();
       const ps = await gpupool(["ps"], { ...env(), GPUPOOL_SERVER: up.url, GPUPOOL_TOKEN: token });
       expect(ps.code, ps.err).toBe(0);

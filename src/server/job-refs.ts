@@ -1,3 +1,4 @@
+import { memberName } from "../core/gang.js";
 import { GpupoolError } from "../core/errors.js";
 import type { NormalizedSpec } from "../core/job-spec.js";
 import { isFinished } from "../core/job-states.js";
@@ -26,9 +27,6 @@ import type { Caller } from "./auth.js";
 const CANDIDATES = 10;
 
 /** The name of a gang member: its gang's name and its rank. */
-export function memberName(gangName: string, rank: number): string {
-  return `${gangName}-${rank}`;
-}
 
 /** The names a submission takes: its name and, for a gang, each member's. */
 export function namesTaken(spec: Pick<NormalizedSpec, "name" | "replicas">): string[] {
@@ -43,7 +41,10 @@ export function assertNamesFree(
   spec: Pick<NormalizedSpec, "name" | "replicas">,
 ) {
   const names = namesTaken(spec);
-  const array = names.flatMap((name) => store.workloads.list({ tenant, name, running: true }))[0];
+  // A running gang's names are its live members' (below).
+  const array = names
+    .flatMap((name) => store.workloads.list({ tenant, name, running: true }))
+    .find((w) => w.kind !== "gang");
   if (array)
     throw new GpupoolError(
       "GP_NAME_IN_USE",

@@ -19,7 +19,7 @@ import { checkRunnable, normalizeSpec } from "../api/job-spec.js";
 import { ArraysService } from "./arrays-service.js";
 import { ServiceEndpoints } from "./service-endpoints.js";
 import { ServicesService } from "./services-service.js";
-import { assertNamesFree, memberName, resolveJobRef } from "./job-refs.js";
+import { assertNamesFree, resolveJobRef } from "./job-refs.js";
 
 /**
  * What the API does with jobs, apart from HTTP: submission (gangs, idempotency and names included),
@@ -147,21 +147,16 @@ export class JobsService {
         crid === undefined
           ? `g-${randomBytes(6).toString("hex")}`
           : `g-${createHash("sha256").update(`${caller.tenant}\0${crid}`).digest("hex").slice(0, 12)}`;
-      const jobs: JobRecord[] = [];
-      let created = false;
-      for (let rank = 0; rank < spec.replicas; rank++) {
-        const r = this.store.jobs.submit(caller.tenant, {
-          name: memberName(spec.name, rank),
-          spec: { ...spec, rank },
-          priority: spec.priority,
-          queue: caller.tenant,
-          gang,
-          ...(crid !== undefined ? { clientRequestId: `${crid}#${rank}` } : {}),
-        });
-        jobs.push(r.job);
-        created ||= r.created;
-      }
-      return { jobs, created };
+      // The gang is a workload; its reconciler makes its members here, in this transaction.
+      const r = this.store.workloads.create(caller.tenant, {
+        kind: "gang",
+        id: gang,
+        name: spec.name,
+        spec,
+        ...(crid !== undefined ? { clientRequestId: crid } : {}),
+      });
+      if (r.created) this.agent.gangs.reconcile(gang);
+      return { jobs: this.store.jobs.list({ gang }), created: r.created };
     };
   }
 

@@ -516,6 +516,12 @@ export class JobRepo {
         );
       prepared(this.db, "DELETE FROM job_events WHERE job_id = ?").run(id);
       prepared(this.db, "DELETE FROM jobs WHERE id = ?").run(id);
+      // A gang is its members: it goes with the last of them.
+      if (
+        job.owner?.startsWith("g-") &&
+        !prepared(this.db, "SELECT 1 FROM jobs WHERE owner = ?").get(job.owner)
+      )
+        prepared(this.db, "DELETE FROM workloads WHERE id = ?").run(job.owner);
       return job;
     });
   }

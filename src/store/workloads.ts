@@ -8,12 +8,13 @@ import type { JobState } from "./job-states.js";
 import { canonicalJson } from "./jobs.js";
 
 /**
- * Workloads: what a user asked for as a whole, that owns jobs made from it. Two kinds: the batch
- * array (core/array.ts; its progress as agent/array-reconciler.ts last counted it) and the service
- * (core/service.ts; its status as agent/service-reconciler.ts keeps it). Their jobs name them as
- * their owner (jobs.owner).
+ * Workloads: what a user asked for as a whole, that owns jobs made from it. Three kinds: the batch
+ * array (core/array.ts; its progress as agent/array-reconciler.ts last counted it), the service
+ * (core/service.ts; its status as agent/service-reconciler.ts keeps it) and the gang (core/gang.ts,
+ * agent/gang-reconciler.ts). Their jobs name them as their owner (jobs.owner); ids start with a-,
+ * s- and g-.
  */
-export type WorkloadKind = "array" | "service";
+export type WorkloadKind = "array" | "service" | "gang";
 
 export interface WorkloadRecord {
   readonly id: string;
@@ -76,6 +77,8 @@ export class WorkloadRepo {
       clientRequestId?: string;
       /** A service's first status. */
       status?: ServiceStatus;
+      /** The id to use (a gang's, derived from its request id); default a new one. */
+      id?: string;
     },
   ): { workload: WorkloadRecord; created: boolean } {
     return inTransaction(this.db, () => {
@@ -96,7 +99,9 @@ export class WorkloadRepo {
         }
       }
       const at = this.now();
-      const id = `${w.kind === "array" ? "a" : "s"}-${at.toString(36)}${randomBytes(4).toString("hex")}`;
+      const id =
+        w.id ??
+        `${w.kind === "array" ? "a" : w.kind === "service" ? "s" : "g"}-${at.toString(36)}${randomBytes(4).toString("hex")}`;
       const row = prepared(
         this.db,
         `INSERT INTO workloads (id, tenant, kind, client_request_id, name, spec, state, status, created_at, updated_at)

@@ -9,7 +9,8 @@ import { api, ensureBuilt, type Up, up } from "./kill9-suite.js";
 /**
  * Services on a real engine through `gpupool up` (its own process), shared by the Podman and Docker
  * tests: autoscaling on a reported queue under load (issue 13, acceptance 3), a rolling update
- * under load (acceptance 4), and a kill -9 of the server with a service running. Requests are sent
+ * under load (acceptance 4), quotas and preemption (acceptance 5), and a kill -9 of the server with
+ * a service running. Requests are sent
  * to the service's endpoint throughout and every one is counted.
  */
 
@@ -215,6 +216,63 @@ export function serviceSuite(title: string, opts: ServiceSuiteOptions): void {
         await api(url, "POST", `/v1/services/${service.id}/stop`);
       }
     }, 240_000);
+
+    it("its replicas obey the tenant's GPU quota (the reason shown) and priorities: preempted ones come back after", async () => {
+      const url = current!.url;
+      const { token } = await api<{ token: string }>(url, "POST", "/v1/tenants", {
+        name: "farm",
+        quotas: { gpuMilli: 1000 },
+      });
+      const asFarm = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+        const res = await fetch(`${url}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body ? { "content-type": "application/json" } : {}),
+          },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+        const json = (await res.json()) as T;
+        if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+        return json;
+      };
+      const port = await freePort();
+      const spec = { ...serviceSpec("capped", port, { replicas: 4 }), gpu: 0.5, priority: "low" };
+      const { service } = await asFarm<{ service: ServiceView }>("POST", "/v1/jobs", spec);
+      const mine = async () =>
+        (await asFarm<{ service: ServiceView }>("GET", `/v1/services/${service.id}`)).service;
+      const until = async (what: string, ok: (v: ServiceView) => boolean, ms = 60_000) => {
+        let most = 0;
+        const deadline = Date.now() + ms;
+        for (let v = await mine(); ; v = await mine()) {
+          most = Math.max(most, v.live);
+          if (ok(v)) return { v, most };
+          if (Date.now() > deadline) throw new Error(`${what} not reached: ${JSON.stringify(v)}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      const capped = (await until("2 ready", (v) => v.ready === 2)).v;
+      expect(capped.desired).toBe(4);
+      expect(capped.live).toBe(2);
+      expect(capped.reason).toContain("2 replica(s) wait: tenant farm's GPU quota (1 GPU)");
+      // The admin's high-priority job takes both GPUs: the replicas are preempted, and come back once it ends.
+      const big = await api<{ jobs: JobView[] }>(url, "POST", "/v1/jobs", {
+        name: "big",
+        image: "localhost/busybox:latest",
+        gpus: 2,
+        priority: "high",
+        command: ["sleep", "3"],
+      });
+      const preempted = await until("preempted", (v) => v.ready === 0);
+      const back = await until("2 ready again", (v) => v.ready === 2);
+      const bigJob = (await api<{ job: JobView }>(url, "GET", `/v1/jobs/${big.jobs[0]!.id}`)).job;
+      console.log(
+        `${title}: quota holds the service at ${capped.live} of ${capped.desired} ("${capped.reason}"); preempted by ${bigJob.name} (${bigJob.state}), back to ${back.v.ready} ready; at most ${Math.max(preempted.most, back.most)} live`,
+      );
+      expect(bigJob.state).toBe("Succeeded");
+      expect(Math.max(preempted.most, back.most)).toBeLessThanOrEqual(2);
+      await asFarm("POST", `/v1/services/${service.id}/stop`);
+    }, 180_000);
 
     it("kill -9 of the server: its replicas are adopted (none made again) and the endpoint serves again", async () => {
       const port = await freePort();
