@@ -137,6 +137,15 @@ export const jobSpecSchema = z.strictObject({
           idleSeconds: z.number().min(0).max(86_400).optional().meta({
             description: "with minReplicas 0: how long idle before the last replica goes (default 300)",
           }),
+          queuePath: z
+            .string()
+            .max(256)
+            .regex(/^\/[\x21-\x7e]*$/, "must be a path like /queue (printable ASCII, no spaces)")
+            .optional()
+            .meta({
+              description:
+                "metric queue: a path each ready replica answers with its queue length, polled each second and summed (default: the service pushes it)",
+            }),
         })
         .optional(),
       maxSurge: z.number().int().min(0).max(MAX_REPLICAS).optional().meta({
@@ -288,6 +297,13 @@ function serviceSpec(v: NonNullable<JobSpecInput["service"]>, s: JobSpecInput): 
       "maxSurge and maxUnavailable cannot both be 0: an update could not start",
     );
   const a = v.autoscale;
+  if (a?.queuePath !== undefined && a.metric !== "queue")
+    throw invalid("spec.service.autoscale.queuePath", "is where the queue metric is read: give metric queue");
+  if (a?.queuePath !== undefined && v.port === undefined)
+    throw invalid(
+      "spec.service.autoscale.queuePath",
+      "needs service.port: replicas are polled where the endpoint tracks them",
+    );
   return {
     replicas,
     minReplicas: min,
@@ -300,6 +316,7 @@ function serviceSpec(v: NonNullable<JobSpecInput["service"]>, s: JobSpecInput): 
             targetPerReplica: a.targetPerReplica,
             cooldownSeconds: a.cooldownSeconds ?? 30,
             idleSeconds: a.idleSeconds ?? 300,
+            ...(a.queuePath !== undefined ? { queuePath: a.queuePath } : {}),
           },
         }
       : {}),

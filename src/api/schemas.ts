@@ -192,6 +192,7 @@ export const serviceSpecSchema = z
         targetPerReplica: z.number(),
         cooldownSeconds: z.number(),
         idleSeconds: z.number(),
+        queuePath: z.string().optional(),
       })
       .optional(),
     maxSurge: int().min(0),

@@ -17,6 +17,11 @@ export interface AutoscaleSpec {
   readonly cooldownSeconds: number;
   /** With minReplicas 0: how long the metric and the endpoint stay at 0 before the last replica goes. */
   readonly idleSeconds: number;
+  /**
+   * metric queue: a path every ready replica answers with its queue length (a number, or JSON with
+   * a numeric `queue`), polled each second and summed; absent: the service pushes it to the API.
+   */
+  readonly queuePath?: string;
 }
 
 export interface ServiceSpec {

@@ -24,6 +24,8 @@ export interface EndpointOptions {
   readonly probeMs?: number;
   /** "tcp" (default): ready once the port accepts; "running": ready once Running (the fake engine serves nothing). */
   readonly readiness?: "tcp" | "running";
+  /** How often replicas' queue paths (autoscale.queuePath) are read, ms (default 1000). */
+  readonly queuePollMs?: number;
   /** Largest request body the endpoint buffers (it is resent when a replica refuses), bytes (default 8 MiB). */
   readonly maxBodyBytes?: number;
 }
@@ -57,6 +59,7 @@ export class ServiceEndpoints implements ServiceTraffic {
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   private probing: ReturnType<typeof setInterval> | undefined;
+  private polling: ReturnType<typeof setInterval> | undefined;
   private closed = false;
 
   constructor(
@@ -85,6 +88,8 @@ export class ServiceEndpoints implements ServiceTraffic {
     for (const [id, port] of want) if (!this.endpoints.has(id)) this.open(id, port);
     this.probing ??= setInterval(() => this.probe(), this.o.probeMs ?? 200);
     this.probing.unref();
+    this.polling ??= setInterval(() => void this.pollQueues(), this.o.queuePollMs ?? 1000);
+    this.polling.unref();
   }
 
   private open(serviceId: string, port: number): void {
@@ -156,6 +161,25 @@ export class ServiceEndpoints implements ServiceTraffic {
             if (open && ep.replicas.get(r.jobId) === r && !r.ready) this.markReady(ep, r);
           });
       }
+    }
+  }
+
+  /**
+   * Services that answer their queue length at a path: each ready replica is asked (500 ms each),
+   * and the sum of the answers is reported as the queue metric. No answer at all reports nothing.
+   */
+  private async pollQueues(): Promise<void> {
+    for (const ep of this.endpoints.values()) {
+      const path = this.store.workloads.get(ep.serviceId)?.spec.service?.autoscale?.queuePath;
+      if (path === undefined) continue;
+      const ready = [...ep.replicas.values()].filter((r) => r.ready && !r.draining);
+      const answers = await Promise.all(ready.map((r) => queueAt(r.port, path)));
+      const known = answers.filter((n): n is number => n !== undefined);
+      if (known.length > 0 && !this.closed)
+        this.reconciler.report(
+          ep.serviceId,
+          known.reduce((a, b) => a + b, 0),
+        );
     }
   }
 
@@ -245,6 +269,7 @@ export class ServiceEndpoints implements ServiceTraffic {
   async close(): Promise<void> {
     this.closed = true;
     if (this.probing) clearInterval(this.probing);
+    if (this.polling) clearInterval(this.polling);
     await Promise.all(
       [...this.endpoints.values()].map(
         (ep) =>
@@ -332,4 +357,26 @@ function tcpOpen(port: number): Promise<boolean> {
     s.once("connect", () => done(true));
     s.once("error", () => done(false));
   });
+}
+
+/** A replica's queue length at `path`: a number, or JSON with a numeric `queue`; undefined otherwise. */
+export async function queueAt(port: number, path: string): Promise<number | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(500) });
+    const text = await res.text();
+    return res.ok ? parseQueue(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function parseQueue(text: string): number | undefined {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
+  try {
+    const v = (JSON.parse(t) as { queue?: unknown }).queue;
+    return typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }

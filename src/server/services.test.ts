@@ -214,6 +214,12 @@ describe("services", () => {
     expect((await bad({ service: { autoscale: { metric: "gpu", targetPerReplica: 1 } } })).code).toBe(
       "GP_INVALID_SPEC",
     );
+    const queueAt = (extra: Record<string, unknown>) => ({
+      service: { autoscale: { metric: "queue", targetPerReplica: 1, queuePath: "/q", ...extra } },
+    });
+    expect((await bad(queueAt({}))).message).toContain("needs service.port");
+    expect((await bad(queueAt({ metric: "inflight" }))).message).toContain("give metric queue");
+    expect((await bad(queueAt({ queuePath: "q" }))).message).toContain("spec.service.autoscale.queuePath");
     const port = await freePort();
     await s.call("POST", "/v1/jobs", testJob("one", { command: ["sleep", "60"], service: { port } }));
     const clash = await bad({ service: { port } });

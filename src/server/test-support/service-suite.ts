@@ -23,10 +23,13 @@ export interface ServiceSuiteOptions {
 /** A CGI "frame": 100 ms of work, answered with the spec's VERSION and the replica that did it. */
 const FRAME_CGI =
   '#!/bin/sh\nsleep 0.1\nprintf "Content-Type: text/plain\\r\\n\\r\\nv%s replica %s\\n" "$VERSION" "$GPUPOOL_REPLICA"\n';
+/** A queue length at /cgi-bin/q: `?N` sets this replica's, plain GET answers it (0 at first). */
+const Q_CGI =
+  '#!/bin/sh\n[ -n "$QUERY_STRING" ] && echo "$QUERY_STRING" > /tmp/q\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\ncat /tmp/q 2>/dev/null || echo 0\n';
 const SERVE = [
   "sh",
   "-c",
-  'mkdir -p /www/cgi-bin && printf "%s" "$FRAME_CGI" > /www/cgi-bin/frame && chmod +x /www/cgi-bin/frame && ' +
+  'mkdir -p /www/cgi-bin && printf "%s" "$FRAME_CGI" > /www/cgi-bin/frame && printf "%s" "$Q_CGI" > /www/cgi-bin/q && chmod +x /www/cgi-bin/* && ' +
     "httpd -f -p 127.0.0.1:$PORT -h /www & p=$!; trap 'kill $p; exit 0' TERM; wait $p",
 ];
 
@@ -38,7 +41,7 @@ function serviceSpec(name: string, port: number, service: Record<string, unknown
     memory: "32Mi",
     gpu: 0.25,
     stopGraceSeconds: 5,
-    env: { FRAME_CGI, VERSION: version },
+    env: { FRAME_CGI, Q_CGI, VERSION: version },
     command: SERVE,
     service: { port, ...service },
   };
@@ -273,6 +276,31 @@ export function serviceSuite(title: string, opts: ServiceSuiteOptions): void {
       expect(Math.max(preempted.most, back.most)).toBeLessThanOrEqual(2);
       await asFarm("POST", `/v1/services/${service.id}/stop`);
     }, 180_000);
+
+    it("reads its queue from its replicas (autoscale.queuePath): 1 → 3 replicas at queue 12 (target 5), back to 1 at 0", async () => {
+      const url = current!.url;
+      const port = await freePort();
+      const { service } = await api<{ service: ServiceView }>(
+        url,
+        "POST",
+        "/v1/jobs",
+        serviceSpec("polled", port, {
+          minReplicas: 1,
+          maxReplicas: 3,
+          autoscale: { metric: "queue", targetPerReplica: 5, cooldownSeconds: 1, queuePath: "/cgi-bin/q" },
+        }),
+      );
+      await waitFor(service.id, "1 ready", (v) => v.ready === 1);
+      const set = async (n: number) => (await fetch(`http://127.0.0.1:${port}/cgi-bin/q?${n}`)).text();
+      expect((await set(12)).trim()).toBe("12");
+      const three = await waitFor(service.id, "3 ready", (v) => v.ready === 3);
+      expect(three.autoscale?.value).toBe(12);
+      // Round-robin: three requests set every replica's queue to 0.
+      for (let i = 0; i < 6; i++) await set(0);
+      const one = await waitFor(service.id, "back to 1", (v) => v.desired === 1 && v.live === 1);
+      expect(one.autoscale?.value).toBe(0);
+      await api(url, "POST", `/v1/services/${service.id}/stop`);
+    }, 120_000);
 
     it("kill -9 of the server: its replicas are adopted (none made again) and the endpoint serves again", async () => {
       const port = await freePort();
