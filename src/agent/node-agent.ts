@@ -19,6 +19,7 @@ import { type Logger, quietLogger } from "./logger.js";
 import { type RecoveryReport, recover } from "./recover.js";
 import { ScheduleLoop } from "./schedule-loop.js";
 import { GangReconciler } from "./gang-reconciler.js";
+import { GpuHealthMonitor, type GpuHealthOptions } from "./gpu-health-monitor.js";
 import { ServiceReconciler } from "./service-reconciler.js";
 import { SliceUpkeep } from "./slice-upkeep.js";
 import { DEFAULT_WINDOW, StoreCluster } from "./store-cluster.js";
@@ -68,6 +69,8 @@ export interface AgentOptions {
   readonly replicaPorts?: { readonly base: number; readonly span: number };
   /** How often autoscaled services are looked at, in ms (default 500). */
   readonly serviceTickMs?: number;
+  /** GPU health from the kernel log's XIDs (gpu-health-monitor.ts); absent: not watched. */
+  readonly gpuHealth?: GpuHealthOptions;
   /** Crash tests: fault injection at the job runner's named points (job-runner.ts FaultPoint). */
   readonly faults?: (point: FaultPoint) => void;
 }
@@ -87,6 +90,8 @@ export class NodeAgent {
   readonly gangs: GangReconciler;
   /** Keeps services' replicas (service-reconciler.ts). */
   readonly services: ServiceReconciler;
+  /** Watches GPU health (absent unless AgentOptions.gpuHealth). */
+  readonly health: GpuHealthMonitor | undefined;
   private readonly upkeep: SliceUpkeep;
   private readonly clock: Clock;
 
@@ -129,6 +134,14 @@ export class NodeAgent {
     this.loop = loop;
     this.arrays = new ArrayReconciler(o.store, log);
     this.gangs = new GangReconciler(o.store, log);
+    const cluster = this.cluster;
+    this.health = o.gpuHealth
+      ? new GpuHealthMonitor(o.gpuHealth, o.node, o.store, this.clock, log, () => cluster.nodesChanged())
+      : undefined;
+    if (this.health) {
+      const health = this.health;
+      cluster.useHealth((i) => health.unhealthy(i));
+    }
     this.services = new ServiceReconciler({
       store: o.store,
       log,
@@ -158,6 +171,7 @@ export class NodeAgent {
   start(): void {
     this.arrays.start();
     this.gangs.start();
+    this.health?.start();
     this.services.start();
     this.loop.start();
   }
@@ -170,6 +184,11 @@ export class NodeAgent {
   /** Resolves once the logs of a job's just-finished attempt are archived. */
   archived(jobId: string): Promise<void> {
     return this.archiver.archived(jobId);
+  }
+
+  /** Why GPU `index` takes no new work; undefined while healthy (or not watched). */
+  gpuUnhealthy(index: number): string | undefined {
+    return this.health?.unhealthy(index);
   }
 
   /** Why a pending job waits, as the scheduler last said (undefined: the store's reason stands). */
@@ -189,6 +208,7 @@ export class NodeAgent {
   async close(opts: { removeCdi?: boolean } = {}): Promise<void> {
     this.arrays.close();
     this.gangs.close();
+    this.health?.close();
     this.services.close();
     await this.loop.close();
     await this.runner.close();

@@ -33,6 +33,9 @@ export class StoreCluster implements ClusterPort {
   private readonly records = new Map<string, { u: number; job: JobRecord }>();
   /** When the last cycle read its window of pending jobs (see reasonFor). */
   private windowAt = Number.NEGATIVE_INFINITY;
+  private readonly nodeListeners = new Set<(change: ClusterChange) => void>();
+  /** Why a GPU takes no new work (the GPU health monitor's); undefined: healthy. */
+  private health: (index: number) => string | undefined = () => undefined;
 
   constructor(
     private readonly store: Store,
@@ -42,8 +45,23 @@ export class StoreCluster implements ClusterPort {
     private readonly window = DEFAULT_WINDOW,
   ) {}
 
+  /** The host, its unhealthy GPUs marked (they offer the scheduler nothing). */
   nodes(): readonly NodeSpec[] {
-    return [this.node];
+    const gpus = this.node.gpus.map((g) => {
+      const why = this.health(g.index);
+      return why === undefined ? g : { ...g, unhealthy: why };
+    });
+    return [{ ...this.node, gpus }];
+  }
+
+  /** Where GPU health comes from; call nodesChanged when it changes. */
+  useHealth(health: (index: number) => string | undefined): void {
+    this.health = health;
+  }
+
+  /** Tells the loop to read nodes() again (a GPU's health changed). */
+  nodesChanged(): void {
+    for (const l of this.nodeListeners) queueMicrotask(() => l({ kind: "nodes" }));
   }
 
   placed(): readonly PlacedWork[] {
@@ -98,11 +116,16 @@ export class StoreCluster implements ClusterPort {
   }
 
   changes(listener: (change: ClusterChange) => void): () => void {
-    return this.store.changes.subscribe((c) => {
+    this.nodeListeners.add(listener);
+    const off = this.store.changes.subscribe((c) => {
       const change = toClusterChange(c);
       // Delivered after the writer's call returns: never re-entrantly from inside bind or a stop.
       if (change) queueMicrotask(() => listener(change));
     });
+    return () => {
+      this.nodeListeners.delete(listener);
+      off();
+    };
   }
 
   /**

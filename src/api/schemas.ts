@@ -306,6 +306,7 @@ export const nodeViewSchema = z
     gpus: int(),
     simulated: z.boolean(),
     driverVersion: z.string().nullable(),
+    unhealthyGpus: int().meta({ description: "GPUs that take no new work (an XID in the kernel log)" }),
     used: z.object({ cpuMilli: int(), memoryMiB: int(), gpuMilli: int() }),
     jobs: int().meta({ description: "placed jobs" }),
   })
@@ -329,6 +330,9 @@ export const gpuViewSchema = z
       }),
     ),
     migEnabled: z.boolean().meta({ description: "MIG mode: the GPU is handed out only as MIG instances" }),
+    unhealthy: z.string().nullable().meta({
+      description: "why the GPU takes no new work (e.g. XID 79: fallen off the bus); null while healthy",
+    }),
     migInstances: z
       .array(
         z.object({

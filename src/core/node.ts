@@ -25,6 +25,13 @@ export interface GpuDevice {
   readonly migInstances?: readonly MigInstance[];
   /** Simulated GPUs come from the catalog, not from hardware. */
   readonly simulated?: boolean;
+  /** PCI address as the kernel names it ("0000:3b:00"): how an XID in its log names the GPU. */
+  readonly pciBusId?: string;
+  /**
+   * Why the GPU takes no new work (an XID, a failing driver); absent while healthy. The scheduler
+   * gives it nothing; what runs there keeps running.
+   */
+  readonly unhealthy?: string;
 }
 
 export interface NodeSpec {

@@ -1,3 +1,4 @@
+import { normalizePciBusId } from "../core/gpu-health.js";
 import type { GpuDevice, NodeSpec } from "../core/node.js";
 import type { GpuInventory } from "./gpu-info.js";
 
@@ -23,6 +24,10 @@ export function inventoryToNodeSpec(
     nvlinkPeers: (inv.nvlinkGroups.find((grp) => grp.includes(g.index)) ?? []).filter((i) => i !== g.index),
     migEnabled: g.migMode === "enabled",
     simulated: g.simulated,
+    // How the kernel's XID messages name it; a simulated GPU i is at 0000:(i+1):00 (gpu-health tests).
+    pciBusId: g.pciBusId
+      ? normalizePciBusId(g.pciBusId)
+      : `0000:${(g.index + 1).toString(16).padStart(2, "0")}:00`,
   }));
   const driverVersion = inv.gpus.find((g) => g.driverVersion !== null)?.driverVersion ?? undefined;
   return {

@@ -150,7 +150,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.get("/healthz", async () => ({ ok: true }) satisfies HealthResponse);
   app.get("/openapi.json", async () => openApiDocument());
-  const metrics = serverMetrics(store, node, agent.loop);
+  const metrics = serverMetrics(store, node, agent.loop, (i) => agent.gpuUnhealthy(i));
   app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   app.get("/v1/info", async (req) => {
     parse(noQuery, req.query, "query");
@@ -290,6 +290,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           gpus: node.gpus.length,
           simulated: node.gpus.some((g) => g.simulated),
           driverVersion: node.driverVersion ?? null,
+          unhealthyGpus: node.gpus.filter((g) => agent.gpuUnhealthy(g.index) !== undefined).length,
           used: {
             cpuMilli: used((j) => j.allocation?.cpuMilli ?? 0),
             memoryMiB: used((j) => j.allocation?.memoryMiB ?? 0),
@@ -339,6 +340,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
           slices: holders,
           migEnabled: g.migEnabled === true,
           migInstances,
+          unhealthy: agent.gpuUnhealthy(g.index) ?? null,
         };
       }),
     } satisfies GpusResponse;

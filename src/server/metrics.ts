@@ -13,7 +13,12 @@ export interface CycleSource {
  * and jobs bound as the agent runs them; and Node's process metrics (event-loop lag, heap, CPU)
  * under the gpupool_ prefix. Aggregates only — no tenant or job names — so /metrics needs no token.
  */
-export function serverMetrics(store: Store, node: NodeSpec, agent?: CycleSource): Registry {
+export function serverMetrics(
+  store: Store,
+  node: NodeSpec,
+  agent?: CycleSource,
+  unhealthy: (gpu: number) => string | undefined = () => undefined,
+): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "gpupool_" });
   if (agent) {
@@ -62,6 +67,19 @@ export function serverMetrics(store: Store, node: NodeSpec, agent?: CycleSource)
         );
         this.set({ gpu: String(g.index), model: g.model, simulated: String(g.simulated === true) }, used);
       }
+    },
+  });
+  new Gauge({
+    name: "gpupool_gpu_healthy",
+    help: "1 while the GPU takes new work, 0 after a fatal XID until its recovery period passes (DCGM: DCGM_FI_DEV_XID_ERRORS)",
+    labelNames: ["gpu", "model", "simulated"],
+    registers: [registry],
+    collect() {
+      for (const g of node.gpus)
+        this.set(
+          { gpu: String(g.index), model: g.model, simulated: String(g.simulated === true) },
+          unhealthy(g.index) === undefined ? 1 : 0,
+        );
     },
   });
   new Gauge({

@@ -12,6 +12,9 @@ export interface UpCliOptions {
   cdiDir: string;
   gpuSharing: string;
   vmRuntime?: string;
+  gpuHealthLog?: string;
+  gpuHealthInterval: string;
+  gpuHealthRecover: string;
   log?: boolean;
 }
 
@@ -29,6 +32,23 @@ export async function runUp(opts: UpCliOptions): Promise<void> {
       "GP_INVALID_ARGUMENT",
       `--gpu-sharing must be one of ${GPU_SHARING_MODES.join(", ")}, got "${opts.gpuSharing}"`,
     );
+  const whole = (flag: string, text: string, min: number, max: number) => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || n < min || n > max)
+      throw new GpupoolError(
+        "GP_INVALID_ARGUMENT",
+        `${flag} must be a whole number from ${min} to ${max}, got "${text}"`,
+      );
+    return n;
+  };
+  const gpuHealth =
+    opts.gpuHealthLog === undefined
+      ? undefined
+      : {
+          log: opts.gpuHealthLog,
+          intervalMs: whole("--gpu-health-interval", opts.gpuHealthInterval, 10, 3_600_000),
+          recoverMs: whole("--gpu-health-recover", opts.gpuHealthRecover, 0, 30 * 86_400) * 1000,
+        };
   const simulateCpus = opts.simulateCpus === undefined ? undefined : cpuCount(opts.simulateCpus);
   const server = await startServer({
     ...(opts.simulate ? { simulate: opts.simulate } : {}),
@@ -39,6 +59,7 @@ export async function runUp(opts: UpCliOptions): Promise<void> {
     cdiDir: opts.cdiDir,
     gpuSharing,
     ...(opts.vmRuntime !== undefined ? { vmRuntime: opts.vmRuntime } : {}),
+    ...(gpuHealth ? { gpuHealth } : {}),
     ...(process.env.GPUPOOL_ADMIN_TOKEN ? { adminToken: process.env.GPUPOOL_ADMIN_TOKEN } : {}),
     logger: opts.log ? { level: "info" } : false,
     out: (line) => process.stdout.write(`${line}\n`),

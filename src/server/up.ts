@@ -1,4 +1,5 @@
 import type { EndpointOptions } from "./service-endpoints.js";
+import type { GpuHealthOptions } from "../agent/gpu-health-monitor.js";
 import { randomUUID } from "node:crypto";
 import { accessSync, constants, mkdirSync, rmSync } from "node:fs";
 import { cpus, homedir, hostname, totalmem } from "node:os";
@@ -49,6 +50,8 @@ export interface UpOptions {
   /** For tests: a ready engine instead of detection. */
   readonly engineInstance?: ContainerEngine;
   readonly resyncMs?: number;
+  /** GPU health from a kernel log (agent/gpu-health-monitor.ts); absent: not watched. */
+  readonly gpuHealth?: GpuHealthOptions;
   /** Services: the ports replicas are given, how often autoscalers tick, and the endpoints' options. */
   readonly services?: {
     readonly replicaPorts?: { readonly base: number; readonly span: number };
@@ -309,6 +312,7 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       ...(opts.resyncMs ? { resyncMs: opts.resyncMs } : {}),
       ...(mps ? { mps } : {}),
       ...(opts.services?.replicaPorts ? { replicaPorts: opts.services.replicaPorts } : {}),
+      ...(opts.gpuHealth ? { gpuHealth: opts.gpuHealth } : {}),
       ...(opts.services?.tickMs !== undefined ? { serviceTickMs: opts.services.tickMs } : {}),
     });
     const recovery = await agent.recover();
@@ -374,6 +378,10 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
         ? `GPU shares: MPS (hard compute % and memory limits) — ${sharing.why}; one MPS control daemon per shared GPU, pipes under ${mpsRoot}`
         : `GPU shares: time-sliced (memory advisory) — ${sharing.why}`,
     );
+    if (opts.gpuHealth)
+      out(
+        `GPU health: watching ${opts.gpuHealth.log} for NVIDIA XIDs every ${(opts.gpuHealth.intervalMs ?? 5000) / 1000} s (a fatal one: the GPU takes no new work for ${(opts.gpuHealth.recoverMs ?? 300_000) / 1000} s)`,
+      );
     if (
       recovery.adopted.length +
         recovery.requeued.length +

@@ -38,6 +38,7 @@ const GPU_COLUMNS: readonly Column<GpuView>[] = [
   },
   { header: "MEMORY", cell: (g) => memoryOf(g.usedMemoryMiB, g.memoryMiB) },
   { header: "SLICES", cell: (g) => String(g.slices.length) },
+  { header: "HEALTH", cell: (g) => (g.unhealthy ? `UNHEALTHY (${g.unhealthy})` : "ok") },
   { header: "UUID", cell: (g) => g.uuid ?? "-", wide: true },
   {
     header: "JOBS",

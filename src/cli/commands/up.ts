@@ -40,6 +40,16 @@ export const registerUp: RegisterCommand = (program: Command) => {
       "--vm-runtime <path>",
       "OCI runtime binary for isolation: vm, e.g. /usr/bin/kata-runtime (default: none, vm jobs are refused)",
     )
+    .option(
+      "--gpu-health-log <file>",
+      "watch this kernel log for NVIDIA XID errors (e.g. /var/log/kern.log): a GPU with a fatal XID takes no new work; see below",
+    )
+    .option("--gpu-health-interval <ms>", "how often --gpu-health-log is read", "5000")
+    .option(
+      "--gpu-health-recover <seconds>",
+      "a GPU is healthy again this long after its last fatal XID",
+      "300",
+    )
     .option("--log", "log every request (pino JSON on stdout)")
     .addHelpText(
       "after",
@@ -66,6 +76,12 @@ export const registerUp: RegisterCommand = (program: Command) => {
         "that instance (NVIDIA_VISIBLE_DEVICES = CUDA_VISIBLE_DEVICES = MIG-SIM-…), and `gpupool nodes` lists",
         "the instances with their jobs. On real GPUs, MIG jobs are refused (GP_MIG_UNSUPPORTED).",
         "",
+        "GPU health (--gpu-health-log FILE): the file is read from its end at start, every interval. A fatal",
+        "XID (48 double-bit ECC, 63/64 row remapping, 74 NVLink, 79 fallen off the bus, 94/95 ECC, 119/120",
+        "GSP…) of a GPU, named by its PCI address, makes it unhealthy: it takes no new work, the jobs on it",
+        "get an event (every XID does), and `gpupool nodes` and /metrics (gpupool_gpu_healthy) show it;",
+        "application XIDs (13, 31, 43…) are only events. Simulated GPU N is at PCI 0000:(N+1):00.",
+        "",
         "Isolation (a job's isolation field, run --isolation):",
         "  container  the engine's default runtime (runc).",
         "  sandbox    gVisor: /usr/bin/runsc (Podman: a second podman service gpupool owns; Docker: a runsc",
@@ -78,6 +94,7 @@ export const registerUp: RegisterCommand = (program: Command) => {
         "  gpupool up                                   # real GPUs if nvidia-smi finds them, else simulated",
         "  gpupool up --simulate 2xH100-80GB --engine podman",
         "  gpupool up --simulate 1xA100-80GB:mig,1xA100-80GB   # GPU 0 MIG-enabled, GPU 1 whole/shares",
+        "  gpupool up --gpu-health-log /var/log/kern.log",
         "  gpupool up --simulate 2xA100-80GB --simulate-cpus 2 --engine fake   # a small host, nothing run",
         "  gpupool up --gpu-sharing timeslice           # never start MPS daemons",
         "  gpupool up --vm-runtime /usr/bin/kata-runtime  # accept isolation: vm jobs",

@@ -58,6 +58,8 @@ export function snapshotViolations(snapshot: Snapshot): string[] {
     check("cpu", node.cpuFree, spec.cpuMilli, cpu);
     check("memory", node.memFree, spec.memoryMiB, mem);
     spec.gpus.forEach((gpu, i) => {
+      // An unhealthy GPU offers nothing and counts nothing (node-info.ts).
+      if (gpu.unhealthy) return;
       check(`gpu ${i} memory`, node.gpuMemFree[i]!, gpu.memoryMiB, gmem[i]!);
       if (gpu.migEnabled) {
         const of = migComputeSlicesOf(gpu.model);

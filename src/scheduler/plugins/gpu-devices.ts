@@ -82,7 +82,7 @@ export function migProfileOf(node: NodeInfo, i: number, name: string): MigProfil
 export function migChoice(node: NodeInfo, pod: Workload): GpuAssignment | null {
   if (pod.gpu.kind !== "mig") return null;
   for (let i = 0; i < node.gpuCount; i++) {
-    if (!modelAllowed(pod, node.spec.gpus[i]!.model)) continue;
+    if (!modelAllowed(pod, node.spec.gpus[i]!.model) || node.spec.gpus[i]!.unhealthy) continue;
     const profile = migProfileOf(node, i, pod.gpu.profile);
     if (!profile) continue;
     const start = migStart(node, i, profile);

@@ -62,8 +62,9 @@ export class NodeInfo {
     this.order = order;
     this.cpuFree = spec.cpuMilli;
     this.memFree = spec.memoryMiB;
-    this.gpuFree = spec.gpus.map((g) => (g.migEnabled ? 0 : 1000));
-    this.gpuMemFree = spec.gpus.map((g) => g.memoryMiB);
+    // An unhealthy GPU has nothing to give (and what runs there is not counted against it).
+    this.gpuFree = spec.gpus.map((g) => (g.migEnabled || g.unhealthy ? 0 : 1000));
+    this.gpuMemFree = spec.gpus.map((g) => (g.unhealthy ? 0 : g.memoryMiB));
     this.migUsedMask = spec.gpus.map(() => 0);
     this.migUsedCompute = spec.gpus.map(() => 0);
     this.migCounts = spec.gpus.map(() => new Map());
@@ -74,7 +75,13 @@ export class NodeInfo {
       spec.memoryMiB,
       spec.driverVersion ?? "",
       spec.labels ?? {},
-      spec.gpus.map((g) => [g.model, g.memoryMiB, g.migEnabled ?? false, g.nvlinkPeers ?? []]),
+      spec.gpus.map((g) => [
+        g.model,
+        g.memoryMiB,
+        g.migEnabled ?? false,
+        g.nvlinkPeers ?? [],
+        g.unhealthy ? 1 : 0,
+      ]),
     ]);
     this.refresh();
   }
@@ -93,6 +100,7 @@ export class NodeInfo {
     this.cpuFree -= alloc.cpuMilli;
     this.memFree -= alloc.memoryMiB;
     for (const g of alloc.gpus) {
+      if (this.spec.gpus[g.index]?.unhealthy) continue;
       if (g.mig) {
         const profile = this.migProfile(g.index, g.mig.profile);
         this.migUsedMask[g.index]! |= ((1 << profile.memorySlices) - 1) << g.mig.start;
@@ -115,6 +123,7 @@ export class NodeInfo {
     this.cpuFree += alloc.cpuMilli;
     this.memFree += alloc.memoryMiB;
     for (const g of alloc.gpus) {
+      if (this.spec.gpus[g.index]?.unhealthy) continue;
       if (g.mig) {
         const profile = this.migProfile(g.index, g.mig.profile);
         this.migUsedMask[g.index]! &= ~(((1 << profile.memorySlices) - 1) << g.mig.start);
