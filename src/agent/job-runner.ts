@@ -81,35 +81,64 @@ export class JobRunner {
       this.fault("launch:started");
       // The container is found by its labels after a crash, so it is recorded with the start, in one commit.
       const started = containerId;
-      const running = store.jobs.transition(jobId, "Running", {
-        from: "Starting",
-        attempt: job.attempts,
-        containerId: started,
-        reason: "container started",
-      });
-      this.watch(running, started);
+      // The container runs: a full disk delays the record (and the watch), it does not undo the start.
+      const running = await this.persisted(jobId, "its start", () =>
+        store.jobs.transition(jobId, "Running", {
+          from: "Starting",
+          attempt: job.attempts,
+          containerId: started,
+          reason: "container started",
+        }),
+      );
+      if (running) this.watch(running, started);
     } catch (err) {
       if (err instanceof Abandoned) throw err;
       const msg = err instanceof Error ? err.message : String(err);
       this.o.log.warn({ job: jobId, err: msg }, "job failed to start");
       if (containerId) await engine.remove(containerId).catch(() => {});
-      this.failStart(job, `could not start: ${isGpupoolError(err) ? `${err.code}: ` : ""}${msg}`);
+      await this.failStart(job, `could not start: ${isGpupoolError(err) ? `${err.code}: ` : ""}${msg}`);
     }
   }
 
   /** Records an attempt that never ran as Failed (retried under OnFailure); nothing when it moved on. */
-  private failStart(job: JobRecord, reason: string): void {
+  private async failStart(job: JobRecord, reason: string): Promise<void> {
     const now = this.o.clock.now();
     const retry = retryAfterFailure(job.spec, job.attempts, now);
-    const next = forGang(
-      this.o.store,
-      job,
-      retry ? { to: "Failed", reason, retry } : { to: "Failed", reason },
-      now,
-    );
     // recordEnd's compare-and-set on the attempt leaves a job that moved on (e.g. stopped) as it is.
-    if (recordEnd(this.o.store, job, next, { billedMs: 0 }))
-      this.ended(job, next.to === "Failed" ? next.retry?.notBefore : undefined, reason);
+    const next = await this.persisted(job.id, "its failed start", () => {
+      const n = forGang(
+        this.o.store,
+        job,
+        retry ? { to: "Failed", reason, retry } : { to: "Failed", reason },
+        now,
+      );
+      return recordEnd(this.o.store, job, n, { billedMs: 0 }) ? n : null;
+    });
+    if (next) this.ended(job, next.to === "Failed" ? next.retry?.notBefore : undefined, reason);
+  }
+
+  /**
+   * Runs a store write; while the data directory's disk is full (GP_STORE_FULL: nothing was
+   * written) tries it again, 1 s apart doubling to 10 s, until it goes through. Undefined when the
+   * runner closed first (the next start's recovery reconciles the job with its container).
+   */
+  private async persisted<T>(jobId: string, what: string, write: () => T): Promise<T | undefined> {
+    for (let delay = 1000; ; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        return write();
+      } catch (err) {
+        if (!isGpupoolError(err) || err.code !== "GP_STORE_FULL") throw err;
+        this.o.log.warn(
+          { job: jobId, err: err.message },
+          `the store is full: recording ${what} again in ${delay} ms`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const t = this.o.clock.setTimeout(resolve, delay);
+        t.unref?.();
+      });
+      if (this.closed || this.crashed) return undefined;
+    }
   }
 
   /** Follows a running attempt's container until it exits, and enforces the job's timeout from its real start. */
@@ -139,13 +168,15 @@ export class JobRunner {
     });
     const next = stop?.kind === "gang" ? exit : forGang(this.o.store, job, exit, endedAt);
     this.fault("finish:before-record");
-    const after = recordEnd(store, job, next, {
-      exitCode: code,
-      billedMs: billedMs(startedAt, endedAt),
-      containerId,
-      ...(state?.startedAt ? { startedAt: state.startedAt.getTime() } : {}),
-      ...(state?.finishedAt ? { finishedAt: endedAt } : {}),
-    });
+    const after = await this.persisted(job.id, "its end", () =>
+      recordEnd(store, job, next, {
+        exitCode: code,
+        billedMs: billedMs(startedAt, endedAt),
+        containerId,
+        ...(state?.startedAt ? { startedAt: state.startedAt.getTime() } : {}),
+        ...(state?.finishedAt ? { finishedAt: endedAt } : {}),
+      }),
+    );
     if (!after) return;
     const failed = next.to === "Failed" && stop?.kind !== "gang" ? next.reason : undefined;
     this.ended(job, next.to === "Failed" ? next.retry?.notBefore : undefined, failed);

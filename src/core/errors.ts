@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   GP_DATA_DIR_UNUSABLE: { status: 503, exit: 4, hint: "gpupool up cannot create or write its data directory; fix its permissions or pass --data DIR." },
   GP_STORE_BUSY: { status: 503, exit: 4, hint: "Another process holds the store's write lock; stop the other gpupool using this --data." },
   GP_STORE_MISSING: { status: 503, exit: 4, hint: "This data directory had a store that is now missing, empty or replaced; put the file back, restore a backup (`gpupool restore FILE --data NEWDIR`), or pass a new --data to start afresh." },
+  GP_STORE_FULL: { status: 507, exit: 4, hint: "The data directory's disk is full: nothing was changed. Free space there (or delete finished jobs: gpupool rm), then retry; reads keep working." },
   GP_STORE_CORRUPT: { status: 503, exit: 4, hint: "The store fails SQLite's integrity check; restore a backup into a new data directory (`gpupool restore FILE --data NEWDIR`) and start there (see docs/store.md, Backup)." },
   GP_ILLEGAL_TRANSITION: { status: 409, exit: 5, hint: "The job is not in a state that allows this; fetch it to see its current state." },
   GP_JOB_NOT_FOUND: { status: 404, exit: 3, hint: "Check the job id (and that it belongs to your tenant)." },

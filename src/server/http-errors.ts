@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import type { ErrorBody } from "../api/schemas.js";
 import { ERROR_CODES, GpupoolError, isGpupoolError } from "../core/errors.js";
+import { mapSqliteError } from "../store/index.js";
 
 const REASON: Record<number, string> = {
   400: "Bad Request",
@@ -14,6 +15,7 @@ const REASON: Record<number, string> = {
   500: "Internal Server Error",
   502: "Bad Gateway",
   503: "Service Unavailable",
+  507: "Insufficient Storage",
 };
 
 /** The one error body of the API (api/schemas.ts errorBodySchema): `{error, code, message, statusCode}`. */
@@ -29,6 +31,9 @@ export function fromFastifyError(err: FastifyError): GpupoolError {
   const sqlite = (err as { code?: unknown }).code;
   if (sqlite === "SQLITE_CORRUPT" || sqlite === "SQLITE_NOTADB")
     return new GpupoolError("GP_STORE_CORRUPT", `the store is damaged (${sqlite}: ${err.message})`);
+  // A write outside a transaction helper (one statement) on a full disk: the same as inside one.
+  const full = mapSqliteError(err, "a store write");
+  if (isGpupoolError(full)) return full;
   const status = err.statusCode ?? 500;
   if (status === 413) return new GpupoolError("GP_PAYLOAD_TOO_LARGE", err.message);
   if (status === 415) return new GpupoolError("GP_UNSUPPORTED_MEDIA_TYPE", err.message);

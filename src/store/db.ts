@@ -132,8 +132,17 @@ export function inTransaction<T>(db: Db, fn: () => T): T {
   return result;
 }
 
+/** A write that failed for want of space (SQLite reports some as SQLITE_IOERR_* with ENOSPC underneath). */
+function isNoSpace(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? "";
+  const message = (err as Error).message ?? "";
+  return (
+    code === "ENOSPC" || (code.startsWith("SQLITE_IOERR") && /no space|disk is full|ENOSPC/i.test(message))
+  );
+}
+
 /**
- * SQLITE_BUSY → GP_STORE_BUSY; an unopenable, read-only or non-SQLite file → GP_INVALID_ARGUMENT;
+ * SQLITE_FULL (or ENOSPC) → GP_STORE_FULL; SQLITE_BUSY → GP_STORE_BUSY; an unopenable, read-only or non-SQLite file → GP_INVALID_ARGUMENT;
  * GpupoolErrors pass through; everything else stays as it is (a bug).
  */
 export function mapSqliteError(err: unknown, what: string): unknown {
@@ -142,6 +151,12 @@ export function mapSqliteError(err: unknown, what: string): unknown {
     return new GpupoolError(
       "GP_INVALID_ARGUMENT",
       `${what}: cannot use it as gpupool's store (${code}: ${(err as Error).message}); check --data`,
+    );
+  }
+  if (code === "SQLITE_FULL" || isNoSpace(err)) {
+    return new GpupoolError(
+      "GP_STORE_FULL",
+      `${what}: the data directory's disk is full (${code || "ENOSPC"}): nothing was written`,
     );
   }
   if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") {

@@ -1,4 +1,4 @@
-export { openDatabase, inTransaction, onCommit } from "./db.js";
+export { openDatabase, inTransaction, mapSqliteError, onCommit } from "./db.js";
 export { ChangeFeed, type ChangeListener, type StoreChange } from "./change-feed.js";
 export { MIGRATIONS, migrate, type Migration } from "./migrations.js";
 export * from "./job-states.js";
