@@ -120,7 +120,8 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/metrics",
     operationId: "metrics",
-    summary: "Prometheus metrics (aggregates only)",
+    summary:
+      "Prometheus metrics: aggregates without a token; with the admin token also per job and per tenant (docs/metrics.md)",
     auth: "none",
     responses: {
       200: {
@@ -129,7 +130,7 @@ export const ROUTES: readonly Route[] = [
         contentType: "text/plain; version=0.0.4",
       },
     },
-    errors: [],
+    errors: [401, 403],
   },
   {
     method: "GET",

@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { Registry } from "prom-client";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { z } from "zod";
 import { zodError } from "../api/job-spec.js";
@@ -49,6 +50,7 @@ import { registerServiceRoutes } from "./service-routes.js";
 import { arrayView, eventView, jobView, serviceView } from "./job-view.js";
 import { JobsService } from "./jobs-service.js";
 import { serverMetrics } from "./metrics.js";
+import { tenantMetrics } from "./tenant-metrics.js";
 import { recordRoutes } from "./route-list.js";
 import { registerTokenRoutes } from "./token-routes.js";
 import { registerUsageRoute } from "./usage-route.js";
@@ -151,7 +153,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get("/healthz", async () => ({ ok: true }) satisfies HealthResponse);
   app.get("/openapi.json", async () => openApiDocument());
   const metrics = serverMetrics(store, node, agent.loop, (i) => agent.gpuUnhealthy(i));
-  app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  const detailed = Registry.merge([metrics, tenantMetrics(store)]);
+  // Aggregates for anyone; with the admin token, the series that name tenants and jobs too.
+  app.get("/metrics", async (req, reply) => {
+    const who = req.headers.authorization === undefined ? undefined : caller(req);
+    if (who && !who.admin)
+      throw new GpupoolError(
+        "GP_FORBIDDEN",
+        "per-tenant metrics need the admin token; /metrics without a token has the aggregates",
+      );
+    const registry = who ? detailed : metrics;
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
   app.get("/v1/info", async (req) => {
     parse(noQuery, req.query, "query");
     return { ...opts.info, tenant: caller(req).tenant } satisfies InfoView;
