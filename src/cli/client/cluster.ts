@@ -13,7 +13,7 @@ import { allUsage } from "./pages.js";
 
 /** `nodes` and `usage` over the API. */
 
-const NODE_COLUMNS: readonly Column<NodeView>[] = [
+export const NODE_COLUMNS: readonly Column<NodeView>[] = [
   { header: "NODE", cell: (n) => n.name },
   { header: "CPU", cell: (n) => cpusOf(n.used.cpuMilli, n.cpuMilli) },
   { header: "MEMORY", cell: (n) => memoryOf(n.used.memoryMiB, n.memoryMiB) },
@@ -23,7 +23,7 @@ const NODE_COLUMNS: readonly Column<NodeView>[] = [
   { header: "DRIVER", cell: (n) => n.driverVersion ?? "-", wide: true },
 ];
 
-const GPU_COLUMNS: readonly Column<GpuView>[] = [
+export const GPU_COLUMNS: readonly Column<GpuView>[] = [
   { header: "GPU", cell: (g) => String(g.index) },
   {
     header: "MODEL",

@@ -27,6 +27,28 @@ export const registerCluster: RegisterCommand = (program: Command) => {
   ).action(async (opts) => exitWith(await (await import("../client/cluster.js")).nodesCommand(opts)));
   withClientFlags(
     program
+      .command("top")
+      .summary("a live view: GPUs with their slices, owners, memory and health; the busiest jobs; q quits")
+      .option("--interval <ms>", "milliseconds between refreshes", "2000")
+      .option("--once", "print one frame and exit (also what happens when stdout is not a terminal)")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "Redraws in place on the terminal's alternate screen; q or Ctrl-C quits and gives the screen back.",
+          "The admin token shows every tenant's jobs; a tenant's token shows its own, and others' slices",
+          "as (another tenant).",
+          "",
+          "Examples:",
+          "  gpupool top",
+          "  gpupool top --interval 500",
+          "  gpupool top --once | head -20",
+        ].join("\n"),
+      ),
+    false,
+  ).action(async (opts) => exitWith(await (await import("../client/top.js")).topCommand(opts)));
+  withClientFlags(
+    program
       .command("usage")
       .summary("GPU-seconds per tenant and job (share × time)")
       .addHelpText(
