@@ -2,7 +2,14 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CDI_VERSION, cdiDeviceName, cdiSpecForSlices, removeCdiSpec, writeCdiSpec } from "./cdi.js";
+import {
+  CDI_VERSION,
+  cdiDeviceName,
+  cdiEditsForSlice,
+  cdiSpecForSlices,
+  removeCdiSpec,
+  writeCdiSpec,
+} from "./cdi.js";
 import { dockerConfigForSlice } from "./docker-device-requests.js";
 import type { Slice } from "./slice.js";
 
@@ -148,5 +155,15 @@ describe("dockerConfigForSlice", () => {
       { PathOnHost: "/dev/null", PathInContainer: "/dev/nvidia1", CgroupPermissions: "rw" },
     ]);
     expect(c.HostConfig.IpcMode).toBeUndefined();
+  });
+});
+
+describe("a multi-GPU slice", () => {
+  it("gets every one of its GPUs' device nodes and UUIDs, not only the first's", () => {
+    const four = [0, 1, 2, 3].map((index) => ({ index, uuid: `GPU-${index}`, minor: index + 4 }));
+    const edits = cdiEditsForSlice({ kind: "whole", id: "quad", gpus: four });
+    const gpuNodes = edits.deviceNodes.map((n) => n.path).filter((p) => /^\/dev\/nvidia\d+$/.test(p));
+    expect(gpuNodes).toEqual(["/dev/nvidia4", "/dev/nvidia5", "/dev/nvidia6", "/dev/nvidia7"]);
+    expect(edits.env).toContain("NVIDIA_VISIBLE_DEVICES=GPU-0,GPU-1,GPU-2,GPU-3");
   });
 });
