@@ -20,6 +20,7 @@ import { type RecoveryReport, recover } from "./recover.js";
 import { ScheduleLoop } from "./schedule-loop.js";
 import { GangReconciler } from "./gang-reconciler.js";
 import { GpuHealthMonitor, type GpuHealthOptions } from "./gpu-health-monitor.js";
+import { type OveruseOptions, OveruseWatch } from "./overuse-watch.js";
 import { ServiceReconciler } from "./service-reconciler.js";
 import { SliceUpkeep } from "./slice-upkeep.js";
 import { DEFAULT_WINDOW, StoreCluster } from "./store-cluster.js";
@@ -71,6 +72,8 @@ export interface AgentOptions {
   readonly serviceTickMs?: number;
   /** GPU health from the kernel log's XIDs (gpu-health-monitor.ts); absent: not watched. */
   readonly gpuHealth?: GpuHealthOptions;
+  /** GPU memory of time-sliced shares, watched (overuse-watch.ts); default: warn, every 5 s. */
+  readonly overuse?: OveruseOptions;
   /** Crash tests: fault injection at the job runner's named points (job-runner.ts FaultPoint). */
   readonly faults?: (point: FaultPoint) => void;
 }
@@ -92,6 +95,8 @@ export class NodeAgent {
   readonly services: ServiceReconciler;
   /** Watches GPU health (absent unless AgentOptions.gpuHealth). */
   readonly health: GpuHealthMonitor | undefined;
+  /** Watches time-sliced shares' GPU memory. */
+  readonly overuse: OveruseWatch;
   private readonly upkeep: SliceUpkeep;
   private readonly clock: Clock;
 
@@ -142,6 +147,15 @@ export class NodeAgent {
       const health = this.health;
       cluster.useHealth((i) => health.unhealthy(i));
     }
+    this.overuse = new OveruseWatch(
+      o.overuse ?? {},
+      o.store,
+      o.node,
+      o.engine,
+      this.clock,
+      log,
+      (jobId, reason) => this.runner.stop(jobId, "timeout", reason),
+    );
     this.services = new ServiceReconciler({
       store: o.store,
       log,
@@ -172,6 +186,7 @@ export class NodeAgent {
     this.arrays.start();
     this.gangs.start();
     this.health?.start();
+    this.overuse.start();
     this.services.start();
     this.loop.start();
   }
@@ -209,6 +224,7 @@ export class NodeAgent {
     this.arrays.close();
     this.gangs.close();
     this.health?.close();
+    this.overuse.close();
     this.services.close();
     await this.loop.close();
     await this.runner.close();

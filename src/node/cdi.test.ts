@@ -162,7 +162,7 @@ describe("a multi-GPU slice", () => {
   it("gets every one of its GPUs' device nodes and UUIDs, not only the first's", () => {
     const four = [0, 1, 2, 3].map((index) => ({ index, uuid: `GPU-${index}`, minor: index + 4 }));
     const edits = cdiEditsForSlice({ kind: "whole", id: "quad", gpus: four });
-    const gpuNodes = edits.deviceNodes.map((n) => n.path).filter((p) => /^\/dev\/nvidia\d+$/.test(p));
+    const gpuNodes = (edits.deviceNodes ?? []).map((n) => n.path).filter((p) => /^\/dev\/nvidia\d+$/.test(p));
     expect(gpuNodes).toEqual(["/dev/nvidia4", "/dev/nvidia5", "/dev/nvidia6", "/dev/nvidia7"]);
     expect(edits.env).toContain("NVIDIA_VISIBLE_DEVICES=GPU-0,GPU-1,GPU-2,GPU-3");
   });

@@ -152,8 +152,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.get("/healthz", async () => ({ ok: true }) satisfies HealthResponse);
   app.get("/openapi.json", async () => openApiDocument());
-  const metrics = serverMetrics(store, node, agent.loop, (i) => agent.gpuUnhealthy(i));
-  const detailed = Registry.merge([metrics, tenantMetrics(store)]);
+  const metrics = serverMetrics(
+    store,
+    node,
+    agent.loop,
+    (i) => agent.gpuUnhealthy(i),
+    () => agent.overuse.actions(),
+  );
+  const detailed = Registry.merge([metrics, tenantMetrics(store, (id) => agent.overuse.usage(id))]);
   // Aggregates for anyone; with the admin token, the series that name tenants and jobs too.
   app.get("/metrics", async (req, reply) => {
     const who = req.headers.authorization === undefined ? undefined : caller(req);

@@ -18,6 +18,7 @@ export function serverMetrics(
   node: NodeSpec,
   agent?: CycleSource,
   unhealthy: (gpu: number) => string | undefined = () => undefined,
+  overuseActions: () => Readonly<Record<string, number>> = () => ({}),
 ): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "gpupool_" });
@@ -80,6 +81,16 @@ export function serverMetrics(
           { gpu: String(g.index), model: g.model, simulated: String(g.simulated === true) },
           unhealthy(g.index) === undefined ? 1 : 0,
         );
+    },
+  });
+  new Gauge({
+    name: "gpupool_gpu_memory_overuse_actions",
+    help: "Actions taken on time-sliced shares over their GPU memory since start, by action (warned, killed, kill-failed)",
+    labelNames: ["action"],
+    registers: [registry],
+    collect() {
+      const counts = overuseActions();
+      for (const action of ["warned", "killed", "kill-failed"]) this.set({ action }, counts[action] ?? 0);
     },
   });
   new Gauge({

@@ -8,7 +8,11 @@ import { JOB_STATES, PLACED_STATES, type Store } from "../store/index.js";
  * computed at scrape time from the store. Names follow Prometheus' conventions (units in the name,
  * bytes for memory); the nearest HAMi and DCGM series are named in each help text (docs/metrics.md).
  */
-export function tenantMetrics(store: Store): Registry {
+export function tenantMetrics(
+  store: Store,
+  gpuMemoryUsed: (jobId: string) => { readonly usedMiB: number; readonly source: string } | undefined = () =>
+    undefined,
+): Registry {
   const registry = new Registry();
   const placed = () => store.jobs.list({ states: [...PLACED_STATES] });
 
@@ -25,6 +29,24 @@ export function tenantMetrics(store: Store): Registry {
             { job_id: j.id, job_name: j.name, tenant: j.tenant, gpu: String(g.index) },
             g.memoryMiB * 1024 * 1024,
           );
+    },
+  });
+  new Gauge({
+    name: "gpupool_job_gpu_memory_used_bytes",
+    help: "GPU memory a running time-sliced share uses, as last sampled; source nvidia-smi, or simulated on simulated GPUs (HAMi: vGPU_device_memory_usage_in_bytes; DCGM: DCGM_FI_DEV_FB_USED per GPU)",
+    labelNames: ["job_id", "job_name", "tenant", "gpu", "source"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const j of placed()) {
+        const u = gpuMemoryUsed(j.id);
+        const gpu = j.allocation?.gpus[0];
+        if (u && gpu)
+          this.set(
+            { job_id: j.id, job_name: j.name, tenant: j.tenant, gpu: String(gpu.index), source: u.source },
+            u.usedMiB * 1024 * 1024,
+          );
+      }
     },
   });
   new Gauge({

@@ -12,6 +12,8 @@ export interface UpCliOptions {
   cdiDir: string;
   gpuSharing: string;
   vmRuntime?: string;
+  overuseAction: string;
+  telemetryInterval: string;
   gpuHealthLog?: string;
   gpuHealthInterval: string;
   gpuHealthRecover: string;
@@ -49,6 +51,15 @@ export async function runUp(opts: UpCliOptions): Promise<void> {
           intervalMs: whole("--gpu-health-interval", opts.gpuHealthInterval, 10, 3_600_000),
           recoverMs: whole("--gpu-health-recover", opts.gpuHealthRecover, 0, 30 * 86_400) * 1000,
         };
+  if (opts.overuseAction !== "warn" && opts.overuseAction !== "kill")
+    throw new GpupoolError(
+      "GP_INVALID_ARGUMENT",
+      `--overuse-action must be warn or kill, got "${opts.overuseAction}"`,
+    );
+  const overuse = {
+    action: opts.overuseAction,
+    intervalMs: whole("--telemetry-interval", opts.telemetryInterval, 100, 3_600_000),
+  } as const;
   const simulateCpus = opts.simulateCpus === undefined ? undefined : cpuCount(opts.simulateCpus);
   const server = await startServer({
     ...(opts.simulate ? { simulate: opts.simulate } : {}),
@@ -60,6 +71,7 @@ export async function runUp(opts: UpCliOptions): Promise<void> {
     gpuSharing,
     ...(opts.vmRuntime !== undefined ? { vmRuntime: opts.vmRuntime } : {}),
     ...(gpuHealth ? { gpuHealth } : {}),
+    overuse,
     ...(process.env.GPUPOOL_ADMIN_TOKEN ? { adminToken: process.env.GPUPOOL_ADMIN_TOKEN } : {}),
     logger: opts.log ? { level: "info" } : false,
     out: (line) => process.stdout.write(`${line}\n`),

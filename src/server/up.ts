@@ -23,6 +23,7 @@ import type { GpuInventory } from "../node/gpu-info.js";
 import { inventoryToNodeSpec } from "../node/node-spec.js";
 import { simulateGpus } from "../node/simulate.js";
 import { nvidiaSmiRunner } from "../node/smi-runner.js";
+import { smiSampler } from "../node/overuse.js";
 import { acquireInstanceLock, hashToken, Store } from "../store/index.js";
 import { buildApp } from "./app.js";
 import type { HttpLimits } from "./http-limits.js";
@@ -50,6 +51,8 @@ export interface UpOptions {
   /** For tests: a ready engine instead of detection. */
   readonly engineInstance?: ContainerEngine;
   readonly resyncMs?: number;
+  /** GPU memory of time-sliced shares: the action over budget and how often (agent/overuse-watch.ts). */
+  readonly overuse?: { readonly action?: "warn" | "kill"; readonly intervalMs?: number };
   /** GPU health from a kernel log (agent/gpu-health-monitor.ts); absent: not watched. */
   readonly gpuHealth?: GpuHealthOptions;
   /** Services: the ports replicas are given, how often autoscalers tick, and the endpoints' options. */
@@ -313,6 +316,13 @@ export async function startServer(opts: UpOptions = {}): Promise<RunningServer> 
       ...(mps ? { mps } : {}),
       ...(opts.services?.replicaPorts ? { replicaPorts: opts.services.replicaPorts } : {}),
       ...(opts.gpuHealth ? { gpuHealth: opts.gpuHealth } : {}),
+      overuse: {
+        ...opts.overuse,
+        // Real GPUs: what nvidia-smi's compute apps use, mapped to containers through /proc.
+        ...(!inv.simulated && findOnPath("nvidia-smi", process.env.PATH)
+          ? { sampleReal: smiSampler(nvidiaSmiRunner({ timeoutMs: 15_000 })) }
+          : {}),
+      },
       ...(opts.services?.tickMs !== undefined ? { serviceTickMs: opts.services.tickMs } : {}),
     });
     const recovery = await agent.recover();

@@ -41,6 +41,12 @@ export const registerUp: RegisterCommand = (program: Command) => {
       "OCI runtime binary for isolation: vm, e.g. /usr/bin/kata-runtime (default: none, vm jobs are refused)",
     )
     .option(
+      "--overuse-action <action>",
+      "a time-sliced share over its GPU memory (gpuMemory): warn (an event) or kill (stop it, Failed); see below",
+      "warn",
+    )
+    .option("--telemetry-interval <ms>", "how often time-sliced shares' GPU memory is sampled", "5000")
+    .option(
       "--gpu-health-log <file>",
       "watch this kernel log for NVIDIA XID errors (e.g. /var/log/kern.log): a GPU with a fatal XID takes no new work; see below",
     )
@@ -75,6 +81,12 @@ export const registerUp: RegisterCommand = (program: Command) => {
         "or one 4g.40gb + three 1g.10gb); each job's instance exists while it runs, its container sees only",
         "that instance (NVIDIA_VISIBLE_DEVICES = CUDA_VISIBLE_DEVICES = MIG-SIM-…), and `gpupool nodes` lists",
         "the instances with their jobs. On real GPUs, MIG jobs are refused (GP_MIG_UNSUPPORTED).",
+        "",
+        "GPU memory of time-sliced shares (--gpu-sharing timeslice, or simulated GPUs): every --telemetry-interval",
+        "each share with a gpuMemory is compared with what its container uses (nvidia-smi's compute apps, mapped",
+        "to containers; on SIMULATED GPUs a container reports its own with a log line",
+        "GPUPOOL_SIMULATED_GPU_MEMORY_MIB=N). Over it: a GpuMemoryOveruse event (warn), or the job is stopped",
+        "and fails (kill). /metrics: gpupool_job_gpu_memory_used_bytes (admin token), gpupool_gpu_memory_overuse_actions.",
         "",
         "GPU health (--gpu-health-log FILE): the file is read from its end at start, every interval. A fatal",
         "XID (48 double-bit ECC, 63/64 row remapping, 74 NVLink, 79 fallen off the bus, 94/95 ECC, 119/120",
