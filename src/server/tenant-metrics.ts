@@ -16,21 +16,34 @@ export function tenantMetrics(
   const registry = new Registry();
   const placed = () => store.jobs.list({ states: [...PLACED_STATES] });
 
-  new Gauge({
-    name: "gpupool_job_gpu_memory_limit_bytes",
-    help: "GPU memory a placed job's slice is limited to, per GPU (HAMi: vGPU_device_memory_limit_in_bytes); 0: a share without a memory limit",
-    labelNames: ["job_id", "job_name", "tenant", "gpu"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const j of placed())
-        for (const g of j.allocation?.gpus ?? [])
-          this.set(
-            { job_id: j.id, job_name: j.name, tenant: j.tenant, gpu: String(g.index) },
-            g.memoryMiB * 1024 * 1024,
-          );
-    },
-  });
+  /** A gauge per placed job and GPU it holds, valued from that GPU's share of its allocation. */
+  const perJobGpu = (
+    name: string,
+    help: string,
+    value: (g: { milli: number; memoryMiB: number }) => number,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["job_id", "job_name", "tenant", "gpu"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const j of placed())
+          for (const g of j.allocation?.gpus ?? [])
+            this.set({ job_id: j.id, job_name: j.name, tenant: j.tenant, gpu: String(g.index) }, value(g));
+      },
+    });
+  perJobGpu(
+    "gpupool_job_gpu_memory_limit_bytes",
+    "GPU memory a placed job's slice is limited to, per GPU (HAMi: vGPU_device_memory_limit_in_bytes); 0: a share without a memory limit",
+    (g) => g.memoryMiB * 1024 * 1024,
+  );
+  perJobGpu(
+    "gpupool_job_gpu_compute_milli",
+    "GPU compute a placed job holds, per GPU, in milli-GPUs (HAMi: vGPU_device_core_limit × 10)",
+    (g) => g.milli,
+  );
   new Gauge({
     name: "gpupool_job_gpu_memory_used_bytes",
     help: "GPU memory a running time-sliced share uses, as last sampled; source nvidia-smi, or simulated on simulated GPUs (HAMi: vGPU_device_memory_usage_in_bytes; DCGM: DCGM_FI_DEV_FB_USED per GPU)",
@@ -47,18 +60,6 @@ export function tenantMetrics(
             u.usedMiB * 1024 * 1024,
           );
       }
-    },
-  });
-  new Gauge({
-    name: "gpupool_job_gpu_compute_milli",
-    help: "GPU compute a placed job holds, per GPU, in milli-GPUs (HAMi: vGPU_device_core_limit × 10)",
-    labelNames: ["job_id", "job_name", "tenant", "gpu"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const j of placed())
-        for (const g of j.allocation?.gpus ?? [])
-          this.set({ job_id: j.id, job_name: j.name, tenant: j.tenant, gpu: String(g.index) }, g.milli);
     },
   });
   new Gauge({
