@@ -159,7 +159,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     (i) => agent.gpuUnhealthy(i),
     () => agent.overuse.actions(),
   );
-  const detailed = Registry.merge([metrics, tenantMetrics(store, (id) => agent.overuse.usage(id))]);
+  const detailed = Registry.merge([
+    metrics,
+    tenantMetrics(
+      store,
+      (id) => agent.overuse.usage(id),
+      (job) => agent.reasonFor(job) ?? job.reason,
+    ),
+  ]);
   // Aggregates for anyone; with the admin token, the series that name tenants and jobs too.
   app.get("/metrics", async (req, reply) => {
     const who = req.headers.authorization === undefined ? undefined : caller(req);

@@ -39,6 +39,9 @@ describe.skipIf(why !== undefined)("a real Prometheus scrapes gpupool", () => {
       team,
     );
     await t.until(job!.id, (j) => j.state === "Running", 30_000, team);
+    // A second job over the tenant's 1-GPU limit waits, with a reason.
+    const [waits] = await t.submit(testJob("waits", { command: ["sleep", "600"], gpus: 1 }), team);
+    await t.until(waits!.id, (j) => j.state === "Pending" && j.reason !== null, 30_000, team);
 
     // The open scrape names no tenant or job; a tenant's token may not see them.
     const open = await fetch(`${t.server.url}/metrics`);
@@ -99,15 +102,18 @@ describe.skipIf(why !== undefined)("a real Prometheus scrapes gpupool", () => {
     const limit = await until(`gpupool_tenant_quota_limit{tenant="team",resource="gpu_milli"}`);
     const guaranteed = await until(`gpupool_tenant_quota_guaranteed{tenant="team",resource="gpu_milli"}`);
     const running = await until(`gpupool_tenant_jobs{tenant="team",state="Running"}`);
+
     const share = await until(
       `gpupool_tenant_quota_used{tenant="team",resource="gpu_milli"} / gpupool_tenant_quota_limit{tenant="team",resource="gpu_milli"}`,
     );
+    const pending = await until('sum(gpupool_pending_jobs{tenant="team"})');
     console.log(
-      `prometheus: job memory ${memory} B, compute ${compute} m; team quota used ${used} / limit ${limit} (guaranteed ${guaranteed}) = ${share}; running ${running}`,
+      `prometheus: job memory ${memory} B, compute ${compute} m; team quota used ${used} / limit ${limit} (guaranteed ${guaranteed}) = ${share}; running ${running}, pending ${pending}`,
     );
     expect(memory).toBe(10 * 1024 ** 3);
     expect(compute).toBe(250);
     expect([used, limit, guaranteed, running]).toEqual([250, 1000, 500, 1]);
     expect(share).toBe(0.25);
+    expect(pending).toBe(1);
   }, 120_000);
 });

@@ -1,6 +1,7 @@
 import { Gauge, Registry } from "prom-client";
 import { meteredGpuMilli } from "../agent/workload.js";
-import { JOB_STATES, PLACED_STATES, type Store } from "../store/index.js";
+import { reasonKind } from "../core/pending-reason.js";
+import { JOB_STATES, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
 
 /**
  * The per-job and per-tenant metrics of /metrics, in their own registry: they name tenants and
@@ -12,6 +13,8 @@ export function tenantMetrics(
   store: Store,
   gpuMemoryUsed: (jobId: string) => { readonly usedMiB: number; readonly source: string } | undefined = () =>
     undefined,
+  /** Why a pending job waits (the scheduler's reason), as `gpupool ps` shows it. */
+  pendingReason: (job: JobRecord) => string | null = (job) => job.reason,
 ): Registry {
   const registry = new Registry();
   const placed = () => store.jobs.list({ states: [...PLACED_STATES] });
@@ -60,6 +63,24 @@ export function tenantMetrics(
             u.usedMiB * 1024 * 1024,
           );
       }
+    },
+  });
+  new Gauge({
+    name: "gpupool_pending_jobs",
+    help: "Pending jobs (the first 1000) by tenant and the kind of reason they wait for (its amounts left out)",
+    labelNames: ["tenant", "reason"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = new Map<string, { tenant: string; reason: string; n: number }>();
+      for (const j of store.jobs.list({ states: ["Pending"], limit: 1000 })) {
+        const reason = reasonKind(pendingReason(j) ?? "not considered yet");
+        const key = `${j.tenant}\0${reason}`;
+        const c = counts.get(key) ?? { tenant: j.tenant, reason, n: 0 };
+        c.n++;
+        counts.set(key, c);
+      }
+      for (const c of counts.values()) this.set({ tenant: c.tenant, reason: c.reason }, c.n);
     },
   });
   new Gauge({

@@ -91,6 +91,9 @@ export const gpupoolDashboard: Dashboard & { __inputs: unknown[] } = {
         legend: "mean",
       },
     ]),
+    panel("table", "Why jobs wait (pending jobs by reason)", { x: 0, y: 32, w: 24, h: 8 }, [
+      { expr: "sum by (reason) (gpupool_pending_jobs)", legend: "{{reason}}" },
+    ]),
     panel("timeseries", "Metered GPU-seconds per second", { x: 0, y: 24, w: 12, h: 8 }, [
       { expr: "rate(gpupool_metered_gpu_seconds[5m])", legend: "all tenants" },
     ]),
