@@ -10,7 +10,13 @@ import {
 } from "../core/array.js";
 import type { NormalizedSpec } from "../core/job-spec.js";
 import { isFinished } from "../core/job-states.js";
-import { inTransaction, type Store, type StoreChange, type WorkloadRecord } from "../store/index.js";
+import {
+  inTransaction,
+  ownerKind,
+  type Store,
+  type StoreChange,
+  type WorkloadRecord,
+} from "../store/index.js";
 import { DirtySet } from "./dirty-set.js";
 import type { Logger } from "./logger.js";
 
@@ -40,7 +46,7 @@ export class ArrayReconciler {
   /** Follows owned jobs' changes and reconciles every running array once (call after recovery). */
   start(): void {
     this.unsubscribe = this.store.changes.subscribe((c: StoreChange) => {
-      if (c.kind === "job" && c.owner?.startsWith("a-")) this.dirty.mark(c.owner);
+      if (c.kind === "job" && c.owner && ownerKind(c.owner) === "array") this.dirty.mark(c.owner);
     });
     for (const w of this.store.workloads.list({ running: true, kind: "array" })) this.dirty.mark(w.id);
     this.dirty.flush();

@@ -1,5 +1,5 @@
 import { gangProgress, gangState, memberName, ranksToMake } from "../core/gang.js";
-import { inTransaction, type Store, type StoreChange } from "../store/index.js";
+import { inTransaction, ownerKind, type Store, type StoreChange } from "../store/index.js";
 import { DirtySet } from "./dirty-set.js";
 import type { Logger } from "./logger.js";
 
@@ -23,7 +23,7 @@ export class GangReconciler {
 
   start(): void {
     this.unsubscribe = this.store.changes.subscribe((c: StoreChange) => {
-      if (c.kind === "job" && c.owner?.startsWith("g-")) this.dirty.mark(c.owner);
+      if (c.kind === "job" && c.owner && ownerKind(c.owner) === "gang") this.dirty.mark(c.owner);
     });
     for (const w of this.store.workloads.list({ running: true, kind: "gang" })) this.dirty.mark(w.id);
     this.dirty.flush();

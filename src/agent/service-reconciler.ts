@@ -5,6 +5,7 @@ import { gpuMilliTotal } from "../core/workload.js";
 import {
   inTransaction,
   type JobRecord,
+  ownerKind,
   type Store,
   type StoreChange,
   type WorkloadRecord,
@@ -82,7 +83,7 @@ export class ServiceReconciler {
 
   start(): void {
     this.unsubscribe = this.o.store.changes.subscribe((c: StoreChange) => {
-      if (c.kind === "job" && c.owner !== null && c.owner.startsWith("s-")) this.poke(c.owner);
+      if (c.kind === "job" && c.owner && ownerKind(c.owner) === "service") this.poke(c.owner);
     });
     for (const w of this.running()) this.dirty.mark(w.id);
     this.dirty.flush();

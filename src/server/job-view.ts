@@ -1,6 +1,6 @@
 import type { ArrayView, JobEventView, JobView, ServiceView } from "../api/schemas.js";
 import { taskCount } from "../core/array.js";
-import type { JobEvent, JobRecord, WorkloadRecord } from "../store/index.js";
+import { type JobEvent, type JobRecord, ownerKind, type WorkloadRecord } from "../store/index.js";
 
 /** Store records as the API shows them (api/schemas.ts). Times become ISO-8601 UTC strings (null when not reached). */
 
@@ -17,8 +17,8 @@ export function jobView(job: JobRecord, pendingReason?: string): JobView {
     priority: job.priority,
     gang: job.gang,
     rank: spec.rank ?? null,
-    array: job.owner?.startsWith("a-") ? job.owner : null,
-    service: job.owner?.startsWith("s-") ? job.owner : null,
+    array: ownerKind(job.owner) === "array" ? job.owner : null,
+    service: ownerKind(job.owner) === "service" ? job.owner : null,
     node: job.node,
     gpus:
       job.state === "Scheduled" || job.state === "Starting" || job.state === "Running"

@@ -18,6 +18,7 @@ export { TenantRepo, tenantQueueSpec, type Tenant, type TenantQuotas } from "./t
 export { TokenRepo, hashToken, type ApiToken } from "./tokens.js";
 export { UsageRepo, usageOf, type Usage, type JobUsageRow } from "./usage.js";
 export { WorkloadRepo, type WorkloadRecord, type OwnedJob } from "./workloads.js";
+export { type WorkloadKind, WORKLOAD_ID_PREFIX, ownerKind } from "./workload-ids.js";
 export { Store, TenantView, STORE_FILE, type StoreOptions } from "./store.js";
 export { acquireInstanceLock, LOCK_FILE, type InstanceLock } from "./instance-lock.js";
 export { backupStore, restoreStore, type BackupResult, type RestoreResult } from "./backup.js";

@@ -4,6 +4,7 @@ import { GpupoolError } from "../core/errors.js";
 import type { NormalizedSpec } from "../core/job-spec.js";
 import type { ChangeFeed } from "./change-feed.js";
 import { type Db, inTransaction, onCommit, prepared } from "./db.js";
+import { ownerKind } from "./workload-ids.js";
 import { type JobState, LIVE_STATES, PLACED_STATES, assertTransition, isFinished } from "./job-states.js";
 
 /** The submitted job spec as the API accepted and normalised it (validated above the store; stored as JSON). */
@@ -518,7 +519,7 @@ export class JobRepo {
       prepared(this.db, "DELETE FROM jobs WHERE id = ?").run(id);
       // A gang is its members: it goes with the last of them.
       if (
-        job.owner?.startsWith("g-") &&
+        ownerKind(job.owner) === "gang" &&
         !prepared(this.db, "SELECT 1 FROM jobs WHERE owner = ?").get(job.owner)
       )
         prepared(this.db, "DELETE FROM workloads WHERE id = ?").run(job.owner);

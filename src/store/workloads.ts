@@ -6,6 +6,7 @@ import type { ServiceStatus } from "../core/service.js";
 import { type Db, inTransaction, prepared } from "./db.js";
 import type { JobState } from "./job-states.js";
 import { canonicalJson } from "./jobs.js";
+import { WORKLOAD_ID_PREFIX, type WorkloadKind } from "./workload-ids.js";
 
 /**
  * Workloads: what a user asked for as a whole, that owns jobs made from it. Three kinds: the batch
@@ -14,7 +15,7 @@ import { canonicalJson } from "./jobs.js";
  * agent/gang-reconciler.ts). Their jobs name them as their owner (jobs.owner); ids start with a-,
  * s- and g-.
  */
-export type WorkloadKind = "array" | "service" | "gang";
+export type { WorkloadKind } from "./workload-ids.js";
 
 export interface WorkloadRecord {
   readonly id: string;
@@ -99,9 +100,7 @@ export class WorkloadRepo {
         }
       }
       const at = this.now();
-      const id =
-        w.id ??
-        `${w.kind === "array" ? "a" : w.kind === "service" ? "s" : "g"}-${at.toString(36)}${randomBytes(4).toString("hex")}`;
+      const id = w.id ?? `${WORKLOAD_ID_PREFIX[w.kind]}${at.toString(36)}${randomBytes(4).toString("hex")}`;
       const row = prepared(
         this.db,
         `INSERT INTO workloads (id, tenant, kind, client_request_id, name, spec, state, status, created_at, updated_at)
@@ -185,8 +184,8 @@ export class WorkloadRepo {
       prepared(
         this.db,
         `SELECT json_extract(spec, '$.servicePort') AS port FROM jobs
-          WHERE owner LIKE 's-%' AND state NOT IN ('Succeeded','Failed','Cancelled')`,
-      ).all() as { port: number | null }[]
+          WHERE owner LIKE ? AND state NOT IN ('Succeeded','Failed','Cancelled')`,
+      ).all(`${WORKLOAD_ID_PREFIX.service}%`) as { port: number | null }[]
     ).flatMap((r) => (r.port === null ? [] : [r.port]));
   }
 
