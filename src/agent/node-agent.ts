@@ -161,6 +161,12 @@ export class NodeAgent {
       log,
       clock: this.clock,
       stop: (jobId, reason) => this.cancel(jobId, reason),
+      // As `gpupool rm` does (server/jobs-service.ts remove): the container, then the archived logs.
+      forget: async (job) => {
+        await this.archiver.archived(job.id);
+        if (job.containerId) await o.engine.remove(job.containerId).catch(() => {});
+        await this.archiver.logs?.remove(job.id);
+      },
       ...(o.serviceTickMs !== undefined ? { tickMs: o.serviceTickMs } : {}),
       ...(o.replicaPorts ? { replicaPorts: o.replicaPorts } : {}),
     });

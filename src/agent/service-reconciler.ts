@@ -45,6 +45,8 @@ export interface ServiceReconcilerOptions {
   readonly clock: Clock;
   /** Stops a replica's job (a cancel: pending at once, placed gracefully). */
   readonly stop: (jobId: string, reason: string) => Promise<void>;
+  /** What a pruned replica leaves outside the store (its container, its archived logs), removed after the commit. */
+  readonly forget?: (job: JobRecord) => Promise<void>;
   /** How often autoscaled services are looked at, ms (default 500). */
   readonly tickMs?: number;
   readonly replicaPorts?: { readonly base: number; readonly span: number };
@@ -172,6 +174,7 @@ export class ServiceReconciler {
   reconcile(id: string): ServiceStatus | undefined {
     if (this.closed) return undefined;
     const retire: string[] = [];
+    const pruned: JobRecord[] = [];
     const status = inTransaction(this.o.store.db, () => {
       const w = this.o.store.workloads.get(id);
       const spec = w?.spec.service;
@@ -198,7 +201,7 @@ export class ServiceReconciler {
         } else if (create > 0) {
           this.create(w, owned, create);
         }
-        this.prune(owned);
+        pruned.push(...this.prune(owned));
       }
       const after = this.o.store.jobs.list({ owner: id, states: LIVE_STATES });
       const kept = after.filter((j) => !this.retiring.has(j.id) && !retire.includes(j.id));
@@ -213,6 +216,12 @@ export class ServiceReconciler {
       return next;
     });
     for (const jobId of retire) this.retire(id, jobId, "service scaled down or updated");
+    for (const job of pruned)
+      void this.o
+        .forget?.(job)
+        .catch((err: unknown) =>
+          this.o.log.warn({ err, job: job.id }, "removing a pruned replica's container or logs failed"),
+        );
     return status;
   }
 
@@ -303,11 +312,12 @@ export class ServiceReconciler {
     }
   }
 
-  /** Deletes the oldest finished replicas beyond the last KEEP_FINISHED. */
-  private prune(owned: readonly JobRecord[]): void {
+  /** Deletes the oldest finished replicas beyond the last KEEP_FINISHED; returns them. */
+  private prune(owned: readonly JobRecord[]): JobRecord[] {
     const finished = owned.filter((j) => isFinished(j.state));
-    for (const j of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED)))
-      this.o.store.jobs.delete(j.id);
+    const old = finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED));
+    for (const j of old) this.o.store.jobs.delete(j.id);
+    return old;
   }
 
   /** Resolves once every replica being retired is stopped (tests, close). */

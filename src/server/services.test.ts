@@ -1,3 +1,5 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { JobView, ServiceView } from "../api/schemas.js";
 import { freePort } from "./test-support/free-port.js";
@@ -197,6 +199,38 @@ describe("services", () => {
     );
     expect(least).toBeGreaterThanOrEqual(2);
     expect(done.filter((j) => j.state === "Cancelled")).toHaveLength(3);
+  });
+
+  it("keeps the last 20 ended replicas; older ones go with their archived logs", async () => {
+    const s = await start();
+    // Replicas that exit 0 at once are replaced at once (no crash backoff): they churn.
+    const id = (
+      await s.call("POST", "/v1/jobs", testJob("churn", { command: ["sh", "-c", "echo frame"], service: { replicas: 1 } }))
+    ).body.service.id as string;
+    const made = () => s.server.store.workloads.ownedJobs(id).at(-1)?.slot ?? -1;
+    await until(
+      "30 replicas made",
+      async () => made(),
+      (slot) => slot >= 30,
+      30_000,
+    );
+    await s.call("POST", `/v1/services/${id}/stop`);
+    await s.server.agent.settle();
+    const owned = s.server.store.jobs.list({ owner: id });
+    expect(owned.filter((j) => j.state !== "Running" && j.state !== "Pending").length).toBeLessThanOrEqual(
+      21,
+    );
+    const kept = new Set(owned.map((j) => j.id));
+    const logs = readdirSync(join(s.dir, "logs")).filter((f) => f.endsWith(".ndjson"));
+    await until(
+      "pruned replicas' logs removed",
+      async () =>
+        readdirSync(join(s.dir, "logs")).filter(
+          (f) => f.endsWith(".ndjson") && !kept.has(f.replace(".ndjson", "")),
+        ),
+      (stale) => stale.length === 0,
+    );
+    expect(logs.length).toBeGreaterThan(0);
   });
 
   it("refuses what cannot be a service, naming the field", async () => {
