@@ -41,8 +41,9 @@ export class GpuHealthMonitor {
   ) {}
 
   start(): void {
-    this.offset = sizeOf(this.o.log) ?? 0;
-    if (sizeOf(this.o.log) === undefined)
+    const size = sizeOf(this.o.log);
+    this.offset = size ?? 0;
+    if (size === undefined)
       this.log.warn({ log: this.o.log }, "GPU health: the log does not exist yet; it is read once it does");
     this.schedule();
   }

@@ -42,6 +42,7 @@ export class OveruseWatch {
   private readonly monitor: OveruseMonitor;
   private readonly byContainer = new Map<string, string>();
   private lastSample = new Map<string, JobGpuMemory>();
+  private apps: readonly AttributedApp[] = [];
   private timer: Timer | undefined;
   private closed = false;
   private counts = { warned: 0, killed: 0, "kill-failed": 0 };
@@ -57,9 +58,9 @@ export class OveruseWatch {
     private readonly stopJob: (jobId: string, reason: string) => Promise<void>,
   ) {
     this.simulated = new SimulatedTelemetry(engine, log);
-    let apps: readonly AttributedApp[] = [];
     this.monitor = new OveruseMonitor({
-      sample: async () => apps,
+      // tick() samples once and keeps it here, for the monitor and for usage().
+      sample: async () => this.apps,
       killContainer: async (containerId) => {
         const jobId = this.byContainer.get(containerId);
         if (jobId) await this.stopJob(jobId, this.reasonOf(jobId));
@@ -67,14 +68,7 @@ export class OveruseWatch {
       record: (e) => this.record(e),
       now: () => new Date(this.clock.now()),
     });
-    this.sampleNow = async () => {
-      const real = this.o.sampleReal ? await this.o.sampleReal().catch(() => []) : [];
-      apps = [...real, ...this.simulated.sample()];
-      return apps;
-    };
   }
-
-  private readonly sampleNow: () => Promise<readonly AttributedApp[]>;
 
   start(): void {
     this.schedule();
@@ -124,7 +118,9 @@ export class OveruseWatch {
       }
     }
     this.simulated.retain(simulatedContainers);
-    const apps = await this.sampleNow();
+    const real = this.o.sampleReal ? await this.o.sampleReal().catch(() => []) : [];
+    const apps = [...real, ...this.simulated.sample()];
+    this.apps = apps;
     const next = new Map<string, JobGpuMemory>();
     for (const w of watches) {
       const mine = apps.filter((a) => a.containerId === w.containerId && a.gpuUuid === w.gpuUuid);

@@ -205,7 +205,11 @@ describe("services", () => {
     const s = await start();
     // Replicas that exit 0 at once are replaced at once (no crash backoff): they churn.
     const id = (
-      await s.call("POST", "/v1/jobs", testJob("churn", { command: ["sh", "-c", "echo frame"], service: { replicas: 1 } }))
+      await s.call(
+        "POST",
+        "/v1/jobs",
+        testJob("churn", { command: ["sh", "-c", "echo frame"], service: { replicas: 1 } }),
+      )
     ).body.service.id as string;
     const made = () => s.server.store.workloads.ownedJobs(id).at(-1)?.slot ?? -1;
     await until(

@@ -34,22 +34,13 @@ export async function runUp(opts: UpCliOptions): Promise<void> {
       "GP_INVALID_ARGUMENT",
       `--gpu-sharing must be one of ${GPU_SHARING_MODES.join(", ")}, got "${opts.gpuSharing}"`,
     );
-  const whole = (flag: string, text: string, min: number, max: number) => {
-    const n = Number(text);
-    if (!/^\d+$/.test(text.trim()) || n < min || n > max)
-      throw new GpupoolError(
-        "GP_INVALID_ARGUMENT",
-        `${flag} must be a whole number from ${min} to ${max}, got "${text}"`,
-      );
-    return n;
-  };
   const gpuHealth =
     opts.gpuHealthLog === undefined
       ? undefined
       : {
           log: opts.gpuHealthLog,
-          intervalMs: whole("--gpu-health-interval", opts.gpuHealthInterval, 10, 3_600_000),
-          recoverMs: whole("--gpu-health-recover", opts.gpuHealthRecover, 0, 30 * 86_400) * 1000,
+          intervalMs: wholeNumber("--gpu-health-interval", opts.gpuHealthInterval, 10, 3_600_000),
+          recoverMs: wholeNumber("--gpu-health-recover", opts.gpuHealthRecover, 0, 30 * 86_400) * 1000,
         };
   if (opts.overuseAction !== "warn" && opts.overuseAction !== "kill")
     throw new GpupoolError(
@@ -58,7 +49,7 @@ export async function runUp(opts: UpCliOptions): Promise<void> {
     );
   const overuse = {
     action: opts.overuseAction,
-    intervalMs: whole("--telemetry-interval", opts.telemetryInterval, 100, 3_600_000),
+    intervalMs: wholeNumber("--telemetry-interval", opts.telemetryInterval, 100, 3_600_000),
   } as const;
   const simulateCpus = opts.simulateCpus === undefined ? undefined : cpuCount(opts.simulateCpus);
   const server = await startServer({
@@ -89,11 +80,16 @@ export async function runUp(opts: UpCliOptions): Promise<void> {
 
 /** `--simulate-cpus N`: a whole number of CPUs from 1 to 4096. */
 export function cpuCount(text: string): number {
+  return wholeNumber("--simulate-cpus", text, 1, 4096, "CPUs");
+}
+
+/** A flag's whole number within [min, max]; GP_INVALID_ARGUMENT naming the flag otherwise. */
+export function wholeNumber(flag: string, text: string, min: number, max: number, of?: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1 || n > 4096)
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min || n > max)
     throw new GpupoolError(
       "GP_INVALID_ARGUMENT",
-      `--simulate-cpus must be a whole number of CPUs from 1 to 4096, got "${text}"`,
+      `${flag} must be a whole number${of ? ` of ${of}` : ""} from ${min} to ${max}, got "${text}"`,
     );
   return n;
 }
