@@ -4,14 +4,15 @@
  *
  * Layers, top to bottom (an arrow may only point down):
  *
- *   apps      cli/  server/  k8s/ (future)  bench/  demo/    (+ e2e/: end-to-end tests only)
- *   loop      agent/                       sim/ (drives the scheduler offline)
+ *   apps      cli/  server/  k8s/  bench/  demo/    (+ e2e/: end-to-end tests only)
+ *   agent     agent/ (standalone node agent)   sim/ (drives the scheduler offline)
+ *   loop      loop/ (the scheduling loop over the cluster port; agent/ and k8s/ each implement it)
  *   contract  api/
  *   adapters  engines/  node/  store/
  *             scheduler/
  *             core/
  *
- * sim/ sits beside agent/: the apps use it, nothing below imports it. The apps may use one another
+ * sim/ sits beside agent/ and loop/: the apps use it, nothing below imports it. The apps may use one another
  * (cli's `up` command starts the server), except that nothing imports cli/ and cli/client/ reaches
  * the server only over HTTP. Adapters may use one another (none does today).
  *
@@ -153,7 +154,7 @@ module.exports = {
         "loop, the simulator or an app above them.",
       severity: "error",
       from: { path: "^src/(engines|node|store)/", pathNot: TEST },
-      to: { path: "^src/(api|agent|sim|cli|server|k8s|bench|demo|e2e)/" },
+      to: { path: "^src/(api|agent|loop|sim|cli|server|k8s|bench|demo|e2e)/" },
     },
     {
       name: "contract-imports-only-core",
@@ -174,10 +175,19 @@ module.exports = {
       to: { path: "^src/", pathNot: "^src/(sim|scheduler|core|node)/" },
     },
     {
-      name: "loop-not-upward",
+      name: "loop-imports-only-scheduler-and-core",
       comment:
-        "agent/ (the controller and scheduling loop) is driven by the apps; it never imports one " +
-        "(in particular never server/): what it needs from them is passed in.",
+        "loop/ is the scheduling loop over the cluster port, shared by the standalone agent and the " +
+        "Kubernetes scheduler: it may use scheduler/ and core/ only; each host implements the port.",
+      severity: "error",
+      from: { path: "^src/loop/", pathNot: TEST },
+      to: { path: "^src/", pathNot: "^src/(loop|scheduler|core)/" },
+    },
+    {
+      name: "agent-not-upward",
+      comment:
+        "agent/ (the standalone node agent: runner, reconcilers, the store's cluster port) is driven " +
+        "by the apps; it never imports one (in particular never server/): what it needs is passed in.",
       severity: "error",
       from: { path: "^src/agent/", pathNot: TEST },
       to: { path: "^src/(cli|server|k8s|bench|demo|e2e)/" },
@@ -187,8 +197,8 @@ module.exports = {
     {
       name: "k8s-not-to-store-server-agent",
       comment:
-        "k8s/ (future) is a controller of its own on the Kubernetes API: it must not reach into " +
-        "gpupool's own store, server or agent.",
+        "k8s/ is a controller of its own on the Kubernetes API (cluster state lives in the API " +
+        "server): it runs loop/ over its own port and must not reach into gpupool's store, server or agent.",
       severity: "error",
       from: { path: "^src/k8s/", pathNot: TEST },
       to: { path: "^src/(store|server|agent)/" },

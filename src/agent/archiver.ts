@@ -1,6 +1,6 @@
 import type { ContainerEngine } from "../engines/engine.js";
 import type { LogArchive } from "./log-archive.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../loop/logger.js";
 
 /**
  * Keeps finished attempts' logs and then removes their containers, so finished jobs leave no

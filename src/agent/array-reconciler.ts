@@ -18,7 +18,7 @@ import {
   type WorkloadRecord,
 } from "../store/index.js";
 import { DirtySet } from "./dirty-set.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../loop/logger.js";
 
 /**
  * Turns batch arrays (store/workloads.ts) into jobs, the way a Kubernetes Job controller turns an

@@ -1,9 +1,9 @@
 import type { ContainerEngine } from "../engines/engine.js";
 import type { JobRecord } from "../store/index.js";
-import type { Clock, Timer } from "./clock.js";
+import type { Clock, Timer } from "../loop/clock.js";
 import { unlessAbandoned } from "./faults.js";
 import { timeoutAt } from "./lifecycle.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../loop/logger.js";
 
 /**
  * Follows running attempts: waits on each container until it exits, and fires its job's timeout

@@ -1,4 +1,4 @@
-import type { Logger } from "./logger.js";
+import type { Logger } from "../loop/logger.js";
 
 /**
  * Ids to handle once each, soon: what a reconciler gathers from the store's change feed. Marks made

@@ -1,7 +1,7 @@
 import { gangProgress, gangState, memberName, ranksToMake } from "../core/gang.js";
 import { inTransaction, ownerKind, type Store, type StoreChange } from "../store/index.js";
 import { DirtySet } from "./dirty-set.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../loop/logger.js";
 
 /**
  * Turns gangs (store/workloads.ts kind gang) into their member jobs, one per rank, and keeps the

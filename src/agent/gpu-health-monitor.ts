@@ -2,8 +2,8 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { afterXid, type GpuHealthState, parseXid, settle } from "../core/gpu-health.js";
 import type { NodeSpec } from "../core/node.js";
 import type { Store } from "../store/index.js";
-import type { Clock, Timer } from "./clock.js";
-import type { Logger } from "./logger.js";
+import type { Clock, Timer } from "../loop/clock.js";
+import type { Logger } from "../loop/logger.js";
 
 /**
  * Watches a kernel log for the NVIDIA driver's XID messages (core/gpu-health.ts) and keeps each

@@ -12,7 +12,7 @@ import { simulateGpus } from "../node/simulate.js";
 import { type FakeBin, installFakeBins } from "../node/test-support/fake-bin.js";
 import { normalizeSpec } from "../api/job-spec.js";
 import { type JobRecord, Store } from "../store/index.js";
-import { quietLogger } from "./logger.js";
+import { quietLogger } from "../loop/logger.js";
 import { NodeAgent } from "./node-agent.js";
 import { SliceUpkeep } from "./slice-upkeep.js";
 import { sliceFor } from "./workload.js";

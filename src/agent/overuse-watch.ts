@@ -8,8 +8,8 @@ import {
 } from "../node/overuse.js";
 import type { OverusePolicy } from "../node/slice.js";
 import type { Store } from "../store/index.js";
-import type { Clock, Timer } from "./clock.js";
-import type { Logger } from "./logger.js";
+import type { Clock, Timer } from "../loop/clock.js";
+import type { Logger } from "../loop/logger.js";
 import { SimulatedTelemetry } from "./simulated-telemetry.js";
 import { sliceFor } from "./workload.js";
 

@@ -3,7 +3,7 @@ import { instanceFilter, LABELS } from "../engines/labels.js";
 import type { MpsControl } from "../node/mps-control.js";
 import { inTransaction, type JobRecord, PLACED_STATES, type Store } from "../store/index.js";
 import type { Archiver } from "./archiver.js";
-import type { Clock } from "./clock.js";
+import type { Clock } from "../loop/clock.js";
 import type { JobRunner } from "./job-runner.js";
 import { recoveryAction, retryAfterFailure } from "./lifecycle.js";
 import { repairGang, stopIntent } from "./record-end.js";

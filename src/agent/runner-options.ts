@@ -2,10 +2,10 @@ import type { ContainerEngine } from "../engines/engine.js";
 import type { MpsControl } from "../node/mps-control.js";
 import type { Store } from "../store/index.js";
 import type { Archiver } from "./archiver.js";
-import type { Clock } from "./clock.js";
+import type { Clock } from "../loop/clock.js";
 import type { ContainerHost } from "./container-spec.js";
 import type { FaultPoint } from "./faults.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../loop/logger.js";
 import type { SliceUpkeep } from "./slice-upkeep.js";
 
 /** What a JobRunner (job-runner.ts) works with. */

@@ -10,9 +10,9 @@ import {
   type StoreChange,
   type WorkloadRecord,
 } from "../store/index.js";
-import type { Clock, Timer } from "./clock.js";
+import type { Clock, Timer } from "../loop/clock.js";
 import { DirtySet } from "./dirty-set.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../loop/logger.js";
 
 /**
  * What a service's endpoint knows that the reconciler does not: whether a replica answers, how many

@@ -1,6 +1,6 @@
 import type { ContainerEngine } from "../engines/engine.js";
 import type { AttributedApp } from "../node/overuse.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../loop/logger.js";
 
 /**
  * GPU memory use of containers on SIMULATED GPUs, where no nvidia-smi can measure it: a container

@@ -1,7 +1,7 @@
 import { type CdiContainerEdits, cdiSpecForSlices, removeCdiSpec, writeCdiSpec } from "../node/cdi.js";
 import type { MpsControl } from "../node/mps-control.js";
 import type { Slice } from "../node/slice.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../loop/logger.js";
 
 /**
  * What the host keeps for the slices of placed jobs: the CDI spec Podman reads them from (one

@@ -12,9 +12,9 @@ import {
   type StoreChange,
   tenantQueueSpec,
 } from "../store/index.js";
-import type { ClusterChange, ClusterPort, PlacedWork } from "./cluster-port.js";
+import type { ClusterChange, ClusterPort, PlacedWork } from "../loop/cluster-port.js";
 import type { JobRunner } from "./job-runner.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../loop/logger.js";
 import { jobToWorkload } from "./workload.js";
 
 /** Pending jobs of each tenant a cycle considers at least (besides the global window). */

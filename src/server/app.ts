@@ -43,7 +43,7 @@ import { authenticate, type Caller, requireAdmin } from "./auth.js";
 import { deleteTenant } from "./tenant-delete.js";
 import { installErrorHandlers } from "./http-errors.js";
 import { DEFAULT_HTTP_LIMITS, fastifyLimitOptions, type HttpLimits } from "./http-limits.js";
-import { quietLogger, type Logger } from "../agent/logger.js";
+import { quietLogger, type Logger } from "../loop/logger.js";
 import { registerArrayRoutes } from "./array-routes.js";
 import { type EndpointOptions, ServiceEndpoints } from "./service-endpoints.js";
 import { registerServiceRoutes } from "./service-routes.js";

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { quietLogger } from "../agent/logger.js";
+import { quietLogger } from "../loop/logger.js";
 import type { NodeAgent } from "../agent/node-agent.js";
 import { admit } from "../core/admission.js";
 import { GpupoolError } from "../core/errors.js";

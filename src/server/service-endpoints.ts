@@ -1,6 +1,6 @@
 import http from "node:http";
 import net from "node:net";
-import type { Logger } from "../agent/logger.js";
+import type { Logger } from "../loop/logger.js";
 import type { ServiceReconciler, ServiceTraffic } from "../agent/service-reconciler.js";
 import type { ERROR_CODES } from "../core/errors.js";
 import type { JobRecord, Store } from "../store/index.js";
