@@ -34,11 +34,20 @@ export interface GpuDevice {
   readonly unhealthy?: string;
 }
 
+/** A Kubernetes node taint; standalone nodes have none. */
+export interface NodeTaint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
 export interface NodeSpec {
   readonly name: string;
   readonly cpuMilli: number;
   readonly memoryMiB: number;
   readonly labels?: Readonly<Record<string, string>>;
+  /** Taints (Kubernetes nodes); a workload's nodeConstraint decides which it tolerates. */
+  readonly taints?: readonly NodeTaint[];
   /** NVIDIA driver version, e.g. "535.104.05"; absent when unknown or GPU-less. */
   readonly driverVersion?: string;
   readonly gpus: readonly GpuDevice[];

@@ -1,3 +1,5 @@
+import type { NodeSpec } from "./node.js";
+
 /**
  * Workloads (jobs, pods, gang members) as the scheduler sees them. Units: CPU milli, memory MiB,
  * GPU compute milli per GPU.
@@ -28,6 +30,17 @@ export interface GangRef {
   readonly size: number;
 }
 
+/**
+ * Which nodes a workload may go to beyond its resources (Kubernetes: nodeSelector, required node
+ * affinity, tolerations). `admits` must depend only on the node's labels and taints, and two
+ * constraints with the same `key` must answer alike (the scheduler caches verdicts by it).
+ */
+export interface NodeConstraint {
+  readonly key: string;
+  /** null when the node is allowed, else why not (one short line, the same for alike nodes). */
+  admits(node: NodeSpec): string | null;
+}
+
 export interface Workload {
   readonly id: string;
   readonly cpuMilli: number;
@@ -50,6 +63,8 @@ export interface Workload {
    * NVLink-connected; "preferred" (default) favours such nodes but accepts others.
    */
   readonly nvlink?: "required" | "preferred";
+  /** Node eligibility besides resources; absent = any node. */
+  readonly nodeConstraint?: NodeConstraint;
 }
 
 /**

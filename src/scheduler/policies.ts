@@ -55,7 +55,7 @@ export interface PolicyOptions {
   readonly scoreArgs?: Readonly<Record<string, unknown>>;
 }
 
-const FILTERS = ["NodeResourcesFit", "GpuFit", "CudaCompat"];
+const FILTERS = ["NodeConstraints", "NodeResourcesFit", "GpuFit", "CudaCompat"];
 
 /** The scheduling profile behind a policy name. */
 export function policyProfile(policy: Policy, opts: PolicyOptions = {}): ProfileInput {

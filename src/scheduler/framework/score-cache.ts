@@ -103,5 +103,6 @@ export function shapeKey(pod: Workload): string {
           : "n";
   const models = pod.gpuModels?.length ? pod.gpuModels.join("|") : "";
   const cuda = pod.cuda ? `${pod.cuda.version}${pod.cuda.forwardCompat ? "+fc" : ""}` : "";
-  return `${pod.cpuMilli}|${pod.memoryMiB}|${gpu}|${models}|${cuda}|${pod.nvlink ?? ""}`;
+  const nodes = pod.nodeConstraint ? pod.nodeConstraint.key : "";
+  return `${pod.cpuMilli}|${pod.memoryMiB}|${gpu}|${models}|${cuda}|${pod.nvlink ?? ""}|${nodes}`;
 }

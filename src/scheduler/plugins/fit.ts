@@ -61,7 +61,28 @@ export class GpuFit implements FilterPlugin {
   }
 }
 
+/**
+ * The workload's node constraint (Kubernetes: nodeSelector, required node affinity, taints and
+ * tolerations): cacheable, since a constraint reads only labels and taints, which are part of the
+ * node's state key, and its key is part of the pod's shape.
+ */
+export class NodeConstraints implements FilterPlugin {
+  readonly name = "NodeConstraints";
+  private readonly statuses = new Map<string, Status>();
+  filter(_s: unknown, pod: Workload, node: NodeInfo): MaybeStatus {
+    const why = pod.nodeConstraint?.admits(node.spec);
+    if (!why) return null;
+    let status = this.statuses.get(why);
+    if (!status) {
+      status = Status.unresolvable(why);
+      this.statuses.set(why, status);
+    }
+    return status;
+  }
+}
+
 export const fitRegistrations = {
   NodeResourcesFit: registration(z.object({}).strict(), () => new NodeResourcesFit()),
+  NodeConstraints: registration(z.object({}).strict(), () => new NodeConstraints()),
   GpuFit: registration(z.object({}).strict(), () => new GpuFit()),
 };

@@ -75,6 +75,7 @@ export class NodeInfo {
       spec.memoryMiB,
       spec.driverVersion ?? "",
       spec.labels ?? {},
+      spec.taints ?? [],
       spec.gpus.map((g) => [
         g.model,
         g.memoryMiB,

@@ -1,0 +1,74 @@
+import type { V1Pod } from "@kubernetes/client-node";
+import { z } from "zod";
+import type { Allocation } from "../core/allocation.js";
+import { ASSIGNMENT_ANNOTATION } from "./names.js";
+
+/**
+ * The slice a pod holds, as the scheduler writes it into the pod's Binding annotations (one API
+ * server update sets nodeName and the assignment together, so a bound pod always has its slice).
+ * The agent reads the same annotation to hand the slice to the container.
+ */
+const AssignmentSchema = z.object({
+  node: z.string().min(1),
+  cpuMilli: z.number().int().nonnegative(),
+  memoryMiB: z.number().int().nonnegative(),
+  gpus: z.array(
+    z.object({
+      index: z.number().int().nonnegative(),
+      uuid: z.string().optional(),
+      milli: z.number().int().nonnegative().max(1000),
+      memoryMiB: z.number().int().nonnegative(),
+      mig: z.object({ profile: z.string(), start: z.number().int().nonnegative() }).optional(),
+    }),
+  ),
+});
+export type Assignment = z.infer<typeof AssignmentSchema>;
+
+/** The annotation value for an allocation; GPU UUIDs from the node's inventory when known. */
+export function assignmentAnnotation(a: Allocation, uuids: ReadonlyMap<number, string> = new Map()): string {
+  const value: Assignment = {
+    node: a.node,
+    cpuMilli: a.cpuMilli,
+    memoryMiB: a.memoryMiB,
+    gpus: a.gpus.map((g) => {
+      const uuid = uuids.get(g.index);
+      return {
+        index: g.index,
+        ...(uuid ? { uuid } : {}),
+        milli: g.milli,
+        memoryMiB: g.memoryMiB,
+        ...(g.mig ? { mig: { profile: g.mig.profile, start: g.mig.start } } : {}),
+      };
+    }),
+  };
+  return JSON.stringify(value);
+}
+
+/** The allocation a bound pod's annotation records, or undefined (none, unreadable, or for another node). */
+export function assignmentOf(pod: V1Pod): Allocation | undefined {
+  const text = pod.metadata?.annotations?.[ASSIGNMENT_ANNOTATION];
+  const uid = pod.metadata?.uid;
+  if (text === undefined || !uid) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = AssignmentSchema.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const a = parsed.data;
+  if (pod.spec?.nodeName && pod.spec.nodeName !== a.node) return undefined;
+  return {
+    workloadId: uid,
+    node: a.node,
+    cpuMilli: a.cpuMilli,
+    memoryMiB: a.memoryMiB,
+    gpus: a.gpus.map((g) => ({
+      index: g.index,
+      milli: g.milli,
+      memoryMiB: g.memoryMiB,
+      ...(g.mig ? { mig: g.mig } : {}),
+    })),
+  };
+}
