@@ -12,7 +12,7 @@ describe.runIf(kubeAvailable())("the test control plane (Kubernetes 1.20 built b
 
   it("serves the API with the admin token and has the default namespaces", async () => {
     const r = await cp.http.ok("GET", "/api/v1/namespaces");
-    const names = (r?.items as { metadata: { name: string } }[]).map((n) => n.metadata.name);
+    const names = ((r?.items ?? []) as { metadata: { name: string } }[]).map((n) => n.metadata.name);
     expect(names).toEqual(expect.arrayContaining(["default", "kube-system"]));
     const v = await cp.http.ok("GET", "/version");
     expect(v?.gitVersion).toMatch(/^v1\.20\./);
