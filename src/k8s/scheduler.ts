@@ -1,0 +1,100 @@
+import {
+  CoreV1Api,
+  type Informer,
+  KubeConfig,
+  makeInformer,
+  type ObjectCache,
+  type V1Node,
+  type V1Pod,
+} from "@kubernetes/client-node";
+import { systemClock } from "../loop/clock.js";
+import type { Logger } from "../loop/logger.js";
+import { ScheduleLoop } from "../loop/schedule-loop.js";
+import { type Policy, policyProfile } from "../scheduler/policies.js";
+import { KubeCluster } from "./kube-cluster.js";
+import { KubeHttp } from "./kube-http.js";
+import { HttpKubeWrites, type KubeWrites } from "./kube-writes.js";
+
+/**
+ * `gpupool k8s scheduler`: the standalone scheduling loop (loop/) over the API server. Informers on
+ * Nodes and Pods feed the KubeCluster port; no cycle runs before both have listed (so a restart
+ * rebuilds every held slice from the pods' assignment annotations before placing anything).
+ */
+export interface K8sSchedulerOptions {
+  /** A kubeconfig file; default: in-cluster config, else ~/.kube/config (client-node's default). */
+  readonly kubeconfig?: string;
+  readonly policy?: Policy;
+  readonly log: Logger;
+  readonly minCycleGapMs?: number;
+  readonly window?: number;
+  /** API writes in flight at once (the client's QPS is bounded by this and the server's latency). */
+  readonly concurrency?: number;
+  /** Replaces the HTTP writes (tests). */
+  readonly writes?: KubeWrites;
+}
+
+export interface K8sScheduler {
+  readonly cluster: KubeCluster;
+  readonly loop: ScheduleLoop;
+  stop(): Promise<void>;
+}
+
+export function loadKubeConfig(file?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export async function startK8sScheduler(o: K8sSchedulerOptions): Promise<K8sScheduler> {
+  const kc = loadKubeConfig(o.kubeconfig);
+  const http = await KubeHttp.fromConfig(kc, o.concurrency ?? 32);
+  const cluster = new KubeCluster({
+    writes: o.writes ?? new HttpKubeWrites(http),
+    clock: systemClock,
+    log: o.log,
+    ...(o.window ? { window: o.window } : {}),
+    ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+  });
+  const core = kc.makeApiClient(CoreV1Api);
+  const nodes = makeInformer<V1Node>(kc, "/api/v1/nodes", () => core.listNode());
+  const pods = makeInformer<V1Pod>(kc, "/api/v1/pods", () => core.listPodForAllNamespaces());
+  nodes.on("add", (n) => cluster.upsertNode(n));
+  nodes.on("update", (n) => cluster.upsertNode(n));
+  nodes.on("delete", (n) => cluster.deleteNode(n));
+  pods.on("add", (p) => cluster.upsertPod(p));
+  pods.on("update", (p) => cluster.upsertPod(p));
+  pods.on("delete", (p) => cluster.deletePod(p));
+  let stopped = false;
+  const restartOnError = (name: string, inf: Informer<V1Node | V1Pod> & ObjectCache<V1Node | V1Pod>) =>
+    inf.on("error", (err: unknown) => {
+      if (stopped) return;
+      o.log.warn({ err }, `${name} watch failed; restarting in 1 s`);
+      setTimeout(() => {
+        if (!stopped)
+          inf.start().catch((e: unknown) => o.log.error({ err: e }, `${name} watch restart failed`));
+      }, 1000).unref();
+    });
+  restartOnError("node", nodes as never);
+  restartOnError("pod", pods as never);
+  await Promise.all([nodes.start(), pods.start()]);
+  const loop = new ScheduleLoop({
+    port: cluster,
+    profile: policyProfile(o.policy ?? "default"),
+    clock: systemClock,
+    log: o.log,
+    minCycleGapMs: o.minCycleGapMs ?? 20,
+  });
+  loop.start();
+  return {
+    cluster,
+    loop,
+    async stop() {
+      stopped = true;
+      await loop.close();
+      await Promise.all([nodes.stop(), pods.stop()]);
+      await cluster.drained();
+      await http.close();
+    },
+  };
+}
