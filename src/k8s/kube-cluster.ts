@@ -70,6 +70,8 @@ export class KubeCluster implements ClusterPort {
   private readonly parked = new Map<string, number>();
   private readonly noted = new Map<string, string>();
   private readonly warned = new Set<string>();
+  /** Pending members by gang id, so a gang is always considered whole. */
+  private readonly gangMembers = new Map<string, Set<string>>();
   private readonly listeners = new Set<(c: ClusterChange) => void>();
   private readonly queue: WriteQueue;
   private seq = 0;
@@ -124,7 +126,7 @@ export class KubeCluster implements ClusterPort {
     }
     const alloc = pod.spec?.nodeName ? assignmentOf(pod) : undefined;
     if (alloc) {
-      this.pendingIds.delete(uid);
+      this.leavePending(uid);
       this.assumed.delete(uid);
       if (!this.placedWork.has(uid) && entry.workload)
         this.placedWork.set(uid, { workload: entry.workload, allocation: alloc });
@@ -148,6 +150,13 @@ export class KubeCluster implements ClusterPort {
     }
     if (!this.pendingIds.has(uid)) {
       this.pendingIds.add(uid);
+      const gang = entry.workload?.gang?.id;
+      if (gang) {
+        const members = this.gangMembers.get(gang) ?? new Set();
+        members.add(uid);
+        this.gangMembers.set(gang, members);
+        for (const m of members) this.parked.delete(m); // a new member: the gang may be whole now
+      }
       this.emit({ kind: "pending", id: uid });
     }
   }
@@ -287,8 +296,18 @@ export class KubeCluster implements ClusterPort {
   }
 
   /** The pod no longer waits or holds a slice (finished, deleted, bound by someone else). */
-  private forgetGpupool(uid: string): void {
+  private leavePending(uid: string): void {
+    const gang = this.pods.get(uid)?.workload?.gang?.id;
+    if (gang) {
+      const members = this.gangMembers.get(gang);
+      members?.delete(uid);
+      if (members?.size === 0) this.gangMembers.delete(gang);
+    }
     this.pendingIds.delete(uid);
+  }
+
+  private forgetGpupool(uid: string): void {
+    this.leavePending(uid);
     this.parked.delete(uid);
     this.noted.delete(uid);
     const held = this.placedWork.delete(uid) || this.assumed.delete(uid);
