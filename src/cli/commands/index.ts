@@ -11,6 +11,7 @@ import { registerCompletion } from "./completion.js";
 import { registerLogin } from "./login.js";
 import { registerBackup } from "./backup.js";
 import { registerTokens } from "./tokens.js";
+import { registerK8s } from "./k8s.js";
 import type { RegisterCommand } from "./register.js";
 
 /** Every CLI command registers its flags here; one line per command module. */
@@ -28,4 +29,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerCompletion,
   registerBackup,
   registerTokens,
+  registerK8s,
 ];

@@ -1,0 +1,91 @@
+import { hostname } from "node:os";
+import { pino } from "pino";
+import { GpupoolError } from "../core/errors.js";
+import { requirePolicy } from "../scheduler/policies.js";
+import { KubeHttp } from "./kube-http.js";
+import { LeaderElector } from "./leader.js";
+import { loadKubeConfig, startK8sScheduler } from "./scheduler.js";
+
+export interface SchedulerCommandOptions {
+  readonly kubeconfig?: string;
+  readonly policy: string;
+  readonly leaderElect: boolean;
+  readonly leaseNamespace: string;
+  readonly leaseDuration: string;
+  readonly concurrency: string;
+  readonly logLevel: string;
+}
+
+/** `gpupool k8s scheduler`: run until SIGINT/SIGTERM; exits 1 when the lease is lost. */
+export async function runSchedulerCommand(o: SchedulerCommandOptions): Promise<void> {
+  const policy = requirePolicy(o.policy);
+  const leaseSeconds = positive("--lease-duration", o.leaseDuration);
+  const concurrency = positive("--concurrency", o.concurrency);
+  const log = pino({ level: o.logLevel, base: { component: "gpupool-scheduler" } }, pino.destination(2));
+  let kc: ReturnType<typeof loadKubeConfig>;
+  try {
+    kc = loadKubeConfig(o.kubeconfig);
+  } catch (err) {
+    throw new GpupoolError("GP_K8S_UNREACHABLE", `cannot load the kubeconfig: ${(err as Error).message}`);
+  }
+  const http = await KubeHttp.fromConfig(kc);
+  const probe = await http
+    .call("GET", "/version")
+    .catch((err: Error) => ({ status: 0, body: { message: err.message } }));
+  if (probe.status !== 200)
+    throw new GpupoolError(
+      "GP_K8S_UNREACHABLE",
+      `the API server at ${kc.getCurrentCluster()?.server ?? "?"} did not answer: ${probe.body?.message ?? `HTTP ${probe.status}`}`,
+    );
+  const identity = process.env.POD_NAME ?? `${hostname()}_${process.pid}`;
+  const elector = o.leaderElect
+    ? new LeaderElector({
+        http,
+        namespace: o.leaseNamespace,
+        name: "gpupool-scheduler",
+        identity,
+        leaseDurationSeconds: leaseSeconds,
+        log,
+        onLost: () => process.exit(1),
+      })
+    : undefined;
+  if (elector) {
+    log.info({ identity, namespace: o.leaseNamespace }, "waiting for the gpupool-scheduler lease");
+    await elector.acquire();
+    log.info({ identity }, "leading");
+  }
+  const sched = await startK8sScheduler({
+    ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
+    policy,
+    log,
+    concurrency,
+  });
+  log.info(
+    { policy, nodes: sched.cluster.nodes().length, ...sched.cluster.stats() },
+    "gpupool scheduler started",
+  );
+  let last = "";
+  const status = setInterval(() => {
+    const s = JSON.stringify(sched.cluster.stats());
+    if (s !== last) log.info({ ...sched.cluster.stats(), ...sched.cluster.counts }, "status");
+    last = s;
+  }, 10_000);
+  status.unref();
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  clearInterval(status);
+  log.info("stopping");
+  await sched.stop();
+  await elector?.release();
+  await http.close();
+}
+
+function positive(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new GpupoolError("GP_INVALID_ARGUMENT", `${flag} must be a whole number ≥ 1, got "${text}"`);
+  return n;
+}
