@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ControlPlane, kubeAvailable, startControlPlane } from "./test-support/control-plane.js";
+import { type ControlPlane, kubeAvailable, startControlPlane } from "../bench/k8s-control-plane.js";
 
 describe.runIf(kubeAvailable())("the test control plane (Kubernetes 1.20 built by .ci/setup-k8s.sh)", () => {
   let cp: ControlPlane;

@@ -1,4 +1,4 @@
-import type { V1Node, V1Pod } from "@kubernetes/client-node";
+import type { V1LabelSelector, V1Node, V1Pod } from "@kubernetes/client-node";
 import type { Allocation } from "../core/allocation.js";
 import type { NodeSpec } from "../core/node.js";
 import type { QueueSpec } from "../core/queue.js";
@@ -9,6 +9,7 @@ import type { Logger } from "../loop/logger.js";
 import type { Eviction } from "../scheduler/actions/index.js";
 import { assignmentAnnotation, assignmentOf } from "./assignment.js";
 import type { KubeWrites, PodRef } from "./kube-writes.js";
+import { selectorMatches } from "./label-selector.js";
 import { ASSIGNMENT_ANNOTATION } from "./names.js";
 import { type ForeignUsage, nodeSpecOf } from "./node-inventory.js";
 import { isGpupoolPod, podFinished, podRequests, podWorkload } from "./pod-workload.js";
@@ -70,6 +71,8 @@ export class KubeCluster implements ClusterPort {
   private readonly parked = new Map<string, number>();
   private readonly noted = new Map<string, string>();
   private readonly warned = new Set<string>();
+  /** PodDisruptionBudgets by namespace/name (policy v1 or v1beta1: the fields read are the same). */
+  private readonly pdbs = new Map<string, PdbLike>();
   /** Pending members by gang id, so a gang is always considered whole. */
   private readonly gangMembers = new Map<string, Set<string>>();
   private readonly listeners = new Set<(c: ClusterChange) => void>();
@@ -168,6 +171,31 @@ export class KubeCluster implements ClusterPort {
     this.forgetGpupool(uid);
     this.pods.delete(uid);
     this.warned.delete(uid);
+  }
+
+  upsertPdb(pdb: PdbLike): void {
+    this.pdbs.set(`${pdb.metadata?.namespace}/${pdb.metadata?.name}`, pdb);
+  }
+
+  deletePdb(pdb: PdbLike): void {
+    this.pdbs.delete(`${pdb.metadata?.namespace}/${pdb.metadata?.name}`);
+  }
+
+  /** Whether a PodDisruptionBudget with no disruption left selects the pod (it is then never a victim). */
+  protectedByPdb(uid: string): boolean {
+    if (this.pdbs.size === 0) return false;
+    const pod = this.pods.get(uid)?.pod;
+    if (!pod) return false;
+    const ns = pod.metadata?.namespace;
+    const labels = pod.metadata?.labels ?? {};
+    for (const pdb of this.pdbs.values())
+      if (
+        pdb.metadata?.namespace === ns &&
+        (pdb.status?.disruptionsAllowed ?? 0) < 1 &&
+        selectorMatches(pdb.spec?.selector, labels)
+      )
+        return true;
+    return false;
   }
 
   // --- the port --------------------------------------------------------------------------------
@@ -296,6 +324,18 @@ export class KubeCluster implements ClusterPort {
   }
 
   /** The pod no longer waits or holds a slice (finished, deleted, bound by someone else). */
+  /**
+   * The workload with a live `preemptible`: false while a PodDisruptionBudget protects the pod, read
+   * whenever the scheduler picks victims (a PDB's disruptionsAllowed changes after placement).
+   */
+  private guarded(w: Workload, uid: string): Workload {
+    const allowed = w.preemptible !== false;
+    return Object.defineProperty({ ...w }, "preemptible", {
+      get: () => allowed && !this.protectedByPdb(uid),
+      enumerable: true,
+    });
+  }
+
   private leavePending(uid: string): void {
     const gang = this.pods.get(uid)?.workload?.gang?.id;
     if (gang) {
@@ -367,6 +407,13 @@ export class KubeCluster implements ClusterPort {
   private emit(c: ClusterChange): void {
     for (const l of this.listeners) l(c);
   }
+}
+
+/** The fields of a PodDisruptionBudget the scheduler reads (policy/v1beta1 on 1.20, policy/v1 later). */
+export interface PdbLike {
+  readonly metadata?: { readonly name?: string; readonly namespace?: string };
+  readonly spec?: { readonly selector?: V1LabelSelector };
+  readonly status?: { readonly disruptionsAllowed?: number };
 }
 
 /** Gang names are per namespace. */

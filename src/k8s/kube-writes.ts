@@ -31,6 +31,8 @@ const MERGE = "application/merge-patch+json";
 export class HttpKubeWrites implements KubeWrites {
   constructor(
     private readonly http: KubeHttp,
+    /** policy/v1 (Kubernetes ≥ 1.22) or policy/v1beta1 (1.20, 1.21): what the Eviction is sent as. */
+    private readonly policyVersion: "v1" | "v1beta1" = "v1beta1",
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -52,7 +54,7 @@ export class HttpKubeWrites implements KubeWrites {
 
   async evict(pod: PodRef): Promise<"evicted" | "blocked" | "gone"> {
     const r = await this.http.call("POST", `${podPath(pod)}/eviction`, {
-      apiVersion: "policy/v1beta1",
+      apiVersion: `policy/${this.policyVersion}`,
       kind: "Eviction",
       metadata: { name: pod.name, namespace: pod.namespace },
       deleteOptions: { preconditions: { uid: pod.uid } },

@@ -5,7 +5,7 @@ import { parseAllDocuments } from "yaml";
 import { BIN } from "../e2e/test-support/gpupool-bin.js";
 import { ensureBuilt } from "../server/test-support/kill9-suite.js";
 import { manifestsYaml } from "./manifests.js";
-import { type ControlPlane, kubeAvailable, startControlPlane } from "./test-support/control-plane.js";
+import { type ControlPlane, kubeAvailable, startControlPlane } from "../bench/k8s-control-plane.js";
 
 /** Where each kind is created (cluster-scoped or in the object's namespace). */
 function collection(doc: { apiVersion: string; kind: string; metadata: { namespace?: string } }): string {
@@ -35,7 +35,9 @@ describe.runIf(kubeAvailable())("gpupool k8s manifests", () => {
 
   it("deploy/kubernetes/gpupool.yaml is what `gpupool k8s manifests` prints", () => {
     const printed = execFileSync(process.execPath, [BIN, "k8s", "manifests"], { encoding: "utf8" });
-    expect(readFileSync(new URL("../../deploy/kubernetes/gpupool.yaml", import.meta.url), "utf8")).toBe(printed);
+    expect(readFileSync(new URL("../../deploy/kubernetes/gpupool.yaml", import.meta.url), "utf8")).toBe(
+      printed,
+    );
     expect(printed).toBe(manifestsYaml());
   });
 
@@ -44,7 +46,15 @@ describe.runIf(kubeAvailable())("gpupool k8s manifests", () => {
       (d) => d.toJS() as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } },
     );
     expect(docs.map((d) => d.kind)).toEqual(
-      expect.arrayContaining(["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment", "PriorityClass", "Pod"]),
+      expect.arrayContaining([
+        "Namespace",
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Deployment",
+        "PriorityClass",
+        "Pod",
+      ]),
     );
     for (const d of docs) {
       const r = await cp.http.call("POST", collection(d), d);

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { quietLogger } from "../loop/logger.js";
 import { assignmentOf } from "./assignment.js";
 import { type K8sScheduler, startK8sScheduler } from "./scheduler.js";
-import { type ControlPlane, kubeAvailable, startControlPlane, until } from "./test-support/control-plane.js";
-import { createFakeNodes, createPods, listPods, podManifest } from "./test-support/fake-cluster.js";
+import { type ControlPlane, kubeAvailable, startControlPlane, until } from "../bench/k8s-control-plane.js";
+import { createFakeNodes, createPods, listPods, podManifest } from "../bench/k8s-fake-cluster.js";
 
 // Acceptance 1 of the Kubernetes mode: 100 fake nodes × 8 GPUs, 3,200 pods of 0.25 GPU + 20 GiB,
 // all bound, and no GPU over its compute or memory, read back from the Binding annotations.

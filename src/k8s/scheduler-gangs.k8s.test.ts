@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { quietLogger } from "../loop/logger.js";
 import { type K8sScheduler, startK8sScheduler } from "./scheduler.js";
-import { type ControlPlane, kubeAvailable, startControlPlane, until } from "./test-support/control-plane.js";
-import { createFakeNodes, createPods, listPods, podManifest } from "./test-support/fake-cluster.js";
+import { type ControlPlane, kubeAvailable, startControlPlane, until } from "../bench/k8s-control-plane.js";
+import { createFakeNodes, createPods, listPods, podManifest } from "../bench/k8s-fake-cluster.js";
 
 // Acceptance 5 of the Kubernetes mode: gangs are placed all or nothing in one cycle and never held
 // in part (two 100-pod gangs on 100 single-GPU nodes do not deadlock).

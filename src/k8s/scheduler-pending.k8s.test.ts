@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { quietLogger } from "../loop/logger.js";
 import { type K8sScheduler, startK8sScheduler } from "./scheduler.js";
-import { type ControlPlane, kubeAvailable, startControlPlane, until } from "./test-support/control-plane.js";
-import { createFakeNodes, createPods, listPods, podManifest } from "./test-support/fake-cluster.js";
+import { type ControlPlane, kubeAvailable, startControlPlane, until } from "../bench/k8s-control-plane.js";
+import { createFakeNodes, createPods, listPods, podManifest } from "../bench/k8s-fake-cluster.js";
 
 // Acceptance 3 of the Kubernetes mode: 100 nodes, 2,000 pods for a capacity of 800: 800 bound, the
 // other 1,200 Pending with PodScheduled=False and the scheduler's reason (and an event), and the

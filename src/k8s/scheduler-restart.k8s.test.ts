@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN } from "../e2e/test-support/gpupool-bin.js";
 import { ensureBuilt } from "../server/test-support/kill9-suite.js";
 import { assignmentOf } from "./assignment.js";
-import { type ControlPlane, kubeAvailable, startControlPlane, until } from "./test-support/control-plane.js";
-import { createFakeNodes, createPods, listPods, podManifest } from "./test-support/fake-cluster.js";
+import { type ControlPlane, kubeAvailable, startControlPlane, until } from "../bench/k8s-control-plane.js";
+import { createFakeNodes, createPods, listPods, podManifest } from "../bench/k8s-fake-cluster.js";
 
 // Acceptance 4 of the Kubernetes mode: `kill -9` of the scheduler (the real `gpupool k8s
 // scheduler` process, leader-elected) halfway through, a new one resumes after the lease expires,

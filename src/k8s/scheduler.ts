@@ -11,7 +11,7 @@ import { systemClock } from "../loop/clock.js";
 import type { Logger } from "../loop/logger.js";
 import { ScheduleLoop } from "../loop/schedule-loop.js";
 import { type Policy, policyProfile } from "../scheduler/policies.js";
-import { KubeCluster } from "./kube-cluster.js";
+import { KubeCluster, type PdbLike } from "./kube-cluster.js";
 import { KubeHttp } from "./kube-http.js";
 import { HttpKubeWrites, type KubeWrites } from "./kube-writes.js";
 
@@ -20,6 +20,8 @@ import { HttpKubeWrites, type KubeWrites } from "./kube-writes.js";
  * Nodes and Pods feed the KubeCluster port; no cycle runs before both have listed (so a restart
  * rebuilds every held slice from the pods' assignment annotations before placing anything).
  */
+type PdbObject = PdbLike & { apiVersion?: string; kind?: string };
+
 export interface K8sSchedulerOptions {
   /** A kubeconfig file; default: in-cluster config, else ~/.kube/config (client-node's default). */
   readonly kubeconfig?: string;
@@ -29,8 +31,8 @@ export interface K8sSchedulerOptions {
   readonly window?: number;
   /** API writes in flight at once (the client's QPS is bounded by this and the server's latency). */
   readonly concurrency?: number;
-  /** Replaces the HTTP writes (tests). */
-  readonly writes?: KubeWrites;
+  /** Wraps the HTTP writes (tests record them). */
+  readonly wrapWrites?: (writes: KubeWrites) => KubeWrites;
 }
 
 export interface K8sScheduler {
@@ -49,8 +51,10 @@ export function loadKubeConfig(file?: string): KubeConfig {
 export async function startK8sScheduler(o: K8sSchedulerOptions): Promise<K8sScheduler> {
   const kc = loadKubeConfig(o.kubeconfig);
   const http = await KubeHttp.fromConfig(kc, o.concurrency ?? 32);
+  // PodDisruptionBudgets and Evictions are policy/v1 from Kubernetes 1.22 on, v1beta1 before.
+  const policy = (await http.call("GET", "/apis/policy/v1")).status === 200 ? "v1" : "v1beta1";
   const cluster = new KubeCluster({
-    writes: o.writes ?? new HttpKubeWrites(http),
+    writes: (o.wrapWrites ?? ((w) => w))(new HttpKubeWrites(http, policy)),
     clock: systemClock,
     log: o.log,
     ...(o.window ? { window: o.window } : {}),
@@ -65,6 +69,11 @@ export async function startK8sScheduler(o: K8sSchedulerOptions): Promise<K8sSche
   pods.on("add", (p) => cluster.upsertPod(p));
   pods.on("update", (p) => cluster.upsertPod(p));
   pods.on("delete", (p) => cluster.deletePod(p));
+  const pdbPath = `/apis/policy/${policy}/poddisruptionbudgets`;
+  const pdbs = makeInformer<PdbObject>(kc, pdbPath, async () => (await http.ok("GET", pdbPath)) as never);
+  pdbs.on("add", (b) => cluster.upsertPdb(b));
+  pdbs.on("update", (b) => cluster.upsertPdb(b));
+  pdbs.on("delete", (b) => cluster.deletePdb(b));
   let stopped = false;
   const restartOnError = (name: string, inf: Informer<V1Node | V1Pod> & ObjectCache<V1Node | V1Pod>) =>
     inf.on("error", (err: unknown) => {
@@ -77,13 +86,15 @@ export async function startK8sScheduler(o: K8sSchedulerOptions): Promise<K8sSche
     });
   restartOnError("node", nodes as never);
   restartOnError("pod", pods as never);
-  await Promise.all([nodes.start(), pods.start()]);
+  restartOnError("disruption budget", pdbs as never);
+  await Promise.all([nodes.start(), pods.start(), pdbs.start()]);
   const loop = new ScheduleLoop({
     port: cluster,
     profile: policyProfile(o.policy ?? "default"),
     clock: systemClock,
     log: o.log,
     minCycleGapMs: o.minCycleGapMs ?? 20,
+    gapFactor: 0, // nothing else runs in this process
   });
   loop.start();
   return {
@@ -92,7 +103,7 @@ export async function startK8sScheduler(o: K8sSchedulerOptions): Promise<K8sSche
     async stop() {
       stopped = true;
       await loop.close();
-      await Promise.all([nodes.stop(), pods.stop()]);
+      await Promise.all([nodes.stop(), pods.stop(), pdbs.stop()]);
       await cluster.drained();
       await http.close();
     },

@@ -27,6 +27,12 @@ export interface LoopOptions {
   readonly minCycleGapMs?: number;
   /** Periodic cycle, for backoffs and missed changes, in ms (default 1000). */
   readonly resyncMs?: number;
+  /**
+   * The gap between cycles is at least this many times the last cycle's length (default 3: the loop
+   * takes at most about a quarter of an event loop it shares with an API server). A process that
+   * only schedules (the Kubernetes scheduler) sets 0.
+   */
+  readonly gapFactor?: number;
 }
 
 /** Preemptors waiting for their victims to be gone. */
@@ -133,7 +139,7 @@ export class ScheduleLoop {
         // work (an idle cycle does not delay the next job). The gap grows with the cycle's cost, so
         // scheduling takes at most about a quarter of the event loop.
         const clock = this.o.clock;
-        const gap = Math.max(this.o.minCycleGapMs ?? 50, 3 * this.lastCycleMs);
+        const gap = Math.max(this.o.minCycleGapMs ?? 50, (this.o.gapFactor ?? 3) * this.lastCycleMs);
         const wait = this.lastCycleEnd + gap - clock.now();
         await new Promise<void>((r) => {
           this.wakeWait = r;
@@ -151,6 +157,8 @@ export class ScheduleLoop {
           this.o.log.error({ err }, "scheduling cycle failed");
         }
         if (bound !== false) {
+          // A cycle that bound work may have left more behind its window: go again (after the gap).
+          if (bound > 0) this.dirty = true;
           this.lastCycleEnd = clock.now();
           this.lastCycleMs = this.lastCycleEnd - c0;
           const seconds = (performance.now() - t0) / 1000;

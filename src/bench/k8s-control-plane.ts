@@ -1,13 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import net from "node:net";
 import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import { freePort } from "../../server/test-support/free-port.js";
-import { KubeHttp } from "../kube-http.js";
+import { KubeHttp } from "../k8s/kube-http.js";
 
 /**
- * A real Kubernetes 1.20 control plane for tests: etcd (Debian's), kube-apiserver and
+ * A real Kubernetes 1.20 control plane for tests and `npm run bench:k8s`: etcd (Debian's), kube-apiserver and
  * kube-controller-manager (and kube-scheduler when asked), built by .ci/setup-k8s.sh. Loopback
  * only, one admin token, a self-signed serving certificate; fake nodes are Node objects the test
  * makes through the API. Ready in ~5 s.
@@ -164,6 +164,18 @@ export async function startControlPlane(): Promise<ControlPlane> {
     },
     stop,
   };
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 export async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {

@@ -1,7 +1,7 @@
-import type { GpuDevice } from "../../core/node.js";
-import type { KubeHttp } from "../kube-http.js";
-import { MANAGED_TAINT, NODE_ANNOTATION, SCHEDULER_NAME } from "../names.js";
-import { inventoryAnnotation } from "../node-inventory.js";
+import type { GpuDevice } from "../core/node.js";
+import type { KubeHttp } from "../k8s/kube-http.js";
+import { MANAGED_TAINT, NODE_ANNOTATION, SCHEDULER_NAME } from "../k8s/names.js";
+import { inventoryAnnotation } from "../k8s/node-inventory.js";
 
 /**
  * Fake nodes for scale tests: Node objects made through the API with a Ready status, capacity and
@@ -89,7 +89,9 @@ export interface PodShape {
   readonly memory?: string;
   readonly schedulerName?: string;
   readonly annotations?: Record<string, string>;
-  readonly priority?: number;
+  readonly labels?: Record<string, string>;
+  /** A PriorityClass name (the API server turns it into spec.priority). */
+  readonly priorityClassName?: string;
 }
 
 export function podManifest(name: string, s: PodShape, namespace = "default"): Record<string, unknown> {
@@ -104,10 +106,15 @@ export function podManifest(name: string, s: PodShape, namespace = "default"): R
   return {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name, namespace, ...(s.annotations ? { annotations: s.annotations } : {}) },
+    metadata: {
+      name,
+      namespace,
+      ...(s.annotations ? { annotations: s.annotations } : {}),
+      ...(s.labels ? { labels: s.labels } : {}),
+    },
     spec: {
       schedulerName: s.schedulerName ?? SCHEDULER_NAME,
-      ...(s.priority !== undefined ? { priority: s.priority } : {}),
+      ...(s.priorityClassName ? { priorityClassName: s.priorityClassName } : {}),
       containers: [{ name: "main", image: "localhost/busybox:latest", resources: { limits, requests } }],
     },
   };
@@ -120,7 +127,14 @@ export async function createPods(
 ): Promise<void> {
   await parallel(pods, concurrency, async (p) => {
     const ns = (p.metadata as { namespace: string }).namespace;
-    await http.ok("POST", `/api/v1/namespaces/${ns}/pods`, p);
+    // A namespace made a moment ago may not have its service account token yet (500 ServerTimeout).
+    for (let attempt = 0; ; attempt++) {
+      const r = await http.call("POST", `/api/v1/namespaces/${ns}/pods`, p);
+      if (r.status === 201) return;
+      if (r.status !== 500 || attempt >= 5)
+        throw new Error(`create pod: HTTP ${r.status}: ${r.body?.message}`);
+      await new Promise((res) => setTimeout(res, 500));
+    }
   });
 }
 
@@ -131,7 +145,7 @@ export async function listPods(http: KubeHttp, namespace = "default"): Promise<P
 }
 
 export interface PodView {
-  metadata: { name: string; uid: string; annotations?: Record<string, string> };
+  metadata: { name: string; uid: string; annotations?: Record<string, string>; deletionTimestamp?: string };
   spec: { nodeName?: string };
   status?: {
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
