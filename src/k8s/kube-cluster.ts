@@ -71,6 +71,8 @@ export class KubeCluster implements ClusterPort {
   private readonly parked = new Map<string, number>();
   private readonly noted = new Map<string, string>();
   private readonly warned = new Set<string>();
+  /** The node each preemptor was last nominated to (status.nominatedNodeName). */
+  private readonly nominated = new Map<string, string>();
   /** PodDisruptionBudgets by namespace/name (policy v1 or v1beta1: the fields read are the same). */
   private readonly pdbs = new Map<string, PdbLike>();
   /** Pending members by gang id, so a gang is always considered whole. */
@@ -117,7 +119,9 @@ export class KubeCluster implements ClusterPort {
         pod,
         ref,
         seq: this.seq,
-        ...("workload" in made ? { workload: scoped(made.workload, ref) } : { error: made.error }),
+        ...("workload" in made
+          ? { workload: this.guarded(scoped(made.workload, ref), uid) }
+          : { error: made.error }),
       };
       this.pods.set(uid, entry);
     } else {
@@ -171,6 +175,7 @@ export class KubeCluster implements ClusterPort {
     this.forgetGpupool(uid);
     this.pods.delete(uid);
     this.warned.delete(uid);
+    this.nominated.delete(uid);
   }
 
   upsertPdb(pdb: PdbLike): void {
@@ -271,8 +276,10 @@ export class KubeCluster implements ClusterPort {
     const by = this.pods.get(eviction.by);
     const node = this.placedWork.get(eviction.workloadId)?.allocation.node;
     this.counts.evictions++;
+    const nominate = by && node && this.nominated.get(eviction.by) !== node;
+    if (nominate) this.nominated.set(eviction.by, node);
     this.queue.run(async () => {
-      if (by && node) await this.o.writes.nominate(by.ref, node);
+      if (nominate) await this.o.writes.nominate(by.ref, node);
       const r = await this.o.writes.evict(victim.ref);
       if (r === "blocked")
         this.o.log.warn(
