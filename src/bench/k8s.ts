@@ -121,7 +121,8 @@ async function round(
   await cp.http.ok("DELETE", `/api/v1/namespaces/${ns}/pods?gracePeriodSeconds=0`);
   await until(
     async () =>
-      ((await cp.http.ok("GET", `/api/v1/namespaces/${ns}/pods?limit=1`))?.items as unknown[]).length === 0,
+      (((await cp.http.ok("GET", `/api/v1/namespaces/${ns}/pods?limit=1`))?.items ?? []) as unknown[])
+        .length === 0,
     120_000,
     "pods deleted",
   );

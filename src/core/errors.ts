@@ -36,7 +36,7 @@ export const ERROR_CODES = {
   GP_CONTAINER_NOT_FOUND: { status: 404, exit: 3, hint: "The container is gone (removed, or never created); list containers to see what exists." },
   GP_CONTAINER_EXISTS: { status: 409, exit: 5, hint: "A container with that name already exists; remove it or adopt it." },
   GP_STORE_SCHEMA: { status: 500, exit: 70, hint: "The data directory was written by a newer gpupool; upgrade gpupool or use another --data." },
-  GP_K8S_UNREACHABLE: { status: 503, exit: 4, hint: "Check --kubeconfig (or KUBECONFIG / in-cluster config) and that the API server answers: kubectl version." },
+  GP_KUBE_UNREACHABLE: { status: 503, exit: 4, hint: "Check --kubeconfig (or KUBECONFIG / in-cluster config) and that the API server answers: kubectl version." },
   GP_LISTEN_FAILED: { status: 503, exit: 4, hint: "gpupool up cannot listen there; stop what uses the port or pick another with --listen HOST:PORT." },
   GP_DATA_DIR_UNUSABLE: { status: 503, exit: 4, hint: "gpupool up cannot create or write its data directory; fix its permissions or pass --data DIR." },
   GP_STORE_BUSY: { status: 503, exit: 4, hint: "Another process holds the store's write lock; stop the other gpupool using this --data." },

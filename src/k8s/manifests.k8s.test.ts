@@ -71,7 +71,7 @@ describe.runIf(kubeAvailable())("gpupool k8s manifests", () => {
           resourceAttributes: { verb, resource, subresource, group, namespace: "default" },
         },
       });
-      return (r?.status as { allowed: boolean }).allowed;
+      return (r?.status as { allowed?: boolean } | undefined)?.allowed === true;
     };
     expect(await can("watch", "pods")).toBe(true);
     expect(await can("watch", "nodes")).toBe(true);

@@ -36,11 +36,13 @@ export function quantityValue(q: string | number | undefined): number {
 
 /** CPU in milli, rounded up (a request of 0.0001 still asks for 1m, as Kubernetes rounds). */
 export function cpuMilliOf(q: string | number | undefined): number {
-  return Math.ceil(quantityValue(q) * 1000 - 1e-9);
+  const v = quantityValue(q);
+  return v > 0 ? Math.ceil(v * 1000 - 1e-9) : 0;
 }
 
 /** Memory in MiB, rounded up (a request), or down with `floor` (a capacity). */
 export function memoryMiBOf(q: string | number | undefined, round: "up" | "down" = "up"): number {
   const mib = quantityValue(q) / 2 ** 20;
+  if (!(mib > 0)) return 0;
   return round === "up" ? Math.ceil(mib - 1e-9) : Math.floor(mib + 1e-9);
 }

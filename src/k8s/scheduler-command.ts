@@ -26,7 +26,7 @@ export async function runSchedulerCommand(o: SchedulerCommandOptions): Promise<v
   try {
     kc = loadKubeConfig(o.kubeconfig);
   } catch (err) {
-    throw new GpupoolError("GP_K8S_UNREACHABLE", `cannot load the kubeconfig: ${(err as Error).message}`);
+    throw new GpupoolError("GP_KUBE_UNREACHABLE", `cannot load the kubeconfig: ${(err as Error).message}`);
   }
   const http = await KubeHttp.fromConfig(kc);
   const probe = await http
@@ -34,7 +34,7 @@ export async function runSchedulerCommand(o: SchedulerCommandOptions): Promise<v
     .catch((err: Error) => ({ status: 0, body: { message: err.message } }));
   if (probe.status !== 200)
     throw new GpupoolError(
-      "GP_K8S_UNREACHABLE",
+      "GP_KUBE_UNREACHABLE",
       `the API server at ${kc.getCurrentCluster()?.server ?? "?"} did not answer: ${probe.body?.message ?? `HTTP ${probe.status}`}`,
     );
   const identity = process.env.POD_NAME ?? `${hostname()}_${process.pid}`;

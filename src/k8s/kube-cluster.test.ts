@@ -1,0 +1,166 @@
+import type { V1Node, V1Pod } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import type { ClusterChange } from "../loop/cluster-port.js";
+import { quietLogger } from "../loop/logger.js";
+import { FakeClock } from "../loop/test-support/fake-clock.js";
+import { assignmentAnnotation } from "./assignment.js";
+import { KubeCluster } from "./kube-cluster.js";
+import type { KubeWrites } from "./kube-writes.js";
+import { inventoryAnnotation } from "./node-inventory.js";
+
+function node(name: string, cpu = "8", heartbeat = "2026-12-04T00:00:00Z"): V1Node {
+  return {
+    metadata: {
+      name,
+      labels: { "kubernetes.io/hostname": name },
+      annotations: {
+        "gpupool.dev/inventory": inventoryAnnotation([{ index: 0, model: "A100-80GB", memoryMiB: 81920 }]),
+      },
+    },
+    status: {
+      allocatable: { cpu, memory: "32Gi" },
+      conditions: [{ type: "Ready", status: "True", lastHeartbeatTime: heartbeat as never }],
+    },
+  };
+}
+function pod(
+  uid: string,
+  o: { scheduler?: string; nodeName?: string; cpu?: string; gpu?: string; assignment?: string } = {},
+): V1Pod {
+  return {
+    metadata: {
+      uid,
+      name: uid,
+      namespace: "default",
+      ...(o.assignment ? { annotations: { "gpupool.dev/assignment": o.assignment } } : {}),
+    },
+    spec: {
+      schedulerName: o.scheduler ?? "gpupool",
+      ...(o.nodeName ? { nodeName: o.nodeName } : {}),
+      containers: [
+        {
+          name: "c",
+          resources: {
+            requests: { cpu: o.cpu ?? "100m" },
+            limits: o.gpu ? { "gpupool.dev/gpu": o.gpu } : {},
+          },
+        },
+      ],
+    },
+  };
+}
+
+function world(bind: KubeWrites["bind"] = async () => "bound") {
+  const clock = new FakeClock(0);
+  const calls: string[] = [];
+  const writes: KubeWrites = {
+    bind: (p, n, a) => (calls.push(`bind ${p.name} ${n}`), bind(p, n, a)),
+    evict: async (p) => (calls.push(`evict ${p.name}`), "evicted"),
+    unschedulable: async (p, m) => void calls.push(`unschedulable ${p.name}: ${m}`),
+    nominate: async (p, n) => void calls.push(`nominate ${p.name} ${n}`),
+    warn: async (p, r) => void calls.push(`warn ${p.name} ${r}`),
+  };
+  const cluster = new KubeCluster({ writes, clock, log: quietLogger, retryMs: 30_000 });
+  const changes: ClusterChange[] = [];
+  cluster.changes((c) => changes.push(c));
+  return { cluster, clock, calls, changes };
+}
+
+describe("the Kubernetes cluster port", () => {
+  it("counts other schedulers' pods against node CPU, and ignores heartbeats", async () => {
+    const { cluster, clock, changes } = world();
+    cluster.upsertNode(node("n1"));
+    expect(cluster.nodes()[0]!.cpuMilli).toBe(8000);
+    cluster.upsertPod(pod("web", { scheduler: "default-scheduler", nodeName: "n1", cpu: "3" }));
+    expect(cluster.nodes()[0]!.cpuMilli).toBe(5000);
+    await clock.advance(20);
+    const before = changes.filter((c) => c.kind === "nodes").length;
+    cluster.upsertNode(node("n1", "8", "2026-12-04T00:00:10Z"));
+    await clock.advance(20);
+    expect(changes.filter((c) => c.kind === "nodes").length).toBe(before);
+    cluster.deletePod(pod("web", { scheduler: "default-scheduler", nodeName: "n1", cpu: "3" }));
+    expect(cluster.nodes()[0]!.cpuMilli).toBe(8000);
+  });
+
+  it("a bound pod with its assignment holds its slice; one bound without an assignment is not gpupool's", () => {
+    const { cluster } = world();
+    cluster.upsertNode(node("n1"));
+    const a = assignmentAnnotation({
+      workloadId: "p1",
+      node: "n1",
+      cpuMilli: 100,
+      memoryMiB: 0,
+      gpus: [{ index: 0, milli: 1000, memoryMiB: 81920 }],
+    });
+    cluster.upsertPod(pod("p1", { nodeName: "n1", gpu: "1", assignment: a }));
+    cluster.upsertPod(pod("p2", { nodeName: "n1", gpu: "1" }));
+    expect(cluster.placed().map((p) => p.workload.id)).toEqual(["p1"]);
+    expect(cluster.nodes()[0]!.cpuMilli).toBe(8000 - 100); // p2 still takes its CPU
+  });
+
+  it("assume → bind; a refused bind releases the slice and the pod waits again", async () => {
+    let answer: "bound" | "gone" | Error = new Error("HTTP 500");
+    const { cluster, clock, calls, changes } = world(async () => {
+      if (answer instanceof Error) throw answer;
+      return answer;
+    });
+    cluster.upsertNode(node("n1"));
+    cluster.upsertPod(pod("p1", { gpu: "1" }));
+    expect(cluster.pending(0).map((w) => w.id)).toEqual(["p1"]);
+    const alloc = {
+      workloadId: "p1",
+      node: "n1",
+      cpuMilli: 100,
+      memoryMiB: 0,
+      gpus: [{ index: 0, milli: 1000, memoryMiB: 81920 }],
+    };
+    expect(cluster.bind([alloc])).toEqual(["p1"]);
+    expect(cluster.pending(0)).toEqual([]); // assumed
+    expect(cluster.placed()).toHaveLength(1);
+    await cluster.drained();
+    expect(calls).toContain("bind p1 n1");
+    expect(changes).toContainEqual({ kind: "released", id: "p1" });
+    expect(cluster.placed()).toHaveLength(0);
+    expect(cluster.pending(clock.now())).toEqual([]); // backing off
+    await clock.advance(1000);
+    expect(cluster.pending(clock.now()).map((w) => w.id)).toEqual(["p1"]);
+    answer = "bound";
+    cluster.bind([alloc]);
+    await cluster.drained();
+    expect(cluster.placed()).toHaveLength(1); // until the watch confirms it
+  });
+
+  it("an unschedulable pod is marked once per reason and parked until something is released", async () => {
+    const { cluster, calls } = world();
+    cluster.upsertNode(node("n1"));
+    cluster.upsertPod(pod("p1", { gpu: "4" }));
+    cluster.noteReasons(new Map([["p1", "0/1 nodes are available: 1 × not enough free whole GPUs"]]));
+    cluster.noteReasons(new Map([["p1", "0/1 nodes are available: 1 × not enough free whole GPUs"]]));
+    await cluster.drained();
+    expect(calls.filter((c) => c.startsWith("unschedulable"))).toHaveLength(1);
+    expect(cluster.pending(0)).toEqual([]);
+    const a = assignmentAnnotation({
+      workloadId: "x",
+      node: "n1",
+      cpuMilli: 0,
+      memoryMiB: 0,
+      gpus: [{ index: 0, milli: 1000, memoryMiB: 0 }],
+    });
+    cluster.upsertPod(pod("x", { nodeName: "n1", gpu: "1", assignment: a }));
+    cluster.deletePod(pod("x", { nodeName: "n1", gpu: "1", assignment: a }));
+    expect(cluster.pending(0).map((w) => w.id)).toEqual(["p1"]);
+  });
+
+  it("a pod gpupool cannot read is marked with why, never placed", async () => {
+    const { cluster, calls } = world();
+    cluster.upsertPod({
+      ...pod("bad"),
+      metadata: { uid: "bad", name: "bad", namespace: "default", annotations: { "gpupool.dev/gang": "g" } },
+    });
+    await cluster.drained();
+    expect(cluster.pending(0)).toEqual([]);
+    expect(calls.join("\n")).toMatch(
+      /unschedulable bad: gpupool cannot schedule this pod: gang "g" needs gpupool.dev\/gang-size/,
+    );
+  });
+});
