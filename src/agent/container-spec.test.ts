@@ -9,7 +9,7 @@ import { normalizeSpec } from "../api/job-spec.js";
 import { Store } from "../store/index.js";
 import { containerSpec } from "./container-spec.js";
 import { DEFAULT_ISOLATION_RUNTIMES } from "../engines/isolation.js";
-import { sliceFor } from "./workload.js";
+import { sliceFor } from "../node/slice-for.js";
 
 /** What the engine is asked to run for a GPU slice: CDI on Podman, env + device mappings on Docker. */
 

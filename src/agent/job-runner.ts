@@ -7,7 +7,7 @@ import { gangFailureStops } from "./gang-repair.js";
 import { afterExit, billedMs, retryAfterFailure, type StopIntent, type StopKind } from "./lifecycle.js";
 import { forGang, recordEnd, recordStopIntent, repairGang, stopIntent } from "./record-end.js";
 import type { RunnerOptions } from "./runner-options.js";
-import { sliceFor } from "./workload.js";
+import { sliceFor } from "../node/slice-for.js";
 
 /**
  * Runs the attempts of placed jobs on one host's container engine: launch (slice, MPS daemon, CDI

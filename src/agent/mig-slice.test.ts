@@ -8,7 +8,7 @@ import { inventoryToNodeSpec } from "../node/node-spec.js";
 import { simulateGpus } from "../node/simulate.js";
 import { Store } from "../store/index.js";
 import { containerSpec } from "./container-spec.js";
-import { migInstanceUuid, sliceFor } from "./workload.js";
+import { migInstanceUuid, sliceFor } from "../node/slice-for.js";
 
 /**
  * What a MIG job's container is given on `--simulate 1xA100-80GB:mig`: exactly its own instance,

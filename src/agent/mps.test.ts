@@ -15,7 +15,7 @@ import { type JobRecord, Store } from "../store/index.js";
 import { quietLogger } from "../loop/logger.js";
 import { NodeAgent } from "./node-agent.js";
 import { SliceUpkeep } from "./slice-upkeep.js";
-import { sliceFor } from "./workload.js";
+import { sliceFor } from "../node/slice-for.js";
 
 /**
  * MPS shares through the node agent: a fake `nvidia-cuda-mps-control` on PATH stands in for the

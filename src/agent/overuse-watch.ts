@@ -11,7 +11,7 @@ import type { Store } from "../store/index.js";
 import type { Clock, Timer } from "../loop/clock.js";
 import type { Logger } from "../loop/logger.js";
 import { SimulatedTelemetry } from "./simulated-telemetry.js";
-import { sliceFor } from "./workload.js";
+import { sliceFor } from "../node/slice-for.js";
 
 /**
  * GPU memory of time-sliced shares, watched: every interval, each Running job whose slice is a

@@ -8,7 +8,7 @@ import type { JobRunner } from "./job-runner.js";
 import { recoveryAction, retryAfterFailure } from "./lifecycle.js";
 import { repairGang, stopIntent } from "./record-end.js";
 import type { SliceUpkeep } from "./slice-upkeep.js";
-import { sliceFor } from "./workload.js";
+import { sliceFor } from "../node/slice-for.js";
 
 /**
  * Start-up reconciliation after a restart (a crash or kill -9 included): the store says what should

@@ -24,18 +24,20 @@ describe("gpupool k8s: bad input", () => {
   it("a missing kubeconfig or an API server that does not answer: GP_KUBE_UNREACHABLE, exit 4", async () => {
     const missing = await gpupool(["k8s", "scheduler", "--kubeconfig", "/nonexistent/kubeconfig"]);
     expect(missing.code).toBe(4);
-    expect(missing.stderr).toMatch(/error\[GP_KUBE_UNREACHABLE\]: cannot load the kubeconfig/);
+    expect(missing.stderr).toMatch(/error\[GP_KUBE_UNREACHABLE\]: cannot use the kubeconfig/);
     const dir = mkdtempSync(join(tmpdir(), "gpupool-kc-"));
     const kc = join(dir, "kubeconfig");
     writeFileSync(
       kc,
       "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\ncurrent-context: c\n",
     );
-    const down = await gpupool(["k8s", "scheduler", "--kubeconfig", kc]);
-    expect(down.code).toBe(4);
-    expect(down.stderr).toMatch(
-      /error\[GP_KUBE_UNREACHABLE\]: the API server at https:\/\/127\.0\.0\.1:1 did not answer/,
-    );
+    for (const cmd of ["scheduler", "agent"]) {
+      const down = await gpupool(["k8s", cmd, "--kubeconfig", kc]);
+      expect(down.code, cmd).toBe(4);
+      expect(down.stderr).toMatch(
+        /error\[GP_KUBE_UNREACHABLE\]: the API server at https:\/\/127\.0\.0\.1:1 did not answer/,
+      );
+    }
   });
 
   it("bad flags are argument errors (exit 2)", async () => {
@@ -43,10 +45,13 @@ describe("gpupool k8s: bad input", () => {
       ["k8s", "scheduler", "--lease-duration", "0"],
       ["k8s", "scheduler", "--concurrency", "many"],
       ["k8s", "scheduler", "--policy", "nope"],
+      ["k8s", "agent", "--slots", "0"],
+      ["k8s", "agent", "--interval", "soon"],
+      ["k8s", "agent", "--simulate", "3xNoSuchGPU"],
     ]) {
       const r = await gpupool(args);
       expect(r.code, args.join(" ")).toBe(2);
-      expect(r.stderr).toMatch(/error\[GP_(INVALID_ARGUMENT|UNKNOWN_POLICY)\]/);
+      expect(r.stderr).toMatch(/error\[GP_(INVALID_ARGUMENT|UNKNOWN_POLICY|UNKNOWN_GPU_MODEL)\]/);
     }
   });
 

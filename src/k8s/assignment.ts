@@ -44,11 +44,36 @@ export function assignmentAnnotation(a: Allocation, uuids: ReadonlyMap<number, s
   return JSON.stringify(value);
 }
 
-/** The allocation a bound pod's annotation records, or undefined (none, unreadable, or for another node). */
+/** The field manager gpupool's scheduler writes bindings as (`?fieldManager=`). */
+export const SCHEDULER_FIELD_MANAGER = "gpupool-scheduler";
+
+/**
+ * Who wrote the pod's assignment annotation, from its managedFields: gpupool's field manager, someone
+ * else (the pod's creator wrote its own slice, or a client annotated it later), or unknown. A
+ * Binding's annotations leave no managed-fields entry on Kubernetes 1.20, so gpupool's own binding
+ * reads "unknown"; only "other" is refused.
+ */
+export function assignmentWriter(pod: V1Pod): "gpupool" | "other" | "unknown" {
+  const fields = pod.metadata?.managedFields;
+  if (!fields?.length) return "unknown";
+  const key = `f:${ASSIGNMENT_ANNOTATION}`;
+  const writers = fields.filter((f) => {
+    const v1 = f.fieldsV1 as { "f:metadata"?: { "f:annotations"?: Record<string, unknown> } } | undefined;
+    return v1?.["f:metadata"]?.["f:annotations"]?.[key] !== undefined;
+  });
+  if (writers.length === 0) return "unknown";
+  return writers.every((f) => f.manager === SCHEDULER_FIELD_MANAGER) ? "gpupool" : "other";
+}
+
+/**
+ * The allocation a bound pod's annotation records, or undefined (none, unreadable, for another
+ * node, or written by anyone but gpupool's scheduler: a forged slice is not a slice).
+ */
 export function assignmentOf(pod: V1Pod): Allocation | undefined {
   const text = pod.metadata?.annotations?.[ASSIGNMENT_ANNOTATION];
   const uid = pod.metadata?.uid;
   if (text === undefined || !uid) return undefined;
+  if (assignmentWriter(pod) === "other") return undefined;
   let raw: unknown;
   try {
     raw = JSON.parse(text);

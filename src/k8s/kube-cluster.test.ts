@@ -6,6 +6,7 @@ import { FakeClock } from "../loop/test-support/fake-clock.js";
 import { assignmentAnnotation } from "./assignment.js";
 import { KubeCluster } from "./kube-cluster.js";
 import type { KubeWrites } from "./kube-writes.js";
+import { okWrites, recordingWrites } from "./test-support/recording-writes.js";
 import { inventoryAnnotation } from "./node-inventory.js";
 
 function node(name: string, cpu = "8", heartbeat = "2026-12-04T00:00:00Z"): V1Node {
@@ -53,13 +54,7 @@ function pod(
 function world(bind: KubeWrites["bind"] = async () => "bound") {
   const clock = new FakeClock(0);
   const calls: string[] = [];
-  const writes: KubeWrites = {
-    bind: (p, n, a) => (calls.push(`bind ${p.name} ${n}`), bind(p, n, a)),
-    evict: async (p) => (calls.push(`evict ${p.name}`), "evicted"),
-    unschedulable: async (p, m) => void calls.push(`unschedulable ${p.name}: ${m}`),
-    nominate: async (p, n) => void calls.push(`nominate ${p.name} ${n}`),
-    warn: async (p, r) => void calls.push(`warn ${p.name} ${r}`),
-  };
+  const writes = recordingWrites(okWrites(bind), calls);
   const cluster = new KubeCluster({ writes, clock, log: quietLogger, retryMs: 30_000 });
   const changes: ClusterChange[] = [];
   cluster.changes((c) => changes.push(c));

@@ -10,7 +10,7 @@ import type { Eviction } from "../scheduler/actions/index.js";
 import { assignmentAnnotation, assignmentOf } from "./assignment.js";
 import type { KubeWrites, PodRef } from "./kube-writes.js";
 import { selectorMatches } from "./label-selector.js";
-import { ASSIGNMENT_ANNOTATION } from "./names.js";
+import { ASSIGNMENT_ANNOTATION, DOMAIN } from "./names.js";
 import { type ForeignUsage, nodeSpecOf } from "./node-inventory.js";
 import { isGpupoolPod, podFinished, podRequests, podWorkload } from "./pod-workload.js";
 import { WriteQueue } from "./write-queue.js";
@@ -109,6 +109,19 @@ export class KubeCluster implements ClusterPort {
     if (!isGpupoolPod(pod) || (pod.spec?.nodeName && !assignmentOf(pod))) {
       this.setForeign(uid, pod);
       if (isGpupoolPod(pod)) this.forgetGpupool(uid); // bound without a slice: not gpupool's
+      if (pod.spec?.nodeName && !podFinished(pod) && asksForSlice(pod) && !this.warned.has(uid)) {
+        this.warned.add(uid);
+        const ref = { namespace: pod.metadata?.namespace ?? "default", name: pod.metadata?.name ?? uid, uid };
+        this.queue.run(
+          () =>
+            this.o.writes.warn(
+              ref,
+              "GpupoolSliceRefused",
+              `gpupool did not bind this pod, so it holds no GPU slice (a ${ASSIGNMENT_ANNOTATION} annotation is gpupool's scheduler's to write; ask for gpupool.dev/gpu with schedulerName: gpupool)`,
+            ),
+          this.o.log,
+        );
+      }
       return;
     }
     let entry = this.pods.get(uid);
@@ -421,6 +434,14 @@ export interface PdbLike {
   readonly metadata?: { readonly name?: string; readonly namespace?: string };
   readonly spec?: { readonly selector?: V1LabelSelector };
   readonly status?: { readonly disruptionsAllowed?: number };
+}
+
+/** Whether a pod asks for a gpupool slice (its resources, or an assignment annotation of its own). */
+function asksForSlice(pod: V1Pod): boolean {
+  if (pod.metadata?.annotations?.[ASSIGNMENT_ANNOTATION] !== undefined) return true;
+  return (pod.spec?.containers ?? []).some((c) =>
+    Object.keys({ ...c.resources?.limits, ...c.resources?.requests }).some((k) => k.startsWith(`${DOMAIN}/`)),
+  );
 }
 
 /** Gang names are per namespace. */

@@ -1,3 +1,4 @@
+import { SCHEDULER_FIELD_MANAGER } from "./assignment.js";
 import { KubeError, type KubeHttp } from "./kube-http.js";
 import { SCHEDULER_NAME } from "./names.js";
 
@@ -41,12 +42,16 @@ export class HttpKubeWrites implements KubeWrites {
     node: string,
     annotations: Readonly<Record<string, string>>,
   ): Promise<"bound" | "gone"> {
-    const r = await this.http.call("POST", `${podPath(pod)}/binding`, {
-      apiVersion: "v1",
-      kind: "Binding",
-      metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid, annotations },
-      target: { apiVersion: "v1", kind: "Node", name: node },
-    });
+    const r = await this.http.call(
+      "POST",
+      `${podPath(pod)}/binding?fieldManager=${SCHEDULER_FIELD_MANAGER}`,
+      {
+        apiVersion: "v1",
+        kind: "Binding",
+        metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid, annotations },
+        target: { apiVersion: "v1", kind: "Node", name: node },
+      },
+    );
     if (r.status >= 200 && r.status < 300) return "bound";
     if (r.status === 404 || r.status === 409) return "gone";
     throw new KubeError(r.status, r.body?.message ?? `HTTP ${r.status}`, r.body?.reason);

@@ -68,6 +68,20 @@ describe("a pod as a workload", () => {
     expect("error" in r && r.error).toMatch(why);
   });
 
+  it("two GPU containers of a share pod share its one slice; their milli and memory add up", () => {
+    const p = pod({
+      "gpupool.dev/gpu": "1",
+      "gpupool.dev/gpu-milli": "200",
+      "gpupool.dev/gpu-memory": "4Gi",
+    });
+    p.spec!.containers.push({
+      name: "side",
+      resources: { limits: { "gpupool.dev/gpu": "1", "gpupool.dev/gpu-milli": "100" } },
+    });
+    const r = podWorkload(p, 1);
+    expect("workload" in r && r.workload.gpu).toEqual({ kind: "share", milli: 300, memoryMiB: 4096 });
+  });
+
   it("reads queue, priority, models, CUDA, gang and preemptibility", () => {
     const r = podWorkload(
       pod(

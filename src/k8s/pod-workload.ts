@@ -9,7 +9,8 @@ import { cpuMilliOf, memoryMiBOf, quantityValue } from "./quantity.js";
  * A Pod as a workload (pure): what gpupool schedules and how big it is.
  *
  * - GPU: `gpupool.dev/gpu` (and NVIDIA's `nvidia.com/gpu`, read as whole GPUs) summed over the
- *   containers; `gpupool.dev/gpu-milli` and/or `gpupool.dev/gpu-memory` make it a share of one GPU;
+ *   containers; `gpupool.dev/gpu-milli` and/or `gpupool.dev/gpu-memory` make it a share of one GPU
+ *   (every container asking `gpupool.dev/gpu: 1` then sees that one slice; milli and memory add up);
  *   the `gpupool.dev/mig` annotation makes it one MIG instance. Limits win over requests (extended
  *   resources have equal ones).
  * - CPU and memory: what kube-scheduler counts, max(Σ containers, each init container) + overhead.
@@ -48,7 +49,12 @@ export function podWorkload(pod: V1Pod, seq: number): PodWorkload {
       return { error: `${POD_ANNOTATION.mig} cannot be combined with a GPU share` };
     gpu = { kind: "mig", profile: mig.trim() };
   } else if (milli > 0 || memoryBytes > 0) {
-    if (count > 1)
+    // Containers asking for the GPU share the pod's one slice; their milli and memory add up.
+    const most = Math.max(
+      0,
+      ...containers.map((c) => resourceOf(c, RESOURCE.gpu) + resourceOf(c, RESOURCE.nvidiaGpu)),
+    );
+    if (most > 1)
       return {
         error: `a GPU share (${RESOURCE.gpuMilli}, ${RESOURCE.gpuMemory}) is of one GPU: ${RESOURCE.gpu} must be 1`,
       };

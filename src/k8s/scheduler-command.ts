@@ -5,6 +5,7 @@ import { requirePolicy } from "../scheduler/policies.js";
 import { KubeHttp } from "./kube-http.js";
 import { LeaderElector } from "./leader.js";
 import { loadKubeConfig, startK8sScheduler } from "./scheduler.js";
+import type { KubeConfig } from "@kubernetes/client-node";
 
 export interface SchedulerCommandOptions {
   readonly kubeconfig?: string;
@@ -22,21 +23,8 @@ export async function runSchedulerCommand(o: SchedulerCommandOptions): Promise<v
   const leaseSeconds = positive("--lease-duration", o.leaseDuration);
   const concurrency = positive("--concurrency", o.concurrency);
   const log = pino({ level: o.logLevel, base: { component: "gpupool-scheduler" } }, pino.destination(2));
-  let kc: ReturnType<typeof loadKubeConfig>;
-  try {
-    kc = loadKubeConfig(o.kubeconfig);
-  } catch (err) {
-    throw new GpupoolError("GP_KUBE_UNREACHABLE", `cannot load the kubeconfig: ${(err as Error).message}`);
-  }
+  const kc = await reachableKubeConfig(o.kubeconfig);
   const http = await KubeHttp.fromConfig(kc);
-  const probe = await http
-    .call("GET", "/version")
-    .catch((err: Error) => ({ status: 0, body: { message: err.message } }));
-  if (probe.status !== 200)
-    throw new GpupoolError(
-      "GP_KUBE_UNREACHABLE",
-      `the API server at ${kc.getCurrentCluster()?.server ?? "?"} did not answer: ${probe.body?.message ?? `HTTP ${probe.status}`}`,
-    );
   const identity = process.env.POD_NAME ?? `${hostname()}_${process.pid}`;
   const elector = o.leaderElect
     ? new LeaderElector({
@@ -81,6 +69,31 @@ export async function runSchedulerCommand(o: SchedulerCommandOptions): Promise<v
   await sched.stop();
   await elector?.release();
   await http.close();
+}
+
+/** The kubeconfig, once its API server answered /version; GP_KUBE_UNREACHABLE with why, else. */
+export async function reachableKubeConfig(file: string | undefined): Promise<KubeConfig> {
+  const fail = (why: string) => new GpupoolError("GP_KUBE_UNREACHABLE", why);
+  let kc: KubeConfig;
+  let http: KubeHttp;
+  try {
+    kc = loadKubeConfig(file);
+    http = await KubeHttp.fromConfig(kc, 1);
+  } catch (err) {
+    throw fail(`cannot use the kubeconfig${file ? ` ${file}` : ""}: ${(err as Error).message}`);
+  }
+  try {
+    const probe = await http
+      .call("GET", "/version")
+      .catch((err: Error) => ({ status: 0, body: { message: err.message } }));
+    if (probe.status !== 200)
+      throw fail(
+        `the API server at ${kc.getCurrentCluster()?.server ?? "?"} did not answer: ${probe.body?.message ?? `HTTP ${probe.status}`}`,
+      );
+  } finally {
+    await http.close();
+  }
+  return kc;
 }
 
 function positive(flag: string, text: string): number {

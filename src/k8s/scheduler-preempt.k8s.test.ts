@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ControlPlane, kubeAvailable, startControlPlane, until } from "../bench/k8s-control-plane.js";
 import { createFakeNodes, createPods, listPods, podManifest } from "../bench/k8s-fake-cluster.js";
 import { quietLogger } from "../loop/logger.js";
-import type { KubeWrites } from "./kube-writes.js";
+import { recordingWrites } from "./test-support/recording-writes.js";
 import { type K8sScheduler, startK8sScheduler } from "./scheduler.js";
 
 // Acceptance 6 of the Kubernetes mode: a node full of priority-0 pods, three of them under a
@@ -40,13 +40,7 @@ describe.runIf(kubeAvailable())("gpupool k8s scheduler on a real API server: pre
     sched = await startK8sScheduler({
       kubeconfig: cp.kubeconfigPath,
       log: quietLogger,
-      wrapWrites: (w): KubeWrites => ({
-        bind: (p, n, a) => (calls.push(`bind ${p.name}`), w.bind(p, n, a)),
-        evict: (p) => (calls.push(`evict ${p.name}`), w.evict(p)),
-        unschedulable: (p, m) => (calls.push(`unschedulable ${p.name}`), w.unschedulable(p, m)),
-        nominate: (p, n) => (calls.push(`nominate ${p.name} ${n}`), w.nominate(p, n)),
-        warn: (p, r, m) => (calls.push(`warn ${p.name}`), w.warn(p, r, m)),
-      }),
+      wrapWrites: (w) => recordingWrites(w, calls),
     });
     const low = [
       ...Array.from({ length: 3 }, (_, i) =>

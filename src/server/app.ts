@@ -32,7 +32,8 @@ import {
   type TenantsResponse,
 } from "../api/schemas.js";
 import type { NodeAgent } from "../agent/node-agent.js";
-import { allocationGpuMilli, migInstanceUuid } from "../agent/workload.js";
+import { allocationGpuMilli } from "../agent/workload.js";
+import { migInstanceUuid } from "../node/slice-for.js";
 import { findGpuModel } from "../core/catalog.js";
 import type { NodeSpec } from "../core/node.js";
 import { GpupoolError, isGpupoolError } from "../core/errors.js";

@@ -11,7 +11,8 @@ export const registerK8s: RegisterCommand = (program: Command) => {
       [
         "gpupool's Kubernetes mode. `k8s scheduler` schedules pods with `schedulerName: gpupool` that ask for",
         "gpupool.dev/gpu (whole GPUs, or a share with gpupool.dev/gpu-milli and gpupool.dev/gpu-memory) or nvidia.com/gpu,",
-        "with the same scheduler core as `gpupool up`. `k8s manifests` prints its RBAC and Deployment.",
+        "with the same scheduler core as `gpupool up`. `k8s agent` publishes a node's GPUs and hands containers their slices. `k8s manifests`",
+        "prints the scheduler's RBAC and Deployment.",
         "See docs/kubernetes.md.",
       ].join("\n"),
     )
@@ -50,6 +51,54 @@ export const registerK8s: RegisterCommand = (program: Command) => {
     .action(async (opts) => {
       const { runSchedulerCommand } = await import("../../k8s/scheduler-command.js");
       await runSchedulerCommand(opts);
+    });
+
+  k8s
+    .command("agent")
+    .summary(
+      "the node agent: publish this node's GPUs, and serve the kubelet device plugin for gpupool.dev/gpu",
+    )
+    .description(
+      [
+        "Discovers this node's GPUs with the node layer (nvidia-smi; simulated GPUs, labelled, when there is none or with",
+        "--simulate) and keeps them in the Node's gpupool.dev/inventory annotation, which the scheduler places slices on;",
+        "labels the node gpupool.dev/simulated and gpupool.dev/gpus, and taints it gpupool.dev/managed=true:NoSchedule so",
+        "kube-scheduler keeps ordinary pods off (--no-taint leaves the taints alone). Re-discovers every --interval",
+        "seconds and writes only changes.",
+        "It also serves the kubelet device plugin (API v1beta1) for gpupool.dev/gpu: registers with the kubelet, advertises",
+        "--slots devices per GPU, and answers each container's Allocate with its pod's slice (visible GPU UUIDs, MPS limits",
+        "or a time-slice's memory limit), finding the pod through the kubelet's PodResources API; it registers again when",
+        "the kubelet restarts. Tested against a kubelet stand-in, not yet a real kubelet (docs/kubernetes.md).",
+      ].join("\n"),
+    )
+    .option(
+      "--kubeconfig <file>",
+      "kubeconfig to use (default: in-cluster config, else $KUBECONFIG or ~/.kube/config)",
+    )
+    .option("--node-name <name>", "the Node to publish on (default: $NODE_NAME, else the host name)")
+    .option("--simulate <gpus>", "simulated GPUs instead of nvidia-smi's, e.g. 8xH100-80GB")
+    .option("--interval <seconds>", "re-discover and re-publish this often", "60")
+    .option("--no-taint", "do not taint the node gpupool.dev/managed=true:NoSchedule")
+    .option(
+      "--device-plugin-dir <dir>",
+      "the kubelet's device-plugin directory",
+      "/var/lib/kubelet/device-plugins",
+    )
+    .option(
+      "--pod-resources-socket <file>",
+      "the kubelet's PodResources socket",
+      "/var/lib/kubelet/pod-resources/kubelet.sock",
+    )
+    .option("--slots <n>", "devices advertised per GPU (the most pods one GPU can hold)", "16")
+    .option("--no-device-plugin", "publish the inventory only")
+    .option("--log-level <level>", "info, warn, error or debug", "info")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  gpupool k8s agent --node-name gpu-node-1\n  gpupool k8s agent --simulate 8xH100-80GB --kubeconfig ~/.kube/config",
+    )
+    .action(async (opts) => {
+      const { runAgentCommand } = await import("../../k8s/agent-command.js");
+      await runAgentCommand(opts);
     });
 
   k8s

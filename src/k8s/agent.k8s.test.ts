@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ControlPlane, kubeAvailable, startControlPlane, until } from "../bench/k8s-control-plane.js";
+import { createPods, listPods, podManifest } from "../bench/k8s-fake-cluster.js";
+import { quietLogger } from "../loop/logger.js";
+import { type K8sAgent, startK8sAgent } from "./agent.js";
+import { assignmentOf } from "./assignment.js";
+import { readInventory } from "./node-inventory.js";
+import { type K8sScheduler, startK8sScheduler } from "./scheduler.js";
+
+// The agent's inventory half against a real API server: a Node registered without GPUs gets the
+// agent's inventory, labels and taint; the scheduler then places a share on those GPUs, its
+// assignment naming the GPU's UUID; an unchanged inventory is not written again.
+describe.runIf(kubeAvailable())("gpupool k8s agent on a real API server", () => {
+  let cp: ControlPlane;
+  let agent: K8sAgent;
+  let sched: K8sScheduler;
+  beforeAll(async () => {
+    cp = await startControlPlane();
+  }, 120_000);
+  afterAll(async () => {
+    await sched?.stop();
+    await agent?.stop();
+    await cp?.stop();
+  });
+
+  it("publishes the node's (simulated) GPUs, and the scheduler places on them", async () => {
+    // As a kubelet registers its node: no GPUs known, Ready.
+    await cp.http.ok("POST", "/api/v1/nodes", {
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name: "worker-1" },
+    });
+    const cap = { cpu: "16", memory: "64Gi", pods: "110" };
+    await cp.http.ok(
+      "PATCH",
+      "/api/v1/nodes/worker-1/status",
+      {
+        status: {
+          capacity: cap,
+          allocatable: cap,
+          conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }],
+        },
+      },
+      "application/strategic-merge-patch+json",
+    );
+    await cp.http.ok(
+      "PATCH",
+      "/api/v1/nodes/worker-1",
+      { spec: { taints: null } },
+      "application/merge-patch+json",
+    );
+    agent = await startK8sAgent({
+      kc: cp.kc,
+      nodeName: "worker-1",
+      simulate: "4xH100-80GB",
+      intervalMs: 200,
+      log: quietLogger,
+    });
+    const node = (await cp.http.ok("GET", "/api/v1/nodes/worker-1"))!;
+    const inv = readInventory(node as never);
+    if (!inv || "error" in inv) throw new Error(`no inventory: ${JSON.stringify(inv)}`);
+    expect(inv.gpus.map((g) => [g.model, g.memoryMiB, g.simulated])).toEqual(
+      Array(4).fill(["H100-80GB", 81559, true]),
+    );
+    const meta = node.metadata as { labels: Record<string, string>; resourceVersion: string };
+    expect(meta.labels).toMatchObject({ "gpupool.dev/simulated": "true", "gpupool.dev/gpus": "4" });
+    expect((node.spec as { taints: unknown[] }).taints).toEqual([
+      { key: "gpupool.dev/managed", value: "true", effect: "NoSchedule" },
+    ]);
+    await new Promise((r) => setTimeout(r, 700)); // three more rounds: nothing changed, nothing written
+    const again = (await cp.http.ok("GET", "/api/v1/nodes/worker-1"))!;
+    expect((again.metadata as { resourceVersion: string }).resourceVersion).toBe(meta.resourceVersion);
+
+    sched = await startK8sScheduler({ kubeconfig: cp.kubeconfigPath, log: quietLogger });
+    await createPods(cp.http, [podManifest("half", { gpu: 1, milli: 500, gpuMemory: "40Gi" })]);
+    await until(async () => (await listPods(cp.http))[0]?.spec.nodeName === "worker-1", 30_000, "bound");
+    const pod = (await listPods(cp.http))[0]!;
+    const a = JSON.parse(pod.metadata.annotations!["gpupool.dev/assignment"]!);
+    expect(assignmentOf(pod as never)?.gpus[0]).toMatchObject({ milli: 500, memoryMiB: 40960 });
+    expect(a.gpus[0].uuid).toBe(inv.gpus[a.gpus[0].index]!.uuid);
+  }, 120_000);
+});
