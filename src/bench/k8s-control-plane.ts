@@ -1,10 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import net from "node:net";
 import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubeHttp } from "../k8s/kube-http.js";
+import { freePort } from "./free-port.js";
 
 /**
  * A real Kubernetes 1.20 control plane for tests and `npm run bench:k8s`: etcd (Debian's), kube-apiserver and
@@ -164,18 +164,6 @@ export async function startControlPlane(): Promise<ControlPlane> {
     },
     stop,
   };
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {

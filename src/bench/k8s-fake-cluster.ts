@@ -80,6 +80,30 @@ export async function createFakeNodes(
   });
 }
 
+/** A Node as a kubelet registers it: Ready, with CPU and memory, no GPUs known, no taints. */
+export async function registerNode(
+  http: KubeHttp,
+  name: string,
+  cpu = "64",
+  memory = "512Gi",
+): Promise<void> {
+  await http.ok("POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name } });
+  const cap = { cpu, memory, pods: "110" };
+  await http.ok(
+    "PATCH",
+    `/api/v1/nodes/${name}/status`,
+    {
+      status: {
+        capacity: cap,
+        allocatable: cap,
+        conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }],
+      },
+    },
+    "application/strategic-merge-patch+json",
+  );
+  await http.ok("PATCH", `/api/v1/nodes/${name}`, { spec: { taints: null } }, "application/merge-patch+json");
+}
+
 export interface PodShape {
   readonly gpu?: number;
   readonly milli?: number;

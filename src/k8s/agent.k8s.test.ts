@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ControlPlane, kubeAvailable, startControlPlane, until } from "../bench/k8s-control-plane.js";
-import { createPods, listPods, podManifest } from "../bench/k8s-fake-cluster.js";
+import { createPods, listPods, podManifest, registerNode } from "../bench/k8s-fake-cluster.js";
 import { quietLogger } from "../loop/logger.js";
 import { type K8sAgent, startK8sAgent } from "./agent.js";
 import { assignmentOf } from "./assignment.js";
@@ -24,31 +24,7 @@ describe.runIf(kubeAvailable())("gpupool k8s agent on a real API server", () => 
   });
 
   it("publishes the node's (simulated) GPUs, and the scheduler places on them", async () => {
-    // As a kubelet registers its node: no GPUs known, Ready.
-    await cp.http.ok("POST", "/api/v1/nodes", {
-      apiVersion: "v1",
-      kind: "Node",
-      metadata: { name: "worker-1" },
-    });
-    const cap = { cpu: "16", memory: "64Gi", pods: "110" };
-    await cp.http.ok(
-      "PATCH",
-      "/api/v1/nodes/worker-1/status",
-      {
-        status: {
-          capacity: cap,
-          allocatable: cap,
-          conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }],
-        },
-      },
-      "application/strategic-merge-patch+json",
-    );
-    await cp.http.ok(
-      "PATCH",
-      "/api/v1/nodes/worker-1",
-      { spec: { taints: null } },
-      "application/merge-patch+json",
-    );
+    await registerNode(cp.http, "worker-1", "16", "64Gi");
     agent = await startK8sAgent({
       kc: cp.kc,
       nodeName: "worker-1",

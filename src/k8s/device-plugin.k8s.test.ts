@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ControlPlane, kubeAvailable, startControlPlane, until } from "../bench/k8s-control-plane.js";
-import { createPods, listPods, type PodView, podManifest } from "../bench/k8s-fake-cluster.js";
+import { createPods, listPods, type PodView, podManifest, registerNode } from "../bench/k8s-fake-cluster.js";
 import { quietLogger } from "../loop/logger.js";
 import { type K8sAgent, startK8sAgent } from "./agent.js";
 import { assignmentOf } from "./assignment.js";
@@ -38,30 +38,7 @@ describe.runIf(kubeAvailable())("gpupool k8s agent: the device plugin", () => {
   });
 
   it("registers, advertises slots, and hands each container its own pod's slice", async () => {
-    await cp.http.ok("POST", "/api/v1/nodes", {
-      apiVersion: "v1",
-      kind: "Node",
-      metadata: { name: "worker-1" },
-    });
-    const cap = { cpu: "64", memory: "512Gi", pods: "110" };
-    await cp.http.ok(
-      "PATCH",
-      "/api/v1/nodes/worker-1/status",
-      {
-        status: {
-          capacity: cap,
-          allocatable: cap,
-          conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }],
-        },
-      },
-      "application/strategic-merge-patch+json",
-    );
-    await cp.http.ok(
-      "PATCH",
-      "/api/v1/nodes/worker-1",
-      { spec: { taints: null } },
-      "application/merge-patch+json",
-    );
+    await registerNode(cp.http, "worker-1");
     agent = await startK8sAgent({
       kc: cp.kc,
       nodeName: "worker-1",
