@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Kubernetes for the K8s-mode suites: etcd from Debian, and kube-apiserver, kube-controller-manager,
-# kube-scheduler and kubelet v1.20.2 built from Debian bookworm's `kubernetes` source package (no
-# package ships them; see docs/kubernetes.md). The build (~5 min on 2 idle cores, 15 under load)
+# Kubernetes for the K8s-mode suites: etcd, containerd, runc and the CNI plugins from Debian (the
+# kubelet suite runs one real kubelet), and kube-apiserver, kube-controller-manager, kube-scheduler
+# and kubelet v1.20.2 built from Debian bookworm's `kubernetes` source package (no package ships
+# them; see docs/kubernetes.md). The build (~5 min on 2 idle cores, 15 under load)
 # is cached under $GPUPOOL_K8S_CACHE (default /var/cache/gpupool/k8s), keyed by the .dsc checksum,
 # and skipped when the binaries are there. Prints the directory that holds them.
 # Needs root (apt). Leaves /etc/apt untouched: deb-src comes from a private apt config.
@@ -12,7 +13,8 @@ bins="kube-apiserver kube-controller-manager kube-scheduler kubelet"
 apt_quiet() { DEBIAN_FRONTEND=noninteractive apt-get -qq -o Dpkg::Use-Pty=0 "$@" >/dev/null; }
 need=()
 for pkg in etcd-server etcd-client golang-go rsync golang-github-modern-go-reflect2-dev \
-  golang-github-json-iterator-go-dev dpkg-dev openssl; do
+  golang-github-json-iterator-go-dev dpkg-dev openssl containerd runc containernetworking-plugins \
+  iproute2 gcc libc6-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -55,7 +55,7 @@ export class DevicePlugin {
   private readonly streams = new Set<Call>();
   private readonly answered = new Set<string>();
   private watch: NodeJS.Timeout | undefined;
-  private kubeletIno = 0;
+  private kubeletId = "";
   private closed = false;
   /** Registrations sent (tests: a kubelet restart makes another). */
   registrations = 0;
@@ -167,7 +167,7 @@ export class DevicePlugin {
         options: { pre_start_required: true, get_preferred_allocation_available: true },
       });
       this.registrations++;
-      this.kubeletIno = inode(kubelet);
+      this.kubeletId = fileId(kubelet);
       this.o.log.info({ socket: this.socket }, "registered gpupool.dev/gpu with the kubelet");
     } finally {
       client.close();
@@ -177,13 +177,13 @@ export class DevicePlugin {
   /** A kubelet restart re-creates kubelet.sock and removes our socket: serve and register again. */
   private async checkKubelet(): Promise<void> {
     if (this.closed) return;
-    const kubelet = inode(path.join(this.o.dir, "kubelet.sock"));
-    const mine = inode(this.socket);
-    if (kubelet !== 0 && (kubelet !== this.kubeletIno || mine === 0)) {
+    const kubelet = fileId(path.join(this.o.dir, "kubelet.sock"));
+    const mine = fileId(this.socket);
+    if (kubelet !== "" && (kubelet !== this.kubeletId || mine === "")) {
       this.o.log.info({}, "the kubelet restarted; registering again");
-      this.kubeletIno = kubelet; // one attempt per restart; a failure retries on the next tick
+      this.kubeletId = kubelet; // one attempt per restart; a failure retries on the next tick
       await this.serveAndRegister().catch((err: unknown) => {
-        this.kubeletIno = 0;
+        this.kubeletId = "";
         this.o.log.warn({ err }, "registering with the kubelet failed; retrying");
       });
     }
@@ -274,10 +274,12 @@ interface RawPod {
   containers: { name: string; devices: { resource_name: string; device_ids: string[] }[] }[];
 }
 
-function inode(file: string): number {
+/** A file's identity: inode and change time (a re-created socket may get its inode back); "" when absent. */
+function fileId(file: string): string {
   try {
-    return statSync(file).ino;
+    const st = statSync(file);
+    return `${st.ino}:${st.ctimeMs}`;
   } catch {
-    return 0;
+    return "";
   }
 }

@@ -68,7 +68,7 @@ export const registerK8s: RegisterCommand = (program: Command) => {
         "It also serves the kubelet device plugin (API v1beta1) for gpupool.dev/gpu: registers with the kubelet, advertises",
         "--slots devices per GPU, and answers each container's Allocate with its pod's slice (visible GPU UUIDs, MPS limits",
         "or a time-slice's memory limit), finding the pod through the kubelet's PodResources API; it registers again when",
-        "the kubelet restarts. Tested against a kubelet stand-in, not yet a real kubelet (docs/kubernetes.md).",
+        "the kubelet restarts. Tested on a real Kubernetes 1.20.2 kubelet with containerd (docs/kubernetes.md).",
       ].join("\n"),
     )
     .option(
