@@ -110,16 +110,7 @@ describe.runIf(run)("gpupool k8s agent on a real kubelet", () => {
     kubelet = await startKubelet(cp, "gpu-node");
     startAgent();
     sched = await startK8sScheduler({ kubeconfig: cp.kubeconfigPath, log: quietLogger });
-    await until(
-      async () => {
-        const n = await cp.http.ok("GET", `/api/v1/nodes/${kubelet.name}`);
-        return (
-          (n?.status as { allocatable: Record<string, string> }).allocatable["gpupool.dev/gpu"] === "128"
-        );
-      },
-      60_000,
-      "the node advertising 8 × 16 gpupool.dev/gpu",
-    );
+    await until(advertised, 60_000, "the node advertising 8 × 16 gpupool.dev/gpu");
   }, 240_000);
   afterAll(async () => {
     agent?.kill("SIGKILL");
@@ -129,6 +120,12 @@ describe.runIf(run)("gpupool k8s agent on a real kubelet", () => {
   });
 
   const pods = async () => (await listPods(cp.http)) as unknown as FullPod[];
+  /** Whether the node advertises 8 GPUs × 16 slots of gpupool.dev/gpu. */
+  const advertised = async () => {
+    const n = await cp.http.ok("GET", `/api/v1/nodes/${kubelet.name}`);
+    const status = n?.status as { allocatable?: Record<string, string> } | undefined;
+    return status?.allocatable?.["gpupool.dev/gpu"] === "128";
+  };
   const inventory = async () => {
     const inv = readInventory((await cp.http.ok("GET", `/api/v1/nodes/${kubelet.name}`)) as never);
     if (!inv || "error" in inv) throw new Error("no inventory");
@@ -236,16 +233,7 @@ describe.runIf(run)("gpupool k8s agent on a real kubelet", () => {
       `k8s kubelet: the agent registered again ${took} ms after the restarted kubelet's socket appeared`,
     );
     expect(took).toBeLessThan(2000);
-    await until(
-      async () => {
-        const n = await cp.http.ok("GET", `/api/v1/nodes/${kubelet.name}`);
-        return (
-          (n?.status as { allocatable: Record<string, string> }).allocatable["gpupool.dev/gpu"] === "128"
-        );
-      },
-      60_000,
-      "the node advertising gpupool.dev/gpu again",
-    );
+    await until(advertised, 60_000, "the node advertising gpupool.dev/gpu again");
     const after = (await pods()).filter((p) => p.status?.phase === "Running");
     expect(ids(after)).toEqual(ids(before));
     expect(after.flatMap((p) => p.status?.containerStatuses ?? []).every((c) => c.restartCount === 0)).toBe(
