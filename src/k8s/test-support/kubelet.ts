@@ -1,5 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -141,6 +149,7 @@ export async function startKubelet(cp: ControlPlane, name = "kubelet-node"): Pro
     "--pod-infra-container-image=localhost/gpupool-pause:latest",
   ];
   let kubelet = run("kubelet.log", path.join(BIN, "kubelet"), kubeletArgs);
+  const kubeletProc = () => kubelet;
   const ready = async () => {
     // The node lifecycle controller is off in the test control plane: lift the not-ready taint.
     await until(
@@ -161,11 +170,38 @@ export async function startKubelet(cp: ControlPlane, name = "kubelet-node"): Pro
     );
   };
   const stop = async () => {
+    // The kubelet first (so it restarts nothing), then every container it made, then containerd.
+    // Killing a shim alone orphans its container's processes, so the tasks are killed through ctr
+    // and whatever is left in their cgroups after that.
+    kubeletProc()?.kill("SIGKILL");
+    let ids: string[] = [];
+    try {
+      ids = sh("ctr", ["-a", sock, "-n", "k8s.io", "containers", "ls", "-q"]).split("\n").filter(Boolean);
+      for (const id of ids)
+        try {
+          sh("ctr", ["-a", sock, "-n", "k8s.io", "tasks", "kill", "-s", "SIGKILL", id]);
+        } catch {
+          // not running
+        }
+    } catch {
+      // containerd is gone already
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    for (const id of ids) {
+      for (const ctl of ["pids", "memory", "cpu,cpuacct", "blkio", "devices", "freezer", "name=systemd"]) {
+        const cg = path.join("/sys/fs/cgroup", ctl === "name=systemd" ? "systemd" : ctl, "k8s.io", id);
+        try {
+          for (const pid of readFileSync(path.join(cg, "cgroup.procs"), "utf8").split("\n").filter(Boolean))
+            process.kill(Number(pid), "SIGKILL");
+        } catch {
+          // no such cgroup
+        }
+      }
+    }
     for (const p of procs.reverse()) p.kill("SIGKILL");
     await new Promise((r) => setTimeout(r, 300));
-    // Containers the kubelet started live on in containerd's shims: stop them too.
     try {
-      sh("pkill", ["-9", "-f", `containerd-shim-runc-v2 -namespace k8s.io -address ${sock}`]);
+      sh("pkill", ["-9", "-f", `containerd-shim-runc-v2 -namespace k8s.io -id [^ ]+ -address ${sock}`]);
     } catch {
       // none left
     }
