@@ -45,6 +45,7 @@ describe("gpupool k8s: bad input", () => {
       ["k8s", "scheduler", "--lease-duration", "0"],
       ["k8s", "scheduler", "--concurrency", "many"],
       ["k8s", "scheduler", "--policy", "nope"],
+      ["k8s", "scheduler", "--queues", "/nonexistent/queues.yaml"],
       ["k8s", "agent", "--slots", "0"],
       ["k8s", "agent", "--interval", "soon"],
       ["k8s", "agent", "--simulate", "3xNoSuchGPU"],

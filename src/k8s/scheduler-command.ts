@@ -4,6 +4,7 @@ import { GpupoolError } from "../core/errors.js";
 import { requirePolicy } from "../scheduler/policies.js";
 import { KubeHttp } from "./kube-http.js";
 import { LeaderElector } from "./leader.js";
+import { readQueuesFile } from "./queues-file.js";
 import { loadKubeConfig, startK8sScheduler } from "./scheduler.js";
 import type { KubeConfig } from "@kubernetes/client-node";
 
@@ -15,6 +16,7 @@ export interface SchedulerCommandOptions {
   readonly leaseDuration: string;
   readonly concurrency: string;
   readonly logLevel: string;
+  readonly queues?: string;
 }
 
 /** `gpupool k8s scheduler`: run until SIGINT/SIGTERM; exits 1 when the lease is lost. */
@@ -22,6 +24,7 @@ export async function runSchedulerCommand(o: SchedulerCommandOptions): Promise<v
   const policy = requirePolicy(o.policy);
   const leaseSeconds = positive("--lease-duration", o.leaseDuration);
   const concurrency = positive("--concurrency", o.concurrency);
+  const queues = o.queues ? readQueuesFile(o.queues) : undefined;
   const log = pino({ level: o.logLevel, base: { component: "gpupool-scheduler" } }, pino.destination(2));
   const kc = await reachableKubeConfig(o.kubeconfig);
   const http = await KubeHttp.fromConfig(kc);
@@ -44,6 +47,7 @@ export async function runSchedulerCommand(o: SchedulerCommandOptions): Promise<v
   }
   const sched = await startK8sScheduler({
     ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
+    ...(queues ? { queues } : {}),
     policy,
     log,
     concurrency,

@@ -7,6 +7,7 @@ import {
   type V1Node,
   type V1Pod,
 } from "@kubernetes/client-node";
+import type { QueueSpec } from "../core/queue.js";
 import { systemClock } from "../loop/clock.js";
 import type { Logger } from "../loop/logger.js";
 import { ScheduleLoop } from "../loop/schedule-loop.js";
@@ -31,6 +32,8 @@ export interface K8sSchedulerOptions {
   readonly window?: number;
   /** API writes in flight at once (the client's QPS is bounded by this and the server's latency). */
   readonly concurrency?: number;
+  /** Queues with their quotas (`--queues FILE`); default none (every queue unlimited). */
+  readonly queues?: readonly QueueSpec[];
   /** Wraps the HTTP writes (tests record them). */
   readonly wrapWrites?: (writes: KubeWrites) => KubeWrites;
 }
@@ -59,6 +62,7 @@ export async function startK8sScheduler(o: K8sSchedulerOptions): Promise<K8sSche
     log: o.log,
     ...(o.window ? { window: o.window } : {}),
     ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+    ...(o.queues ? { queues: () => o.queues! } : {}),
   });
   const core = kc.makeApiClient(CoreV1Api);
   const nodes = makeInformer<V1Node>(kc, "/api/v1/nodes", () => core.listNode());

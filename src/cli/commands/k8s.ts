@@ -43,10 +43,14 @@ export const registerK8s: RegisterCommand = (program: Command) => {
     .option("--lease-namespace <ns>", "namespace of the leader lease", "kube-system")
     .option("--lease-duration <seconds>", "a leader that stops renewing for this long is replaced", "15")
     .option("--concurrency <n>", "API writes (bindings, status) in flight at once", "32")
+    .option(
+      "--queues <file>",
+      "queues and their quotas (YAML: queues: [{name, weight, guarantee: {gpu, gpuMemory, cpu, memory}, limit: {…}}]); a pod's queue is its gpupool.dev/queue annotation, else its namespace",
+    )
     .option("--log-level <level>", "info, warn, error or debug", "info")
     .addHelpText(
       "after",
-      "\nExamples:\n  gpupool k8s scheduler --kubeconfig ~/.kube/config\n  gpupool k8s scheduler --policy binpack --no-leader-elect",
+      "\nExamples:\n  gpupool k8s scheduler --kubeconfig ~/.kube/config\n  gpupool k8s scheduler --queues queues.yaml       # quotas per namespace or gpupool.dev/queue\n  gpupool k8s scheduler --policy binpack --no-leader-elect",
     )
     .action(async (opts) => {
       const { runSchedulerCommand } = await import("../../k8s/scheduler-command.js");
