@@ -60,6 +60,8 @@ function sh(cmd: string, args: string[]): string {
 export async function startKubelet(cp: ControlPlane, name = "kubelet-node"): Promise<Kubelet> {
   const dir = mkdtempSync(path.join(tmpdir(), "gpupool-kubelet-"));
   const saved = SYSCTLS.map((k) => [k, sh("sysctl", ["-n", k]).trim()] as const);
+  const podLogs = "/var/log/pods";
+  const logsBefore = new Set(existsSync(podLogs) ? readdirSync(podLogs) : []);
   const procs: ChildProcess[] = [];
   const run = (log: string, bin: string, args: string[]) => {
     const out = createWriteStream(path.join(dir, log), { flags: "a" });
@@ -222,7 +224,12 @@ export async function startKubelet(cp: ControlPlane, name = "kubelet-node"): Pro
     } catch {
       // nothing mounted
     }
-    if (!process.env.GPUPOOL_KEEP_K8S) rmSync(dir, { recursive: true, force: true });
+    if (!process.env.GPUPOOL_KEEP_K8S) {
+      rmSync(dir, { recursive: true, force: true });
+      // The kubelet's log directories of this run's pods (it removes them only for pods it saw deleted).
+      for (const d of existsSync(podLogs) ? readdirSync(podLogs) : [])
+        if (!logsBefore.has(d)) rmSync(path.join(podLogs, d), { recursive: true, force: true });
+    }
   };
   try {
     await ready();
