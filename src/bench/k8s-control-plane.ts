@@ -17,8 +17,8 @@ export interface ControlPlane {
   readonly kubeconfigPath: string;
   readonly kc: KubeConfig;
   readonly http: KubeHttp;
-  /** Starts kube-scheduler against this control plane (client QPS/burst as given). */
-  startKubeScheduler(qps?: number): Promise<ChildProcess>;
+  /** Starts kube-scheduler against this control plane (client QPS/burst as given; an extender's URL prefix). */
+  startKubeScheduler(qps?: number, extender?: string): Promise<ChildProcess>;
   stop(): Promise<void>;
 }
 
@@ -145,7 +145,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
     kubeconfigPath,
     kc,
     http,
-    async startKubeScheduler(qps = 1000) {
+    async startKubeScheduler(qps = 1000, extender?: string) {
       writeFileSync(
         `${dir}/kube-scheduler.yaml`,
         [
@@ -153,6 +153,11 @@ export async function startControlPlane(): Promise<ControlPlane> {
           "kind: KubeSchedulerConfiguration",
           "leaderElection:\n  leaderElect: false",
           `clientConnection:\n  kubeconfig: ${kubeconfigPath}\n  qps: ${qps}\n  burst: ${qps}`,
+          ...(extender
+            ? [
+                `extenders:\n- urlPrefix: ${extender}\n  filterVerb: filter\n  bindVerb: bind\n  nodeCacheCapable: true\n  weight: 1`,
+              ]
+            : []),
           "",
         ].join("\n"),
       );

@@ -10,15 +10,17 @@ import { simulateGpus } from "../node/simulate.js";
 import { nvidiaSmiRunner } from "../node/smi-runner.js";
 import { DevicePlugin } from "./device-plugin.js";
 import { KubeHttp } from "./kube-http.js";
-import { DOMAIN, MANAGED_TAINT, NODE_ANNOTATION } from "./names.js";
+import { HttpKubeWrites } from "./kube-writes.js";
+import { AGENT_COMPONENT, DOMAIN, MANAGED_TAINT, NODE_ANNOTATION } from "./names.js";
 import { inventoryAnnotation } from "./node-inventory.js";
 
 /**
  * `gpupool k8s agent`, its inventory half: discovers this node's GPUs with the node layer
  * (nvidia-smi; simulated GPUs when there is none, or with `simulate`), and keeps the Node's
  * `gpupool.dev/inventory` annotation, its `gpupool.dev/simulated` and `gpupool.dev/gpus` labels and
- * the `gpupool.dev/managed` taint in step, every `intervalMs` and only when something changed.
- * (The device-plugin half, which hands each container its slice, is not written yet.)
+ * the `gpupool.dev/managed` taint in step, every `intervalMs` and only when something changed; and,
+ * with `devicePlugin`, serves the kubelet device plugin that hands each container its slice
+ * (device-plugin.ts), telling a pod with no slice from gpupool why with a Warning event.
  */
 export interface AgentOptions {
   readonly kc: KubeConfig;
@@ -59,6 +61,7 @@ async function inventory(simulate: string | undefined): Promise<GpuInventory> {
 export async function startK8sAgent(o: AgentOptions): Promise<K8sAgent> {
   const nodeName = o.nodeName ?? process.env.NODE_NAME ?? hostname();
   const http = await KubeHttp.fromConfig(o.kc, 2);
+  const writes = new HttpKubeWrites(http, "v1beta1", Date.now, AGENT_COMPONENT);
   let last: string | undefined;
   let current: NodeSpec = { name: nodeName, cpuMilli: 0, memoryMiB: 0, gpus: [] };
   let stopped = false;
@@ -144,6 +147,16 @@ export async function startK8sAgent(o: AgentOptions): Promise<K8sAgent> {
       node: () => current,
       pods: () => watched.list(),
       log: o.log,
+      refused: (pod, why) => {
+        const ref = {
+          namespace: pod.metadata?.namespace ?? "default",
+          name: pod.metadata?.name ?? "",
+          uid: pod.metadata?.uid ?? "",
+        };
+        writes
+          .warn(ref, "GpupoolSliceRefused", `the gpupool agent on ${nodeName} gave this pod no GPU: ${why}`)
+          .catch((err: unknown) => o.log.warn({ err, pod: ref.name }, "could not record the refusal event"));
+      },
       ...(o.devicePlugin.slots ? { slots: o.devicePlugin.slots } : {}),
       ...(o.devicePlugin.watchMs ? { watchMs: o.devicePlugin.watchMs } : {}),
     });

@@ -1,6 +1,6 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Allocation } from "../core/allocation.js";
-import { assignmentOf } from "./assignment.js";
+import { readAssignment } from "./assignment.js";
 import { RESOURCE } from "./names.js";
 
 /**
@@ -44,16 +44,10 @@ export function identifyPod(
     if (!pod?.metadata?.uid || pod.metadata.deletionTimestamp) continue;
     const phase = pod.status?.phase;
     if (phase === "Succeeded" || phase === "Failed") continue;
-    const allocation = assignmentOf(pod);
+    const { allocation } = readAssignment(pod);
     if (!allocation) continue;
-    for (const c of pod.spec?.containers ?? []) {
-      const asks = Number(c.resources?.limits?.[RESOURCE.gpu] ?? c.resources?.requests?.[RESOURCE.gpu] ?? 0);
-      if (asks !== deviceCount) continue;
-      const key = `${pod.metadata.uid}/${c.name}`;
-      if (answered.has(key)) continue;
-      const seen = l.containers.find((x) => x.name === c.name);
-      if (seen && seen.deviceIds.length > 0) continue;
-      candidates.push({ pod, container: c.name, allocation });
+    for (const c of waitingContainers(l, pod, deviceCount, answered)) {
+      candidates.push({ pod, container: c, allocation });
       pods.add(pod.metadata.uid);
     }
   }
@@ -64,4 +58,45 @@ export function identifyPod(
     kind: "ambiguous",
     candidates: candidates.map((t) => `${t.pod.metadata?.namespace}/${t.pod.metadata?.name}/${t.container}`),
   };
+}
+
+/**
+ * The pods the kubelet is admitting here that ask for `deviceCount` devices but hold no slice from
+ * gpupool's scheduler, each with why (pure): what an Allocate that found no pod refuses, and tells.
+ */
+export function slicelessPods(
+  listed: readonly ListedPod[],
+  nodePods: readonly V1Pod[],
+  deviceCount: number,
+): { readonly pod: V1Pod; readonly why: string }[] {
+  const byName = new Map(nodePods.map((p) => [`${p.metadata?.namespace}/${p.metadata?.name}`, p]));
+  const out: { pod: V1Pod; why: string }[] = [];
+  for (const l of listed) {
+    const pod = byName.get(`${l.namespace}/${l.name}`);
+    if (!pod?.metadata?.uid || pod.metadata.deletionTimestamp) continue;
+    if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") continue;
+    const read = readAssignment(pod);
+    if (read.allocation) continue;
+    if (waitingContainers(l, pod, deviceCount, new Set()).length > 0) out.push({ pod, why: read.refused });
+  }
+  return out;
+}
+
+/** The pod's containers asking for `deviceCount` devices that have none yet and were not answered. */
+function waitingContainers(
+  l: ListedPod,
+  pod: V1Pod,
+  deviceCount: number,
+  answered: ReadonlySet<string>,
+): string[] {
+  const out: string[] = [];
+  for (const c of pod.spec?.containers ?? []) {
+    const asks = Number(c.resources?.limits?.[RESOURCE.gpu] ?? c.resources?.requests?.[RESOURCE.gpu] ?? 0);
+    if (asks !== deviceCount) continue;
+    if (answered.has(`${pod.metadata?.uid}/${c.name}`)) continue;
+    const seen = l.containers.find((x) => x.name === c.name);
+    if (seen && seen.deviceIds.length > 0) continue;
+    out.push(c.name);
+  }
+  return out;
 }

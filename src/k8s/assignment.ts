@@ -1,7 +1,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { z } from "zod";
 import type { Allocation } from "../core/allocation.js";
-import { ASSIGNMENT_ANNOTATION } from "./names.js";
+import { ASSIGNMENT_ANNOTATION, SCHEDULER_NAME } from "./names.js";
 
 /**
  * The slice a pod holds, as the scheduler writes it into the pod's Binding annotations (one API
@@ -54,46 +54,78 @@ export const SCHEDULER_FIELD_MANAGER = "gpupool-scheduler";
  * reads "unknown"; only "other" is refused.
  */
 export function assignmentWriter(pod: V1Pod): "gpupool" | "other" | "unknown" {
-  const fields = pod.metadata?.managedFields;
-  if (!fields?.length) return "unknown";
-  const key = `f:${ASSIGNMENT_ANNOTATION}`;
-  const writers = fields.filter((f) => {
-    const v1 = f.fieldsV1 as { "f:metadata"?: { "f:annotations"?: Record<string, unknown> } } | undefined;
-    return v1?.["f:metadata"]?.["f:annotations"]?.[key] !== undefined;
-  });
+  const writers = writersOf(pod);
   if (writers.length === 0) return "unknown";
-  return writers.every((f) => f.manager === SCHEDULER_FIELD_MANAGER) ? "gpupool" : "other";
+  return writers.every((m) => m === SCHEDULER_FIELD_MANAGER) ? "gpupool" : "other";
 }
 
+/** A bound pod's slice, or why it holds none (said in the agent's refusal and its Event). */
+export type ReadAssignment =
+  | { readonly allocation: Allocation }
+  | { readonly refused: string; readonly allocation?: undefined };
+
 /**
- * The allocation a bound pod's annotation records, or undefined (none, unreadable, for another
- * node, or written by anyone but gpupool's scheduler: a forged slice is not a slice).
+ * The allocation a bound pod's annotation records, or why there is none: no annotation (gpupool's
+ * scheduler did not bind it), unreadable, for another node, or written by anyone but gpupool's
+ * scheduler (a forged slice is not a slice).
  */
-export function assignmentOf(pod: V1Pod): Allocation | undefined {
+export function readAssignment(pod: V1Pod): ReadAssignment {
   const text = pod.metadata?.annotations?.[ASSIGNMENT_ANNOTATION];
-  const uid = pod.metadata?.uid;
-  if (text === undefined || !uid) return undefined;
-  if (assignmentWriter(pod) === "other") return undefined;
+  const uid = pod.metadata?.uid ?? "";
+  const scheduler = pod.spec?.schedulerName ?? "default-scheduler";
+  if (text === undefined)
+    return {
+      refused:
+        scheduler === SCHEDULER_NAME
+          ? `it was not bound by gpupool's scheduler (its spec.nodeName was set directly), so it holds no ${ASSIGNMENT_ANNOTATION}`
+          : `it was bound by ${scheduler}, not gpupool's scheduler (ask for gpupool.dev/gpu with schedulerName: ${SCHEDULER_NAME})`,
+    };
+  if (assignmentWriter(pod) === "other")
+    return {
+      refused: `its ${ASSIGNMENT_ANNOTATION} annotation was written by ${writersOf(pod)
+        .map((m) => `"${m}"`)
+        .join(", ")}, not by gpupool's scheduler`,
+    };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    return undefined;
+    return { refused: `its ${ASSIGNMENT_ANNOTATION} annotation is not JSON` };
   }
   const parsed = AssignmentSchema.safeParse(raw);
-  if (!parsed.success) return undefined;
+  if (!parsed.success) return { refused: `its ${ASSIGNMENT_ANNOTATION} annotation is not a gpupool slice` };
   const a = parsed.data;
-  if (pod.spec?.nodeName && pod.spec.nodeName !== a.node) return undefined;
+  if (pod.spec?.nodeName && pod.spec.nodeName !== a.node)
+    return { refused: `its ${ASSIGNMENT_ANNOTATION} is for node ${a.node}, not ${pod.spec.nodeName}` };
   return {
-    workloadId: uid,
-    node: a.node,
-    cpuMilli: a.cpuMilli,
-    memoryMiB: a.memoryMiB,
-    gpus: a.gpus.map((g) => ({
-      index: g.index,
-      milli: g.milli,
-      memoryMiB: g.memoryMiB,
-      ...(g.mig ? { mig: g.mig } : {}),
-    })),
+    allocation: {
+      workloadId: uid,
+      node: a.node,
+      cpuMilli: a.cpuMilli,
+      memoryMiB: a.memoryMiB,
+      gpus: a.gpus.map((g) => ({
+        index: g.index,
+        milli: g.milli,
+        memoryMiB: g.memoryMiB,
+        ...(g.mig ? { mig: g.mig } : {}),
+      })),
+    },
   };
+}
+
+/** The allocation a bound pod's annotation records, or undefined (readAssignment says why). */
+export function assignmentOf(pod: V1Pod): Allocation | undefined {
+  if (!pod.metadata?.uid) return undefined;
+  return readAssignment(pod).allocation;
+}
+
+/** The field managers that wrote the assignment annotation. */
+function writersOf(pod: V1Pod): string[] {
+  const key = `f:${ASSIGNMENT_ANNOTATION}`;
+  return (pod.metadata?.managedFields ?? [])
+    .filter((f) => {
+      const v1 = f.fieldsV1 as { "f:metadata"?: { "f:annotations"?: Record<string, unknown> } } | undefined;
+      return v1?.["f:metadata"]?.["f:annotations"]?.[key] !== undefined;
+    })
+    .map((f) => f.manager ?? "an unnamed client");
 }

@@ -7,7 +7,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import type { NodeSpec } from "../core/node.js";
 import type { Logger } from "../loop/logger.js";
 import type { MpsPipes } from "../node/slice-for.js";
-import { identifyPod, type ListedPod } from "./allocate-pod.js";
+import { identifyPod, type ListedPod, slicelessPods } from "./allocate-pod.js";
 import { startAuthorityProxy } from "./authority-proxy.js";
 import { containerAllocation } from "./container-slice.js";
 import { DEFAULT_SLOTS_PER_GPU, preferredSlots, slotDevices } from "./device-slots.js";
@@ -41,6 +41,8 @@ export interface DevicePluginOptions {
   readonly mps?: MpsPipes;
   readonly watchMs?: number;
   readonly log: Logger;
+  /** Told once per pod the kubelet admits asking for devices without a slice from gpupool (an Event). */
+  readonly refused?: (pod: V1Pod, why: string) => void;
 }
 
 const SOCKET = "gpupool.sock";
@@ -54,6 +56,7 @@ export class DevicePlugin {
   private privateDir: string | undefined;
   private readonly streams = new Set<Call>();
   private readonly answered = new Set<string>();
+  private readonly told = new Set<string>();
   private watch: NodeJS.Timeout | undefined;
   private kubeletId = "";
   private closed = false;
@@ -207,19 +210,35 @@ export class DevicePlugin {
   }
 
   /** The pod an Allocate (of `count` devices) is for: re-listed briefly on a tie, then refused. */
-  private async identify(count: number) {
+  private async identify(count: number, tell = false) {
     for (let attempt = 0; ; attempt++) {
-      const id = identifyPod(await this.listed(), this.o.pods(), count, this.answered);
+      const listed = await this.listed();
+      const id = identifyPod(listed, this.o.pods(), count, this.answered);
       if (id.kind === "found") return id.target;
-      if (attempt >= 5)
+      if (attempt >= 5) {
+        const sliceless = id.kind === "none" ? slicelessPods(listed, this.o.pods(), count) : [];
+        if (tell)
+          for (const { pod, why } of sliceless) {
+            const uid = pod.metadata?.uid ?? "";
+            if (this.told.has(uid)) continue;
+            this.told.add(uid);
+            this.o.log.warn(
+              { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, why },
+              "refused a GPU slice",
+            );
+            this.o.refused?.(pod, why);
+          }
         throw Object.assign(
           new Error(
-            id.kind === "none"
-              ? "gpupool: no pod bound here by gpupool's scheduler waits for these devices (a pod must use schedulerName: gpupool)"
-              : `gpupool: cannot tell which pod this is for (${id.candidates.join(", ")}); refusing rather than guessing`,
+            sliceless.length > 0
+              ? `gpupool: ${sliceless.map((p) => `${p.pod.metadata?.namespace}/${p.pod.metadata?.name} holds no GPU slice: ${p.why}`).join("; ")}`
+              : id.kind === "none"
+                ? "gpupool: no pod bound here by gpupool's scheduler waits for these devices (a pod must use schedulerName: gpupool)"
+                : `gpupool: cannot tell which pod this is for (${id.candidates.join(", ")}); refusing rather than guessing`,
           ),
           { code: grpc.status.FAILED_PRECONDITION },
         );
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -252,7 +271,7 @@ export class DevicePlugin {
     const node = this.o.node();
     const out = [];
     for (const c of req.container_requests) {
-      const t = await this.identify(c.devicesIDs.length);
+      const t = await this.identify(c.devicesIDs.length, true);
       const uid = t.pod.metadata!.uid!;
       this.answered.add(`${uid}/${t.container}`);
       const a = containerAllocation(

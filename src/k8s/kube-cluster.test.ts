@@ -62,6 +62,41 @@ function world(bind: KubeWrites["bind"] = async () => "bound") {
 }
 
 describe("the Kubernetes cluster port", () => {
+  it("kube-scheduler's binds through the extender: room counts gpupool's assumed slices, a hold counts at once", () => {
+    const { cluster, changes } = world();
+    cluster.upsertNode(node("n1", "2"));
+    cluster.upsertPod(pod("g1", { gpu: "1", cpu: "1500m" }));
+    cluster.bind([
+      {
+        workloadId: "g1",
+        node: "n1",
+        cpuMilli: 1500,
+        memoryMiB: 0,
+        gpus: [{ index: 0, milli: 1000, memoryMiB: 81920 }],
+      },
+    ]);
+    // Assumed, not yet confirmed by the watch: still taken.
+    expect(cluster.roomFor(["n1", "unknown"], { cpuMilli: 600, memoryMiB: 0 })).toEqual(
+      new Map([
+        ["n1", "Insufficient cpu (gpupool counts 500m free)"],
+        ["unknown", null],
+      ]),
+    );
+    expect(cluster.roomFor(["n1"], { cpuMilli: 400, memoryMiB: 0 }).get("n1")).toBeNull();
+    const before = changes.length;
+    cluster.hold("web", "n1", { cpuMilli: 400, memoryMiB: 0 });
+    expect(changes.slice(before)).toContainEqual({ kind: "nodes" }); // at once, not after the coalescing timer
+    expect(cluster.nodes()[0]!.cpuMilli).toBe(1600);
+    expect(cluster.roomFor(["n1"], { cpuMilli: 200, memoryMiB: 0 }).get("n1")).toContain("100m free");
+    // Its binding seen: counted once, as a bound pod.
+    cluster.upsertPod(pod("web", { scheduler: "default-scheduler", nodeName: "n1", cpu: "400m" }));
+    expect(cluster.nodes()[0]!.cpuMilli).toBe(1600);
+    // A refused binding lets the room go.
+    cluster.hold("web2", "n1", { cpuMilli: 100, memoryMiB: 0 });
+    cluster.releaseHeld("web2");
+    expect(cluster.nodes()[0]!.cpuMilli).toBe(1600);
+  });
+
   it("counts other schedulers' pods against node CPU, and ignores heartbeats", async () => {
     const { cluster, clock, changes } = world();
     cluster.upsertNode(node("n1"));

@@ -68,6 +68,8 @@ export class KubeCluster implements ClusterPort {
   private readonly assumed = new Map<string, PlacedWork>();
   private readonly foreign = new Map<string, { node: string; cpuMilli: number; memoryMiB: number }>();
   private readonly foreignByNode = new Map<string, ForeignUsage>();
+  /** Pods another scheduler binds through gpupool's extender, counted until their binding is seen. */
+  private readonly held = new Map<string, { node: string; cpuMilli: number; memoryMiB: number }>();
   private readonly parked = new Map<string, number>();
   private readonly noted = new Map<string, string>();
   private readonly warned = new Set<string>();
@@ -331,6 +333,56 @@ export class KubeCluster implements ClusterPort {
     };
   }
 
+  // --- kube-scheduler's decisions through the extender (extender.ts) ---------------------------
+
+  /**
+   * For each node, why a pod requesting `need` does not fit there now, or null: the node's
+   * allocatable less every pod bound there, gpupool's slices being bound and other binds held.
+   * A node gpupool does not track (not Ready, unknown) is null: kube-scheduler's own checks decide.
+   */
+  roomFor(nodes: readonly string[], need: ForeignUsage): Map<string, string | null> {
+    const ours = new Map<string, { cpuMilli: number; memoryMiB: number }>();
+    for (const p of this.placed()) {
+      const u = ours.get(p.allocation.node) ?? { cpuMilli: 0, memoryMiB: 0 };
+      u.cpuMilli += p.allocation.cpuMilli;
+      u.memoryMiB += p.allocation.memoryMiB;
+      ours.set(p.allocation.node, u);
+    }
+    const out = new Map<string, string | null>();
+    for (const name of nodes) {
+      const spec = this.specs.get(name)?.spec;
+      const u = ours.get(name) ?? { cpuMilli: 0, memoryMiB: 0 };
+      const cpu = spec ? spec.cpuMilli - u.cpuMilli : Number.POSITIVE_INFINITY;
+      const mem = spec ? spec.memoryMiB - u.memoryMiB : Number.POSITIVE_INFINITY;
+      out.set(
+        name,
+        need.cpuMilli > cpu
+          ? `Insufficient cpu (gpupool counts ${Math.max(0, cpu)}m free)`
+          : need.memoryMiB > mem
+            ? `Insufficient memory (gpupool counts ${Math.max(0, mem)} MiB free)`
+            : null,
+      );
+    }
+    return out;
+  }
+
+  /** Counts a pod another scheduler is binding to `node` from now on, before its binding is seen. */
+  hold(uid: string, node: string, need: ForeignUsage): void {
+    this.releaseHeld(uid);
+    this.held.set(uid, { node, ...need });
+    this.addUsage(node, need.cpuMilli, need.memoryMiB);
+    this.refreshNode(node, true);
+  }
+
+  /** Stops counting a held pod (its binding failed, or is seen: it counts as bound from then on). */
+  releaseHeld(uid: string): void {
+    const h = this.held.get(uid);
+    if (!h) return;
+    this.held.delete(uid);
+    this.addUsage(h.node, -h.cpuMilli, -h.memoryMiB);
+    this.refreshNode(h.node);
+  }
+
   // --- internals -------------------------------------------------------------------------------
 
   private bindFailed(uid: string, retryInMs: number): void {
@@ -382,6 +434,7 @@ export class KubeCluster implements ClusterPort {
   private setForeign(uid: string, pod: V1Pod | undefined): void {
     const old = this.foreign.get(uid);
     const node = pod?.spec?.nodeName;
+    if (node || !pod || podFinished(pod)) this.releaseHeld(uid);
     const next = pod && node && !podFinished(pod) ? { node, ...podRequests(pod) } : undefined;
     if (old?.node === next?.node && old?.cpuMilli === next?.cpuMilli && old?.memoryMiB === next?.memoryMiB)
       return;
@@ -405,8 +458,11 @@ export class KubeCluster implements ClusterPort {
     else this.foreignByNode.set(node, next);
   }
 
-  /** Recomputes one node's spec; a real change (not a heartbeat) becomes one coalesced "nodes" change. */
-  private refreshNode(name: string): void {
+  /**
+   * Recomputes one node's spec; a real change (not a heartbeat) becomes one coalesced "nodes" change,
+   * or one at once with `now` (room just given away: no cycle may place on the old figure).
+   */
+  private refreshNode(name: string, now = false): void {
     const obj = this.nodeObjects.get(name);
     const spec = obj ? nodeSpecOf(obj, this.foreignByNode.get(name)) : undefined;
     const key = spec ? JSON.stringify(spec) : "";
@@ -416,6 +472,12 @@ export class KubeCluster implements ClusterPort {
     else this.specs.delete(name);
     this.nodeList = undefined;
     this.parked.clear();
+    if (now) {
+      if (this.nodesChangeTimer) this.o.clock.clearTimeout(this.nodesChangeTimer);
+      this.nodesChangeTimer = undefined;
+      this.emit({ kind: "nodes" });
+      return;
+    }
     if (this.nodesChangeTimer) return;
     this.nodesChangeTimer = this.o.clock.setTimeout(() => {
       this.nodesChangeTimer = undefined;

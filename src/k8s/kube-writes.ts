@@ -35,6 +35,8 @@ export class HttpKubeWrites implements KubeWrites {
     /** policy/v1 (Kubernetes ≥ 1.22) or policy/v1beta1 (1.20, 1.21): what the Eviction is sent as. */
     private readonly policyVersion: "v1" | "v1beta1" = "v1beta1",
     private readonly clock: () => number = Date.now,
+    /** Who the events say wrote them (the agent names itself). */
+    private readonly component: string = SCHEDULER_NAME,
   ) {}
 
   async bind(
@@ -131,8 +133,8 @@ export class HttpKubeWrites implements KubeWrites {
       type,
       reason,
       message,
-      source: { component: SCHEDULER_NAME },
-      reportingComponent: SCHEDULER_NAME,
+      source: { component: this.component },
+      reportingComponent: this.component,
       firstTimestamp: now,
       lastTimestamp: now,
       count: 1,

@@ -1,108 +1,57 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ControlPlane, kubeAvailable, startControlPlane, until } from "../bench/k8s-control-plane.js";
 import { createPods, listPods } from "../bench/k8s-fake-cluster.js";
-import { BIN } from "../e2e/test-support/gpupool-bin.js";
 import { quietLogger } from "../loop/logger.js";
 import { ensureBuilt } from "../server/test-support/kill9-suite.js";
 import { assignmentOf } from "./assignment.js";
 import { readInventory } from "./node-inventory.js";
 import { type K8sScheduler, startK8sScheduler } from "./scheduler.js";
-import { type Kubelet, kubeletMissing, startKubelet } from "./test-support/kubelet.js";
+import { type Kubelet, kubeletSuiteRuns, startKubelet } from "./test-support/kubelet.js";
+import {
+  type AgentProcess,
+  advertised as advertisedOn,
+  busyboxPod,
+  type FullPod,
+  spawnAgent,
+} from "./test-support/kubelet-pods.js";
 
 // Acceptance 7 of the Kubernetes mode, on a real 1.20.2 kubelet with containerd: a node simulating
 // 8 × H100-80GB; 20 pods (0.1-0.5 GPU, 1-20 GiB, 3 of them with two GPU containers) made within
 // 1 s; each container prints its own slice env; 0 misidentified, 0 admission errors; five rounds.
 // Then kill -9 of the agent and a kubelet restart: registered again within 2 s, running pods
 // untouched, a new pod admitted.
-const missing = kubeletMissing();
-const run = kubeAvailable() && (missing === undefined || Boolean(process.env.CI));
-if (!run && missing) console.warn(`skipping the kubelet suite: ${missing}`);
-
-interface FullPod {
-  metadata: { name: string; uid: string; namespace: string; annotations?: Record<string, string> };
-  spec: { nodeName?: string; containers: { name: string }[] };
-  status?: {
-    phase?: string;
-    reason?: string;
-    containerStatuses?: {
-      name: string;
-      containerID?: string;
-      restartCount: number;
-      state: { running?: object };
-    }[];
-  };
-}
+const run = kubeletSuiteRuns(kubeAvailable());
 
 function gpuPod(name: string, i: number, twoContainers: boolean): Record<string, unknown> {
   const milli = 100 + (i % 5) * 100;
   const gib = 1 + ((i * 7) % 20);
-  const print = ["sh", "-c", "env | grep -E '^(CUDA|NVIDIA|GPUPOOL)_' | sort; echo END; sleep 600"];
-  const container = (n: string, limits: Record<string, string>) => ({
-    name: n,
-    image: "localhost/busybox:latest",
-    imagePullPolicy: "Never",
-    command: print,
-    resources: { limits },
-  });
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name, namespace: "default" },
-    spec: {
-      schedulerName: "gpupool",
-      hostNetwork: true,
-      automountServiceAccountToken: false,
-      restartPolicy: "Never",
-      terminationGracePeriodSeconds: 0,
-      containers: [
-        container("main", {
-          "gpupool.dev/gpu": "1",
-          "gpupool.dev/gpu-milli": String(milli),
-          "gpupool.dev/gpu-memory": `${gib}Gi`,
-        }),
-        ...(twoContainers ? [container("side", { "gpupool.dev/gpu": "1" })] : []),
-      ],
+  const command = ["sh", "-c", "env | grep -E '^(CUDA|NVIDIA|GPUPOOL)_' | sort; echo END; sleep 600"];
+  return busyboxPod(name, [
+    {
+      name: "main",
+      command,
+      limits: {
+        "gpupool.dev/gpu": "1",
+        "gpupool.dev/gpu-milli": String(milli),
+        "gpupool.dev/gpu-memory": `${gib}Gi`,
+      },
     },
-  };
+    ...(twoContainers ? [{ name: "side", command, limits: { "gpupool.dev/gpu": "1" } }] : []),
+  ]);
 }
 
 describe.runIf(run)("gpupool k8s agent on a real kubelet", () => {
   let cp: ControlPlane;
   let kubelet: Kubelet;
   let sched: K8sScheduler;
-  let agent: ChildProcess | undefined;
-  let agentLog = "";
+  let agent: AgentProcess | undefined;
   const startAgent = () => {
-    agentLog = "";
-    const c = spawn(
-      process.execPath,
-      [
-        BIN,
-        "k8s",
-        "agent",
-        "--kubeconfig",
-        cp.kubeconfigPath,
-        "--node-name",
-        kubelet.name,
-        "--simulate",
-        "8xH100-80GB",
-        "--pod-resources-socket",
-        kubelet.podResourcesSocket,
-        "--no-taint",
-      ],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-    c.stderr?.on("data", (d: Buffer) => {
-      agentLog += d.toString();
-    });
-    agent = c;
-    return c;
+    agent = spawnAgent(cp, kubelet);
   };
-  const registrations = () =>
-    agentLog.split("\n").filter((l) => l.includes("registered gpupool.dev/gpu")).length;
+  const registrations = () => agent?.registrations() ?? 0;
+  const advertised = () => advertisedOn(cp, kubelet);
 
   beforeAll(async () => {
     ensureBuilt();
@@ -113,19 +62,13 @@ describe.runIf(run)("gpupool k8s agent on a real kubelet", () => {
     await until(advertised, 60_000, "the node advertising 8 × 16 gpupool.dev/gpu");
   }, 240_000);
   afterAll(async () => {
-    agent?.kill("SIGKILL");
+    agent?.child.kill("SIGKILL");
     await sched?.stop();
     await kubelet?.stop();
     await cp?.stop();
   });
 
   const pods = async () => (await listPods(cp.http)) as unknown as FullPod[];
-  /** Whether the node advertises 8 GPUs × 16 slots of gpupool.dev/gpu. */
-  const advertised = async () => {
-    const n = await cp.http.ok("GET", `/api/v1/nodes/${kubelet.name}`);
-    const status = n?.status as { allocatable?: Record<string, string> } | undefined;
-    return status?.allocatable?.["gpupool.dev/gpu"] === "128";
-  };
   const inventory = async () => {
     const inv = readInventory((await cp.http.ok("GET", `/api/v1/nodes/${kubelet.name}`)) as never);
     if (!inv || "error" in inv) throw new Error("no inventory");
@@ -210,7 +153,7 @@ describe.runIf(run)("gpupool k8s agent on a real kubelet", () => {
           (p.status?.containerStatuses ?? []).map((c) => [`${p.metadata.name}/${c.name}`, c.containerID]),
         ),
       );
-    agent!.kill("SIGKILL");
+    agent!.child.kill("SIGKILL");
     startAgent();
     await until(async () => registrations() >= 1, 30_000, "the new agent registered");
     const sock = path.join(kubelet.devicePluginDir, "kubelet.sock");

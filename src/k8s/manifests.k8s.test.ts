@@ -15,6 +15,7 @@ function collection(doc: { apiVersion: string; kind: string; metadata: { namespa
     ClusterRole: "clusterroles",
     ClusterRoleBinding: "clusterrolebindings",
     Deployment: "deployments",
+    DaemonSet: "daemonsets",
     PriorityClass: "priorityclasses",
     Pod: "pods",
   };
@@ -52,6 +53,7 @@ describe.runIf(kubeAvailable())("gpupool k8s manifests", () => {
         "ClusterRole",
         "ClusterRoleBinding",
         "Deployment",
+        "DaemonSet",
         "PriorityClass",
         "Pod",
       ]),
@@ -61,12 +63,18 @@ describe.runIf(kubeAvailable())("gpupool k8s manifests", () => {
       expect(r.status, `${d.kind} ${d.metadata.name}: ${r.body?.message}`).toBe(201);
     }
     // What the scheduler's service account may do, asked of the API server itself.
-    const can = async (verb: string, resource: string, subresource = "", group = "") => {
+    const can = async (
+      verb: string,
+      resource: string,
+      subresource = "",
+      group = "",
+      who = "gpupool-scheduler",
+    ) => {
       const r = await cp.http.ok("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
         apiVersion: "authorization.k8s.io/v1",
         kind: "SubjectAccessReview",
         spec: {
-          user: "system:serviceaccount:gpupool-test:gpupool-scheduler",
+          user: `system:serviceaccount:gpupool-test:${who}`,
           groups: ["system:serviceaccounts"],
           resourceAttributes: { verb, resource, subresource, group, namespace: "default" },
         },
@@ -81,5 +89,12 @@ describe.runIf(kubeAvailable())("gpupool k8s manifests", () => {
     expect(await can("create", "events")).toBe(true);
     expect(await can("update", "leases", "", "coordination.k8s.io")).toBe(true);
     expect(await can("delete", "pods")).toBe(false);
+    // The agent: its Node's annotation, labels and taint; the pods bound there; refusal events.
+    const agent = (verb: string, resource: string) => can(verb, resource, "", "", "gpupool-agent");
+    expect(await agent("patch", "nodes")).toBe(true);
+    expect(await agent("watch", "pods")).toBe(true);
+    expect(await agent("create", "events")).toBe(true);
+    expect(await agent("create", "pods")).toBe(false);
+    expect(await agent("delete", "nodes")).toBe(false);
   });
 });

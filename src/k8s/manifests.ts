@@ -3,7 +3,7 @@ import { ASSIGNMENT_ANNOTATION, RESOURCE, SCHEDULER_NAME } from "./names.js";
 
 /**
  * What `gpupool k8s manifests` prints (and deploy/kubernetes/ holds): the scheduler's RBAC and
- * Deployment, example PriorityClasses and a sample pod. Plain objects, validated against a real API
+ * Deployment, the node agent's RBAC and DaemonSet, example PriorityClasses and a sample pod. Plain objects, validated against a real API
  * server by manifests.k8s.test.ts.
  */
 export interface ManifestOptions {
@@ -39,13 +39,7 @@ export function schedulerManifests(o: ManifestOptions = DEFAULT_MANIFEST_OPTIONS
         { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["get", "list", "watch"] },
       ],
     },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRoleBinding",
-      metadata: { name: "gpupool-scheduler" },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "gpupool-scheduler" },
-      subjects: [{ kind: "ServiceAccount", name: "gpupool-scheduler", namespace: o.namespace }],
-    },
+    roleBinding("gpupool-scheduler", o.namespace),
     {
       apiVersion: "apps/v1",
       kind: "Deployment",
@@ -71,6 +65,7 @@ export function schedulerManifests(o: ManifestOptions = DEFAULT_MANIFEST_OPTIONS
         },
       },
     },
+    ...agentManifests(o),
     ...[
       ["gpupool-low", 0, "Batch work; preempted first."],
       ["gpupool-normal", 100, "Default for interactive and training jobs."],
@@ -83,6 +78,86 @@ export function schedulerManifests(o: ManifestOptions = DEFAULT_MANIFEST_OPTIONS
       globalDefault: false,
       description,
     })),
+  ];
+}
+
+/** Binds the ClusterRole `name` to the ServiceAccount of the same name. */
+function roleBinding(name: string, namespace: string): Record<string, unknown> {
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: { name },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
+    subjects: [{ kind: "ServiceAccount", name, namespace }],
+  };
+}
+
+/** The label that puts the agent on a node: `kubectl label node NODE gpupool.dev/agent=true`. */
+export const AGENT_NODE_LABEL = { "gpupool.dev/agent": "true" } as const;
+
+/**
+ * The node agent: a DaemonSet on the nodes labelled gpupool.dev/agent=true, with the kubelet's
+ * device-plugin and PodResources directories mounted, and the RBAC it needs (its Node, the pods
+ * bound there, events).
+ */
+function agentManifests(o: ManifestOptions): Record<string, unknown>[] {
+  const labels = { "app.kubernetes.io/name": "gpupool-agent" };
+  const hostDir = (name: string, path: string) => ({
+    volume: { name, hostPath: { path, type: "Directory" } },
+    mount: { name, mountPath: path },
+  });
+  const dirs = [
+    hostDir("device-plugins", "/var/lib/kubelet/device-plugins"),
+    hostDir("pod-resources", "/var/lib/kubelet/pod-resources"),
+  ];
+  return [
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "gpupool-agent", namespace: o.namespace } },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: "gpupool-agent" },
+      rules: [
+        { apiGroups: [""], resources: ["nodes"], verbs: ["get", "patch"] },
+        { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+        { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+      ],
+    },
+    roleBinding("gpupool-agent", o.namespace),
+    {
+      apiVersion: "apps/v1",
+      kind: "DaemonSet",
+      metadata: { name: "gpupool-agent", namespace: o.namespace, labels },
+      spec: {
+        selector: { matchLabels: labels },
+        updateStrategy: { type: "RollingUpdate" },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: "gpupool-agent",
+            priorityClassName: "system-node-critical",
+            nodeSelector: AGENT_NODE_LABEL,
+            // On every labelled node, tainted ones included (gpupool's own taint first of all).
+            tolerations: [{ operator: "Exists" }],
+            containers: [
+              {
+                name: "agent",
+                image: o.image,
+                args: ["k8s", "agent"],
+                env: [
+                  { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+                  // What the NVIDIA container runtime reads to give the agent nvidia-smi and every GPU.
+                  { name: "NVIDIA_VISIBLE_DEVICES", value: "all" },
+                  { name: "NVIDIA_DRIVER_CAPABILITIES", value: "utility" },
+                ],
+                resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+                volumeMounts: dirs.map((d) => d.mount),
+              },
+            ],
+            volumes: dirs.map((d) => d.volume),
+          },
+        },
+      },
+    },
   ];
 }
 
@@ -113,8 +188,9 @@ export function samplePod(): Record<string, unknown> {
 /** Every manifest as one YAML stream, with a header saying what it is. */
 export function manifestsYaml(o: ManifestOptions = DEFAULT_MANIFEST_OPTIONS): string {
   const header = [
-    "# gpupool on Kubernetes: the scheduler (schedulerName: gpupool), its RBAC, example PriorityClasses",
-    "# and a sample pod. Pods choose it with `schedulerName: gpupool`; their slice is written in the",
+    "# gpupool on Kubernetes: the scheduler (schedulerName: gpupool), the node agent (a DaemonSet on nodes",
+    "# labelled gpupool.dev/agent=true), their RBAC, example PriorityClasses and a sample pod. Pods choose",
+    "# the scheduler with `schedulerName: gpupool`; their slice is written in the",
     `# ${ASSIGNMENT_ANNOTATION} annotation of their Binding. See docs/kubernetes.md.`,
     "",
   ].join("\n");

@@ -5,6 +5,8 @@
  */
 
 export const SCHEDULER_NAME = "gpupool";
+/** The component the node agent's events name. */
+export const AGENT_COMPONENT = "gpupool-agent";
 export const DOMAIN = "gpupool.dev";
 
 /** Extended resources a pod asks for (container limits or requests). */

@@ -17,6 +17,7 @@ export interface SchedulerCommandOptions {
   readonly concurrency: string;
   readonly logLevel: string;
   readonly queues?: string;
+  readonly extenderListen?: string;
 }
 
 /** `gpupool k8s scheduler`: run until SIGINT/SIGTERM; exits 1 when the lease is lost. */
@@ -25,6 +26,7 @@ export async function runSchedulerCommand(o: SchedulerCommandOptions): Promise<v
   const leaseSeconds = positive("--lease-duration", o.leaseDuration);
   const concurrency = positive("--concurrency", o.concurrency);
   const queues = o.queues ? readQueuesFile(o.queues) : undefined;
+  const extender = o.extenderListen !== undefined ? listenAddress(o.extenderListen) : undefined;
   const log = pino({ level: o.logLevel, base: { component: "gpupool-scheduler" } }, pino.destination(2));
   const kc = await reachableKubeConfig(o.kubeconfig);
   const http = await KubeHttp.fromConfig(kc);
@@ -48,12 +50,18 @@ export async function runSchedulerCommand(o: SchedulerCommandOptions): Promise<v
   const sched = await startK8sScheduler({
     ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
     ...(queues ? { queues } : {}),
+    ...(extender ? { extender } : {}),
     policy,
     log,
     concurrency,
   });
   log.info(
-    { policy, nodes: sched.cluster.nodes().length, ...sched.cluster.stats() },
+    {
+      policy,
+      nodes: sched.cluster.nodes().length,
+      ...sched.cluster.stats(),
+      ...(sched.extender ? { extender: sched.extender.url } : {}),
+    },
     "gpupool scheduler started",
   );
   let last = "";
@@ -98,6 +106,18 @@ export async function reachableKubeConfig(file: string | undefined): Promise<Kub
     await http.close();
   }
   return kc;
+}
+
+/** "HOST:PORT" or ":PORT" (all addresses) for --extender-listen. */
+function listenAddress(text: string): { host: string; port: number } {
+  const m = /^(.*):(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port < 1 || port > 65_535)
+    throw new GpupoolError(
+      "GP_INVALID_ARGUMENT",
+      `--extender-listen must be HOST:PORT or :PORT (e.g. :8888), got "${text}"`,
+    );
+  return { host: m[1]?.replace(/^\[|\]$/g, "") || "0.0.0.0", port };
 }
 
 function positive(flag: string, text: string): number {

@@ -12,6 +12,7 @@ import { systemClock } from "../loop/clock.js";
 import type { Logger } from "../loop/logger.js";
 import { ScheduleLoop } from "../loop/schedule-loop.js";
 import { type Policy, policyProfile } from "../scheduler/policies.js";
+import { type Extender, startExtender } from "./extender.js";
 import { KubeCluster, type PdbLike } from "./kube-cluster.js";
 import { KubeHttp } from "./kube-http.js";
 import { HttpKubeWrites, type KubeWrites } from "./kube-writes.js";
@@ -36,11 +37,14 @@ export interface K8sSchedulerOptions {
   readonly queues?: readonly QueueSpec[];
   /** Wraps the HTTP writes (tests record them). */
   readonly wrapWrites?: (writes: KubeWrites) => KubeWrites;
+  /** Serve kube-scheduler's extender (filter, bind) here (extender.ts); default: not served. */
+  readonly extender?: { readonly host: string; readonly port: number };
 }
 
 export interface K8sScheduler {
   readonly cluster: KubeCluster;
   readonly loop: ScheduleLoop;
+  readonly extender: Extender | undefined;
   stop(): Promise<void>;
 }
 
@@ -101,11 +105,16 @@ export async function startK8sScheduler(o: K8sSchedulerOptions): Promise<K8sSche
     gapFactor: 0, // nothing else runs in this process
   });
   loop.start();
+  const extender = o.extender
+    ? await startExtender({ cluster, http, log: o.log, host: o.extender.host, port: o.extender.port })
+    : undefined;
   return {
     cluster,
     loop,
+    extender,
     async stop() {
       stopped = true;
+      await extender?.close();
       await loop.close();
       await Promise.all([nodes.stop(), pods.stop(), pdbs.stop()]);
       await cluster.drained();

@@ -29,9 +29,12 @@ import { cpus, gpus, localTime, memory, percent } from "./units.js";
 
 /** `ps`, `get` and `events`: looking at jobs, once or (ps --watch, events -f) as they change. */
 
-/** What the job asks of GPUs: "1 GPU", "25% 10 GiB", "1g.10gb", "-". */
 function gpuRequest(j: JobView): string {
-  const g = j.spec.gpu;
+  return gpuRequestText(j.spec.gpu);
+}
+
+/** What a job or pod asks of GPUs: "1 GPU", "25% 10 GiB", "1g.10gb", "-". */
+export function gpuRequestText(g: JobView["spec"]["gpu"]): string {
   switch (g.kind) {
     case "none":
       return "-";

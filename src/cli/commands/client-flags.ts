@@ -24,3 +24,18 @@ export function withClientFlags(cmd: Command, output = true): Command {
 export function exitWith(code: number): void {
   if (code !== 0) process.exitCode = code;
 }
+
+/** --k8s and --kubeconfig on the commands that can read a Kubernetes cluster instead (nodes, ps). */
+export function withK8sFlags(cmd: Command): Command {
+  return cmd
+    .option("--k8s", "read the Kubernetes cluster's GPUs and GPU pods from its API server instead")
+    .option(
+      "--kubeconfig <file>",
+      "with --k8s (implies it): kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, else in-cluster)",
+    );
+}
+
+/** Whether the flags ask for the Kubernetes view. */
+export function wantsK8s(opts: { k8s?: boolean; kubeconfig?: string }): boolean {
+  return Boolean(opts.k8s || opts.kubeconfig);
+}

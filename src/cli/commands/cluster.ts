@@ -1,30 +1,44 @@
 import type { Command } from "commander";
-import { exitWith, withClientFlags } from "./client-flags.js";
+import { exitWith, wantsK8s, withClientFlags, withK8sFlags } from "./client-flags.js";
 import type { RegisterCommand } from "./register.js";
 
 /** nodes, usage, tenants: the host and the tenants on a server. */
 export const registerCluster: RegisterCommand = (program: Command) => {
-  withClientFlags(
-    program
-      .command("nodes")
-      .summary("the host, its GPUs, their MIG instances and what is in use")
-      .addHelpText(
-        "after",
-        [
-          "",
-          "Memory is in GiB and GPU use in % in the tables; -o wide adds each node's driver and each GPU's",
-          "UUID and jobs; -o json|yaml print the API's documents (MiB, milli).",
-          "",
-          "On MIG-enabled GPUs (e.g. gpupool up --simulate 1xA100-80GB:mig) a third table lists each MIG",
-          "instance a job holds: GPU, profile, memory slices, MIG UUID and job; -o json has them as",
-          "gpus[].migInstances.",
-          "",
-          "Examples:",
-          "  gpupool nodes",
-          "  gpupool nodes -o json",
-        ].join("\n"),
-      ),
-  ).action(async (opts) => exitWith(await (await import("../client/cluster.js")).nodesCommand(opts)));
+  withK8sFlags(
+    withClientFlags(
+      program
+        .command("nodes")
+        .summary("the host, its GPUs, their MIG instances and what is in use")
+        .addHelpText(
+          "after",
+          [
+            "",
+            "Memory is in GiB and GPU use in % in the tables; -o wide adds each node's driver and each GPU's",
+            "UUID and jobs; -o json|yaml print the API's documents (MiB, milli).",
+            "",
+            "On MIG-enabled GPUs (e.g. gpupool up --simulate 1xA100-80GB:mig) a third table lists each MIG",
+            "instance a job holds: GPU, profile, memory slices, MIG UUID and job; -o json has them as",
+            "gpus[].migInstances.",
+            "",
+            "With --k8s (or --kubeconfig) it reads a Kubernetes cluster instead: the GPU nodes (those whose",
+            "gpupool k8s agent publishes gpupool.dev/inventory) with CPU and memory requested there by every",
+            "pod, and each GPU with the pods holding its slices (from their gpupool.dev/assignment).",
+            "",
+            "Examples:",
+            "  gpupool nodes",
+            "  gpupool nodes -o json",
+            "  gpupool nodes --k8s",
+            "  gpupool nodes --kubeconfig ~/.kube/config -o wide",
+          ].join("\n"),
+        ),
+    ),
+  ).action(async (opts) =>
+    exitWith(
+      wantsK8s(opts)
+        ? await (await import("../client/k8s-views.js")).k8sNodesCommand(opts)
+        : await (await import("../client/cluster.js")).nodesCommand(opts),
+    ),
+  );
   withClientFlags(
     program
       .command("top")

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { exitWith, withClientFlags } from "./client-flags.js";
+import { GpupoolError } from "../../core/errors.js";
+import { exitWith, wantsK8s, withClientFlags, withK8sFlags } from "./client-flags.js";
 import type { RegisterCommand } from "./register.js";
 
 /** How every command that takes a job names it, like docker. */
@@ -7,34 +8,59 @@ const JOB_REF = "job id, name (a gang's: all its members; an array's: the array)
 
 /** ps, get, logs, stop, rm, events: looking at and controlling jobs on a server. */
 export const registerJobs: RegisterCommand = (program: Command) => {
-  withClientFlags(
-    program
-      .command("ps")
-      .summary("list your live jobs (-a: all of them)")
-      .description(
-        "List your live jobs: every state but Succeeded, Failed and Cancelled (a job retried under its restart policy is Pending again, so live). -a lists finished jobs too, until `gpupool rm` deletes them.",
-      )
-      .option("-a, --all", "all jobs, finished ones too")
-      .option("-A, --all-tenants", "admin: every tenant's jobs")
-      .option("--state <states>", "only these states, comma-separated (e.g. Running,Pending)")
-      .option("-w, --watch", "print the list again whenever it changes (redrawn on a terminal) until Ctrl-C")
-      .addHelpText(
-        "after",
-        [
-          "",
-          "The table shows GPU requests in human units (1 GPU, 25% 10 GiB, 1g.10gb); -o wide adds the node,",
-          "the GPUs held, CPU, memory, image, exit code and creation time (local); -o json|yaml print the API's",
-          "jobs as they are (ISO-8601 UTC times, MiB and milli units).",
-          "",
-          "Examples:",
-          "  gpupool ps",
-          "  gpupool ps -a -o wide",
-          "  gpupool ps -a -o json",
-          "  gpupool ps -A --state Running",
-          "  gpupool ps --watch",
-        ].join("\n"),
-      ),
-  ).action(async (opts) => exitWith(await (await import("../client/job-views.js")).psCommand(opts)));
+  withK8sFlags(
+    withClientFlags(
+      program
+        .command("ps")
+        .summary("list your live jobs (-a: all of them)")
+        .description(
+          "List your live jobs: every state but Succeeded, Failed and Cancelled (a job retried under its restart policy is Pending again, so live). -a lists finished jobs too, until `gpupool rm` deletes them.",
+        )
+        .option("-a, --all", "all jobs, finished ones too")
+        .option("-A, --all-tenants", "admin: every tenant's jobs (with --k8s: every namespace's pods)")
+        .option("-n, --namespace <ns>", "with --k8s: the namespace's GPU pods (default: default)")
+        .option("--state <states>", "only these states, comma-separated (e.g. Running,Pending)")
+        .option(
+          "-w, --watch",
+          "print the list again whenever it changes (redrawn on a terminal) until Ctrl-C",
+        )
+        .addHelpText(
+          "after",
+          [
+            "",
+            "The table shows GPU requests in human units (1 GPU, 25% 10 GiB, 1g.10gb); -o wide adds the node,",
+            "the GPUs held, CPU, memory, image, exit code and creation time (local); -o json|yaml print the API's",
+            "jobs as they are (ISO-8601 UTC times, MiB and milli units).",
+            "",
+            "With --k8s (or --kubeconfig) it lists a Kubernetes cluster's GPU pods instead (schedulerName: gpupool, or",
+            "asking for a gpupool.dev or nvidia.com/gpu resource): phase, request, node and the slice each holds;",
+            "-o wide adds queue, priority, CPU, memory, scheduler and why a pod waits or holds no slice.",
+            "",
+            "Examples:",
+            "  gpupool ps",
+            "  gpupool ps -a -o wide",
+            "  gpupool ps -a -o json",
+            "  gpupool ps -A --state Running",
+            "  gpupool ps --watch",
+            "  gpupool ps --k8s -A -o wide",
+          ].join("\n"),
+        ),
+    ),
+  ).action(async (opts) => {
+    if (opts.namespace !== undefined && !wantsK8s(opts))
+      throw new GpupoolError(
+        "GP_INVALID_ARGUMENT",
+        "-n/--namespace goes with --k8s (a gpupool server has tenants: -A)",
+      );
+    exitWith(
+      wantsK8s(opts)
+        ? await (await import("../client/k8s-views.js")).k8sPsCommand({
+            ...opts,
+            allNamespaces: opts.allTenants,
+          })
+        : await (await import("../client/job-views.js")).psCommand(opts),
+    );
+  });
 
   withClientFlags(
     program

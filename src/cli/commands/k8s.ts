@@ -6,14 +6,14 @@ import type { RegisterCommand } from "./register.js";
 export const registerK8s: RegisterCommand = (program: Command) => {
   const k8s = program
     .command("k8s")
-    .summary("run gpupool on Kubernetes: the GPU-slice scheduler, and its manifests")
+    .summary("run gpupool on Kubernetes: the GPU-slice scheduler, the node agent, and their manifests")
     .description(
       [
         "gpupool's Kubernetes mode. `k8s scheduler` schedules pods with `schedulerName: gpupool` that ask for",
         "gpupool.dev/gpu (whole GPUs, or a share with gpupool.dev/gpu-milli and gpupool.dev/gpu-memory) or nvidia.com/gpu,",
         "with the same scheduler core as `gpupool up`. `k8s agent` publishes a node's GPUs and hands containers their slices. `k8s manifests`",
-        "prints the scheduler's RBAC and Deployment.",
-        "See docs/kubernetes.md.",
+        "prints the scheduler's Deployment, the agent's DaemonSet and their RBAC. `gpupool nodes --k8s` and",
+        "`gpupool ps --k8s` show the cluster's GPUs and who holds which slice. See docs/kubernetes.md.",
       ].join("\n"),
     )
     .addHelpText(
@@ -47,10 +47,14 @@ export const registerK8s: RegisterCommand = (program: Command) => {
       "--queues <file>",
       "queues and their quotas (YAML: queues: [{name, weight, guarantee: {gpu, gpuMemory, cpu, memory}, limit: {…}}]); a pod's queue is its gpupool.dev/queue annotation, else its namespace",
     )
+    .option(
+      "--extender-listen <host:port>",
+      "also serve kube-scheduler's extender (filter, bind) here, e.g. :8888, so kube-scheduler's pods can share gpupool's nodes without OutOfcpu races (docs/kubernetes.md)",
+    )
     .option("--log-level <level>", "info, warn, error or debug", "info")
     .addHelpText(
       "after",
-      "\nExamples:\n  gpupool k8s scheduler --kubeconfig ~/.kube/config\n  gpupool k8s scheduler --queues queues.yaml       # quotas per namespace or gpupool.dev/queue\n  gpupool k8s scheduler --policy binpack --no-leader-elect",
+      "\nExamples:\n  gpupool k8s scheduler --kubeconfig ~/.kube/config\n  gpupool k8s scheduler --queues queues.yaml       # quotas per namespace or gpupool.dev/queue\n  gpupool k8s scheduler --extender-listen :8888     # kube-scheduler binds through gpupool\n  gpupool k8s scheduler --policy binpack --no-leader-elect",
     )
     .action(async (opts) => {
       const { runSchedulerCommand } = await import("../../k8s/scheduler-command.js");
@@ -107,17 +111,18 @@ export const registerK8s: RegisterCommand = (program: Command) => {
 
   k8s
     .command("manifests")
-    .summary("print the scheduler's RBAC, Deployment, example PriorityClasses and a sample pod (YAML)")
+    .summary("print the scheduler's Deployment, the agent's DaemonSet, their RBAC and examples (YAML)")
     .description(
       [
         "Prints the objects to install gpupool's scheduler on a cluster, as one YAML stream for kubectl apply -f -:",
-        "Namespace, ServiceAccount, ClusterRole and binding, the scheduler Deployment (leader-elected), three example",
+        "Namespace, ServiceAccounts, ClusterRoles and bindings, the scheduler Deployment (leader-elected), the agent",
+        "DaemonSet (on nodes labelled gpupool.dev/agent=true: kubectl label node NODE gpupool.dev/agent=true), three example",
         "PriorityClasses (gpupool-low 0, gpupool-normal 100, gpupool-high 1000) and a sample quarter-GPU pod.",
         "deploy/kubernetes/gpupool.yaml holds the same with the defaults.",
       ].join("\n"),
     )
     .option("--namespace <ns>", "namespace for the scheduler", "gpupool-system")
-    .option("--image <image>", "the gpupool image the Deployment runs", "gpupool:0.1.0")
+    .option("--image <image>", "the gpupool image the Deployment and DaemonSet run", "gpupool:0.1.0")
     .addHelpText(
       "after",
       "\nExamples:\n  gpupool k8s manifests > gpupool.yaml\n  gpupool k8s manifests --image registry.example/gpupool:0.1.0 | kubectl apply -f -",
