@@ -9,6 +9,7 @@ export interface AgentCommandOptions {
   readonly nodeName?: string;
   readonly simulate?: string;
   readonly interval: string;
+  readonly leaseDuration: string;
   readonly taint: boolean;
   readonly devicePlugin: boolean;
   readonly devicePluginDir: string;
@@ -24,6 +25,12 @@ export async function runAgentCommand(o: AgentCommandOptions): Promise<void> {
     throw new GpupoolError(
       "GP_INVALID_ARGUMENT",
       `--interval must be a whole number of seconds ≥ 1, got "${o.interval}"`,
+    );
+  const leaseSeconds = Number(o.leaseDuration);
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 2)
+    throw new GpupoolError(
+      "GP_INVALID_ARGUMENT",
+      `--lease-duration must be a whole number of seconds ≥ 2, got "${o.leaseDuration}"`,
     );
   const slots = Number(o.slots);
   if (!Number.isInteger(slots) || slots < 1 || slots > 1000)
@@ -47,6 +54,7 @@ export async function runAgentCommand(o: AgentCommandOptions): Promise<void> {
     kc,
     log,
     intervalMs: seconds * 1000,
+    leaseDurationSeconds: leaseSeconds,
     taint: o.taint,
     ...(o.nodeName ? { nodeName: o.nodeName } : {}),
     ...(o.simulate ? { simulate: o.simulate } : {}),

@@ -17,6 +17,15 @@ describe.runIf(kubeAvailable())("gpupool k8s agent on a real API server", () => 
   beforeAll(async () => {
     cp = await startControlPlane();
   }, 120_000);
+  const startAgent = () =>
+    startK8sAgent({
+      kc: cp.kc,
+      nodeName: "worker-1",
+      simulate: "4xH100-80GB",
+      intervalMs: 200,
+      leaseDurationSeconds: 2,
+      log: quietLogger,
+    });
   afterAll(async () => {
     await sched?.stop();
     await agent?.stop();
@@ -25,13 +34,7 @@ describe.runIf(kubeAvailable())("gpupool k8s agent on a real API server", () => 
 
   it("publishes the node's (simulated) GPUs, and the scheduler places on them", async () => {
     await registerNode(cp.http, "worker-1", "16", "64Gi");
-    agent = await startK8sAgent({
-      kc: cp.kc,
-      nodeName: "worker-1",
-      simulate: "4xH100-80GB",
-      intervalMs: 200,
-      log: quietLogger,
-    });
+    agent = await startAgent();
     const node = (await cp.http.ok("GET", "/api/v1/nodes/worker-1"))!;
     const inv = readInventory(node as never);
     if (!inv || "error" in inv) throw new Error(`no inventory: ${JSON.stringify(inv)}`);
@@ -54,5 +57,36 @@ describe.runIf(kubeAvailable())("gpupool k8s agent on a real API server", () => 
     const a = JSON.parse(pod.metadata.annotations!["gpupool.dev/assignment"]!);
     expect(assignmentOf(pod as never)?.gpus[0]).toMatchObject({ milli: 500, memoryMiB: 40960 });
     expect(a.gpus[0].uuid).toBe(inv.gpus[a.gpus[0].index]!.uuid);
+  }, 120_000);
+
+  it("a node whose agent stops renewing its lease takes no new GPU work until the agent is back", async () => {
+    const lease = await cp.http.ok(
+      "GET",
+      "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/gpupool-agent-worker-1",
+    );
+    expect(lease?.spec).toMatchObject({ holderIdentity: "worker-1", leaseDurationSeconds: 2 });
+    await agent.stop(); // as if it died: no more renewals
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 3000));
+    await createPods(cp.http, [podManifest("later", { gpu: 1, milli: 250 })]);
+    const later = async () => (await listPods(cp.http)).find((p) => p.metadata.name === "later");
+    await until(
+      async () =>
+        (
+          (await later())?.status as { conditions?: { type: string; status: string }[] } | undefined
+        )?.conditions?.some((c) => c.type === "PodScheduled" && c.status === "False") === true,
+      30_000,
+      "the pod waiting: its only node's agent is gone",
+    );
+    expect((await later())?.spec.nodeName).toBeUndefined();
+    agent = await startAgent();
+    await until(
+      async () => (await later())?.spec.nodeName === "worker-1",
+      40_000,
+      "bound once the agent is back",
+    );
+    console.log(
+      `k8s agent: lease gone and back, the waiting pod bound ${Date.now() - t0} ms after the agent stopped`,
+    );
   }, 120_000);
 });

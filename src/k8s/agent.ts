@@ -8,6 +8,7 @@ import type { GpuInventory } from "../node/gpu-info.js";
 import { inventoryToNodeSpec } from "../node/node-spec.js";
 import { simulateGpus } from "../node/simulate.js";
 import { nvidiaSmiRunner } from "../node/smi-runner.js";
+import { startAgentLease } from "./agent-lease.js";
 import { DevicePlugin } from "./device-plugin.js";
 import { KubeHttp } from "./kube-http.js";
 import { HttpKubeWrites } from "./kube-writes.js";
@@ -18,7 +19,8 @@ import { inventoryAnnotation } from "./node-inventory.js";
  * `gpupool k8s agent`, its inventory half: discovers this node's GPUs with the node layer
  * (nvidia-smi; simulated GPUs when there is none, or with `simulate`), and keeps the Node's
  * `gpupool.dev/inventory` annotation, its `gpupool.dev/simulated` and `gpupool.dev/gpus` labels and
- * the `gpupool.dev/managed` taint in step, every `intervalMs` and only when something changed; and,
+ * the `gpupool.dev/managed` taint in step, every `intervalMs` and only when something changed; renews
+ * its Lease (agent-lease.ts) so the scheduler knows it is there; and,
  * with `devicePlugin`, serves the kubelet device plugin that hands each container its slice
  * (device-plugin.ts), telling a pod with no slice from gpupool why with a Warning event.
  */
@@ -29,6 +31,8 @@ export interface AgentOptions {
   /** Simulated GPUs, e.g. "8xH100-80GB" (as `gpupool up --simulate`). */
   readonly simulate?: string;
   readonly intervalMs?: number;
+  /** How long the agent's Lease lasts unrenewed (agent-lease.ts); default 40 s, like the kubelet's. */
+  readonly leaseDurationSeconds?: number;
   /** Taint the node gpupool.dev/managed=true:NoSchedule (default true). */
   readonly taint?: boolean;
   /** Serve the kubelet device plugin (device-plugin.ts); absent: inventory only. */
@@ -127,6 +131,12 @@ export async function startK8sAgent(o: AgentOptions): Promise<K8sAgent> {
   let plugin: DevicePlugin | undefined;
   let pods: ListWatch<V1Pod> | undefined;
   await tick();
+  const lease = startAgentLease({
+    http,
+    node: nodeName,
+    durationSeconds: o.leaseDurationSeconds ?? 40,
+    log: o.log,
+  });
   if (o.devicePlugin) {
     // The pods bound to this node: which one an Allocate is for, and its assignment.
     const core = o.kc.makeApiClient(CoreV1Api);
@@ -169,6 +179,7 @@ export async function startK8sAgent(o: AgentOptions): Promise<K8sAgent> {
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      lease.stop();
       await plugin?.stop();
       await pods?.stop();
       await http.close();

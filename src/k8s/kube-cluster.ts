@@ -1,4 +1,4 @@
-import type { V1LabelSelector, V1Node, V1Pod } from "@kubernetes/client-node";
+import type { V1LabelSelector, V1Lease, V1Node, V1Pod } from "@kubernetes/client-node";
 import type { Allocation } from "../core/allocation.js";
 import type { NodeSpec } from "../core/node.js";
 import type { QueueSpec } from "../core/queue.js";
@@ -7,6 +7,7 @@ import type { Clock } from "../loop/clock.js";
 import type { ClusterChange, ClusterPort, PlacedWork } from "../loop/cluster-port.js";
 import type { Logger } from "../loop/logger.js";
 import type { Eviction } from "../scheduler/actions/index.js";
+import { AgentLiveness } from "./agent-liveness.js";
 import { assignmentAnnotation, assignmentOf } from "./assignment.js";
 import type { KubeWrites, PodRef } from "./kube-writes.js";
 import { selectorMatches } from "./label-selector.js";
@@ -68,6 +69,9 @@ export class KubeCluster implements ClusterPort {
   private readonly assumed = new Map<string, PlacedWork>();
   private readonly foreign = new Map<string, { node: string; cpuMilli: number; memoryMiB: number }>();
   private readonly foreignByNode = new Map<string, ForeignUsage>();
+  private readonly agents = new AgentLiveness();
+  private leaseTimer: ReturnType<Clock["setTimeout"]> | undefined;
+  private leaseTimerAt: number | undefined;
   /** Pods another scheduler binds through gpupool's extender, counted until their binding is seen. */
   private readonly held = new Map<string, { node: string; cpuMilli: number; memoryMiB: number }>();
   private readonly parked = new Map<string, number>();
@@ -191,6 +195,26 @@ export class KubeCluster implements ClusterPort {
     this.pods.delete(uid);
     this.warned.delete(uid);
     this.nominated.delete(uid);
+  }
+
+  /** Tries every waiting pod again at the next cycle (the queues changed). */
+  retryParked(): void {
+    this.parked.clear();
+  }
+
+  /** An agent's Lease (agent-lease.ts) seen or gone: its node takes GPU work while it is renewed. */
+  upsertAgentLease(lease: V1Lease): void {
+    const until = this.agents.upsert(lease, this.o.clock.now());
+    if (until === undefined) return;
+    // A renewal only pushes its expiry later: the armed timer finds that out; a gone agent is back now.
+    const node = lease.spec?.holderIdentity ?? "";
+    if (this.leaseTimerAt === undefined || until < this.leaseTimerAt || this.agents.goneReason(node))
+      this.checkAgents();
+  }
+
+  deleteAgentLease(lease: V1Lease): void {
+    this.agents.delete(lease);
+    this.checkAgents();
   }
 
   upsertPdb(pdb: PdbLike): void {
@@ -385,6 +409,31 @@ export class KubeCluster implements ClusterPort {
 
   // --- internals -------------------------------------------------------------------------------
 
+  /** Refreshes the nodes whose agent went or came back, then waits for the next lease to run out. */
+  private checkAgents(): void {
+    const now = this.o.clock.now();
+    const { changed, next } = this.agents.check(now);
+    for (const node of changed) {
+      const gone = this.agents.goneReason(node);
+      if (gone) this.o.log.warn({ node }, `${gone}: no new GPU work goes there`);
+      else this.o.log.info({ node }, "the node's gpupool agent is renewing its lease again");
+      this.refreshNode(node);
+    }
+    if (this.leaseTimer) this.o.clock.clearTimeout(this.leaseTimer);
+    this.leaseTimer = undefined;
+    this.leaseTimerAt = next;
+    if (next === undefined) return;
+    this.leaseTimer = this.o.clock.setTimeout(
+      () => {
+        this.leaseTimer = undefined;
+        this.leaseTimerAt = undefined;
+        this.checkAgents();
+      },
+      next - now + 1,
+    );
+    this.leaseTimer.unref?.();
+  }
+
   private bindFailed(uid: string, retryInMs: number): void {
     if (!this.assumed.delete(uid)) return;
     this.counts.bindsFailed++;
@@ -464,7 +513,9 @@ export class KubeCluster implements ClusterPort {
    */
   private refreshNode(name: string, now = false): void {
     const obj = this.nodeObjects.get(name);
-    const spec = obj ? nodeSpecOf(obj, this.foreignByNode.get(name)) : undefined;
+    const spec = obj
+      ? nodeSpecOf(obj, this.foreignByNode.get(name), this.agents.goneReason(name))
+      : undefined;
     const key = spec ? JSON.stringify(spec) : "";
     const old = this.specs.get(name);
     if ((old?.key ?? "") === key) return;

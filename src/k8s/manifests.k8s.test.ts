@@ -94,6 +94,8 @@ describe.runIf(kubeAvailable())("gpupool k8s manifests", () => {
     expect(await agent("patch", "nodes")).toBe(true);
     expect(await agent("watch", "pods")).toBe(true);
     expect(await agent("create", "events")).toBe(true);
+    expect(await can("patch", "leases", "", "coordination.k8s.io", "gpupool-agent")).toBe(true);
+    expect(await can("watch", "leases", "", "coordination.k8s.io")).toBe(true);
     expect(await agent("create", "pods")).toBe(false);
     expect(await agent("delete", "nodes")).toBe(false);
   });

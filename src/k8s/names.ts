@@ -51,3 +51,15 @@ export const NODE_ANNOTATION = {
 
 /** The taint that keeps kube-scheduler's pods off GPU nodes; gpupool's own pods pass it. */
 export const MANAGED_TAINT = { key: `${DOMAIN}/managed`, value: "true", effect: "NoSchedule" } as const;
+
+/**
+ * The Lease each agent renews while it runs (coordination.k8s.io/v1, in kube-node-lease beside the
+ * kubelets' own): `gpupool-agent-<node>`, labelled so the scheduler watches only these. A node
+ * whose agent stopped renewing takes no new GPU work (nothing would hand out its slices).
+ */
+export const AGENT_LEASE = {
+  namespace: "kube-node-lease",
+  prefix: "gpupool-agent-",
+  labels: { "app.kubernetes.io/name": "gpupool-agent" },
+  selector: "app.kubernetes.io/name=gpupool-agent",
+} as const;

@@ -67,6 +67,8 @@ export interface ForeignUsage {
 export function nodeSpecOf(
   node: V1Node,
   foreign: ForeignUsage = { cpuMilli: 0, memoryMiB: 0 },
+  /** Why the node's agent is gone (its Lease expired): every GPU then takes no new work. */
+  agentGone?: string,
 ): NodeSpec | undefined {
   const name = node.metadata?.name;
   if (!name || node.spec?.unschedulable) return undefined;
@@ -86,6 +88,11 @@ export function nodeSpecOf(
     labels: node.metadata?.labels ?? {},
     ...(taints.length > 0 ? { taints } : {}),
     ...(inv && !("error" in inv) && inv.driverVersion ? { driverVersion: inv.driverVersion } : {}),
-    gpus: inv && !("error" in inv) ? inv.gpus : [],
+    gpus:
+      inv && !("error" in inv)
+        ? agentGone
+          ? inv.gpus.map((g) => (g.unhealthy ? g : { ...g, unhealthy: agentGone }))
+          : inv.gpus
+        : [],
   };
 }

@@ -71,11 +71,23 @@ export async function runSchedulerCommand(o: SchedulerCommandOptions): Promise<v
     last = s;
   }, 10_000);
   status.unref();
+  const reload = () => {
+    if (!o.queues) return log.warn("SIGHUP: no --queues file to read again");
+    try {
+      const next = readQueuesFile(o.queues);
+      sched.setQueues(next);
+      log.info({ file: o.queues, queues: next.length }, "queues read again");
+    } catch (err) {
+      log.error({ err, file: o.queues }, "SIGHUP: the queues file is not valid; keeping the queues in force");
+    }
+  };
+  process.on("SIGHUP", reload);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
+  process.off("SIGHUP", reload);
   clearInterval(status);
   log.info("stopping");
   await sched.stop();

@@ -1,7 +1,12 @@
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ControlPlane, kubeAvailable, startControlPlane, until } from "../bench/k8s-control-plane.js";
 import { createFakeNodes, createPods, listPods, podManifest } from "../bench/k8s-fake-cluster.js";
+import { BIN } from "../e2e/test-support/gpupool-bin.js";
 import { quietLogger } from "../loop/logger.js";
+import { ensureBuilt } from "../server/test-support/kill9-suite.js";
 import { parseQueues } from "./queues-file.js";
 import { type K8sScheduler, startK8sScheduler } from "./scheduler.js";
 
@@ -10,8 +15,9 @@ import { type K8sScheduler, startK8sScheduler } from "./scheduler.js";
 // another namespace without a limit takes the rest of the node.
 describe.runIf(kubeAvailable())("gpupool k8s scheduler: queue quotas", () => {
   let cp: ControlPlane;
-  let sched: K8sScheduler;
+  let sched: K8sScheduler | undefined;
   beforeAll(async () => {
+    ensureBuilt();
     cp = await startControlPlane();
   }, 120_000);
   afterAll(async () => {
@@ -69,5 +75,38 @@ describe.runIf(kubeAvailable())("gpupool k8s scheduler: queue quotas", () => {
     console.log(`k8s queues: team-a 2 of 4 bound, the rest wait: "${reason}"`);
     expect(reason).toMatch(/team-a/);
     expect(reason).toMatch(/quota|limit/i);
+  }, 120_000);
+
+  it("`k8s scheduler --queues FILE` reads the file again on SIGHUP: a raised limit lets the rest bind", async () => {
+    await sched?.stop();
+    sched = undefined;
+    const file = path.join(cp.dir, "queues.yaml");
+    writeFileSync(file, "queues:\n  - name: team-a\n    limit: { gpu: 1 }\n");
+    const child = spawn(
+      process.execPath,
+      [BIN, "k8s", "scheduler", "--kubeconfig", cp.kubeconfigPath, "--no-leader-elect", "--queues", file],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let log = "";
+    child.stderr?.on("data", (d: Buffer) => {
+      log += d.toString();
+    });
+    try {
+      await until(async () => log.includes("gpupool scheduler started"), 30_000, "the scheduler started");
+      const boundA = async () => (await listPods(cp.http, "team-a")).filter((p) => p.spec.nodeName).length;
+      await new Promise((r) => setTimeout(r, 1500)); // a few cycles under the old limit: still 2
+      expect(await boundA()).toBe(2);
+      writeFileSync(file, "queues:\n  - name: team-a\n    limit: { gpu: 2 }\n");
+      child.kill("SIGHUP");
+      await until(async () => (await boundA()) === 4, 30_000, "team-a's other two bound under the new limit");
+      expect(log).toContain("queues read again");
+      // A broken file keeps the queues in force and says so.
+      writeFileSync(file, "queues: [{ name: team-a, limit: { gpu: lots } }]\n");
+      child.kill("SIGHUP");
+      await until(async () => log.includes("the queues file is not valid"), 10_000, "the refusal logged");
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill("SIGTERM");
+    }
   }, 120_000);
 });

@@ -4,6 +4,7 @@ import {
   KubeConfig,
   makeInformer,
   type ObjectCache,
+  type V1Lease,
   type V1Node,
   type V1Pod,
 } from "@kubernetes/client-node";
@@ -16,6 +17,7 @@ import { type Extender, startExtender } from "./extender.js";
 import { KubeCluster, type PdbLike } from "./kube-cluster.js";
 import { KubeHttp } from "./kube-http.js";
 import { HttpKubeWrites, type KubeWrites } from "./kube-writes.js";
+import { AGENT_LEASE } from "./names.js";
 
 /**
  * `gpupool k8s scheduler`: the standalone scheduling loop (loop/) over the API server. Informers on
@@ -45,6 +47,8 @@ export interface K8sScheduler {
   readonly cluster: KubeCluster;
   readonly loop: ScheduleLoop;
   readonly extender: Extender | undefined;
+  /** New queues and quotas (`--queues` re-read on SIGHUP): waiting pods are tried again at once. */
+  setQueues(queues: readonly QueueSpec[]): void;
   stop(): Promise<void>;
 }
 
@@ -60,13 +64,14 @@ export async function startK8sScheduler(o: K8sSchedulerOptions): Promise<K8sSche
   const http = await KubeHttp.fromConfig(kc, o.concurrency ?? 32);
   // PodDisruptionBudgets and Evictions are policy/v1 from Kubernetes 1.22 on, v1beta1 before.
   const policy = (await http.call("GET", "/apis/policy/v1")).status === 200 ? "v1" : "v1beta1";
+  let queues: readonly QueueSpec[] = o.queues ?? [];
   const cluster = new KubeCluster({
     writes: (o.wrapWrites ?? ((w) => w))(new HttpKubeWrites(http, policy)),
     clock: systemClock,
     log: o.log,
     ...(o.window ? { window: o.window } : {}),
     ...(o.concurrency ? { concurrency: o.concurrency } : {}),
-    ...(o.queues ? { queues: () => o.queues! } : {}),
+    queues: () => queues,
   });
   const core = kc.makeApiClient(CoreV1Api);
   const nodes = makeInformer<V1Node>(kc, "/api/v1/nodes", () => core.listNode());
@@ -77,6 +82,21 @@ export async function startK8sScheduler(o: K8sSchedulerOptions): Promise<K8sSche
   pods.on("add", (p) => cluster.upsertPod(p));
   pods.on("update", (p) => cluster.upsertPod(p));
   pods.on("delete", (p) => cluster.deletePod(p));
+  // The agents' leases (agent-lease.ts): a node whose agent stopped renewing takes no new GPU work.
+  const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${AGENT_LEASE.namespace}/leases`;
+  const leases = makeInformer<V1Lease>(
+    kc,
+    leasePath,
+    async () =>
+      (await http.ok(
+        "GET",
+        `${leasePath}?labelSelector=${encodeURIComponent(AGENT_LEASE.selector)}`,
+      )) as never,
+    AGENT_LEASE.selector,
+  );
+  leases.on("add", (l) => cluster.upsertAgentLease(l));
+  leases.on("update", (l) => cluster.upsertAgentLease(l));
+  leases.on("delete", (l) => cluster.deleteAgentLease(l));
   const pdbPath = `/apis/policy/${policy}/poddisruptionbudgets`;
   const pdbs = makeInformer<PdbObject>(kc, pdbPath, async () => (await http.ok("GET", pdbPath)) as never);
   pdbs.on("add", (b) => cluster.upsertPdb(b));
@@ -95,7 +115,8 @@ export async function startK8sScheduler(o: K8sSchedulerOptions): Promise<K8sSche
   restartOnError("node", nodes as never);
   restartOnError("pod", pods as never);
   restartOnError("disruption budget", pdbs as never);
-  await Promise.all([nodes.start(), pods.start(), pdbs.start()]);
+  restartOnError("agent lease", leases as never);
+  await Promise.all([nodes.start(), pods.start(), pdbs.start(), leases.start()]);
   const loop = new ScheduleLoop({
     port: cluster,
     profile: policyProfile(o.policy ?? "default"),
@@ -112,11 +133,16 @@ export async function startK8sScheduler(o: K8sSchedulerOptions): Promise<K8sSche
     cluster,
     loop,
     extender,
+    setQueues(next) {
+      queues = next;
+      cluster.retryParked();
+      loop.kick();
+    },
     async stop() {
       stopped = true;
       await extender?.close();
       await loop.close();
-      await Promise.all([nodes.stop(), pods.stop(), pdbs.stop()]);
+      await Promise.all([nodes.stop(), pods.stop(), pdbs.stop(), leases.stop()]);
       await cluster.drained();
       await http.close();
     },

@@ -45,7 +45,7 @@ export const registerK8s: RegisterCommand = (program: Command) => {
     .option("--concurrency <n>", "API writes (bindings, status) in flight at once", "32")
     .option(
       "--queues <file>",
-      "queues and their quotas (YAML: queues: [{name, weight, guarantee: {gpu, gpuMemory, cpu, memory}, limit: {…}}]); a pod's queue is its gpupool.dev/queue annotation, else its namespace",
+      "queues and their quotas (YAML: queues: [{name, weight, guarantee: {gpu, gpuMemory, cpu, memory}, limit: {…}}]); a pod's queue is its gpupool.dev/queue annotation, else its namespace; read again on SIGHUP",
     )
     .option(
       "--extender-listen <host:port>",
@@ -72,7 +72,8 @@ export const registerK8s: RegisterCommand = (program: Command) => {
         "--simulate) and keeps them in the Node's gpupool.dev/inventory annotation, which the scheduler places slices on;",
         "labels the node gpupool.dev/simulated and gpupool.dev/gpus, and taints it gpupool.dev/managed=true:NoSchedule so",
         "kube-scheduler keeps ordinary pods off (--no-taint leaves the taints alone). Re-discovers every --interval",
-        "seconds and writes only changes.",
+        "seconds and writes only changes, and renews its Lease (kube-node-lease/gpupool-agent-NODE): while it is not",
+        "renewed the scheduler puts no new GPU work on the node.",
         "It also serves the kubelet device plugin (API v1beta1) for gpupool.dev/gpu: registers with the kubelet, advertises",
         "--slots devices per GPU, and answers each container's Allocate with its pod's slice (visible GPU UUIDs, MPS limits",
         "or a time-slice's memory limit), finding the pod through the kubelet's PodResources API; it registers again when",
@@ -86,6 +87,11 @@ export const registerK8s: RegisterCommand = (program: Command) => {
     .option("--node-name <name>", "the Node to publish on (default: $NODE_NAME, else the host name)")
     .option("--simulate <gpus>", "simulated GPUs instead of nvidia-smi's, e.g. 8xH100-80GB")
     .option("--interval <seconds>", "re-discover and re-publish this often", "60")
+    .option(
+      "--lease-duration <seconds>",
+      "the agent's Lease (kube-node-lease/gpupool-agent-NODE) lasts this long unrenewed; renewed every quarter of it",
+      "40",
+    )
     .option("--no-taint", "do not taint the node gpupool.dev/managed=true:NoSchedule")
     .option(
       "--device-plugin-dir <dir>",
