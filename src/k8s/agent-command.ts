@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { pino } from "pino";
 import { GpupoolError } from "../core/errors.js";
+import { GPU_SHARING_MODES } from "../node/gpu-sharing.js";
 import { startK8sAgent } from "./agent.js";
 import { reachableKubeConfig } from "./scheduler-command.js";
 
@@ -15,6 +16,8 @@ export interface AgentCommandOptions {
   readonly devicePluginDir: string;
   readonly podResourcesSocket: string;
   readonly slots: string;
+  readonly gpuSharing: string;
+  readonly mpsDir: string;
   readonly logLevel: string;
 }
 
@@ -38,6 +41,12 @@ export async function runAgentCommand(o: AgentCommandOptions): Promise<void> {
       "GP_INVALID_ARGUMENT",
       `--slots must be a whole number from 1 to 1000, got "${o.slots}"`,
     );
+  const gpuSharing = GPU_SHARING_MODES.find((m) => m === o.gpuSharing);
+  if (!gpuSharing)
+    throw new GpupoolError(
+      "GP_INVALID_ARGUMENT",
+      `--gpu-sharing must be one of ${GPU_SHARING_MODES.join(", ")}, got "${o.gpuSharing}"`,
+    );
   if (o.simulate) {
     const { simulateGpus } = await import("../node/simulate.js");
     simulateGpus(o.simulate); // a bad spec is refused here, with its code, before anything starts
@@ -55,6 +64,8 @@ export async function runAgentCommand(o: AgentCommandOptions): Promise<void> {
     log,
     intervalMs: seconds * 1000,
     leaseDurationSeconds: leaseSeconds,
+    gpuSharing,
+    mpsDir: o.mpsDir,
     taint: o.taint,
     ...(o.nodeName ? { nodeName: o.nodeName } : {}),
     ...(o.simulate ? { simulate: o.simulate } : {}),
@@ -62,7 +73,10 @@ export async function runAgentCommand(o: AgentCommandOptions): Promise<void> {
       ? { devicePlugin: { dir: o.devicePluginDir, podResourcesSocket: o.podResourcesSocket, slots } }
       : {}),
   });
-  log.info({ node: agent.nodeName }, "gpupool agent started");
+  log.info(
+    { node: agent.nodeName, sharing: agent.sharing.mode, why: agent.sharing.why },
+    "gpupool agent started",
+  );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());

@@ -10,6 +10,8 @@ import { simulateGpus } from "../node/simulate.js";
 import { nvidiaSmiRunner } from "../node/smi-runner.js";
 import { startAgentLease } from "./agent-lease.js";
 import { DevicePlugin } from "./device-plugin.js";
+import { type GpuSharing, MPS_CONTROL_BINARY, resolveGpuSharing } from "../node/gpu-sharing.js";
+import { DEFAULT_MPS_ROOT, MpsControl } from "../node/mps-control.js";
 import { KubeHttp } from "./kube-http.js";
 import { HttpKubeWrites } from "./kube-writes.js";
 import { AGENT_COMPONENT, DOMAIN, MANAGED_TAINT, NODE_ANNOTATION } from "./names.js";
@@ -35,6 +37,14 @@ export interface AgentOptions {
   readonly leaseDurationSeconds?: number;
   /** Taint the node gpupool.dev/managed=true:NoSchedule (default true). */
   readonly taint?: boolean;
+  /** How GPU shares are enforced (node/gpu-sharing.ts; default "auto": MPS on real GPUs with its control binary). */
+  readonly gpuSharing?: GpuSharing;
+  /** Root of the MPS daemons' pipe and log directories (default /run/gpupool/mps). */
+  readonly mpsDir?: string;
+  /** Environment the MPS control binary runs with (tests: a stand-in first on PATH). */
+  readonly mpsEnv?: NodeJS.ProcessEnv;
+  /** Where the GPUs come from instead of nvidia-smi or `simulate` (tests: a recorded real output). */
+  readonly discover?: () => Promise<GpuInventory>;
   /** Serve the kubelet device plugin (device-plugin.ts); absent: inventory only. */
   readonly devicePlugin?: {
     readonly dir: string;
@@ -53,6 +63,8 @@ export interface K8sAgent {
   published(): string | undefined;
   /** The device plugin, when served. */
   readonly plugin: DevicePlugin | undefined;
+  /** How shares are enforced here, and what decided it. */
+  readonly sharing: { readonly mode: "mps" | "timeslice"; readonly why: string };
   stop(): Promise<void>;
 }
 
@@ -72,8 +84,9 @@ export async function startK8sAgent(o: AgentOptions): Promise<K8sAgent> {
   let timer: NodeJS.Timeout | undefined;
   const path = `/api/v1/nodes/${encodeURIComponent(nodeName)}`;
 
+  const discover = o.discover ?? (() => inventory(o.simulate));
   const publishOnce = async (): Promise<void> => {
-    const inv = await inventory(o.simulate);
+    const inv = await discover();
     const spec = inventoryToNodeSpec(inv, { name: nodeName, cpuMilli: 0, memoryMiB: 0 });
     const annotation = inventoryAnnotation(spec.gpus, spec.driverVersion);
     const changed = JSON.stringify(spec.gpus) !== JSON.stringify(current.gpus);
@@ -130,6 +143,16 @@ export async function startK8sAgent(o: AgentOptions): Promise<K8sAgent> {
   };
   let plugin: DevicePlugin | undefined;
   let pods: ListWatch<V1Pod> | undefined;
+  const first = await discover(); // an unusable sharing mode is refused before anything is served
+  const sharing = resolveGpuSharing(o.gpuSharing ?? "auto", {
+    simulated: first.simulated,
+    gpuCount: first.gpus.length,
+    mpsControl: findOnPath(MPS_CONTROL_BINARY, (o.mpsEnv ?? process.env).PATH),
+  });
+  const mps =
+    sharing.mode === "mps"
+      ? new MpsControl({ root: o.mpsDir ?? DEFAULT_MPS_ROOT, ...(o.mpsEnv ? { env: o.mpsEnv } : {}) })
+      : undefined;
   await tick();
   const lease = startAgentLease({
     http,
@@ -157,6 +180,7 @@ export async function startK8sAgent(o: AgentOptions): Promise<K8sAgent> {
       node: () => current,
       pods: () => watched.list(),
       log: o.log,
+      ...(mps ? { mps } : {}),
       refused: (pod, why) => {
         const ref = {
           namespace: pod.metadata?.namespace ?? "default",
@@ -176,6 +200,7 @@ export async function startK8sAgent(o: AgentOptions): Promise<K8sAgent> {
     nodeName,
     published: () => last,
     plugin,
+    sharing,
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

@@ -10,6 +10,9 @@ import { assignmentOf } from "./assignment.js";
 import { readInventory } from "./node-inventory.js";
 import { type K8sScheduler, startK8sScheduler } from "./scheduler.js";
 import { FakeKubelet } from "./test-support/fake-kubelet.js";
+import { inventoryFromSmi } from "../node/discover.js";
+import { installFakeBins } from "../node/test-support/fake-bin.js";
+import { readFixture } from "../node/test-support/fixtures.js";
 
 // The agent's device plugin against a kubelet stand-in (grpc-js: Registration and PodResources,
 // admitting pods one at a time in an order of its own, as the 1.20 kubelet was seen to) and a real
@@ -22,6 +25,13 @@ describe.runIf(kubeAvailable())("gpupool k8s agent: the device plugin", () => {
   let sched: K8sScheduler;
   let kubelet: FakeKubelet;
   let dir: string;
+  /** The agent's device plugin on the stand-in kubelet. */
+  const plugged = () => ({
+    dir: kubelet.dir,
+    podResourcesSocket: kubelet.podResourcesSocket,
+    slots: 16,
+    watchMs: 200,
+  });
   beforeAll(async () => {
     cp = await startControlPlane();
     dir = mkdtempSync(path.join(tmpdir(), "gpupool-dp-"));
@@ -44,12 +54,7 @@ describe.runIf(kubeAvailable())("gpupool k8s agent: the device plugin", () => {
       nodeName: "worker-1",
       simulate: "8xH100-80GB",
       log: quietLogger,
-      devicePlugin: {
-        dir: kubelet.dir,
-        podResourcesSocket: kubelet.podResourcesSocket,
-        slots: 16,
-        watchMs: 200,
-      },
+      devicePlugin: plugged(),
     });
     expect(kubelet.registrations).toEqual([
       {
@@ -166,4 +171,69 @@ describe.runIf(kubeAvailable())("gpupool k8s agent: the device plugin", () => {
     console.log(`k8s device plugin: registered again ${took} ms after the kubelet restarted`);
     expect(took).toBeLessThan(2000);
   }, 180_000);
+
+  it("on real GPUs (a recorded nvidia-smi output) with --gpu-sharing mps, a share's Allocate starts its GPU's MPS daemon and hands out its limits", async () => {
+    await agent.stop();
+    await cp.http.ok("DELETE", "/api/v1/nodes/worker-1");
+    const fake = installFakeBins({ "nvidia-cuda-mps-control": "fake-nvidia-cuda-mps-control.sh" });
+    const mpsDir = path.join(dir, "mps");
+    try {
+      await registerNode(cp.http, "worker-2");
+      agent = await startK8sAgent({
+        kc: cp.kc,
+        nodeName: "worker-2",
+        discover: async () =>
+          inventoryFromSmi(readFixture("q-x/telegraf-2x-rtx-a5000-590.44.01.xml"), "fixture", {}),
+        gpuSharing: "mps",
+        mpsDir,
+        mpsEnv: fake.env,
+        log: quietLogger,
+        devicePlugin: plugged(),
+      });
+      expect(agent.sharing).toEqual({ mode: "mps", why: "--gpu-sharing mps" });
+      await createPods(cp.http, [podManifest("mps-share", { gpu: 1, milli: 300, gpuMemory: "6Gi" })]);
+      await until(
+        async () =>
+          (await listPods(cp.http)).some(
+            (p) => p.metadata.name === "mps-share" && p.spec.nodeName === "worker-2",
+          ),
+        30_000,
+        "the share bound to worker-2",
+      );
+      await new Promise((r) => setTimeout(r, 500)); // the agent's pod informer sees the binding
+      const pod = (await listPods(cp.http)).find((p) => p.metadata.name === "mps-share")!;
+      const inv = readInventory((await cp.http.ok("GET", "/api/v1/nodes/worker-2")) as never);
+      if (!inv || "error" in inv) throw new Error("no inventory");
+      const gpu = inv.gpus[assignmentOf(pod as never)!.gpus[0]!.index]!;
+      expect(gpu.simulated ?? false).toBe(false);
+      kubelet.admitted.push({
+        namespace: "default",
+        name: "mps-share",
+        containers: [{ name: "main", deviceIds: [] }],
+      });
+      const plugin = kubelet.plugin(agent.plugin!.socket);
+      const r = await kubelet.call<{
+        container_responses: { envs: Record<string, string>; mounts: { host_path: string }[] }[];
+      }>(plugin, "Allocate", { container_requests: [{ devicesIDs: [`${gpu.uuid}-s0`] }] });
+      plugin.close();
+      const { envs, mounts } = r.container_responses[0]!;
+      const pipe = path.join(mpsDir, gpu.uuid!, "pipe");
+      expect(envs).toMatchObject({
+        CUDA_VISIBLE_DEVICES: gpu.uuid,
+        CUDA_MPS_PIPE_DIRECTORY: pipe,
+        CUDA_MPS_ACTIVE_THREAD_PERCENTAGE: "30",
+        CUDA_MPS_PINNED_DEVICE_MEM_LIMIT: "0=6144M",
+      });
+      expect(mounts.map((m) => m.host_path)).toEqual([pipe]);
+      // The GPU's control daemon was started for that GPU before the answer.
+      expect(
+        fake.calls().some((c) => c.startsWith("mps-control -d") && c.includes(`visible=${gpu.uuid}`)),
+      ).toBe(true);
+      console.log(
+        `k8s device plugin: MPS share on ${gpu.model}: ${envs.CUDA_MPS_ACTIVE_THREAD_PERCENTAGE}% threads, ${envs.CUDA_MPS_PINNED_DEVICE_MEM_LIMIT}`,
+      );
+    } finally {
+      fake.cleanup();
+    }
+  }, 120_000);
 });

@@ -38,7 +38,8 @@ export interface DevicePluginOptions {
   /** Pods bound to this node (the agent's informer). */
   readonly pods: () => readonly V1Pod[];
   readonly slots?: number;
-  readonly mps?: MpsPipes;
+  /** MPS daemons: a share's Allocate starts its GPU's daemon (if not running) before answering. */
+  readonly mps?: MpsPipes & { ensure(gpuUuid: string): Promise<unknown> };
   readonly watchMs?: number;
   readonly log: Logger;
   /** Told once per pod the kubelet admits asking for devices without a slice from gpupool (an Event). */
@@ -280,6 +281,10 @@ export class DevicePlugin {
         node,
         this.o.mps,
       );
+      if (a.annotations["gpupool.dev/slice"] === "mps" && this.o.mps) {
+        const uuid = node.gpus.find((g) => g.index === t.allocation.gpus[0]?.index)?.uuid;
+        if (uuid) await this.o.mps.ensure(uuid); // a failure refuses the Allocate with its message
+      }
       out.push(a);
       this.o.log.info({ pod: a.envs.GPUPOOL_POD, container: t.container }, "allocated the pod's slice");
     }

@@ -106,13 +106,15 @@ export const AGENT_NODE_LABEL = { "gpupool.dev/agent": "true" } as const;
  */
 function agentManifests(o: ManifestOptions): Record<string, unknown>[] {
   const labels = { "app.kubernetes.io/name": "gpupool-agent" };
-  const hostDir = (name: string, path: string) => ({
-    volume: { name, hostPath: { path, type: "Directory" } },
+  const hostDir = (name: string, path: string, type = "Directory") => ({
+    volume: { name, hostPath: { path, type } },
     mount: { name, mountPath: path },
   });
   const dirs = [
     hostDir("device-plugins", "/var/lib/kubelet/device-plugins"),
     hostDir("pod-resources", "/var/lib/kubelet/pod-resources"),
+    // The MPS daemons' pipe directories, which shares' containers mount from the host.
+    hostDir("mps", "/run/gpupool/mps", "DirectoryOrCreate"),
   ];
   return [
     { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "gpupool-agent", namespace: o.namespace } },
@@ -141,6 +143,8 @@ function agentManifests(o: ManifestOptions): Record<string, unknown>[] {
             serviceAccountName: "gpupool-agent",
             priorityClassName: "system-node-critical",
             nodeSelector: AGENT_NODE_LABEL,
+            // MPS daemons it starts share the host's IPC namespace with the shares' containers.
+            hostIPC: true,
             // On every labelled node, tainted ones included (gpupool's own taint first of all).
             tolerations: [{ operator: "Exists" }],
             containers: [

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FakeEngine } from "../engines/fake.js";
 import { type FakeBin, installFakeBins } from "../node/test-support/fake-bin.js";
 import { fixturePath } from "../node/test-support/fixtures.js";
-import { type GpuSharing, resolveGpuSharing, startServer } from "./up.js";
+import { type GpuSharing, resolveGpuSharing } from "../node/gpu-sharing.js";
+import { startServer } from "./up.js";
 
 /**
  * `gpupool up --gpu-sharing auto|mps|timeslice`: how GPU shares are enforced. The resolution as a

@@ -1,5 +1,6 @@
 import { GpupoolError } from "../core/errors.js";
-import { GPU_SHARING_MODES, startServer } from "./up.js";
+import { GPU_SHARING_MODES } from "../node/gpu-sharing.js";
+import { startServer } from "./up.js";
 
 /** `gpupool up` in the foreground: start, print how to reach it, stop cleanly on SIGINT/SIGTERM. */
 /** The flags of `gpupool up`, as commander parses them (src/cli/commands/up.ts). */

@@ -104,6 +104,12 @@ export const registerK8s: RegisterCommand = (program: Command) => {
       "/var/lib/kubelet/pod-resources/kubelet.sock",
     )
     .option("--slots <n>", "devices advertised per GPU (the most pods one GPU can hold)", "16")
+    .option(
+      "--gpu-sharing <mode>",
+      "how GPU shares are enforced: auto (MPS on real GPUs when nvidia-cuda-mps-control is on PATH, else time-slicing), mps or timeslice",
+      "auto",
+    )
+    .option("--mps-dir <dir>", "root of the MPS daemons' pipe and log directories", "/run/gpupool/mps")
     .option("--no-device-plugin", "publish the inventory only")
     .option("--log-level <level>", "info, warn, error or debug", "info")
     .addHelpText(
