@@ -51,4 +51,9 @@ export interface NodeSpec {
   /** NVIDIA driver version, e.g. "535.104.05"; absent when unknown or GPU-less. */
   readonly driverVersion?: string;
   readonly gpus: readonly GpuDevice[];
+  /**
+   * How many more workloads the node takes, whatever their size (Kubernetes: its allocatable pods
+   * less the pods other schedulers put there); absent = no such limit.
+   */
+  readonly pods?: number;
 }

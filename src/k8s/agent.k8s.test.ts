@@ -79,6 +79,11 @@ describe.runIf(kubeAvailable())("gpupool k8s agent on a real API server", () => 
       "the pod waiting: its only node's agent is gone",
     );
     expect((await later())?.spec.nodeName).toBeUndefined();
+    const status = (await later())?.status as
+      | { conditions?: { type: string; message?: string }[] }
+      | undefined;
+    const why = status?.conditions?.find((c) => c.type === "PodScheduled")?.message;
+    expect(why).toContain("every GPU of the node is unhealthy or its agent is gone");
     agent = await startAgent();
     await until(
       async () => (await later())?.spec.nodeName === "worker-1",

@@ -110,6 +110,14 @@ describe("the Kubernetes cluster port", () => {
     expect(changes.filter((c) => c.kind === "nodes").length).toBe(before);
     cluster.deletePod(pod("web", { scheduler: "default-scheduler", nodeName: "n1", cpu: "3" }));
     expect(cluster.nodes()[0]!.cpuMilli).toBe(8000);
+    // The node's allocatable pods, less other schedulers' pods (gpupool's own the core counts).
+    const withPods = node("n2");
+    withPods.status!.allocatable!.pods = "110";
+    cluster.upsertNode(withPods);
+    cluster.upsertPod(pod("w1", { scheduler: "default-scheduler", nodeName: "n2", cpu: "0" }));
+    cluster.upsertPod(pod("w2", { scheduler: "default-scheduler", nodeName: "n2", cpu: "0" }));
+    expect(cluster.nodes().find((n) => n.name === "n2")!.pods).toBe(108);
+    expect(cluster.nodes().find((n) => n.name === "n1")!.pods).toBeUndefined();
   });
 
   it("a bound pod with its assignment holds its slice; one bound without an assignment is not gpupool's", () => {

@@ -67,7 +67,7 @@ export class KubeCluster implements ClusterPort {
   private readonly pendingIds = new Set<string>();
   private readonly placedWork = new Map<string, PlacedWork>();
   private readonly assumed = new Map<string, PlacedWork>();
-  private readonly foreign = new Map<string, { node: string; cpuMilli: number; memoryMiB: number }>();
+  private readonly foreign = new Map<string, { node: string; cpuMilli: number; memoryMiB: number }>(); // one pod each
   private readonly foreignByNode = new Map<string, ForeignUsage>();
   private readonly agents = new AgentLiveness();
   private leaseTimer: ReturnType<Clock["setTimeout"]> | undefined;
@@ -365,26 +365,30 @@ export class KubeCluster implements ClusterPort {
    * A node gpupool does not track (not Ready, unknown) is null: kube-scheduler's own checks decide.
    */
   roomFor(nodes: readonly string[], need: ForeignUsage): Map<string, string | null> {
-    const ours = new Map<string, { cpuMilli: number; memoryMiB: number }>();
+    const ours = new Map<string, { cpuMilli: number; memoryMiB: number; pods: number }>();
     for (const p of this.placed()) {
-      const u = ours.get(p.allocation.node) ?? { cpuMilli: 0, memoryMiB: 0 };
+      const u = ours.get(p.allocation.node) ?? { cpuMilli: 0, memoryMiB: 0, pods: 0 };
       u.cpuMilli += p.allocation.cpuMilli;
       u.memoryMiB += p.allocation.memoryMiB;
+      u.pods++;
       ours.set(p.allocation.node, u);
     }
     const out = new Map<string, string | null>();
     for (const name of nodes) {
       const spec = this.specs.get(name)?.spec;
-      const u = ours.get(name) ?? { cpuMilli: 0, memoryMiB: 0 };
+      const u = ours.get(name) ?? { cpuMilli: 0, memoryMiB: 0, pods: 0 };
       const cpu = spec ? spec.cpuMilli - u.cpuMilli : Number.POSITIVE_INFINITY;
       const mem = spec ? spec.memoryMiB - u.memoryMiB : Number.POSITIVE_INFINITY;
+      const pods = spec?.pods !== undefined ? spec.pods - u.pods : Number.POSITIVE_INFINITY;
       out.set(
         name,
         need.cpuMilli > cpu
           ? `Insufficient cpu (gpupool counts ${Math.max(0, cpu)}m free)`
           : need.memoryMiB > mem
             ? `Insufficient memory (gpupool counts ${Math.max(0, mem)} MiB free)`
-            : null,
+            : pods < 1
+              ? "Too many pods (gpupool counts the node full)"
+              : null,
       );
     }
     return out;
@@ -394,7 +398,7 @@ export class KubeCluster implements ClusterPort {
   hold(uid: string, node: string, need: ForeignUsage): void {
     this.releaseHeld(uid);
     this.held.set(uid, { node, ...need });
-    this.addUsage(node, need.cpuMilli, need.memoryMiB);
+    this.addUsage(node, need.cpuMilli, need.memoryMiB, 1);
     this.refreshNode(node, true);
   }
 
@@ -403,7 +407,7 @@ export class KubeCluster implements ClusterPort {
     const h = this.held.get(uid);
     if (!h) return;
     this.held.delete(uid);
-    this.addUsage(h.node, -h.cpuMilli, -h.memoryMiB);
+    this.addUsage(h.node, -h.cpuMilli, -h.memoryMiB, -1);
     this.refreshNode(h.node);
   }
 
@@ -489,21 +493,25 @@ export class KubeCluster implements ClusterPort {
       return;
     if (old) {
       this.foreign.delete(uid);
-      this.addUsage(old.node, -old.cpuMilli, -old.memoryMiB);
+      this.addUsage(old.node, -old.cpuMilli, -old.memoryMiB, -1);
     }
     if (next) {
       this.foreign.set(uid, next);
-      this.addUsage(next.node, next.cpuMilli, next.memoryMiB);
+      this.addUsage(next.node, next.cpuMilli, next.memoryMiB, 1);
     }
     if (old) this.refreshNode(old.node);
     if (next && next.node !== old?.node) this.refreshNode(next.node);
     if (old && !next) this.parked.clear();
   }
 
-  private addUsage(node: string, cpuMilli: number, memoryMiB: number): void {
-    const u = this.foreignByNode.get(node) ?? { cpuMilli: 0, memoryMiB: 0 };
-    const next = { cpuMilli: u.cpuMilli + cpuMilli, memoryMiB: u.memoryMiB + memoryMiB };
-    if (next.cpuMilli === 0 && next.memoryMiB === 0) this.foreignByNode.delete(node);
+  private addUsage(node: string, cpuMilli: number, memoryMiB: number, pods: number): void {
+    const u = this.foreignByNode.get(node) ?? { cpuMilli: 0, memoryMiB: 0, pods: 0 };
+    const next = {
+      cpuMilli: u.cpuMilli + cpuMilli,
+      memoryMiB: u.memoryMiB + memoryMiB,
+      pods: (u.pods ?? 0) + pods,
+    };
+    if (next.cpuMilli === 0 && next.memoryMiB === 0 && next.pods === 0) this.foreignByNode.delete(node);
     else this.foreignByNode.set(node, next);
   }
 

@@ -2,7 +2,7 @@ import type { V1Node } from "@kubernetes/client-node";
 import { z } from "zod";
 import type { GpuDevice, NodeSpec, NodeTaint } from "../core/node.js";
 import { NODE_ANNOTATION } from "./names.js";
-import { cpuMilliOf, memoryMiBOf } from "./quantity.js";
+import { cpuMilliOf, memoryMiBOf, quantityValue } from "./quantity.js";
 
 /**
  * The node inventory the agent publishes on its Node (annotation `gpupool.dev/inventory`): the GPUs
@@ -57,6 +57,8 @@ export function readInventory(node: V1Node): Inventory | { readonly error: strin
 export interface ForeignUsage {
   readonly cpuMilli: number;
   readonly memoryMiB: number;
+  /** How many such pods (they count against the node's allocatable pods); default 0. */
+  readonly pods?: number;
 }
 
 /**
@@ -85,6 +87,9 @@ export function nodeSpecOf(
     name,
     cpuMilli: Math.max(0, cpuMilliOf(alloc.cpu) - foreign.cpuMilli),
     memoryMiB: Math.max(0, memoryMiBOf(alloc.memory, "down") - foreign.memoryMiB),
+    ...(alloc.pods !== undefined
+      ? { pods: Math.max(0, Math.floor(quantityValue(alloc.pods)) - (foreign.pods ?? 0)) }
+      : {}),
     labels: node.metadata?.labels ?? {},
     ...(taints.length > 0 ? { taints } : {}),
     ...(inv && !("error" in inv) && inv.driverVersion ? { driverVersion: inv.driverVersion } : {}),

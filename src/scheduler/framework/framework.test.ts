@@ -92,6 +92,43 @@ describe("scheduling cycle", () => {
     expect(d.status.message()).toMatch(/1 × not enough free whole GPUs/);
   });
 
+  it("says when a node's every GPU is unhealthy (or its agent gone), and that no preemption helps there", () => {
+    const sick = makeNode("sick", { gpus: 2 });
+    const s = new Scheduler(
+      [
+        {
+          ...sick,
+          gpus: sick.gpus.map((g) => ({
+            ...g,
+            unhealthy: "the gpupool agent on sick stopped renewing its lease",
+          })),
+        },
+      ],
+      { profile: policyProfile("default") },
+    );
+    const d = s.placeNow(makePod("p", { share: 250 }));
+    expect(!d.ok && d.status.code).toBe(Code.UnschedulableAndUnresolvable);
+    expect(!d.ok && d.status.message()).toMatch(
+      /1 × every GPU of the node is unhealthy or its agent is gone/,
+    );
+  });
+
+  it("a node that takes no more pods (Kubernetes' allocatable pods) fits nothing more, whatever its room", () => {
+    const s = new Scheduler(
+      [
+        { ...makeNode("a", { gpus: 8 }), pods: 1 },
+        { ...makeNode("b", { gpus: 8 }), pods: 0 },
+      ],
+      {
+        profile: policyProfile("default"),
+      },
+    );
+    const d1 = s.placeNow(makePod("p1", { share: 100 }));
+    expect(d1.ok && d1.allocation.node).toBe("a");
+    const d2 = s.placeNow(makePod("p2", { share: 100 }));
+    expect(!d2.ok && d2.status.message()).toMatch(/0\/2 nodes are available: 2 × Too many pods/);
+  });
+
   it("reports unresolvable when no node could ever fit", () => {
     const s = new Scheduler([makeNode("a", { gpus: 1, model: "T4" })], { profile: policyProfile("default") });
     const d = s.placeNow(makePod("p", { share: 100, gpuModels: ["A100-80GB"] }));

@@ -8,7 +8,9 @@ import { migChoice, migProfileOf, modelAllowed, shareFits, wholeChoice, wholeFre
 
 const INSUFFICIENT_CPU = Status.unschedulable("Insufficient CPU");
 const INSUFFICIENT_MEMORY = Status.unschedulable("Insufficient memory");
+const TOO_MANY_PODS = Status.unschedulable("Too many pods");
 const NO_GPUS = Status.unresolvable("node has no GPUs");
+const UNHEALTHY = Status.unresolvable("every GPU of the node is unhealthy or its agent is gone");
 const MODEL = Status.unresolvable("GPU model not allowed");
 const NO_SHARE = Status.unschedulable("no GPU with enough free share");
 const NO_WHOLE = Status.unschedulable("not enough free whole GPUs");
@@ -22,6 +24,7 @@ export class NodeResourcesFit implements FilterPlugin {
   filter(_s: unknown, pod: Workload, node: NodeInfo): MaybeStatus {
     if (node.cpuFree < pod.cpuMilli) return INSUFFICIENT_CPU;
     if (node.memFree < pod.memoryMiB) return INSUFFICIENT_MEMORY;
+    if (node.podsFree < 1) return TOO_MANY_PODS;
     return null;
   }
 }
@@ -33,6 +36,7 @@ export class GpuFit implements FilterPlugin {
     const g = pod.gpu;
     if (g.kind === "none") return null;
     if (node.gpuCount === 0) return NO_GPUS;
+    if (node.healthyGpus === 0) return UNHEALTHY;
     if (pod.gpuModels?.length && !node.models.some((m) => modelAllowed(pod, m))) return MODEL;
     switch (g.kind) {
       case "share": {

@@ -25,6 +25,8 @@ export class NodeInfo {
   readonly order: number;
   cpuFree: number;
   memFree: number;
+  /** Workloads the node still takes (NodeSpec.pods); Infinity without a limit. */
+  podsFree: number;
   /** Free compute milli per GPU index. A MIG-enabled GPU reports 0 here: it is only handed out as instances. */
   readonly gpuFree: number[];
   /** Free GPU memory (MiB) per GPU index. */
@@ -49,6 +51,8 @@ export class NodeInfo {
   version = 0;
   /** The distinct GPU models on this node. */
   readonly models: readonly string[];
+  /** GPUs that take new work (not marked unhealthy). */
+  readonly healthyGpus: number;
   /** Catalog-resolved datacenter flag (false when unknown). */
   readonly datacenter: boolean;
   private readonly typeKey: string;
@@ -62,6 +66,7 @@ export class NodeInfo {
     this.order = order;
     this.cpuFree = spec.cpuMilli;
     this.memFree = spec.memoryMiB;
+    this.podsFree = spec.pods ?? Number.POSITIVE_INFINITY;
     // An unhealthy GPU has nothing to give (and what runs there is not counted against it).
     this.gpuFree = spec.gpus.map((g) => (g.migEnabled || g.unhealthy ? 0 : 1000));
     this.gpuMemFree = spec.gpus.map((g) => (g.unhealthy ? 0 : g.memoryMiB));
@@ -69,6 +74,7 @@ export class NodeInfo {
     this.migUsedCompute = spec.gpus.map(() => 0);
     this.migCounts = spec.gpus.map(() => new Map());
     this.models = [...new Set(spec.gpus.map((g) => g.model))];
+    this.healthyGpus = spec.gpus.filter((g) => !g.unhealthy).length;
     this.datacenter = this.models.length > 0 && this.models.every((m) => findGpuModel(m)?.datacenter ?? true);
     this.typeKey = JSON.stringify([
       spec.cpuMilli,
@@ -100,6 +106,7 @@ export class NodeInfo {
   apply(workload: Workload, alloc: Allocation): void {
     this.cpuFree -= alloc.cpuMilli;
     this.memFree -= alloc.memoryMiB;
+    this.podsFree -= 1;
     for (const g of alloc.gpus) {
       if (this.spec.gpus[g.index]?.unhealthy) continue;
       if (g.mig) {
@@ -123,6 +130,7 @@ export class NodeInfo {
   release(alloc: Allocation): void {
     this.cpuFree += alloc.cpuMilli;
     this.memFree += alloc.memoryMiB;
+    this.podsFree += 1;
     for (const g of alloc.gpus) {
       if (this.spec.gpus[g.index]?.unhealthy) continue;
       if (g.mig) {
@@ -179,7 +187,10 @@ export class NodeInfo {
   /** Everything a filter or score may look at, as one string. */
   private stateKey(): string {
     const tags = this.tagCounts.size === 0 ? "" : [...this.tagCounts.keys()].sort().join("+");
-    return `${this.typeKey}|${this.cpuFree}|${this.memFree}|${this.gpuFree.join(",")}|${this.gpuMemFree.join(",")}|${this.migUsedMask.join(",")}|${tags}`;
+    // Only whether another workload fits counts (no score reads the pod count): nodes that differ
+    // only in how many more pods they take still share one state.
+    const full = this.podsFree < 1 ? "|no-pods" : "";
+    return `${this.typeKey}${full}|${this.cpuFree}|${this.memFree}|${this.gpuFree.join(",")}|${this.gpuMemFree.join(",")}|${this.migUsedMask.join(",")}|${tags}`;
   }
 }
 
