@@ -1,6 +1,6 @@
 import { once } from "node:events";
-import { createReadStream, createWriteStream, existsSync } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { createReadStream, createWriteStream, existsSync, type WriteStream } from "node:fs";
+import { mkdir, rename, rm, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { GpupoolError } from "../core/errors.js";
@@ -14,6 +14,9 @@ import type { ContainerEngine, LogLine } from "../engines/engine.js";
  */
 /** How much of one attempt's log the archive keeps by default: 16 MiB of its NDJSON file. */
 export const DEFAULT_LOG_CAP_BYTES = 16 * 2 ** 20;
+
+/** Up to this much of an attempt's log is held in memory before its file is opened. */
+const BUFFERED_BYTES = 64 * 1024;
 
 export class LogArchive {
   private made = false;
@@ -40,15 +43,33 @@ export class LogArchive {
    * a last stderr line says how much was left out. The caller removes the container.
    */
   async save(engine: ContainerEngine, jobId: string, containerId: string): Promise<void> {
-    if (!this.made) {
-      await mkdir(this.dir, { recursive: true });
-      this.made = true;
-    }
     const tmp = `${this.path(jobId)}.tmp`;
-    const out = createWriteStream(tmp);
-    const failed = new Promise<never>((_, reject) => out.once("error", reject));
-    failed.catch(() => {});
+    // The file is opened only once there is more than a little to write: most jobs print a few
+    // lines or none, and those cost one write (or no file at all) instead of a stream's open,
+    // writes, close and a removal.
+    let out: WriteStream | undefined;
+    let failed: Promise<never> | undefined;
+    let buffered: string[] = [];
+    let bufferedBytes = 0;
+    const open = async () => {
+      if (!this.made) {
+        await mkdir(this.dir, { recursive: true });
+        this.made = true;
+      }
+      const stream = createWriteStream(tmp);
+      failed = new Promise<never>((_, reject) => stream.once("error", reject));
+      failed.catch(() => {});
+      return stream;
+    };
     const write = async (text: string) => {
+      if (!out) {
+        buffered.push(text);
+        bufferedBytes += text.length;
+        if (bufferedBytes < BUFFERED_BYTES) return;
+        out = await open();
+        text = buffered.join("");
+        buffered = [];
+      }
       if (!out.write(text)) await Promise.race([once(out, "drain"), failed]);
     };
     let kept = 0;
@@ -73,16 +94,24 @@ export class LogArchive {
             text: `[gpupool: log cut at ${this.maxBytes} bytes; ${droppedLines} more line(s), ${droppedBytes} bytes, not kept]`,
           })}\n`,
         );
-      await new Promise<void>((resolve, reject) =>
-        out.end((err?: Error | null) => (err ? reject(err) : resolve())),
-      );
+      const stream = out;
+      if (stream)
+        await new Promise<void>((resolve, reject) =>
+          stream.end((err?: Error | null) => (err ? reject(err) : resolve())),
+        );
+      else if (buffered.length > 0) {
+        if (!this.made) {
+          await mkdir(this.dir, { recursive: true });
+          this.made = true;
+        }
+        await writeFile(tmp, buffered.join(""));
+      }
     } catch (err) {
-      out.destroy();
-      await rm(tmp, { force: true });
+      out?.destroy();
+      if (out || buffered.length > 0) await rm(tmp, { force: true });
       throw err;
     }
     if (kept === 0 && droppedLines === 0) {
-      await rm(tmp, { force: true });
       // Nothing read from a container that is gone or being removed (a removal sent by a gpupool
       // killed meanwhile, its logs already archived) says nothing about its logs: keep the file.
       const state = await engine.inspect(containerId).catch(() => undefined);
@@ -113,6 +142,9 @@ export class LogArchive {
   }
 
   async remove(jobId: string): Promise<void> {
-    if (this.has(jobId)) await rm(this.path(jobId), { force: true });
+    if (!this.has(jobId)) return; // the common case (no file), without an error thrown and caught
+    await unlink(this.path(jobId)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+    });
   }
 }
