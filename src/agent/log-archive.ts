@@ -52,10 +52,7 @@ export class LogArchive {
     let buffered: string[] = [];
     let bufferedBytes = 0;
     const open = async () => {
-      if (!this.made) {
-        await mkdir(this.dir, { recursive: true });
-        this.made = true;
-      }
+      await this.ensureDir();
       const stream = createWriteStream(tmp);
       failed = new Promise<never>((_, reject) => stream.once("error", reject));
       failed.catch(() => {});
@@ -100,10 +97,7 @@ export class LogArchive {
           stream.end((err?: Error | null) => (err ? reject(err) : resolve())),
         );
       else if (buffered.length > 0) {
-        if (!this.made) {
-          await mkdir(this.dir, { recursive: true });
-          this.made = true;
-        }
+        await this.ensureDir();
         await writeFile(tmp, buffered.join(""));
       }
     } catch (err) {
@@ -125,6 +119,12 @@ export class LogArchive {
       return this.remove(jobId);
     }
     await rename(tmp, this.path(jobId));
+  }
+
+  private async ensureDir(): Promise<void> {
+    if (this.made) return;
+    await mkdir(this.dir, { recursive: true });
+    this.made = true;
   }
 
   async *read(jobId: string): AsyncIterable<LogLine> {

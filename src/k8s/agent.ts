@@ -13,7 +13,7 @@ import { DevicePlugin } from "./device-plugin.js";
 import { type GpuSharing, MPS_CONTROL_BINARY, resolveGpuSharing } from "../node/gpu-sharing.js";
 import { DEFAULT_MPS_ROOT, MpsControl } from "../node/mps-control.js";
 import { KubeHttp } from "./kube-http.js";
-import { HttpKubeWrites } from "./kube-writes.js";
+import { HttpKubeWrites, podRef } from "./kube-writes.js";
 import { AGENT_COMPONENT, DOMAIN, MANAGED_TAINT, NODE_ANNOTATION } from "./names.js";
 import { inventoryAnnotation } from "./node-inventory.js";
 
@@ -85,8 +85,8 @@ export async function startK8sAgent(o: AgentOptions): Promise<K8sAgent> {
   const path = `/api/v1/nodes/${encodeURIComponent(nodeName)}`;
 
   const discover = o.discover ?? (() => inventory(o.simulate));
-  const publishOnce = async (): Promise<void> => {
-    const inv = await discover();
+  const publishOnce = async (discovered?: GpuInventory): Promise<void> => {
+    const inv = discovered ?? (await discover());
     const spec = inventoryToNodeSpec(inv, { name: nodeName, cpuMilli: 0, memoryMiB: 0 });
     const annotation = inventoryAnnotation(spec.gpus, spec.driverVersion);
     const changed = JSON.stringify(spec.gpus) !== JSON.stringify(current.gpus);
@@ -130,14 +130,15 @@ export async function startK8sAgent(o: AgentOptions): Promise<K8sAgent> {
     last = annotation;
   };
 
-  const tick = async () => {
+  /** Publishes (the first time, what start-up already discovered), then waits for the next round. */
+  const tick = async (discovered?: GpuInventory) => {
     try {
-      await publishOnce();
+      await publishOnce(discovered);
     } catch (err) {
       o.log.warn({ err, node: nodeName }, "could not publish the node's GPUs; retrying");
     }
     if (!stopped) {
-      timer = setTimeout(tick, last === undefined ? 2000 : (o.intervalMs ?? 60_000));
+      timer = setTimeout(() => void tick(), last === undefined ? 2000 : (o.intervalMs ?? 60_000));
       timer.unref();
     }
   };
@@ -153,7 +154,7 @@ export async function startK8sAgent(o: AgentOptions): Promise<K8sAgent> {
     sharing.mode === "mps"
       ? new MpsControl({ root: o.mpsDir ?? DEFAULT_MPS_ROOT, ...(o.mpsEnv ? { env: o.mpsEnv } : {}) })
       : undefined;
-  await tick();
+  await tick(first);
   const lease = startAgentLease({
     http,
     node: nodeName,
@@ -182,11 +183,7 @@ export async function startK8sAgent(o: AgentOptions): Promise<K8sAgent> {
       log: o.log,
       ...(mps ? { mps } : {}),
       refused: (pod, why) => {
-        const ref = {
-          namespace: pod.metadata?.namespace ?? "default",
-          name: pod.metadata?.name ?? "",
-          uid: pod.metadata?.uid ?? "",
-        };
+        const ref = podRef(pod);
         writes
           .warn(ref, "GpupoolSliceRefused", `the gpupool agent on ${nodeName} gave this pod no GPU: ${why}`)
           .catch((err: unknown) => o.log.warn({ err, pod: ref.name }, "could not record the refusal event"));

@@ -2,6 +2,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import type { Allocation } from "../core/allocation.js";
 import { readAssignment } from "./assignment.js";
 import { RESOURCE } from "./names.js";
+import { podFinished } from "./pod-workload.js";
 
 /**
  * Which pod an Allocate is for (pure). The kubelet does not say; it admits pods one at a time, and
@@ -36,19 +37,14 @@ export function identifyPod(
   deviceCount: number,
   answered: ReadonlySet<string>,
 ): Identified {
-  const byName = new Map(nodePods.map((p) => [`${p.metadata?.namespace}/${p.metadata?.name}`, p]));
   const candidates: AllocateTarget[] = [];
   const pods = new Set<string>();
-  for (const l of listed) {
-    const pod = byName.get(`${l.namespace}/${l.name}`);
-    if (!pod?.metadata?.uid || pod.metadata.deletionTimestamp) continue;
-    const phase = pod.status?.phase;
-    if (phase === "Succeeded" || phase === "Failed") continue;
+  for (const { l, pod, uid } of livePods(listed, nodePods)) {
     const { allocation } = readAssignment(pod);
     if (!allocation) continue;
     for (const c of waitingContainers(l, pod, deviceCount, answered)) {
       candidates.push({ pod, container: c, allocation });
-      pods.add(pod.metadata.uid);
+      pods.add(uid);
     }
   }
   // Within one pod the kubelet allocates containers in spec order, recording each before the next.
@@ -69,17 +65,30 @@ export function slicelessPods(
   nodePods: readonly V1Pod[],
   deviceCount: number,
 ): { readonly pod: V1Pod; readonly why: string }[] {
-  const byName = new Map(nodePods.map((p) => [`${p.metadata?.namespace}/${p.metadata?.name}`, p]));
   const out: { pod: V1Pod; why: string }[] = [];
-  for (const l of listed) {
-    const pod = byName.get(`${l.namespace}/${l.name}`);
-    if (!pod?.metadata?.uid || pod.metadata.deletionTimestamp) continue;
-    if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") continue;
+  for (const { l, pod } of livePods(listed, nodePods)) {
     const read = readAssignment(pod);
     if (read.allocation) continue;
     if (waitingContainers(l, pod, deviceCount, new Set()).length > 0) out.push({ pod, why: read.refused });
   }
   return out;
+}
+
+/**
+ * The pods PodResources lists that the agent's informer knows, left out those that finished or are
+ * being deleted (a pod the kubelet just rejected stays listed until deleted).
+ */
+function* livePods(
+  listed: readonly ListedPod[],
+  nodePods: readonly V1Pod[],
+): Generator<{ readonly l: ListedPod; readonly pod: V1Pod; readonly uid: string }> {
+  const byName = new Map(nodePods.map((p) => [`${p.metadata?.namespace}/${p.metadata?.name}`, p]));
+  for (const l of listed) {
+    const pod = byName.get(`${l.namespace}/${l.name}`);
+    const uid = pod?.metadata?.uid;
+    if (!pod || !uid || pod.metadata?.deletionTimestamp || podFinished(pod)) continue;
+    yield { l, pod, uid };
+  }
 }
 
 /** The pod's containers asking for `deviceCount` devices that have none yet and were not answered. */

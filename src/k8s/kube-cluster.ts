@@ -9,7 +9,7 @@ import type { Logger } from "../loop/logger.js";
 import type { Eviction } from "../scheduler/actions/index.js";
 import { AgentLiveness } from "./agent-liveness.js";
 import { assignmentAnnotation, assignmentOf } from "./assignment.js";
-import type { KubeWrites, PodRef } from "./kube-writes.js";
+import { type KubeWrites, type PodRef, podRef } from "./kube-writes.js";
 import { selectorMatches } from "./label-selector.js";
 import { ASSIGNMENT_ANNOTATION, DOMAIN } from "./names.js";
 import { type ForeignUsage, nodeSpecOf } from "./node-inventory.js";
@@ -117,7 +117,7 @@ export class KubeCluster implements ClusterPort {
       if (isGpupoolPod(pod)) this.forgetGpupool(uid); // bound without a slice: not gpupool's
       if (pod.spec?.nodeName && !podFinished(pod) && asksForSlice(pod) && !this.warned.has(uid)) {
         this.warned.add(uid);
-        const ref = { namespace: pod.metadata?.namespace ?? "default", name: pod.metadata?.name ?? uid, uid };
+        const ref = podRef(pod);
         this.queue.run(
           () =>
             this.o.writes.warn(
@@ -132,7 +132,7 @@ export class KubeCluster implements ClusterPort {
     }
     let entry = this.pods.get(uid);
     if (!entry) {
-      const ref = { namespace: pod.metadata?.namespace ?? "default", name: pod.metadata?.name ?? uid, uid };
+      const ref = podRef(pod);
       const made = podWorkload(pod, ++this.seq);
       entry = {
         pod,

@@ -1,3 +1,4 @@
+import type { V1Pod } from "@kubernetes/client-node";
 import { SCHEDULER_FIELD_MANAGER } from "./assignment.js";
 import { KubeError, type KubeHttp } from "./kube-http.js";
 import { SCHEDULER_NAME } from "./names.js";
@@ -7,6 +8,12 @@ export interface PodRef {
   readonly namespace: string;
   readonly name: string;
   readonly uid: string;
+}
+
+/** The PodRef of a pod object (its uid for a name it lacks). */
+export function podRef(pod: V1Pod): PodRef {
+  const uid = pod.metadata?.uid ?? "";
+  return { namespace: pod.metadata?.namespace ?? "default", name: pod.metadata?.name ?? uid, uid };
 }
 
 /**

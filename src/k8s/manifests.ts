@@ -20,30 +20,19 @@ export function schedulerManifests(o: ManifestOptions = DEFAULT_MANIFEST_OPTIONS
   const labels = { "app.kubernetes.io/name": "gpupool-scheduler" };
   return [
     { apiVersion: "v1", kind: "Namespace", metadata: { name: o.namespace } },
-    {
-      apiVersion: "v1",
-      kind: "ServiceAccount",
-      metadata: { name: "gpupool-scheduler", namespace: o.namespace },
-    },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRole",
-      metadata: { name: "gpupool-scheduler" },
-      rules: [
-        { apiGroups: [""], resources: ["nodes", "pods"], verbs: ["get", "list", "watch"] },
-        { apiGroups: [""], resources: ["pods/binding", "pods/eviction"], verbs: ["create"] },
-        { apiGroups: [""], resources: ["pods/status"], verbs: ["patch", "update"] },
-        { apiGroups: ["", "events.k8s.io"], resources: ["events"], verbs: ["create", "patch", "update"] },
-        {
-          apiGroups: ["coordination.k8s.io"],
-          resources: ["leases"],
-          verbs: ["get", "list", "watch", "create", "update"],
-        },
-        { apiGroups: ["scheduling.k8s.io"], resources: ["priorityclasses"], verbs: ["get", "list", "watch"] },
-        { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["get", "list", "watch"] },
-      ],
-    },
-    roleBinding("gpupool-scheduler", o.namespace),
+    ...serviceAccount("gpupool-scheduler", o.namespace, [
+      { apiGroups: [""], resources: ["nodes", "pods"], verbs: ["get", "list", "watch"] },
+      { apiGroups: [""], resources: ["pods/binding", "pods/eviction"], verbs: ["create"] },
+      { apiGroups: [""], resources: ["pods/status"], verbs: ["patch", "update"] },
+      { apiGroups: ["", "events.k8s.io"], resources: ["events"], verbs: ["create", "patch", "update"] },
+      {
+        apiGroups: ["coordination.k8s.io"],
+        resources: ["leases"],
+        verbs: ["get", "list", "watch", "create", "update"],
+      },
+      { apiGroups: ["scheduling.k8s.io"], resources: ["priorityclasses"], verbs: ["get", "list", "watch"] },
+      { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["get", "list", "watch"] },
+    ]),
     {
       apiVersion: "apps/v1",
       kind: "Deployment",
@@ -85,15 +74,23 @@ export function schedulerManifests(o: ManifestOptions = DEFAULT_MANIFEST_OPTIONS
   ];
 }
 
-/** Binds the ClusterRole `name` to the ServiceAccount of the same name. */
-function roleBinding(name: string, namespace: string): Record<string, unknown> {
-  return {
-    apiVersion: "rbac.authorization.k8s.io/v1",
-    kind: "ClusterRoleBinding",
-    metadata: { name },
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
-    subjects: [{ kind: "ServiceAccount", name, namespace }],
-  };
+/** A ServiceAccount, a ClusterRole of the same name with these rules, and the binding of the two. */
+function serviceAccount(
+  name: string,
+  namespace: string,
+  rules: readonly object[],
+): Record<string, unknown>[] {
+  return [
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace } },
+    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name }, rules },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
+      subjects: [{ kind: "ServiceAccount", name, namespace }],
+    },
+  ];
 }
 
 /** The label that puts the agent on a node: `kubectl label node NODE gpupool.dev/agent=true`. */
@@ -117,19 +114,12 @@ function agentManifests(o: ManifestOptions): Record<string, unknown>[] {
     hostDir("mps", "/run/gpupool/mps", "DirectoryOrCreate"),
   ];
   return [
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "gpupool-agent", namespace: o.namespace } },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRole",
-      metadata: { name: "gpupool-agent" },
-      rules: [
-        { apiGroups: [""], resources: ["nodes"], verbs: ["get", "patch"] },
-        { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
-        { apiGroups: [""], resources: ["events"], verbs: ["create"] },
-        { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "patch"] },
-      ],
-    },
-    roleBinding("gpupool-agent", o.namespace),
+    ...serviceAccount("gpupool-agent", o.namespace, [
+      { apiGroups: [""], resources: ["nodes"], verbs: ["get", "patch"] },
+      { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+      { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "patch"] },
+    ]),
     {
       apiVersion: "apps/v1",
       kind: "DaemonSet",

@@ -47,10 +47,16 @@ export function gpuRequestText(g: JobView["spec"]["gpu"]): string {
   }
 }
 
-/** What the placed job holds: "GPU 0 25%", "GPU 0,1", "GPU 0 1g.10gb"; "-" when not placed. */
 function allocation(j: JobView): string {
-  if (j.gpus.length === 0) return "-";
-  return j.gpus
+  return heldGpusText(j.gpus);
+}
+
+/** What a placed job or pod holds: "GPU 0 25%", "GPU 0, GPU 1", "GPU 0 1g.10gb"; "-" when nothing. */
+export function heldGpusText(
+  held: readonly { readonly index: number; readonly milli: number; readonly mig?: string | null }[],
+): string {
+  if (held.length === 0) return "-";
+  return held
     .map((g) => `GPU ${g.index}${g.mig ? ` ${g.mig}` : g.milli < 1000 ? ` ${percent(g.milli)}` : ""}`)
     .join(", ");
 }

@@ -1,6 +1,6 @@
 import { GpupoolError } from "../../core/errors.js";
 import type { K8sGpuView, K8sNodeView, K8sPodView } from "../../k8s/cluster-view.js";
-import { gpuRequestText } from "./job-views.js";
+import { gpuRequestText, heldGpusText } from "./job-views.js";
 import { type Io, stdio } from "./common.js";
 import { age, type Column, emit, outputFormat, table } from "./output.js";
 import { cpus, cpusOf, gpus, memory, memoryOf, percent } from "./units.js";
@@ -43,11 +43,7 @@ const GPU_COLUMNS: readonly Column<K8sGpuView>[] = [
 ];
 
 function holds(p: K8sPodView): string {
-  if (p.noSlice) return "none (not gpupool's)";
-  if (p.holds.length === 0) return "-";
-  return p.holds
-    .map((g) => `GPU ${g.index}${g.mig ? ` ${g.mig}` : g.milli < 1000 ? ` ${percent(g.milli)}` : ""}`)
-    .join(", ");
+  return p.noSlice ? "none (not gpupool's)" : heldGpusText(p.holds);
 }
 
 const POD_COLUMNS: readonly Column<K8sPodView>[] = [
